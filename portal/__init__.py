@@ -1,0 +1,131 @@
+"""Impact Programs Portal: the application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from portal.config import KNOWN_WEAK_SECRETS, config_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+}
+
+
+def create_app(env_name: str | None = None, **overrides: Any) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config = config_for(env_name)
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if app.config["ENV_NAME"] == "production" and app.config.get("SECRET_KEY", "") in KNOWN_WEAK_SECRETS:
+        raise RuntimeError(
+            "SECRET_KEY is missing or a known default. Set a long random SECRET_KEY "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))') before starting in production."
+        )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from portal.web import register_error_handlers
+
+    register_error_handlers(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (complete metadata before Alembic looks)
+    from portal.auth.operations import load_user_from_cookie
+    from portal.extensions import csrf, db, limiter, login_manager, migrate, talisman
+    from portal.web import unauthorized
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_from_cookie)
+    login_manager.unauthorized_handler(unauthorized)
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        force_https=app.config["FORCE_HTTPS"],
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.auth.views import admin_bp, auth_bp
+    from portal.dashboard.views import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(dashboard_bp)
+
+
+# Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.
+NAVIGATION = [
+    ("dashboard.home", "Home", ("program_manager", "company_admin")),
+    ("templates_catalog.index", "Templates", ("program_manager",)),
+    ("beneficiaries.index", "Beneficiary groups", ("program_manager",)),
+    ("programs.index", "Programs", ("program_manager",)),
+    ("programs.catalog", "Catalog", ("program_manager", "company_admin")),
+    ("campaigns.index", "Campaigns", ("program_manager", "company_admin")),
+    ("l2i.index", "L2I", ("program_manager", "company_admin")),
+    ("activity.index", "Activity", ("program_manager", "company_admin")),
+    ("admin.index", "Users & companies", ("program_manager",)),
+]
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask import request
+    from flask_login import current_user
+
+    from portal import reference
+
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        items = []
+        if current_user.is_authenticated:
+            for endpoint, label, roles in NAVIGATION:
+                if current_user.role in roles and endpoint in app.view_functions:
+                    section = endpoint.split(".")[0]
+                    current = request.endpoint == endpoint or (
+                        request.blueprint == section and endpoint.endswith(".index")
+                    )
+                    items.append({"endpoint": endpoint, "label": label, "current": current})
+        return {"nav_items": items}
+
+    app.jinja_env.filters["country_name"] = reference.country_name
+    app.jinja_env.filters["language_name"] = reference.language_name
+    app.jinja_env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
+    app.jinja_env.filters["date"] = lambda d: d.isoformat() if d else "—"

@@ -1,0 +1,79 @@
+"""The activity event writer. Every operation calls :func:`record_event` inside its
+own transaction, so an event exists exactly when its change does."""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from portal.activity.models import ActivityEvent
+from portal.db import db
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+
+_RUN_VERBS = "created|updated|started|paused|completed|archived"
+EVENT_TYPE_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"program\.template\.(created|updated|published|deprecated|archived|deleted)",
+        rf"program\.({_RUN_VERBS})",
+        rf"program\.campaign\.({_RUN_VERBS}|capacity_reached)",
+        r"program\.enrollment\.(created|waitlisted|promoted|completed|dropped|updated)",
+        r"participant\.(created|updated)",
+        r"beneficiary_group\.[a-z_]+",
+        r"l2i\.(subscription|allocation)\.[a-z_]+",
+        r"user\.[a-z_]+",
+        r"company\.[a-z_]+",
+    )
+]
+
+
+def is_known_event_type(event_type: str) -> bool:
+    return any(p.fullmatch(event_type) for p in EVENT_TYPE_PATTERNS)
+
+
+def record_event(
+    event_type: str,
+    *,
+    actor: User | None,
+    subject: Any,
+    company_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    label: str | None = None,
+) -> ActivityEvent:
+    """Add one activity event to the current transaction (flushed with the change).
+
+    ``subject`` is the changed model instance (flushed, so it has an id);
+    ``company_id`` is the tenant that may see the event (None: program managers only).
+    """
+    if not is_known_event_type(event_type):
+        raise ValueError(f"unknown activity event type {event_type!r}")
+    db.session.flush()  # the subject needs its id
+    event = ActivityEvent(
+        type=event_type,
+        actor_id=actor.id if actor is not None else None,
+        company_id=company_id,
+        subject_type=type(subject).__tablename__,
+        subject_id=subject.id,
+        subject_label=(label or getattr(subject, "name", None) or getattr(subject, "key", "") or "")[:255],
+        data=data or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def changed_fields(obj: Any, fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply ``fields`` to ``obj`` and return {field: {"from": old, "to": new}} for real changes."""
+    changes: dict[str, dict[str, Any]] = {}
+    for name, value in fields.items():
+        old = getattr(obj, name)
+        if old != value:
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
+            setattr(obj, name, value)
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,47 @@
+"""Reading activity: entity timelines and recent events, always tenant-scoped."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from portal.activity.models import ActivityEvent
+from portal.auth.models import User
+from portal.auth.scoping import visible
+from portal.db import db
+
+EVENT_LABELS = {
+    "user.signed_in": "signed in",
+    "user.signed_out": "signed out",
+    "user.created": "user created",
+    "user.deactivated": "user deactivated",
+    "user.reactivated": "user reactivated",
+    "user.password_reset": "password reset",
+    "company.created": "company created",
+}
+
+
+def timeline(subject_type: str, subject_id: int, viewer: User, limit: int = 50) -> Sequence[ActivityEvent]:
+    """The newest events about one subject that ``viewer`` may see."""
+    return db.session.scalars(
+        sa.select(ActivityEvent)
+        .options(sa.orm.joinedload(ActivityEvent.actor))
+        .where(ActivityEvent.subject_type == subject_type, ActivityEvent.subject_id == subject_id,
+               visible(ActivityEvent, viewer))
+        .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def recent_events(viewer: User, limit: int = 10) -> Sequence[ActivityEvent]:
+    return db.session.scalars(
+        sa.select(ActivityEvent)
+        .options(sa.orm.joinedload(ActivityEvent.actor))
+        .where(visible(ActivityEvent, viewer), ActivityEvent.type.not_in(("user.signed_in", "user.signed_out")))
+        .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def describe(event: ActivityEvent) -> str:
+    return EVENT_LABELS.get(event.type, event.type.rsplit(".", 1)[-1].replace("_", " "))

@@ -1,0 +1,91 @@
+"""Tenancy: the one place that knows who sees what (SPEC §1, §5).
+
+Every list and lookup of company-owned data goes through :func:`visible` /
+:func:`get_visible_or_404`. A company admin asking for another company's object gets
+exactly what a missing object gets: 404, never 403, so existence never leaks.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+
+from portal.activity.models import ActivityEvent
+from portal.auth.models import Company, User
+from portal.beneficiaries.models import BeneficiaryGroup
+from portal.campaigns.models import Campaign
+from portal.db import db
+from portal.enrollments.models import Enrollment, Participant
+from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.programs.models import Program
+from portal.templates_catalog.models import ProgramTemplate
+
+M = TypeVar("M")
+
+_NOTHING = sa.false()
+
+
+def _company_campaign_ids(user: User) -> sa.Select[Any]:
+    return sa.select(Campaign.id).where(Campaign.company_id == user.company_id)
+
+
+def _program_visible_to_company(user: User) -> sa.ColumnElement[bool]:
+    # The catalog (active public programs) plus the programs of the company's own campaigns.
+    own = sa.select(Campaign.program_id).where(Campaign.company_id == user.company_id)
+    return sa.or_(sa.and_(Program.status == "active", Program.visibility == "public"), Program.id.in_(own))
+
+
+# model -> rule giving the rows a company admin may see
+_COMPANY_ADMIN_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
+    Company: lambda u: Company.id == u.company_id,
+    User: lambda u: User.company_id == u.company_id,
+    Campaign: lambda u: Campaign.company_id == u.company_id,
+    Enrollment: lambda u: Enrollment.campaign_id.in_(_company_campaign_ids(u)),
+    # Participants only through the company's own campaigns (or its own employees).
+    Participant: lambda u: sa.or_(
+        Participant.company_id == u.company_id,
+        Participant.id.in_(
+            sa.select(Enrollment.participant_id).where(Enrollment.campaign_id.in_(_company_campaign_ids(u)))
+        ),
+    ),
+    L2ISubscription: lambda u: L2ISubscription.company_id == u.company_id,
+    L2IAllocation: lambda u: L2IAllocation.subscription_id.in_(
+        sa.select(L2ISubscription.id).where(L2ISubscription.company_id == u.company_id)
+    ),
+    ActivityEvent: lambda u: ActivityEvent.company_id == u.company_id,
+    Program: _program_visible_to_company,
+    # Program managers' own material: templates and group internals are not for company admins.
+    ProgramTemplate: lambda u: _NOTHING,
+    BeneficiaryGroup: lambda u: _NOTHING,
+}
+
+
+def visible(model: type, user: User) -> sa.ColumnElement[bool]:
+    """A WHERE clause limiting ``model`` to the rows ``user`` may see."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOTHING
+    if user.is_program_manager:
+        return sa.true()
+    if user.is_company_admin and user.company_id is not None:
+        try:
+            return _COMPANY_ADMIN_RULES[model](user)
+        except KeyError:
+            raise LookupError(f"no tenancy rule for {model.__name__}: add one to portal.auth.scoping") from None
+    return _NOTHING
+
+
+def select_visible(model: type[M], user: User) -> sa.Select[tuple[M]]:
+    return sa.select(model).where(visible(model, user))
+
+
+def get_visible_or_404(model: type[M], object_id: Any, user: User, *, for_update: bool = False) -> M:
+    """The object if it exists and ``user`` may see it; otherwise abort(404)."""
+    stmt = sa.select(model).where(model.id == object_id, visible(model, user))  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = db.session.scalars(stmt).first()
+    if obj is None:
+        abort(404)
+    return obj

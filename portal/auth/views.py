@@ -1,0 +1,194 @@
+"""Sign-in/out and the program managers' users & companies screens. Thin: parse,
+call an operation inside one transaction, render or redirect."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.activity.queries import describe, timeline
+from portal.auth import operations as ops
+from portal.auth.forms import CompanyForm, ResetPasswordForm, SignInForm, UserForm, VersionedActionForm
+from portal.auth.models import PROGRAM_MANAGER, Company, User
+from portal.auth.scoping import get_visible_or_404
+from portal.db import db, transaction
+from portal.errors import DomainError
+from portal.extensions import limiter
+from portal.reference import countries
+from portal.web import apply_domain_error, redirect_to, render, role_required
+
+auth_bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@auth_bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = ops.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            with transaction():
+                user = db.session.get(User, user.id)
+                ops.record_sign_in(user, form.password.data)
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
+        form.form_errors.append("That e-mail and password do not match an active account.")
+    status = 422 if request.method == "POST" else 200
+    return render("auth/sign_in.html", form=form, status=status)
+
+
+@auth_bp.post("/sign-out")
+@login_required
+def sign_out():
+    with transaction():
+        ops.sign_out(db.session.get(User, current_user.id))
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@auth_bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        return {"status": "ok", "database": "ok"}, 200
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+
+
+# --- users & companies (program managers) ----------------------------------------
+def _country_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + sorted(((code, name) for code, name in countries().items()), key=lambda c: c[1])
+
+
+def _company_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(sa.select(Company.id, Company.name).order_by(Company.name)).all()
+    return [("", "— none (program managers) —")] + [(str(r.id), r.name) for r in rows]
+
+
+@admin_bp.get("/")
+@role_required(PROGRAM_MANAGER)
+def index():
+    companies = db.session.execute(
+        sa.select(Company, sa.func.count(User.id).label("user_count"))
+        .outerjoin(User, User.company_id == Company.id)
+        .group_by(Company.id)
+        .order_by(Company.name)
+    ).all()
+    role = request.args.get("role") or None
+    company_id = request.args.get("company", type=int)
+    users_q = sa.select(User).options(sa.orm.joinedload(User.company)).order_by(User.name, User.id)
+    if role:
+        users_q = users_q.where(User.role == role)
+    if company_id:
+        users_q = users_q.where(User.company_id == company_id)
+    users = db.session.scalars(users_q).all()
+    return render("admin/index.html", block="users_table", companies=companies, users=users,
+                  filters={"role": role or "", "company": company_id or ""})
+
+
+@admin_bp.route("/companies/new", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def new_company():
+    form = CompanyForm()
+    form.country.choices = _country_choices()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                company = ops.create_company(current_user, name=form.name.data, key=form.key.data,
+                                             country=form.country.data, industry=form.industry.data)
+            flash(f"Company “{company.name}” created.", "success")
+            return redirect_to(url_for("admin.index"))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("admin/company_form.html", block="form", form=form, status=status)
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def new_user():
+    form = UserForm()
+    form.company_id.choices = _company_choices()
+    if request.method == "GET" and request.args.get("company", type=int):
+        form.company_id.data = request.args.get("company", type=int)
+        form.role.data = "company_admin"
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                user = ops.create_user(current_user, email=form.email.data, name=form.name.data,
+                                       role=form.role.data, password=form.password.data,
+                                       company_id=form.company_id.data)
+            flash(f"User {user.email} created.", "success")
+            return redirect_to(url_for("admin.user_detail", user_id=user.id))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("admin/user_form.html", block="form", form=form, status=status)
+
+
+def _user_page(user: User, reset_form: ResetPasswordForm | None = None, status: int = 200):
+    reset_form = reset_form or ResetPasswordForm(lock_version=user.lock_version)
+    toggle_form = VersionedActionForm(lock_version=user.lock_version)
+    return render("admin/user_detail.html", user=user, reset_form=reset_form, toggle_form=toggle_form,
+                  events=timeline("users", user.id, current_user), describe_event=describe, status=status)
+
+
+@admin_bp.get("/users/<int:user_id>")
+@role_required(PROGRAM_MANAGER)
+def user_detail(user_id: int):
+    return _user_page(get_visible_or_404(User, user_id, current_user))
+
+
+@admin_bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
+@role_required(PROGRAM_MANAGER)
+def set_enabled(user_id: int, action: str):
+    form = VersionedActionForm()
+    if not form.validate_on_submit():
+        return _user_page(get_visible_or_404(User, user_id, current_user), status=400)
+    try:
+        with transaction():
+            user = get_visible_or_404(User, user_id, current_user, for_update=True)
+            ops.set_user_enabled(current_user, user, action == "reactivate", expected_version=form.expected_version())
+        flash(f"{user.name} is {'active again' if action == 'reactivate' else 'deactivated; their sessions ended'}.",
+              "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _user_page(get_visible_or_404(User, user_id, current_user), status=exc.status_code)
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@admin_bp.post("/users/<int:user_id>/password")
+@role_required(PROGRAM_MANAGER)
+def reset_password(user_id: int):
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                user = get_visible_or_404(User, user_id, current_user, for_update=True)
+                ops.reset_password(current_user, user, form.password.data, expected_version=form.expected_version())
+            flash(f"Password reset for {user.name}. Their open sessions ended.", "success")
+            return redirect(url_for("admin.user_detail", user_id=user_id))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return _user_page(get_visible_or_404(User, user_id, current_user), form, status=exc.status_code)
+    return _user_page(get_visible_or_404(User, user_id, current_user), form, status=422)

@@ -1,0 +1,52 @@
+"""Beneficiary groups: populations, never persons (SPEC §2.2)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import JSONDocument, TimestampMixin, VersionedMixin, db, enum_check
+
+GROUP_TYPES = (
+    "refugees", "migrants", "asylum_seekers", "displaced_persons", "newcomers", "women_in_tech",
+    "youth", "seniors", "students", "job_seekers", "caregivers", "veterans", "other",
+)
+LANGUAGE_REQUIREMENTS = ("any", "beginner", "conversational", "fluent")
+GROUP_STATUSES = ("active", "inactive", "archived")
+
+
+class BeneficiaryGroup(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "beneficiary_groups"
+    __table_args__ = (
+        enum_check("group_type", GROUP_TYPES),
+        enum_check("language_requirement", LANGUAGE_REQUIREMENTS),
+        enum_check("status", GROUP_STATUSES),
+        sa.CheckConstraint("age_min IS NULL OR (age_min >= 0 AND age_min <= 120)", name="age_min_range"),
+        sa.CheckConstraint("age_max IS NULL OR (age_max >= 0 AND age_max <= 120)", name="age_max_range"),
+        sa.CheckConstraint("age_min IS NULL OR age_max IS NULL OR age_min <= age_max", name="age_order"),
+        sa.CheckConstraint("active_from IS NULL OR active_until IS NULL OR active_until >= active_from",
+                           name="active_dates_order"),
+        sa.Index("ix_beneficiary_groups_created", "created_at", "id"),
+        sa.Index("ix_beneficiary_groups_country_created", "country", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.String(5000), default="")
+    group_type: Mapped[str] = mapped_column(sa.String(32))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    region: Mapped[str | None] = mapped_column(sa.String(100))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    age_min: Mapped[int | None] = mapped_column(sa.Integer)
+    age_max: Mapped[int | None] = mapped_column(sa.Integer)
+    languages: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    language_requirement: Mapped[str] = mapped_column(sa.String(16), default="any")
+    eligible_categories: Mapped[list[Any]] = mapped_column(JSONDocument)
+    tags: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    active_from: Mapped[date | None] = mapped_column(sa.Date)
+    active_until: Mapped[date | None] = mapped_column(sa.Date)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,0 +1,95 @@
+"""Command-line interface: ``flask seed``, ``flask users create``, ``flask events export``.
+Each command calls the same operations as the screens."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.db import db, transaction
+from portal.errors import DomainError, ValidationFailed
+
+users_cli = AppGroup("users", help="Manage portal users.")
+events_cli = AppGroup("events", help="Activity events.")
+
+
+def _fail(exc: DomainError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for field, messages in exc.errors.items():
+            for message in messages:
+                click.echo(f"{field}: {message}", err=True)
+    else:
+        click.echo(exc.message, err=True)
+    sys.exit(2)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["program_manager", "company_admin"]), required=True)
+@click.option("--company", "company_key", help="Company key (required for company admins).")
+@click.password_option("--password", help="Initial password (prompted when omitted).")
+def create_user_command(email: str, name: str, role: str, company_key: str | None, password: str) -> None:
+    """Create a user (the first program manager, for instance)."""
+    from portal.auth.models import Company
+    from portal.auth.operations import create_user
+
+    company_id = None
+    if company_key:
+        company_id = db.session.scalar(sa.select(Company.id).where(Company.key == company_key))
+        if company_id is None:
+            click.echo(f"No company with key {company_key!r}.", err=True)
+            sys.exit(2)
+    try:
+        with transaction():
+            user = create_user(None, email=email, name=name, role=role, password=password, company_id=company_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO 8601 time, e.g. 2026-01-31T00:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@events_cli.command("export")
+@click.option("--since", "since", required=True, help="ISO 8601 time; events at or after it.")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: standard output).")
+def export_events_command(since: str, output) -> None:  # type: ignore[no-untyped-def]
+    """Write activity events as JSON lines, oldest first."""
+    from portal.activity.export import iter_event_records
+
+    count = 0
+    for record in iter_event_records(_parse_since(since)):
+        output.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    click.echo(f"Exported {count} events.", err=True)
+
+
+@click.command("seed")
+@click.option("--quiet", is_flag=True, help="Do not print the demo sign-ins.")
+def seed_command(quiet: bool) -> None:
+    """Load demo data (idempotent) and print the demo sign-ins."""
+    from portal.seed import DEMO_PASSWORD, demo_sign_ins, seed_demo_data
+
+    created = seed_demo_data()
+    click.echo("Seeded demo data." if created else "Demo data already present; nothing added.")
+    if not quiet:
+        click.echo("\nDemo sign-ins (password for all: %s)" % DEMO_PASSWORD)
+        for email, role, company in demo_sign_ins():
+            click.echo(f"  {email:<34} {role:<16} {company or ''}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(events_cli)
+    app.cli.add_command(seed_command)

@@ -1,0 +1,73 @@
+"""Configuration read from the environment.
+
+PORTAL_ENV picks the class: ``development`` (make run), ``testing`` (the suite) or
+``production`` (the default, so a forgotten variable errs on the safe side).
+"""
+from __future__ import annotations
+
+import os
+
+# Secrets that must never reach production: the development default and friends.
+KNOWN_WEAK_SECRETS = frozenset({"", "dev", "changeme", "secret", "development-only-secret-key"})
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///portal.db")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Sessions and CSRF (SPEC §5): cookies HttpOnly, SameSite=Lax, Secure outside development.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still saves
+    WTF_CSRF_SSL_STRICT = True
+
+    RATELIMIT_STORAGE_URI = os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGNIN_RATE_LIMIT = os.environ.get("PORTAL_SIGNIN_RATE_LIMIT", "10 per minute")
+
+    PORTAL_MIN_COHORT = _int("PORTAL_MIN_COHORT", 10)
+    PORTAL_PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 50)
+    SQLITE_BUSY_TIMEOUT_MS = _int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000)
+    FORCE_HTTPS = os.environ.get("PORTAL_FORCE_HTTPS", "0") == "1"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_SSL_STRICT = False
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_ENABLED = True
+
+
+CONFIGS = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_for(env_name: str | None) -> type[Config]:
+    env_name = env_name or os.environ.get("PORTAL_ENV", "production")
+    try:
+        return CONFIGS[env_name]
+    except KeyError:
+        raise RuntimeError(f"PORTAL_ENV must be one of {sorted(CONFIGS)}, not {env_name!r}") from None

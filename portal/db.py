@@ -1,0 +1,155 @@
+"""Database plumbing: the declarative base, column types, SQLite behaviour and the
+one helper that runs an operation as a single transaction.
+
+Why the SQLite events: pysqlite's own transaction handling issues a deferred BEGIN
+lazily, so a read-then-write transaction cannot wait for the write lock and fails
+with "database is locked". We switch pysqlite to autocommit mode and emit BEGIN
+ourselves: ``BEGIN IMMEDIATE`` inside :func:`transaction` (the write lock is taken up
+front and waits up to the busy timeout), a plain deferred ``BEGIN`` for reads so
+pages never queue behind writers (WAL lets readers run beside a writer).
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite stores naive text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSONDocument = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class VersionedMixin:
+    """Optimistic locking: a save based on a stale ``lock_version`` is refused."""
+
+    lock_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    @sa.orm.declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.lock_version}
+
+
+class PortalSession(FlaskSession):
+    """Flask-SQLAlchemy's session, but a session explicitly bound to a connection
+    (the test harness joins an outer transaction) uses that connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[override]
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": PortalSession})
+
+
+def enum_check(column: str, values: tuple[str, ...] | list[str], name: str | None = None) -> sa.CheckConstraint:
+    """A named CHECK that keeps a string column inside its allowed values."""
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=name or f"{column}_allowed")
+
+
+# --- SQLite behaviour -------------------------------------------------------------
+_write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+    timeout_ms = 30_000
+    try:
+        timeout_ms = current_app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    except RuntimeError:  # outside an app context (Alembic offline, scripts)
+        pass
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+# --- transactions -----------------------------------------------------------------
+@contextmanager
+def transaction() -> Iterator[sa.orm.Session]:
+    """Run the block as one write transaction and commit once at its end.
+
+    Operations only change the session and flush; the caller (a view, a CLI command,
+    an import) wraps them in this. Any read snapshot the request already holds is
+    ended first, so the write transaction starts fresh: on SQLite it takes the write
+    lock up front, and objects loaded earlier are re-read under it.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("changes were made outside transaction(); make them inside it")
+    session.rollback()
+    token = _write_intent.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token)

@@ -1,0 +1,82 @@
+"""Participants and their enrollments in campaigns (SPEC §2.5)."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import Company
+from portal.campaigns.models import Campaign
+from portal.db import JSONDocument, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_check
+
+ROLES = ("beneficiary", "volunteer")
+STATUSES = ("waitlisted", "active", "completed", "dropped")
+SOURCES = ("manual", "csv", "kintell", "buddy", "upskilling")
+
+# Pseudonymous references avoid look-alike characters.
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_participant_ref() -> str:
+    return "P-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(7))
+
+
+class Participant(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "participants"
+    __table_args__ = (
+        sa.CheckConstraint("year_of_birth IS NULL OR (year_of_birth >= 1900 AND year_of_birth <= 2100)",
+                           name="year_of_birth_range"),
+        sa.Index("ix_participants_created", "created_at", "id"),
+        sa.Index("ix_participants_display_name", "display_name"),
+        sa.Index("ix_participants_company", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable short pseudonym shown to company admins instead of the person's name.
+    ref: Mapped[str] = mapped_column(sa.String(12), unique=True, default=new_participant_ref)
+    display_name: Mapped[str] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)  # stored lowercased
+    year_of_birth: Mapped[int | None] = mapped_column(sa.Integer)
+    languages: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    external_ref: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="RESTRICT"))
+    is_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+    company: Mapped[Company | None] = relationship()
+
+
+class Enrollment(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "participant_id", name="uq_enrollments_campaign_participant"),
+        enum_check("role", ROLES),
+        enum_check("status", STATUSES),
+        enum_check("source", SOURCES),
+        sa.CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
+        sa.CheckConstraint("status <> 'dropped' OR dropped_at IS NOT NULL", name="dropped_has_time"),
+        sa.Index("ix_enrollments_campaign_created", "campaign_id", "created_at", "id"),
+        sa.Index("ix_enrollments_campaign_status", "campaign_id", "status", "role", "created_at", "id"),
+        sa.Index("ix_enrollments_participant", "participant_id"),
+        sa.Index("ix_enrollments_enrolled_at", "enrolled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="RESTRICT"))
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id", ondelete="RESTRICT"))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    drop_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    source: Mapped[str] = mapped_column(sa.String(16), default="manual")
+    source_id: Mapped[str | None] = mapped_column(sa.String(100))
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+
+    campaign: Mapped[Campaign] = relationship()
+    participant: Mapped[Participant] = relationship()

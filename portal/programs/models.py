@@ -1,0 +1,47 @@
+"""Programs: a template version launched for one beneficiary group (SPEC §2.3)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.beneficiaries.models import BeneficiaryGroup
+from portal.db import JSONDocument, TimestampMixin, VersionedMixin, db, enum_check
+from portal.lifecycle import RUN_STATUSES
+from portal.templates_catalog.models import ProgramTemplate
+
+VISIBILITIES = ("public", "private")
+
+
+class Program(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "programs"
+    __table_args__ = (
+        enum_check("status", RUN_STATUSES),
+        enum_check("visibility", VISIBILITIES),
+        sa.CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_order"),
+        sa.Index("ix_programs_created", "created_at", "id"),
+        sa.Index("ix_programs_catalog", "status", "visibility", "created_at", "id"),
+        sa.Index("ix_programs_group", "group_id"),
+        sa.Index("ix_programs_template", "template_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    template_id: Mapped[int] = mapped_column(sa.ForeignKey("program_templates.id", ondelete="RESTRICT"))
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("beneficiary_groups.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.String(5000), default="")
+    config_overrides: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    start_date: Mapped[date | None] = mapped_column(sa.Date)
+    end_date: Mapped[date | None] = mapped_column(sa.Date)
+    visibility: Mapped[str] = mapped_column(sa.String(16), default="public")
+    tags: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    sdg_goals: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    external_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    template: Mapped[ProgramTemplate] = relationship()
+    group: Mapped[BeneficiaryGroup] = relationship()

@@ -1,0 +1,138 @@
+"""Request-side helpers every blueprint uses: page-or-fragment rendering, role
+checks, mapping domain errors onto forms, and the error pages."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, abort, flash, make_response, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+
+from portal.errors import DomainError, ValidationFailed
+
+
+def is_partial_request() -> bool:
+    """True for an HTMX request that wants a fragment (not a boosted page or history restore)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template: str, *, block: str | None = None, status: int = 200, **context: Any) -> Response:
+    """The full page, or only ``block`` of the same template for an HTMX request."""
+    if block and is_partial_request():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Signed in and holding one of ``roles``; others get 403 (the screen itself is no secret)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
+    """Put a refused operation's messages next to the fields they concern."""
+    errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field or "": [exc.message]}
+    for field_name, messages in errors.items():
+        field = getattr(form, field_name, None) if field_name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+
+
+def flash_domain_error(exc: DomainError) -> None:
+    flash(exc.message, "error")
+
+
+ERROR_TEXTS = {
+    400: ("Bad request", "The request could not be understood. Check what you entered and try again."),
+    401: ("Please sign in", "Your session has ended. Sign in to continue."),
+    403: ("Not allowed", "Your role does not give access to this page."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Conflict", "The change could not be applied because the record changed meanwhile."),
+    413: ("Too large", "The upload is larger than this portal accepts."),
+    422: ("Could not save", "Some values need your attention."),
+    429: ("Too many attempts", "Too many attempts in a short time. Wait a minute, then try again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. Nothing was half saved; try again."),
+}
+
+
+def _error_page(status: int, detail: str | None = None) -> Response:
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    response = make_response(render_template("errors/error.html", status=status, title=title, text=detail or text), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    from portal.db import db
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Response:
+        return _error_page(400, "The form expired or came from elsewhere (CSRF check failed). Reload the page and try again.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        db.session.rollback()
+        return _error_page(exc.status_code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return _error_page(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception) -> Response:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return _error_page(500)
+
+
+def unauthorized() -> Response:
+    """Flask-Login's handler: HTMX gets 401 + HX-Redirect, pages a redirect to sign-in."""
+    login_url = url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None)
+    if request.headers.get("HX-Request") == "true":
+        response = _error_page(401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    response = make_response("", 302)
+    response.headers["Location"] = login_url
+    return response
+
+
+def redirect_to(location: str) -> Response:
+    """Redirect after a successful write. HTMX gets HX-Redirect (a full page load, so the
+    flash message shows) rather than a followed redirect swapped into the form."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = location
+    else:
+        response = make_response("", 303)
+        response.headers["Location"] = location
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,34 @@
+// Small progressive enhancements; no inline scripts (CSP).
+(function () {
+  "use strict";
+  // Disable a plain form's submit buttons while its request is in flight (no double submits).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx: hx-disabled-elt
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
+        b.disabled = true;
+        b.setAttribute("aria-busy", "true");
+      });
+    }, 0);
+  });
+  // Confirm dangerous actions marked with data-confirm.
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) event.preventDefault();
+  });
+  // Tell the user when an htmx request fails instead of doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 401) return; // HX-Redirect takes over
+    var box = document.createElement("p");
+    box.className = "flash flash--error toast";
+    box.setAttribute("role", "alert");
+    box.textContent = status === 404 ? "That item no longer exists or is not yours to see."
+      : status === 409 ? "Someone else changed this. Reload the page to see their changes."
+      : status === 429 ? "Too many attempts. Wait a minute and try again."
+      : "Something went wrong (" + status + "). Nothing was saved; try again.";
+    document.body.appendChild(box);
+    window.setTimeout(function () { box.remove(); }, 6000);
+  });
+})();

@@ -1,0 +1,174 @@
+"""Test harness.
+
+* ``--db=sqlite`` (default) or ``--db=postgresql`` picks the database every test runs
+  on; ``make test`` runs the suite on both. PostgreSQL is a throwaway server started
+  for the session. In CI (CI=true) missing PostgreSQL binaries fail the run.
+* Each test gets its own app whose session joins an outer transaction that is rolled
+  back afterwards (savepoints inside), so code that commits leaves nothing behind.
+* Don't make client requests while an app context is pushed: use ``app_ctx()`` for
+  direct database work between requests.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.db import db
+from tests.factories import Factory
+from tests.support.pgserver import ThrowawayPostgres, find_pg_bin
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default=os.environ.get("PORTAL_TEST_DB", "sqlite"), choices=["sqlite", "postgresql"],
+                     help="database backend for the suite")
+
+
+@pytest.fixture(scope="session")
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def pg_server(db_backend: str) -> Iterator[ThrowawayPostgres | None]:
+    if db_backend != "postgresql":
+        yield None
+        return
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL binaries are missing in CI; .ci/run must install them")
+        pytest.skip("PostgreSQL binaries not found (set PORTAL_PG_BIN)")
+    server = ThrowawayPostgres(pg_bin).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(db_backend: str, pg_server: ThrowawayPostgres | None, tmp_path_factory: pytest.TempPathFactory):
+    """A factory of empty databases on the chosen backend (migration tests, concurrency tests)."""
+    made: list[str] = []
+
+    def make(label: str = "db") -> str:
+        name = f"{label}_{uuid.uuid4().hex[:8]}"
+        if pg_server is not None:
+            made.append(name)
+            return pg_server.create_database(name)
+        return f"sqlite:///{tmp_path_factory.mktemp(label) / (name + '.db')}"
+
+    yield make
+    for name in made:
+        assert pg_server is not None
+        pg_server.drop_database(name)
+
+
+def migrate_to_head(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database_url) -> str:
+    """The suite's shared database, built by running the migrations."""
+    url = fresh_database_url("suite")
+    migrate_to_head(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session.remove()
+        db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            outer.rollback()
+            connection.close()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app: Flask) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def app_ctx(app: Flask):
+    """``with app_ctx():`` for direct database work between requests."""
+
+    @contextmanager
+    def ctx():
+        with app.app_context():
+            yield db.session
+
+    return ctx
+
+
+def sign_in_client(app: Flask, user) -> FlaskClient:
+    """A test client whose session cookie carries ``user`` (what a real sign-in sets)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}:{user.session_token}"
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def tenants(make: Factory):
+    """Two companies, each with an admin, and a program manager."""
+    a = make.company(name="Acme Corp")
+    b = make.company(name="Borealis AS")
+    return {
+        "company_a": a,
+        "company_b": b,
+        "pm": make.user(role="program_manager", name="Pat Manager"),
+        "admin_a": make.user(role="company_admin", company=a, name="Ann Admin"),
+        "admin_b": make.user(role="company_admin", company=b, name="Bo Admin"),
+    }
+
+
+@pytest.fixture
+def pm_client(app: Flask, tenants) -> FlaskClient:
+    return sign_in_client(app, tenants["pm"])
+
+
+@pytest.fixture
+def admin_a_client(app: Flask, tenants) -> FlaskClient:
+    return sign_in_client(app, tenants["admin_a"])
+
+
+@pytest.fixture
+def admin_b_client(app: Flask, tenants) -> FlaskClient:
+    return sign_in_client(app, tenants["admin_b"])
+
+
+def count_rows(app: Flask, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
