@@ -85,11 +85,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import admin_bp, auth_bp
+    from portal.campaigns.views import bp as campaigns_bp
     from portal.dashboard.views import bp as dashboard_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(campaigns_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.

@@ -51,7 +51,7 @@ def sign_in():
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
         form.form_errors.append("That e-mail and password do not match an active account.")
     status = 422 if request.method == "POST" else 200
-    return render("auth/sign_in.html", form=form, status=status)
+    return render("auth/sign_in.html", form=form, status_code=status)
 
 
 @auth_bp.post("/sign-out")
@@ -121,7 +121,7 @@ def new_company():
         except DomainError as exc:
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
-    return render("admin/company_form.html", block="form", form=form, status=status)
+    return render("admin/company_form.html", block="form", form=form, status_code=status)
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
@@ -143,14 +143,14 @@ def new_user():
         except DomainError as exc:
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
-    return render("admin/user_form.html", block="form", form=form, status=status)
+    return render("admin/user_form.html", block="form", form=form, status_code=status)
 
 
 def _user_page(user: User, reset_form: ResetPasswordForm | None = None, status: int = 200):
     reset_form = reset_form or ResetPasswordForm(lock_version=user.lock_version)
     toggle_form = VersionedActionForm(lock_version=user.lock_version)
     return render("admin/user_detail.html", user=user, reset_form=reset_form, toggle_form=toggle_form,
-                  events=timeline("users", user.id, current_user), describe_event=describe, status=status)
+                  events=timeline("users", user.id, current_user), describe_event=describe, status_code=status)
 
 
 @admin_bp.get("/users/<int:user_id>")

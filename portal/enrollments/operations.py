@@ -1,0 +1,259 @@
+"""Participants and enrollments (SPEC §2.5).
+
+The capacity rule is exact under concurrency: the campaign row is locked (PostgreSQL
+``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` holds the write lock), the
+decision and the insert happen in that one transaction, the counter moves with a
+conditional UPDATE, and CHECK constraints on the campaign are the backstop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.activity.operations import record_event
+from portal.auth.models import User
+from portal.beneficiaries.models import BeneficiaryGroup
+from portal.campaigns.models import Campaign
+from portal.campaigns.operations import lock_campaign
+from portal.db import db, utcnow
+from portal.enrollments.models import ROLES, SOURCES, Enrollment, Participant
+from portal.errors import DomainError, InvalidTransition, ValidationFailed
+from portal.lifecycle import ACTIVE
+from portal.reference import country_problem, language_problem
+
+BENEFICIARY, VOLUNTEER = "beneficiary", "volunteer"
+WAITLISTED, ENROLLED, COMPLETED, DROPPED = "waitlisted", "active", "completed", "dropped"
+ENROLLMENT_TRANSITIONS = {WAITLISTED: (ENROLLED, DROPPED), ENROLLED: (COMPLETED, DROPPED), COMPLETED: (), DROPPED: ()}
+
+
+class NotAcceptingEnrollments(DomainError):
+    status_code = 409
+
+
+class AlreadyEnrolled(DomainError):
+    status_code = 409
+
+
+class NotEligible(DomainError):
+    def __init__(self, reasons: list[str]):
+        super().__init__("Not eligible: " + " ".join(reasons), "participant_id")
+        self.reasons = reasons
+
+
+class CapacityReached(DomainError):
+    status_code = 409
+
+
+# --- pure rules -------------------------------------------------------------------
+@dataclass
+class Eligibility:
+    eligible: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def eligibility(group: BeneficiaryGroup, *, year_of_birth: int | None, languages: list[str],
+                today_year: int | None = None) -> Eligibility:
+    """A beneficiary fits the program's group: age (from year of birth) inside the range
+    when both are known; a shared language when the group requires more than 'any'."""
+    reasons: list[str] = []
+    year = today_year or datetime.now(UTC).year
+    if year_of_birth is not None and (group.age_min is not None or group.age_max is not None):
+        age = year - year_of_birth
+        if group.age_min is not None and age < group.age_min:
+            reasons.append(f"Age {age} is below the group's minimum of {group.age_min}.")
+        if group.age_max is not None and age > group.age_max:
+            reasons.append(f"Age {age} is above the group's maximum of {group.age_max}.")
+    if group.language_requirement != "any" and group.languages:
+        if not set(languages or []) & set(group.languages):
+            reasons.append("No shared working language (the group works in "
+                           + ", ".join(group.languages) + f" at {group.language_requirement} level).")
+    return Eligibility(not reasons, reasons)
+
+
+def seat_available(campaign: Campaign) -> bool:
+    """Capacity and budget both allow one more active beneficiary."""
+    if campaign.max_enrollment is not None and campaign.enrolled_count >= campaign.max_enrollment:
+        return False
+    if campaign.seat_price is not None and campaign.budget_allocated is not None:
+        return campaign.seat_price * (campaign.enrolled_count + 1) <= campaign.budget_allocated
+    return True
+
+
+# --- participants -----------------------------------------------------------------
+def create_participant(actor: User | None, *, display_name: str, email: str | None = None,
+                       year_of_birth: int | None = None, languages: list[str] | None = None,
+                       country: str | None = None, external_ref: str | None = None,
+                       company_id: int | None = None) -> Participant:
+    from portal.auth.operations import normalize_email
+
+    errors: dict[str, list[str]] = {}
+    display_name = (display_name or "").strip()
+    if not 1 <= len(display_name) <= 255:
+        errors["display_name"] = ["Enter a name of 1 to 255 characters."]
+    if email:
+        try:
+            email = normalize_email(email)
+            if db.session.scalar(sa.select(Participant.id).where(Participant.email == email)):
+                errors["email"] = ["A participant with this e-mail already exists."]
+        except DomainError as exc:
+            errors["email"] = [exc.message]
+    if year_of_birth is not None and not 1900 <= year_of_birth <= datetime.now(UTC).year:
+        errors["year_of_birth"] = ["Enter a year between 1900 and this year."]
+    languages = languages or []
+    if bad := [p for code in languages if (p := language_problem(code))]:
+        errors["languages"] = bad
+    if country and (problem := country_problem(country.upper())):
+        errors["country"] = [problem]
+    if external_ref and db.session.scalar(sa.select(Participant.id).where(Participant.external_ref == external_ref)):
+        errors["external_ref"] = ["Another participant has this external reference."]
+    if errors:
+        raise ValidationFailed(errors)
+    participant = Participant(display_name=display_name, email=email or None, year_of_birth=year_of_birth,
+                              languages=languages, country=country.upper() if country else None,
+                              external_ref=external_ref or None, company_id=company_id)
+    db.session.add(participant)
+    record_event("participant.created", actor=actor, subject=participant, company_id=company_id,
+                 label=participant.ref)
+    return participant
+
+
+# --- enrollments ------------------------------------------------------------------
+def _move_counters(campaign: Campaign, *, enrolled: int = 0, waitlisted: int = 0) -> None:
+    """Conditional UPDATE of the campaign's counters: an increment that would break the
+    cap or the budget changes no row, and the caller refuses."""
+    stmt = sa.update(Campaign).where(Campaign.id == campaign.id).values(
+        enrolled_count=Campaign.enrolled_count + enrolled, waitlisted_count=Campaign.waitlisted_count + waitlisted
+    )
+    if enrolled > 0:
+        stmt = stmt.where(
+            sa.or_(Campaign.max_enrollment.is_(None), Campaign.enrolled_count + enrolled <= Campaign.max_enrollment),
+            sa.or_(Campaign.seat_price.is_(None), Campaign.budget_allocated.is_(None),
+                   Campaign.seat_price * (Campaign.enrolled_count + enrolled) <= Campaign.budget_allocated),
+        )
+    result = db.session.execute(stmt.execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise CapacityReached("The campaign is full.", "campaign")
+    db.session.refresh(campaign, ["enrolled_count", "waitlisted_count"])
+
+
+def enroll_participant(actor: User | None, campaign_id: int, participant: Participant, *, role: str = BENEFICIARY,
+                       source: str = "manual", source_id: str | None = None,
+                       meta: dict[str, Any] | None = None) -> Enrollment:
+    """Enroll, checking in order: campaign and program active; not already enrolled;
+    eligibility (beneficiaries); capacity — waitlisted when full and the waitlist is on,
+    refused otherwise. Volunteers are uncapped but must belong to the campaign's company
+    when they have one."""
+    if role not in ROLES:
+        raise DomainError("Choose beneficiary or volunteer.", "role")
+    if source not in SOURCES:
+        raise DomainError("Unknown source.", "source")
+    campaign = lock_campaign(campaign_id)
+    program = campaign.program
+    if campaign.status != ACTIVE or program.status != ACTIVE:
+        raise NotAcceptingEnrollments(
+            f"Enrollments are accepted only while the campaign and its program are active "
+            f"(campaign {campaign.status}, program {program.status}).", "campaign")
+    if program.template.status == "archived":
+        raise NotAcceptingEnrollments("The program's template version is archived; it accepts no new enrollments.",
+                                      "campaign")
+    if not participant.is_enabled:
+        raise DomainError("This participant is deactivated.", "participant_id")
+    if db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
+                                                         Enrollment.participant_id == participant.id)):
+        raise AlreadyEnrolled("This participant is already enrolled in the campaign.", "participant_id")
+    now = utcnow()
+    seats_before = campaign.enrolled_count
+    enrollment = Enrollment(campaign_id=campaign.id, participant_id=participant.id, role=role, source=source,
+                            source_id=source_id, meta=meta or {})
+    if role == VOLUNTEER:
+        if participant.company_id is not None and participant.company_id != campaign.company_id:
+            raise DomainError("Volunteers from a company can join only that company's campaigns.", "participant_id")
+        enrollment.status, enrollment.enrolled_at = ENROLLED, now
+        event = "program.enrollment.created"
+    else:
+        check = eligibility(program.group, year_of_birth=participant.year_of_birth, languages=participant.languages)
+        if not check.eligible:
+            raise NotEligible(check.reasons)
+        if seat_available(campaign):
+            _move_counters(campaign, enrolled=1)
+            enrollment.status, enrollment.enrolled_at = ENROLLED, now
+            event = "program.enrollment.created"
+        elif campaign.waitlist_enabled:
+            _move_counters(campaign, waitlisted=1)
+            enrollment.status, enrollment.waitlisted_at = WAITLISTED, now
+            event = "program.enrollment.waitlisted"
+        else:
+            raise CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign")
+    db.session.add(enrollment)
+    record_event(event, actor=actor, subject=enrollment, company_id=campaign.company_id,
+                 data={"campaign_id": campaign.id, "participant_ref": participant.ref, "role": role, "source": source},
+                 label=f"{participant.ref} in {campaign.name}")
+    _note_capacity_reached(actor, campaign, seats_before)
+    return enrollment
+
+
+def _note_capacity_reached(actor: User | None, campaign: Campaign, before: int) -> None:
+    cap = campaign.max_enrollment
+    if cap is not None and before < cap <= campaign.enrolled_count:
+        record_event("program.campaign.capacity_reached", actor=actor, subject=campaign,
+                     company_id=campaign.company_id, data={"max_enrollment": cap})
+
+
+def _check_enrollment_move(enrollment: Enrollment, target: str) -> None:
+    allowed = ENROLLMENT_TRANSITIONS.get(enrollment.status, ())
+    if target not in allowed:
+        raise InvalidTransition(enrollment.status, target, list(allowed))
+
+
+def promote_waitlisted(actor: User | None, campaign: Campaign) -> list[Enrollment]:
+    """Fill free seats from the waitlist, oldest first, within capacity and budget."""
+    promoted: list[Enrollment] = []
+    while campaign.waitlisted_count > 0 and seat_available(campaign):
+        nxt = db.session.scalars(
+            sa.select(Enrollment)
+            .where(Enrollment.campaign_id == campaign.id, Enrollment.status == WAITLISTED,
+                   Enrollment.role == BENEFICIARY)
+            .order_by(Enrollment.waitlisted_at, Enrollment.id).limit(1)
+        ).first()
+        if nxt is None:
+            break
+        before = campaign.enrolled_count
+        _move_counters(campaign, enrolled=1, waitlisted=-1)
+        nxt.status, nxt.enrolled_at = ENROLLED, utcnow()
+        record_event("program.enrollment.promoted", actor=actor, subject=nxt, company_id=campaign.company_id,
+                     data={"campaign_id": campaign.id}, label=f"{nxt.participant.ref} in {campaign.name}")
+        _note_capacity_reached(actor, campaign, before)
+        promoted.append(nxt)
+    return promoted
+
+
+def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = "") -> list[Enrollment]:
+    """Drop; an active beneficiary's seat goes to the oldest waitlisted one. Returns the promoted."""
+    _check_enrollment_move(enrollment, DROPPED)
+    campaign = lock_campaign(enrollment.campaign_id)
+    was = enrollment.status
+    enrollment.status, enrollment.dropped_at = DROPPED, utcnow()
+    enrollment.drop_reason = (reason or "").strip()[:500] or None
+    record_event("program.enrollment.dropped", actor=actor, subject=enrollment, company_id=campaign.company_id,
+                 data={"from": was, "reason": enrollment.drop_reason}, label=f"{enrollment.participant.ref}")
+    if enrollment.role == BENEFICIARY:
+        if was == ENROLLED:
+            _move_counters(campaign, enrolled=-1)
+            return promote_waitlisted(actor, campaign)
+        if was == WAITLISTED:
+            _move_counters(campaign, waitlisted=-1)
+    return []
+
+
+def complete_enrollment(actor: User | None, enrollment: Enrollment) -> Enrollment:
+    """Completed beneficiaries keep their seat (they count toward the cap and budget)."""
+    _check_enrollment_move(enrollment, COMPLETED)
+    enrollment.status, enrollment.completed_at = COMPLETED, utcnow()
+    campaign = enrollment.campaign
+    record_event("program.enrollment.completed", actor=actor, subject=enrollment, company_id=campaign.company_id,
+                 data={"campaign_id": campaign.id}, label=f"{enrollment.participant.ref}")
+    return enrollment
+

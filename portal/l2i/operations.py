@@ -1,0 +1,95 @@
+"""L2I subscriptions and allocations (SPEC §2.6). Money never goes through a float."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import sqlalchemy as sa
+
+from portal.activity.operations import record_event
+from portal.auth.models import Company, User
+from portal.campaigns.models import Campaign
+from portal.db import db
+from portal.errors import DomainError, ValidationFailed
+from portal.l2i.models import FULL_SHARE_BP, SKU_LEARNERS, L2IAllocation, L2ISubscription
+from portal.programs.models import Program
+from portal.reference import currency_problem
+
+
+def share_to_bp(share: str | Decimal) -> int:
+    """A share 0 < p ≤ 1 with at most four decimals, as basis points (0.0045 → 45)."""
+    try:
+        value = Decimal(str(share))
+    except InvalidOperation:
+        raise DomainError("Enter the share as a decimal between 0 and 1 (e.g. 0.25).", "share") from None
+    if not (0 < value <= 1):
+        raise DomainError("The share must be more than 0 and at most 1.", "share")
+    scaled = value * FULL_SHARE_BP
+    if scaled != scaled.to_integral_value():
+        raise DomainError("Use at most four decimals (e.g. 0.0045).", "share")
+    return int(scaled)
+
+
+def allocation_amount(annual_price: int, share_bp: int) -> int:
+    """price × share, exact in decimal, rounded half up to the minor unit (13 000 × 0.0045 = 59)."""
+    exact = Decimal(annual_price) * Decimal(share_bp) / Decimal(FULL_SHARE_BP)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def create_subscription(actor: User | None, *, company: Company, sku: str, annual_price: int, currency: str,
+                        period_start: date, period_end: date, status: str = "active") -> L2ISubscription:
+    errors: dict[str, list[str]] = {}
+    if sku not in SKU_LEARNERS:
+        errors["sku"] = ["Choose a bundle."]
+    if annual_price is None or annual_price < 0:
+        errors["annual_price"] = ["Enter a price of zero or more."]
+    if problem := currency_problem((currency or "").upper()):
+        errors["currency"] = [problem]
+    if period_end < period_start:
+        errors["period_end"] = ["The period must end on or after its start."]
+    if errors:
+        raise ValidationFailed(errors)
+    subscription = L2ISubscription(company_id=company.id, sku=sku, learners=SKU_LEARNERS[sku],
+                                   annual_price=annual_price, currency=currency.upper(), period_start=period_start,
+                                   period_end=period_end, status=status)
+    db.session.add(subscription)
+    record_event("l2i.subscription.created", actor=actor, subject=subscription, company_id=company.id,
+                 data={"sku": sku, "annual_price": annual_price, "currency": currency.upper()}, label=sku)
+    return subscription
+
+
+def allocate(actor: User | None, subscription_id: int, *, share: str | Decimal, period_start: date,
+             period_end: date, program: Program | None = None, campaign: Campaign | None = None) -> L2IAllocation:
+    """Give a share of a subscription to a program or one of the company's campaigns.
+    The shares of one subscription never sum above 100 %, also under concurrent saves."""
+    subscription = db.session.scalars(
+        sa.select(L2ISubscription).where(L2ISubscription.id == subscription_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if (program is None) == (campaign is None):
+        raise DomainError("Allocate to exactly one program or campaign.", "target")
+    if campaign is not None and campaign.company_id != subscription.company_id:
+        raise DomainError("Allocate only to the subscribing company's campaigns.", "target")
+    bp = share_to_bp(share)
+    if not (subscription.period_start <= period_start <= period_end <= subscription.period_end):
+        raise DomainError("The allocation period must lie inside the subscription's period.", "period_start")
+    remaining = FULL_SHARE_BP - subscription.allocated_bp
+    if bp > remaining:
+        raise DomainError(f"Only {Decimal(remaining) / FULL_SHARE_BP:.2%} of this subscription is left to allocate.",
+                          "share")
+    result = db.session.execute(
+        sa.update(L2ISubscription)
+        .where(L2ISubscription.id == subscription.id, L2ISubscription.allocated_bp + bp <= FULL_SHARE_BP)
+        .values(allocated_bp=L2ISubscription.allocated_bp + bp)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError("The subscription is already fully allocated.", "share")
+    allocation = L2IAllocation(subscription_id=subscription.id, program_id=program.id if program else None,
+                               campaign_id=campaign.id if campaign else None, share_bp=bp,
+                               amount=allocation_amount(subscription.annual_price, bp),
+                               period_start=period_start, period_end=period_end)
+    db.session.add(allocation)
+    record_event("l2i.allocation.created", actor=actor, subject=allocation, company_id=subscription.company_id,
+                 data={"share_bp": bp, "amount": allocation.amount}, label=subscription.sku)
+    return allocation

@@ -1,0 +1,88 @@
+"""Program operations: launch and lifecycle (SPEC §2.3)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.activity.operations import record_event
+from portal.auth.models import User
+from portal.beneficiaries.models import BeneficiaryGroup
+from portal.configuration.engine import config_errors, effective_config
+from portal.db import db
+from portal.errors import DomainError, ValidationFailed
+from portal.keys import is_valid_key, key_from_name, unique_key
+from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
+from portal.programs.models import VISIBILITIES, Program
+from portal.templates_catalog.models import ProgramTemplate
+
+
+def launch_problems(template: ProgramTemplate, group: BeneficiaryGroup) -> list[str]:
+    """Why ``template`` cannot be launched for ``group`` (empty when it can)."""
+    problems = []
+    if template.status != ACTIVE:
+        problems.append(f"Template version {template.version} is {template.status}; only active versions launch.")
+    if group.status != "active":
+        problems.append(f"The group is {group.status}; only active groups receive new programs.")
+    if template.category not in (group.eligible_categories or []):
+        problems.append(f"The group is not eligible for {template.category} programs.")
+    return problems
+
+
+def launch_program(actor: User | None, *, template: ProgramTemplate, group: BeneficiaryGroup, name: str,
+                   key: str = "", description: str = "", config_overrides: dict[str, Any] | None = None,
+                   start_date: date | None = None, end_date: date | None = None, visibility: str = "public",
+                   tags: list[str] | None = None, extra_sdg_goals: list[int] | None = None,
+                   external_id: str | None = None) -> Program:
+    """Create a draft program pinned to an active template version for an active, eligible group.
+    SDG goals start as the template's; more may be added, none removed."""
+    errors: dict[str, list[str]] = {}
+    if problems := launch_problems(template, group):
+        errors["group_id"] = problems
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 255:
+        errors["name"] = ["Enter a name of 1 to 255 characters."]
+    if key and not is_valid_key(key):
+        errors["key"] = ["Use lowercase letters, digits and single hyphens, at most 100 characters."]
+    elif key and db.session.scalar(sa.select(Program.id).where(Program.key == key)):
+        errors["key"] = ["This key is taken."]
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = ["The end date must be on or after the start date."]
+    if visibility not in VISIBILITIES:
+        errors["visibility"] = ["Choose public or private."]
+    overrides = config_overrides or {}
+    for problem in config_errors(template.config_schema, effective_config(template.default_config, overrides)):
+        errors.setdefault("config_overrides", []).append(f"{problem.path or '(root)'}: {problem.message}")
+    extra = extra_sdg_goals or []
+    if any(not isinstance(g, int) or not 1 <= g <= 17 for g in extra):
+        errors["sdg_goals"] = ["SDG goals are numbers from 1 to 17."]
+    if errors:
+        raise ValidationFailed(errors)
+    program = Program(
+        key=key or unique_key(Program.key, key_from_name(name)), template_id=template.id, group_id=group.id,
+        name=name, description=description or "", config_overrides=overrides, status=DRAFT,
+        start_date=start_date, end_date=end_date, visibility=visibility, tags=tags or [],
+        sdg_goals=sorted(set(template.sdg_goals) | set(extra)), external_id=external_id or None,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(program)
+    record_event("program.created", actor=actor, subject=program,
+                 data={"template": template.key, "template_version": template.version, "group": group.key})
+    return program
+
+
+def transition_program(actor: User | None, program: Program, target: str) -> Program:
+    """Move a program along the shared lifecycle; refused moves name the allowed ones."""
+    check_transition(program.status, target)
+    if target == ACTIVE:
+        # A pinned version that was deprecated meanwhile keeps working; an archived one does not.
+        if program.template.status == "archived":
+            raise DomainError("The program's template version is archived; upgrade the program first.", "status")
+        if program.group.status != "active":
+            raise DomainError(f"The beneficiary group is {program.group.status}.", "status")
+    previous = program.status
+    program.status = target
+    record_event(f"program.{RUN_EVENT_FOR_TARGET[target]}", actor=actor, subject=program,
+                 data={"from": previous, "to": target})
+    return program
