@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.db import db, transaction
 from portal.errors import DomainError, ValidationFailed
@@ -77,6 +77,7 @@ def export_events_command(since: str, output) -> None:  # type: ignore[no-untype
 
 @click.command("seed")
 @click.option("--quiet", is_flag=True, help="Do not print the demo sign-ins.")
+@with_appcontext
 def seed_command(quiet: bool) -> None:
     """Load demo data (idempotent) and print the demo sign-ins."""
     from portal.seed import DEMO_PASSWORD, demo_sign_ins, seed_demo_data

@@ -100,7 +100,7 @@ def app(database_url: str) -> Iterator[Flask]:
     finally:
         with app.app_context():
             db.session.remove()
-            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
             outer.rollback()
             connection.close()
             db.engine.dispose()

@@ -55,7 +55,7 @@ class Factory:
     def user(self, role: str = "program_manager", company: Company | None = None, **kw: Any) -> User:
         n = next(_seq)
         kw.setdefault("name", f"User {n}")
-        kw.setdefault("email", f"user{n}@example.test")
+        kw.setdefault("email", f"user{n}@example.org")
         return self._save(User(role=role, company_id=company.id if company else None,
                                password_hash=test_password_hash(), **kw))
 

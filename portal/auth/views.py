@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from portal.activity.queries import describe, timeline
 from portal.auth import operations as ops
@@ -16,6 +17,7 @@ from portal.auth.scoping import get_visible_or_404
 from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.extensions import limiter
+from portal.forms import choices
 from portal.reference import countries
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
@@ -76,13 +78,13 @@ def healthz():
 
 
 # --- users & companies (program managers) ----------------------------------------
-def _country_choices() -> list[tuple[str, str]]:
-    return [("", "—")] + sorted(((code, name) for code, name in countries().items()), key=lambda c: c[1])
+def _country_choices() -> list[SelectChoice]:
+    return choices([("", "—")] + sorted(countries().items(), key=lambda c: c[1]))
 
 
-def _company_choices() -> list[tuple[str, str]]:
+def _company_choices() -> list[SelectChoice]:
     rows = db.session.execute(sa.select(Company.id, Company.name).order_by(Company.name)).all()
-    return [("", "— none (program managers) —")] + [(str(r.id), r.name) for r in rows]
+    return choices([("", "— none (program managers) —")] + [(r.id, r.name) for r in rows])
 
 
 @admin_bp.get("/")

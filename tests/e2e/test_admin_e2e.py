@@ -96,8 +96,11 @@ def test_program_manager_creates_a_company_and_manages_its_admin(page: Page, sig
     user_page = page.url
 
     # --- deactivate: the badge says so, and the account cannot sign in
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Deactivate").click()
     expect(flash(page)).to_contain_text("deactivated")
+    assert dialogs == [f"Deactivate {NEW_USER_NAME}? Their open sessions end at once."]
     expect(user_heading(page)).to_have_text(re.compile(rf"^{NEW_USER_NAME}\s+inactive$"))
     expect(page.get_by_role("button", name="Reactivate")).to_be_visible()
 
@@ -122,8 +125,8 @@ def test_program_manager_creates_a_company_and_manages_its_admin(page: Page, sig
     expect(page).to_have_url(user_page)
     expect(flash(page)).to_contain_text(f"Password reset for {NEW_USER_NAME}.")
     expect(page.get_by_role("region", name="Timeline")).to_contain_text("password")
-    assert_no_serious_a11y_violations(page)
     screenshot(page, "admin-user-detail")
+    assert_no_serious_a11y_violations(page)
 
     # --- the new admin signs in with the reset password and lands on their company's home
     newcomer = new_context().new_page()

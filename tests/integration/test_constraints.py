@@ -156,12 +156,9 @@ def insert(table: str, s: Scene, **overrides: Any) -> int:
 
 def assert_refused(statement: sa.Executable, match: str) -> None:
     """The statement raises IntegrityError naming the constraint, and the transaction survives."""
-    with pytest.raises(IntegrityError, match=match) as ei:
+    with pytest.raises(IntegrityError, match=match):
         with db.session.begin_nested():
             db.session.execute(statement)
-    import os, re
-    with open(os.environ["MSGLOG"], "a") as f:
-        f.write(str(ei.value.orig).splitlines()[0] + "  <=>  " + re.search(match, str(ei.value)).group(0) + "\n")
     assert db.session.scalar(sa.select(sa.literal(1))) == 1  # still usable after the savepoint rollback
 
 
@@ -200,7 +197,8 @@ def test_a_valid_row_inserts(app, scene, table):
 
 ACCEPTED = [
     # users
-    pytest.param("users", {"role": "company_admin", "company_id": Ref("company_a")}, id="users-company-admin-with-company"),
+    pytest.param("users", {"role": "company_admin", "company_id": Ref("company_a")},
+                 id="users-company-admin-with-company"),
     pytest.param("users", {"role": "program_manager", "company_id": None}, id="users-program-manager-without-company"),
     # program templates
     pytest.param("program_templates", {"version": 1}, id="templates-version-1"),
@@ -360,7 +358,8 @@ REFUSED = [
     pytest.param("campaigns", {"company_id": MISSING_ID}, foreign_key("fk_campaigns_company_id_companies"),
                  id="campaigns-company-missing"),
     pytest.param("campaigns", {"l2i_subscription_id": MISSING_ID},
-                 foreign_key("fk_campaigns_l2i_subscription_id_l2i_subscriptions"), id="campaigns-subscription-missing"),
+                 foreign_key("fk_campaigns_l2i_subscription_id_l2i_subscriptions"),
+                 id="campaigns-subscription-missing"),
     # participants
     pytest.param("participants", {"year_of_birth": 1899}, check("ck_participants_year_of_birth_range"),
                  id="participants-born-1899"),
@@ -369,7 +368,8 @@ REFUSED = [
     pytest.param("participants", {"company_id": MISSING_ID}, foreign_key("fk_participants_company_id_companies"),
                  id="participants-company-missing"),
     # enrollments
-    pytest.param("enrollments", {"role": "mentor"}, check("ck_enrollments_role_allowed"), id="enrollments-role-unknown"),
+    pytest.param("enrollments", {"role": "mentor"}, check("ck_enrollments_role_allowed"),
+                 id="enrollments-role-unknown"),
     pytest.param("enrollments", {"status": "pending"}, check("ck_enrollments_status_allowed"),
                  id="enrollments-status-unknown"),
     pytest.param("enrollments", {"source": "api"}, check("ck_enrollments_source_allowed"),

@@ -1,0 +1,49 @@
+from types import SimpleNamespace
+
+from portal.enrollments.operations import eligibility, seat_available
+
+
+def group(**kw):
+    base = dict(age_min=None, age_max=None, languages=["uk", "en"], language_requirement="any")
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_age_inside_range_is_eligible():
+    assert eligibility(group(age_min=18, age_max=65), year_of_birth=1990, languages=[], today_year=2026).eligible
+
+
+def test_too_young_and_too_old_are_refused_with_reasons():
+    young = eligibility(group(age_min=18), year_of_birth=2010, languages=[], today_year=2026)
+    old = eligibility(group(age_max=65), year_of_birth=1950, languages=[], today_year=2026)
+    assert not young.eligible and "below" in young.reasons[0]
+    assert not old.eligible and "above" in old.reasons[0]
+
+
+def test_unknown_year_of_birth_is_not_held_against_anyone():
+    assert eligibility(group(age_min=18, age_max=30), year_of_birth=None, languages=[]).eligible
+
+
+def test_language_requirement_any_needs_no_shared_language():
+    assert eligibility(group(language_requirement="any"), year_of_birth=None, languages=["ar"]).eligible
+
+
+def test_language_requirement_above_any_needs_a_shared_language():
+    refused = eligibility(group(language_requirement="conversational"), year_of_birth=None, languages=["ar"])
+    assert not refused.eligible and "No shared working language" in refused.reasons[0]
+    assert eligibility(group(language_requirement="fluent"), year_of_birth=None, languages=["ar", "en"]).eligible
+
+
+def campaign(**kw):
+    base = dict(max_enrollment=None, enrolled_count=0, seat_price=None, budget_allocated=None)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_seat_available_respects_cap_and_budget():
+    assert seat_available(campaign())
+    assert not seat_available(campaign(max_enrollment=2, enrolled_count=2))
+    assert seat_available(campaign(max_enrollment=3, enrolled_count=2))
+    assert seat_available(campaign(seat_price=100, budget_allocated=300, enrolled_count=2))
+    assert not seat_available(campaign(seat_price=100, budget_allocated=300, enrolled_count=3))
+    assert not seat_available(campaign(max_enrollment=0))
