@@ -45,6 +45,8 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
             "(role = 'company_admin' AND company_id IS NOT NULL) OR (role = 'program_manager' AND company_id IS NULL)",
             name="role_company",
         ),
+        # Stored lowercased, so the plain UNIQUE is case-insensitive uniqueness.
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
         sa.Index("ix_users_company_created", "company_id", "created_at", "id"),
     )
 

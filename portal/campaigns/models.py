@@ -39,7 +39,7 @@ class Campaign(TimestampMixin, VersionedMixin, db.Model):
             "seat_price IS NULL OR budget_allocated IS NULL OR seat_price * enrolled_count <= budget_allocated",
             name="within_budget",
         ),
-        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.CheckConstraint("length(currency) = 3 AND currency = upper(currency)", name="currency_code"),
         sa.Index("ix_campaigns_created", "created_at", "id"),
         sa.Index("ix_campaigns_company_created", "company_id", "created_at", "id"),
         sa.Index("ix_campaigns_program", "program_id"),

@@ -29,6 +29,7 @@ class Participant(TimestampMixin, VersionedMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("year_of_birth IS NULL OR (year_of_birth >= 1900 AND year_of_birth <= 2100)",
                            name="year_of_birth_range"),
+        sa.CheckConstraint("email IS NULL OR email = lower(email)", name="email_lowercase"),
         sa.Index("ix_participants_created", "created_at", "id"),
         sa.Index("ix_participants_display_name", "display_name"),
         sa.Index("ix_participants_company", "company_id"),
@@ -58,6 +59,8 @@ class Enrollment(TimestampMixin, VersionedMixin, db.Model):
         enum_check("source", SOURCES),
         sa.CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
         sa.CheckConstraint("status <> 'dropped' OR dropped_at IS NOT NULL", name="dropped_has_time"),
+        sa.CheckConstraint("status <> 'active' OR enrolled_at IS NOT NULL", name="active_has_time"),
+        sa.CheckConstraint("status <> 'waitlisted' OR waitlisted_at IS NOT NULL", name="waitlisted_has_time"),
         sa.Index("ix_enrollments_campaign_created", "campaign_id", "created_at", "id"),
         sa.Index("ix_enrollments_campaign_status", "campaign_id", "status", "role", "created_at", "id"),
         sa.Index("ix_enrollments_participant", "participant_id"),

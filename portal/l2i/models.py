@@ -28,7 +28,11 @@ class L2ISubscription(TimestampMixin, VersionedMixin, db.Model):
         sa.CheckConstraint("learners > 0", name="learners_positive"),
         sa.CheckConstraint("period_end >= period_start", name="period_order"),
         sa.CheckConstraint("allocated_bp >= 0 AND allocated_bp <= 10000", name="allocated_at_most_full"),
-        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.CheckConstraint("length(currency) = 3 AND currency = upper(currency)", name="currency_code"),
+        sa.CheckConstraint(
+            " OR ".join(f"(sku = '{sku}' AND learners = {n})" for sku, n in SKU_LEARNERS.items()),
+            name="learners_match_sku",
+        ),
         sa.Index("ix_l2i_subscriptions_company_created", "company_id", "created_at", "id"),
     )
 

@@ -245,13 +245,13 @@ ACCEPTED = [
                  id="enrollments-completed-with-time"),
     pytest.param("enrollments", {"status": "dropped", "dropped_at": datetime(2026, 6, 1, tzinfo=UTC)},
                  id="enrollments-dropped-with-time"),
-    pytest.param("enrollments", {"status": "waitlisted", "enrolled_at": None}, id="enrollments-waitlisted"),
+    pytest.param("enrollments", {"status": "waitlisted", "enrolled_at": None, "waitlisted_at": _now()}, id="enrollments-waitlisted"),
     pytest.param("enrollments", {"role": "volunteer"}, id="enrollments-volunteer"),
     *[pytest.param("enrollments", {"source": v}, id=f"enrollments-source-{v}")
       for v in ("manual", "csv", "kintell", "buddy", "upskilling")],
     # L2I subscriptions
-    *[pytest.param("l2i_subscriptions", {"sku": v}, id=f"subscriptions-sku-{v}")
-      for v in ("L2I-250", "L2I-500", "L2I-EXPAND", "L2I-LAUNCH")],
+    *[pytest.param("l2i_subscriptions", {"sku": v, "learners": n}, id=f"subscriptions-sku-{v}")
+      for v, n in (("L2I-250", 250), ("L2I-500", 500), ("L2I-EXPAND", 2500), ("L2I-LAUNCH", 5000))],
     *[pytest.param("l2i_subscriptions", {"status": v}, id=f"subscriptions-status-{v}")
       for v in ("active", "expired", "canceled")],
     pytest.param("l2i_subscriptions", {"allocated_bp": 10_000}, id="subscriptions-fully-allocated"),
@@ -280,6 +280,8 @@ REFUSED = [
                  id="users-company-admin-without-company"),
     pytest.param("users", {"role": "program_manager", "company_id": Ref("company_a")},
                  check("ck_users_role_company"), id="users-program-manager-with-company"),
+    pytest.param("users", {"email": "Mixed.Case@example.org"}, check("ck_users_email_lowercase"),
+                 id="users-email-not-lowercased"),
     # An unknown role breaks both CHECKs (role_company lists the roles too); backends report either.
     pytest.param("users", {"role": "superuser"}, r"\bck_users_role_(allowed|company)\b", id="users-role-unknown"),
     # program templates
@@ -350,6 +352,7 @@ REFUSED = [
     pytest.param("campaigns", {"seat_price": -1}, check("ck_campaigns_seat_price_nonnegative"),
                  id="campaigns-seat-price-negative"),
     pytest.param("campaigns", {"currency": "EU"}, check("ck_campaigns_currency_code"), id="campaigns-currency-2"),
+    pytest.param("campaigns", {"currency": "eur"}, check("ck_campaigns_currency_code"), id="campaigns-currency-lowercase"),
     pytest.param("campaigns", {"currency": ""}, check("ck_campaigns_currency_code"), id="campaigns-currency-empty"),
     pytest.param("campaigns", {"status": "running"}, check("ck_campaigns_status_allowed"),
                  id="campaigns-status-unknown"),
@@ -361,6 +364,8 @@ REFUSED = [
                  foreign_key("fk_campaigns_l2i_subscription_id_l2i_subscriptions"),
                  id="campaigns-subscription-missing"),
     # participants
+    pytest.param("participants", {"email": "Olena@Example.org"}, check("ck_participants_email_lowercase"),
+                 id="participants-email-not-lowercased"),
     pytest.param("participants", {"year_of_birth": 1899}, check("ck_participants_year_of_birth_range"),
                  id="participants-born-1899"),
     pytest.param("participants", {"year_of_birth": 2101}, check("ck_participants_year_of_birth_range"),
@@ -378,12 +383,17 @@ REFUSED = [
                  check("ck_enrollments_completed_has_time"), id="enrollments-completed-without-time"),
     pytest.param("enrollments", {"status": "dropped", "dropped_at": None}, check("ck_enrollments_dropped_has_time"),
                  id="enrollments-dropped-without-time"),
+    pytest.param("enrollments", {"status": "active", "enrolled_at": None}, check("ck_enrollments_active_has_time"),
+                 id="enrollments-active-without-time"),
+    pytest.param("enrollments", {"status": "waitlisted", "waitlisted_at": None},
+                 check("ck_enrollments_waitlisted_has_time"), id="enrollments-waitlisted-without-time"),
     pytest.param("enrollments", {"campaign_id": MISSING_ID}, foreign_key("fk_enrollments_campaign_id_campaigns"),
                  id="enrollments-campaign-missing"),
     pytest.param("enrollments", {"participant_id": MISSING_ID},
                  foreign_key("fk_enrollments_participant_id_participants"), id="enrollments-participant-missing"),
     # L2I subscriptions
-    pytest.param("l2i_subscriptions", {"sku": "L2I-100"}, check("ck_l2i_subscriptions_sku_allowed"),
+    # an unknown SKU breaks both CHECKs; backends report either
+    pytest.param("l2i_subscriptions", {"sku": "L2I-100"}, r"\bck_l2i_subscriptions_(sku_allowed|learners_match_sku)\b",
                  id="subscriptions-sku-unknown"),
     pytest.param("l2i_subscriptions", {"status": "paused"}, check("ck_l2i_subscriptions_status_allowed"),
                  id="subscriptions-status-unknown"),
@@ -395,8 +405,13 @@ REFUSED = [
                  check("ck_l2i_subscriptions_period_order"), id="subscriptions-period-reversed"),
     pytest.param("l2i_subscriptions", {"annual_price": -1}, check("ck_l2i_subscriptions_price_nonnegative"),
                  id="subscriptions-price-negative"),
-    pytest.param("l2i_subscriptions", {"learners": 0}, check("ck_l2i_subscriptions_learners_positive"),
+    # zero learners breaks both CHECKs; backends report either
+    pytest.param("l2i_subscriptions", {"learners": 0}, r"\bck_l2i_subscriptions_learners_(positive|match_sku)\b",
                  id="subscriptions-no-learners"),
+    pytest.param("l2i_subscriptions", {"sku": "L2I-500", "learners": 250},
+                 check("ck_l2i_subscriptions_learners_match_sku"), id="subscriptions-learners-not-the-skus"),
+    pytest.param("l2i_subscriptions", {"currency": "nok"}, check("ck_l2i_subscriptions_currency_code"),
+                 id="subscriptions-currency-lowercase"),
     pytest.param("l2i_subscriptions", {"currency": "EU"}, check("ck_l2i_subscriptions_currency_code"),
                  id="subscriptions-currency-2"),
     pytest.param("l2i_subscriptions", {"company_id": MISSING_ID},
@@ -473,7 +488,7 @@ DUPLICATES = [
                  unique("uq_participants_external_ref", "participants.external_ref"), id="participants-external-ref"),
     pytest.param("participants", {"ref": "P-AAAAAAA"}, {"ref": "P-AAAAAAA"},
                  unique("uq_participants_ref", "participants.ref"), id="participants-ref"),
-    pytest.param("enrollments", {}, {"role": "volunteer", "status": "waitlisted"},
+    pytest.param("enrollments", {}, {"role": "volunteer", "status": "waitlisted", "waitlisted_at": _now()},
                  unique("uq_enrollments_campaign_participant", "enrollments.campaign_id", "enrollments.participant_id"),
                  id="enrollments-campaign-participant"),
 ]

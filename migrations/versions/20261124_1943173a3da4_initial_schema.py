@@ -1,9 +1,9 @@
 """Initial schema: companies, users, templates, groups, programs, campaigns,
 participants, enrollments, L2I subscriptions and allocations, activity events.
 
-Revision ID: 4c20fdd0b34a
+Revision ID: 1943173a3da4
 Revises: 
-Create Date: 2026-11-24 19:47:33.301480
+Create Date: 2026-11-24 20:02:17.430821
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '4c20fdd0b34a'
+revision = '1943173a3da4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -48,12 +48,13 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(sku = 'L2I-250' AND learners = 250) OR (sku = 'L2I-500' AND learners = 500) OR (sku = 'L2I-EXPAND' AND learners = 2500) OR (sku = 'L2I-LAUNCH' AND learners = 5000)", name=op.f('ck_l2i_subscriptions_learners_match_sku')),
     sa.CheckConstraint("sku IN ('L2I-250', 'L2I-500', 'L2I-EXPAND', 'L2I-LAUNCH')", name=op.f('ck_l2i_subscriptions_sku_allowed')),
     sa.CheckConstraint("status IN ('active', 'expired', 'canceled')", name=op.f('ck_l2i_subscriptions_status_allowed')),
     sa.CheckConstraint('allocated_bp >= 0 AND allocated_bp <= 10000', name=op.f('ck_l2i_subscriptions_allocated_at_most_full')),
     sa.CheckConstraint('annual_price >= 0', name=op.f('ck_l2i_subscriptions_price_nonnegative')),
     sa.CheckConstraint('learners > 0', name=op.f('ck_l2i_subscriptions_learners_positive')),
-    sa.CheckConstraint('length(currency) = 3', name=op.f('ck_l2i_subscriptions_currency_code')),
+    sa.CheckConstraint('length(currency) = 3 AND currency = upper(currency)', name=op.f('ck_l2i_subscriptions_currency_code')),
     sa.CheckConstraint('period_end >= period_start', name=op.f('ck_l2i_subscriptions_period_order')),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_l2i_subscriptions_company_id_companies'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_l2i_subscriptions'))
@@ -75,6 +76,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint('email IS NULL OR email = lower(email)', name=op.f('ck_participants_email_lowercase')),
     sa.CheckConstraint('year_of_birth IS NULL OR (year_of_birth >= 1900 AND year_of_birth <= 2100)', name=op.f('ck_participants_year_of_birth_range')),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_participants_company_id_companies'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participants')),
@@ -102,6 +104,7 @@ def upgrade():
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.CheckConstraint("(role = 'company_admin' AND company_id IS NOT NULL) OR (role = 'program_manager' AND company_id IS NULL)", name=op.f('ck_users_role_company')),
     sa.CheckConstraint("role IN ('program_manager', 'company_admin')", name=op.f('ck_users_role_allowed')),
+    sa.CheckConstraint('email = lower(email)', name=op.f('ck_users_email_lowercase')),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_users_company_id_companies'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email')),
@@ -266,7 +269,7 @@ def upgrade():
     sa.CheckConstraint('budget_allocated IS NULL OR budget_allocated >= 0', name=op.f('ck_campaigns_budget_nonnegative')),
     sa.CheckConstraint('end_date IS NULL OR end_date >= start_date', name=op.f('ck_campaigns_dates_order')),
     sa.CheckConstraint('enrolled_count >= 0 AND waitlisted_count >= 0', name=op.f('ck_campaigns_counters_nonnegative')),
-    sa.CheckConstraint('length(currency) = 3', name=op.f('ck_campaigns_currency_code')),
+    sa.CheckConstraint('length(currency) = 3 AND currency = upper(currency)', name=op.f('ck_campaigns_currency_code')),
     sa.CheckConstraint('max_enrollment IS NULL OR enrolled_count <= max_enrollment', name=op.f('ck_campaigns_within_capacity')),
     sa.CheckConstraint('max_enrollment IS NULL OR max_enrollment >= 0', name=op.f('ck_campaigns_max_nonnegative')),
     sa.CheckConstraint('max_enrollment IS NULL OR target_enrollment IS NULL OR max_enrollment >= target_enrollment', name=op.f('ck_campaigns_max_at_least_target')),
@@ -305,8 +308,10 @@ def upgrade():
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.CheckConstraint("role IN ('beneficiary', 'volunteer')", name=op.f('ck_enrollments_role_allowed')),
     sa.CheckConstraint("source IN ('manual', 'csv', 'kintell', 'buddy', 'upskilling')", name=op.f('ck_enrollments_source_allowed')),
+    sa.CheckConstraint("status <> 'active' OR enrolled_at IS NOT NULL", name=op.f('ck_enrollments_active_has_time')),
     sa.CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name=op.f('ck_enrollments_completed_has_time')),
     sa.CheckConstraint("status <> 'dropped' OR dropped_at IS NOT NULL", name=op.f('ck_enrollments_dropped_has_time')),
+    sa.CheckConstraint("status <> 'waitlisted' OR waitlisted_at IS NOT NULL", name=op.f('ck_enrollments_waitlisted_has_time')),
     sa.CheckConstraint("status IN ('waitlisted', 'active', 'completed', 'dropped')", name=op.f('ck_enrollments_status_allowed')),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_enrollments_campaign_id_campaigns'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_enrollments_participant_id_participants'), ondelete='RESTRICT'),

@@ -1,0 +1,13 @@
+"""``python -m bench``: run every benchmark, print the table, write bench/results.json."""
+from bench import pages
+from bench.harness import Report
+
+
+def main() -> None:
+    report = Report()
+    pages.run(report)
+    report.print_and_save()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Timing and reporting helpers shared by the benchmarks."""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def time_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+class Report:
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def add(self, name: str, value: float, target: float | None, unit: str = "ms", better: str = "lower") -> None:
+        self.rows[name] = {"value": round(value, 3), "unit": unit, "target": target, "better": better}
+
+    def add_samples(self, name: str, samples: list[float], p95_target: float | None) -> None:
+        self.add(f"{name} p50", statistics.median(samples), None)
+        self.add(f"{name} p95", percentile(samples, 95), p95_target)
+
+    def print_and_save(self) -> None:
+        width = max(len(n) for n in self.rows) + 2
+        print(f"{'figure':<{width}}{'value':>12}  {'unit':<6}{'target':>10}  ok")
+        for name, row in self.rows.items():
+            target = row["target"]
+            ok = "" if target is None else ("yes" if (row["value"] <= target if row["better"] == "lower"
+                                                      else row["value"] >= target) else "NO")
+            print(f"{name:<{width}}{row['value']:>12.3f}  {row['unit']:<6}{'' if target is None else target:>10}  {ok}")
+        existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        existing.update(self.rows)
+        RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+        print(f"\nwritten to {RESULTS}")
