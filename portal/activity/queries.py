@@ -11,13 +11,9 @@ from portal.auth.scoping import visible
 from portal.db import db
 
 EVENT_LABELS = {
-    "user.signed_in": "signed in",
-    "user.signed_out": "signed out",
-    "user.created": "user created",
-    "user.deactivated": "user deactivated",
-    "user.reactivated": "user reactivated",
-    "user.password_reset": "password reset",
-    "company.created": "company created",
+    "user.signed_in": "Signed in",
+    "user.signed_out": "Signed out",
+    "user.password_reset": "Password reset",
 }
 
 
@@ -43,5 +39,23 @@ def recent_events(viewer: User, limit: int = 10) -> Sequence[ActivityEvent]:
     ).all()
 
 
+SUBJECT_NOUNS = {
+    "program.template": "Template",
+    "program.campaign": "Campaign",
+    "program.enrollment": "Enrollment",
+    "program": "Program",
+    "beneficiary_group": "Beneficiary group",
+    "participant": "Participant",
+    "l2i.subscription": "L2I subscription",
+    "l2i.allocation": "L2I allocation",
+    "user": "User",
+    "company": "Company",
+}
+
+
 def describe(event: ActivityEvent) -> str:
-    return EVENT_LABELS.get(event.type, event.type.rsplit(".", 1)[-1].replace("_", " "))
+    """A readable label such as "Campaign paused" or "Enrollment promoted"."""
+    if event.type in EVENT_LABELS:
+        return EVENT_LABELS[event.type]
+    prefix, _, verb = event.type.rpartition(".")
+    return f"{SUBJECT_NOUNS.get(prefix, prefix)} {verb.replace('_', ' ')}"

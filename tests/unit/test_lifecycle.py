@@ -33,3 +33,15 @@ def test_template_lifecycle_moves_forward_only():
     for current, target in [("active", "draft"), ("deprecated", "active"), ("archived", "deprecated")]:
         with pytest.raises(InvalidTransition):
             check_transition(current, target, TEMPLATE_TRANSITIONS)
+
+
+def test_activity_descriptions_name_the_subject():
+    from types import SimpleNamespace
+
+    from portal.activity.queries import describe
+
+    assert describe(SimpleNamespace(type="program.campaign.paused")) == "Campaign paused"
+    assert describe(SimpleNamespace(type="program.enrollment.promoted")) == "Enrollment promoted"
+    assert describe(SimpleNamespace(type="l2i.allocation.created")) == "L2I allocation created"
+    assert describe(SimpleNamespace(type="program.started")) == "Program started"
+    assert describe(SimpleNamespace(type="program.campaign.capacity_reached")) == "Campaign capacity reached"
