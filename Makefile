@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export FLASK_APP := portal
 
-.PHONY: run test test-sqlite test-postgresql system-deps bench migrate-check clean help
+.PHONY: lint run test test-sqlite test-postgresql system-deps bench migrate-check clean help
 
 help:
 	@echo "make run    set up and serve the portal on SQLite with demo data (http://127.0.0.1:5000)"
@@ -29,7 +29,10 @@ run: $(STAMP)
 system-deps:
 	bash .ci/system-deps
 
-test: $(STAMP) system-deps
+lint: $(STAMP)
+	$(BIN)/ruff check portal tests bench migrations
+
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest --db=sqlite
 	$(BIN)/python -m pytest --db=postgresql -m "not e2e"
 

@@ -8,14 +8,14 @@ from bench.harness import Report, time_ms
 
 
 def run(report: Report, repeat: int = 200) -> None:
+    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from portal import create_app
     from portal.db import db
+    from portal.models import Campaign, User
     from portal.seed import seed_demo_data
     from tests.conftest import sign_in_client
-    from portal.models import Campaign, User
-    import sqlalchemy as sa
 
     url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)

@@ -85,7 +85,7 @@ def seed_command(quiet: bool) -> None:
     created = seed_demo_data()
     click.echo("Seeded demo data." if created else "Demo data already present; nothing added.")
     if not quiet:
-        click.echo("\nDemo sign-ins (password for all: %s)" % DEMO_PASSWORD)
+        click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
         for email, role, company in demo_sign_ins():
             click.echo(f"  {email:<34} {role:<16} {company or ''}")
 

@@ -37,3 +37,12 @@ def unique_key(column: sa.orm.InstrumentedAttribute[Any], base: str, *scope: sa.
     while f"{base}-{n}" in taken:
         n += 1
     return f"{base}-{n}"
+
+
+def key_problem(key: str, column: sa.orm.InstrumentedAttribute[Any], *scope: sa.ColumnElement[bool]) -> str | None:
+    """Why an explicitly chosen ``key`` cannot be used (bad shape, or taken), else None."""
+    if not is_valid_key(key):
+        return KEY_RULE_TEXT
+    if db.session.scalar(sa.select(column).where(column == key, *scope).limit(1)) is not None:
+        return "This key is taken."
+    return None

@@ -16,7 +16,10 @@ from portal.beneficiaries.operations import create_group
 from portal.campaigns.operations import create_campaign, transition_campaign
 from portal.db import db, transaction, utcnow
 from portal.enrollments.operations import (
-    complete_enrollment, create_participant, drop_enrollment, enroll_participant,
+    complete_enrollment,
+    create_participant,
+    drop_enrollment,
+    enroll_participant,
 )
 from portal.l2i.operations import allocate, create_subscription
 from portal.programs.operations import launch_program, transition_program

@@ -15,7 +15,14 @@ from flask import Flask
 from portal.auth.passwords import hash_password
 from portal.db import db
 from portal.models import (
-    BeneficiaryGroup, Campaign, Company, Enrollment, Participant, Program, ProgramTemplate, User,
+    BeneficiaryGroup,
+    Campaign,
+    Company,
+    Enrollment,
+    Participant,
+    Program,
+    ProgramTemplate,
+    User,
 )
 
 TEST_PASSWORD = "correct horse battery staple"

@@ -15,7 +15,7 @@ from portal.auth.models import COMPANY_ADMIN, PROGRAM_MANAGER, ROLES, Company, U
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.db import db, utcnow
 from portal.errors import DomainError, Forbidden, StaleEdit, ValidationFailed
-from portal.keys import is_valid_key, key_from_name, unique_key
+from portal.keys import key_from_name, key_problem, unique_key
 from portal.reference import country_problem
 
 
@@ -42,10 +42,8 @@ def create_company(actor: User | None, *, name: str, key: str = "", country: str
     elif db.session.scalar(sa.select(Company.id).where(sa.func.lower(Company.name) == name.lower())):
         errors.setdefault("name", []).append("A company with this name already exists.")
     key = (key or "").strip()
-    if key and not is_valid_key(key):
-        errors.setdefault("key", []).append("Use lowercase letters, digits and single hyphens.")
-    elif key and db.session.scalar(sa.select(Company.id).where(Company.key == key)):
-        errors.setdefault("key", []).append("This key is taken.")
+    if key and (problem := key_problem(key, Company.key)):
+        errors["key"] = [problem]
     country = (country or "").strip().upper() or None
     if country and (problem := country_problem(country)):
         errors.setdefault("country", []).append(problem)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, LANGUAGE_REQUIREMENTS, BeneficiaryGroup
 from portal.db import db
 from portal.errors import ValidationFailed
-from portal.keys import is_valid_key, key_from_name, unique_key
+from portal.keys import key_from_name, key_problem, unique_key
 from portal.reference import country_problem, language_problem
 from portal.templates_catalog.models import CATEGORIES
 
@@ -46,10 +44,8 @@ def create_group(actor: User | None, *, name: str, group_type: str, country: str
         errors["active_until"] = ["The end date must be on or after the start date."]
     if status not in GROUP_STATUSES:
         errors["status"] = ["Choose a status."]
-    if key and not is_valid_key(key):
-        errors["key"] = ["Use lowercase letters, digits and single hyphens, at most 100 characters."]
-    elif key and db.session.scalar(sa.select(BeneficiaryGroup.id).where(BeneficiaryGroup.key == key)):
-        errors["key"] = ["This key is taken."]
+    if key and (problem := key_problem(key, BeneficiaryGroup.key)):
+        errors["key"] = [problem]
     if errors:
         raise ValidationFailed(errors)
     group = BeneficiaryGroup(

@@ -12,7 +12,7 @@ from portal.campaigns.models import Campaign
 from portal.configuration.engine import config_errors, effective_config
 from portal.db import db
 from portal.errors import DomainError, Forbidden, ValidationFailed
-from portal.keys import is_valid_key, key_from_name, unique_key
+from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
 from portal.programs.models import Program
 from portal.reference import currency_problem
@@ -35,10 +35,8 @@ def create_campaign(actor: User | None, *, program: Program, company: Company, n
     name = (name or "").strip()
     if not 1 <= len(name) <= 255:
         errors["name"] = ["Enter a name of 1 to 255 characters."]
-    if key and not is_valid_key(key):
-        errors["key"] = ["Use lowercase letters, digits and single hyphens, at most 100 characters."]
-    elif key and db.session.scalar(sa.select(Campaign.id).where(Campaign.company_id == company.id, Campaign.key == key)):
-        errors["key"] = ["Your company already has a campaign with this key."]
+    if key and (problem := key_problem(key, Campaign.key, Campaign.company_id == company.id)):
+        errors["key"] = [problem]
     if start_date is None:
         errors["start_date"] = ["Enter a start date."]
     elif end_date and end_date < start_date:

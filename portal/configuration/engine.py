@@ -6,9 +6,9 @@ merge of the template ← program ← campaign layers, and errors named by JSON 
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from functools import lru_cache
-import json
 from typing import Any
 
 from jsonschema import Draft202012Validator

@@ -4,15 +4,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.configuration.engine import config_errors, effective_config
 from portal.db import db
 from portal.errors import DomainError, ValidationFailed
-from portal.keys import is_valid_key, key_from_name, unique_key
+from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
 from portal.programs.models import VISIBILITIES, Program
 from portal.templates_catalog.models import ProgramTemplate
@@ -43,10 +41,8 @@ def launch_program(actor: User | None, *, template: ProgramTemplate, group: Bene
     name = (name or "").strip()
     if not 1 <= len(name) <= 255:
         errors["name"] = ["Enter a name of 1 to 255 characters."]
-    if key and not is_valid_key(key):
-        errors["key"] = ["Use lowercase letters, digits and single hyphens, at most 100 characters."]
-    elif key and db.session.scalar(sa.select(Program.id).where(Program.key == key)):
-        errors["key"] = ["This key is taken."]
+    if key and (problem := key_problem(key, Program.key)):
+        errors["key"] = [problem]
     if start_date and end_date and end_date < start_date:
         errors["end_date"] = ["The end date must be on or after the start date."]
     if visibility not in VISIBILITIES:

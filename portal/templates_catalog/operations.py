@@ -11,7 +11,7 @@ from portal.auth.models import User
 from portal.configuration.engine import config_errors, schema_errors
 from portal.db import db, utcnow
 from portal.errors import DomainError, ValidationFailed
-from portal.keys import is_valid_key, key_from_name, unique_key
+from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DEPRECATED, DRAFT, TEMPLATE_TRANSITIONS, check_transition
 from portal.templates_catalog.models import CATEGORIES, ProgramTemplate
 
@@ -29,10 +29,8 @@ def create_template(actor: User | None, *, name: str, category: str, config_sche
         errors["category"] = ["Choose a category."]
     if len(description or "") > 5000:
         errors["description"] = ["Use at most 5000 characters."]
-    if key and not is_valid_key(key):
-        errors["key"] = ["Use lowercase letters, digits and single hyphens, at most 100 characters."]
-    elif key and db.session.scalar(sa.select(ProgramTemplate.id).where(ProgramTemplate.key == key).limit(1)):
-        errors["key"] = ["This key is taken."]
+    if key and (problem := key_problem(key, ProgramTemplate.key)):
+        errors["key"] = [problem]
     tags = tags or []
     if len(tags) > 20 or any(len(t) > 50 for t in tags):
         errors["tags"] = ["Use at most 20 tags of at most 50 characters."]

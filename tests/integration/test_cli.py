@@ -6,8 +6,17 @@ import sqlalchemy as sa
 
 from portal.db import db
 from portal.models import (
-    ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
-    Program, ProgramTemplate, User,
+    ActivityEvent,
+    BeneficiaryGroup,
+    Campaign,
+    Company,
+    Enrollment,
+    L2IAllocation,
+    L2ISubscription,
+    Participant,
+    Program,
+    ProgramTemplate,
+    User,
 )
 
 SEED_TABLES = (ProgramTemplate, BeneficiaryGroup, Program, Company, User, Campaign, Participant, Enrollment,

@@ -28,8 +28,17 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.db import db
 from portal.models import (
-    ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
-    Program, ProgramTemplate, User,
+    ActivityEvent,
+    BeneficiaryGroup,
+    Campaign,
+    Company,
+    Enrollment,
+    L2IAllocation,
+    L2ISubscription,
+    Participant,
+    Program,
+    ProgramTemplate,
+    User,
 )
 
 TABLES: dict[str, sa.Table] = {

@@ -7,7 +7,11 @@ from portal.campaigns.models import Campaign
 from portal.db import db, transaction
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.operations import (
-    AlreadyEnrolled, CapacityReached, NotAcceptingEnrollments, drop_enrollment, enroll_participant,
+    AlreadyEnrolled,
+    CapacityReached,
+    NotAcceptingEnrollments,
+    drop_enrollment,
+    enroll_participant,
 )
 
 
