@@ -87,11 +87,13 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import admin_bp, auth_bp
     from portal.campaigns.views import bp as campaigns_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.templates_catalog.views import bp as templates_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(templates_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.

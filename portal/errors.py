@@ -54,3 +54,13 @@ class Forbidden(DomainError):
 
     def __init__(self, message: str = "You are not allowed to do that."):
         super().__init__(message, None)
+
+
+class ConfigInvalid(ValidationFailed):
+    """A configuration document failed validation; ``problems`` keep each JSON path so
+    forms can show every message next to its own field."""
+
+    def __init__(self, field: str, problems: list):  # list[ConfigError]
+        super().__init__({field: [f"{p.path or '(root)'}: {p.message}" for p in problems]})
+        self.field = field
+        self.problems = problems

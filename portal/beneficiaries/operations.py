@@ -6,6 +6,7 @@ from datetime import date
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, LANGUAGE_REQUIREMENTS, BeneficiaryGroup
+from portal.beneficiaries.privacy import privacy_problems
 from portal.db import db
 from portal.errors import ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -46,6 +47,9 @@ def create_group(actor: User | None, *, name: str, group_type: str, country: str
         errors["status"] = ["Choose a status."]
     if key and (problem := key_problem(key, BeneficiaryGroup.key)):
         errors["key"] = [problem]
+    for field, text in (("name", name), ("description", description), ("tags", " ; ".join(tags or []))):
+        if problems := privacy_problems(text):
+            errors.setdefault(field, []).extend(problems)
     if errors:
         raise ValidationFailed(errors)
     group = BeneficiaryGroup(

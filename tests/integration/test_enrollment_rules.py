@@ -76,3 +76,20 @@ def test_enrolling_needs_an_active_campaign_of_an_active_program(app, make, tena
     camp = make.campaign(tenants["company_a"], program, status=campaign_status)
     with pytest.raises(NotAcceptingEnrollments):
         enroll(app, camp.id, make.participant().id)
+
+
+def test_group_privacy_rules_are_enforced_on_save(app):
+    from portal.beneficiaries.operations import create_group
+    from portal.errors import ValidationFailed
+
+    with app.app_context():
+        with pytest.raises(ValidationFailed) as refused:
+            with transaction():
+                create_group(None, name="Olena's group, call +47 912 34 567", group_type="refugees", country="NO",
+                             eligible_categories=["language"], description="Contact anna@example.org",
+                             tags=["born 12.03.1990"])
+        assert set(refused.value.errors) == {"name", "description", "tags"}
+        with transaction():
+            group = create_group(None, name="2026 cohort, Oslo", group_type="refugees", country="NO",
+                                 eligible_categories=["language"], languages=["uk"])
+        assert group.key == "2026-cohort-oslo"

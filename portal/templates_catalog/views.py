@@ -1,0 +1,319 @@
+"""Template screens (program managers): list, detail, create, edit draft, lifecycle, compare."""
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user
+
+from portal.activity.queries import describe, timeline
+from portal.auth.models import PROGRAM_MANAGER
+from portal.configuration import engine
+from portal.db import transaction
+from portal.errors import ConfigInvalid, DomainError
+from portal.lifecycle import TEMPLATE_STATUSES
+from portal.seed import load_master
+from portal.templates_catalog import operations as ops
+from portal.templates_catalog.forms import (
+    START_FROM, DefaultsForm, NewTemplateForm, TemplateDetailsForm, TemplateSchemaForm,
+)
+from portal.templates_catalog.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
+from portal.templates_catalog.queries import get_version_or_404, programs_using, template_rows, versions_of
+from portal.web import apply_domain_error, redirect_to, render, role_required
+
+bp = Blueprint("templates_catalog", __name__, url_prefix="/templates")
+
+MASTER_FILES = {"mentorship": "mentorship", "language": "language", "buddy": "buddy"}
+
+
+@bp.get("/")
+@role_required(PROGRAM_MANAGER)
+def index():
+    category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
+    status = request.args.get("status") if request.args.get("status") in TEMPLATE_STATUSES else None
+    search = (request.args.get("q") or "").strip()[:100] or None
+    rows, next_key = template_rows(category=category, status=status, search=search,
+                                   after_key=request.args.get("after") or None,
+                                   size=current_app.config["PORTAL_PAGE_SIZE"])
+    filters = {"category": category or "", "status": status or "", "q": search or ""}
+    return render("templates_catalog/index.html", block="results", rows=rows, next_key=next_key, filters=filters,
+                  categories=CATEGORY_LABELS, statuses=TEMPLATE_STATUSES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def new():
+    form = NewTemplateForm()
+    if request.method == "GET" and request.args.get("from") in START_FROM:
+        form.start_from.data = request.args["from"]
+        if form.start_from.data:
+            master = load_master(MASTER_FILES[form.start_from.data])
+            form.category.data, form.name.data = master["category"], f"{master['name']} (copy)"
+    if form.validate_on_submit():
+        if form.start_from.data:
+            master = load_master(MASTER_FILES[form.start_from.data])
+            documents = {"config_schema": master["config_schema"], "default_config": master["default_config"],
+                         "ui_schema": master.get("ui_schema"), "tags": master.get("tags"),
+                         "sdg_goals": master.get("sdg_goals")}
+        else:
+            documents = {"config_schema": dict(ops.BLANK_SCHEMA), "default_config": {}, "ui_schema": None}
+        try:
+            with transaction():
+                template = ops.create_template(current_user, name=form.name.data, key=form.key.data or "",
+                                               category=form.category.data, description=form.description.data or "",
+                                               **documents)
+            flash(f"Draft “{template.name}” created. Adjust its defaults, then publish it.", "success")
+            return redirect_to(url_for(".edit", key=template.key, version=template.version))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("templates_catalog/new.html", block="form", form=form, status_code=status)
+
+
+def _detail_context(template: ProgramTemplate) -> dict:
+    from portal.configuration.forms import build_form
+
+    return {
+        "template": template,
+        "versions": versions_of(template.key),
+        "programs": programs_using(template.id),
+        "preview": build_form(template.config_schema, template.default_config, ui_schema=template.ui_schema,
+                              readonly=True),
+        "events": timeline("program_templates", template.id, current_user),
+        "describe": describe,
+        "action_form": DefaultsForm(lock_version=template.lock_version),
+    }
+
+
+@bp.get("/<key>")
+@role_required(PROGRAM_MANAGER)
+def detail(key: str):
+    return render("templates_catalog/detail.html", **_detail_context(get_version_or_404(key)))
+
+
+@bp.get("/<key>/v<int:version>")
+@role_required(PROGRAM_MANAGER)
+def version_detail(key: str, version: int):
+    return render("templates_catalog/detail.html", **_detail_context(get_version_or_404(key, version)))
+
+
+# --- editing a draft ------------------------------------------------------------
+def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None, defaults_values=None,
+               defaults_errors=None, status_code: int = 200, block: str | None = None):
+    from portal.configuration.forms import build_form
+
+    if template.status != "draft":
+        flash(f"Version {template.version} is {template.status}; only drafts can be edited. Start a new version.",
+              "error")
+        return redirect_to(url_for(".version_detail", key=template.key, version=template.version))
+    details_form = details_form or TemplateDetailsForm(
+        lock_version=template.lock_version, name=template.name, category=template.category,
+        description=template.description, tags=", ".join(template.tags or []), sdg_goals=template.sdg_goals)
+    schema_form = schema_form or TemplateSchemaForm(
+        lock_version=template.lock_version, config_schema=json.dumps(template.config_schema, indent=2),
+        ui_schema=json.dumps(template.ui_schema, indent=2) if template.ui_schema else "")
+    defaults = build_form(template.config_schema, template.default_config if defaults_values is None
+                          else defaults_values, ui_schema=template.ui_schema, errors=defaults_errors or {},
+                          honour_locks=False)
+    return render("templates_catalog/edit.html", block=block, template=template, details_form=details_form,
+                  schema_form=schema_form, defaults=defaults,
+                  defaults_form=DefaultsForm(lock_version=template.lock_version), status_code=status_code)
+
+
+@bp.get("/<key>/v<int:version>/edit")
+@role_required(PROGRAM_MANAGER)
+def edit(key: str, version: int):
+    return _edit_page(get_version_or_404(key, version))
+
+
+@bp.post("/<key>/v<int:version>/details")
+@role_required(PROGRAM_MANAGER)
+def save_details(key: str, version: int):
+    template = get_version_or_404(key, version)
+    form = TemplateDetailsForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                template = get_version_or_404(key, version, for_update=True)
+                ops.update_draft(current_user, template, expected_version=form.expected_version(),
+                                 name=form.name.data, category=form.category.data,
+                                 description=form.description.data or "", tags=form.tag_list(),
+                                 sdg_goals=form.sdg_goals.data or [])
+            flash("Details saved.", "success")
+            return redirect_to(url_for(".edit", key=key, version=version))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            template = get_version_or_404(key, version)
+            return _edit_page(template, details_form=form, status_code=exc.status_code)
+    return _edit_page(template, details_form=form, status_code=422)
+
+
+@bp.post("/<key>/v<int:version>/schema")
+@role_required(PROGRAM_MANAGER)
+def save_schema(key: str, version: int):
+    template = get_version_or_404(key, version)
+    form = TemplateSchemaForm()
+    if form.validate_on_submit():
+        config_schema, ui_schema = form.parsed()
+        try:
+            with transaction():
+                template = get_version_or_404(key, version, for_update=True)
+                ops.update_draft(current_user, template, expected_version=form.expected_version(),
+                                 config_schema=config_schema, ui_schema=ui_schema)
+            flash("Schema saved.", "success")
+            return redirect_to(url_for(".edit", key=key, version=version) + "#schema")
+        except ConfigInvalid as exc:
+            target = form.config_schema
+            target.errors = list(target.errors) + [
+                (f"Current defaults do not fit the new schema — {m}" if exc.field == "default_config" else m)
+                for m in exc.errors[exc.field]]
+            template = get_version_or_404(key, version)
+            return _edit_page(template, schema_form=form, status_code=422)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            template = get_version_or_404(key, version)
+            return _edit_page(template, schema_form=form, status_code=exc.status_code)
+    return _edit_page(template, schema_form=form, status_code=422)
+
+
+def _errors_by_path(problems: list[engine.ConfigError]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        errors.setdefault(problem.path, []).append(problem.message)
+    return errors
+
+
+@bp.post("/<key>/v<int:version>/defaults")
+@role_required(PROGRAM_MANAGER)
+def save_defaults(key: str, version: int):
+    """Save the defaults from the generated form. Add/remove-row buttons post here too:
+    they change the form, not the database."""
+    from portal.configuration.forms import parse_form
+
+    template = get_version_or_404(key, version)
+    form = DefaultsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    parsed = parse_form(template.config_schema, request.form, honour_locks=False)
+    if parsed.action is not None:
+        return _edit_page(template, defaults_values=parsed.value, defaults_errors=parsed.errors, block="defaults")
+    errors = dict(parsed.errors)
+    if not errors:
+        for path, messages in _errors_by_path(engine.config_errors(template.config_schema, parsed.value)).items():
+            errors.setdefault(path, []).extend(messages)
+    if errors:
+        return _edit_page(template, defaults_values=parsed.value, defaults_errors=errors, status_code=422,
+                          block="defaults")
+    try:
+        with transaction():
+            template = get_version_or_404(key, version, for_update=True)
+            ops.update_draft(current_user, template, expected_version=form.expected_version(),
+                             default_config=parsed.value)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        template = get_version_or_404(key, version)
+        return _edit_page(template, defaults_values=parsed.value, status_code=exc.status_code, block="defaults")
+    flash("Defaults saved.", "success")
+    return redirect_to(url_for(".edit", key=key, version=version) + "#defaults")
+
+
+@bp.post("/<key>/v<int:version>/defaults/validate")
+@role_required(PROGRAM_MANAGER)
+def validate_defaults(key: str, version: int):
+    """Live validation: every field's error slot, swapped out-of-band; nothing is saved."""
+    from portal.configuration.forms import build_form, parse_form
+
+    template = get_version_or_404(key, version)
+    parsed = parse_form(template.config_schema, request.form, honour_locks=False)
+    errors = dict(parsed.errors)
+    for path, messages in _errors_by_path(engine.config_errors(template.config_schema, parsed.value)).items():
+        if path not in errors:
+            errors[path] = messages
+    node = build_form(template.config_schema, parsed.value, ui_schema=template.ui_schema, errors=errors,
+                      honour_locks=False)
+    return render("templates_catalog/_live_errors.html", node=node)
+
+
+# --- lifecycle ------------------------------------------------------------------
+def _lifecycle_action(key: str, version: int, operation, success: str):
+    form = DefaultsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            template = get_version_or_404(key, version, for_update=True)
+            if form.expected_version() is not None and template.lock_version != form.expected_version():
+                from portal.errors import StaleEdit
+
+                raise StaleEdit(template.label)
+            result = operation(current_user, template)
+        flash(success.format(label=template.label), "success")
+        return result
+    except ConfigInvalid as exc:
+        flash(f"Cannot publish version {version}: " + "; ".join(exc.errors[exc.field][:5]), "error")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return None
+
+
+@bp.post("/<key>/v<int:version>/publish")
+@role_required(PROGRAM_MANAGER)
+def publish(key: str, version: int):
+    _lifecycle_action(key, version, ops.publish_template, "{label} is published and active.")
+    return redirect_to(url_for(".version_detail", key=key, version=version))
+
+
+@bp.post("/<key>/v<int:version>/deprecate")
+@role_required(PROGRAM_MANAGER)
+def deprecate(key: str, version: int):
+    _lifecycle_action(key, version, ops.deprecate_template, "{label} is deprecated: no new programs launch from it.")
+    return redirect_to(url_for(".version_detail", key=key, version=version))
+
+
+@bp.post("/<key>/v<int:version>/archive")
+@role_required(PROGRAM_MANAGER)
+def archive(key: str, version: int):
+    _lifecycle_action(key, version, ops.archive_template, "{label} is archived.")
+    return redirect_to(url_for(".version_detail", key=key, version=version))
+
+
+@bp.post("/<key>/v<int:version>/delete")
+@role_required(PROGRAM_MANAGER)
+def delete(key: str, version: int):
+    done = _lifecycle_action(key, version, lambda actor, t: ops.delete_draft(actor, t) or True, "Draft {label} deleted.")
+    if done:
+        remaining = versions_of(key)
+        return redirect_to(url_for(".detail", key=key) if remaining else url_for(".index"))
+    return redirect_to(url_for(".version_detail", key=key, version=version))
+
+
+@bp.post("/<key>/v<int:version>/new-version")
+@role_required(PROGRAM_MANAGER)
+def make_new_version(key: str, version: int):
+    form = DefaultsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            draft, created = ops.new_version(current_user, get_version_or_404(key, version))
+    except sa.exc.IntegrityError:  # someone else created the draft a moment ago
+        draft, created = get_version_or_404(key), False
+    flash(f"Draft version {draft.version} created from version {version}." if created
+          else f"Version {draft.version} is already the draft of this template: continue there.", "success")
+    return redirect_to(url_for(".edit", key=key, version=draft.version))
+
+
+@bp.get("/<key>/compare")
+@role_required(PROGRAM_MANAGER)
+def compare(key: str):
+    versions = versions_of(key)
+    if not versions:
+        abort(404)
+    numbers = [t.version for t, _ in versions]
+    base_n = request.args.get("base", type=int) or (numbers[1] if len(numbers) > 1 else numbers[0])
+    other_n = request.args.get("other", type=int) or numbers[0]
+    base, other = get_version_or_404(key, base_n), get_version_or_404(key, other_n)
+    diff = engine.schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config)
+    return render("templates_catalog/compare.html", block="diff", key=key, versions=versions, base=base,
+                  other=other, diff=diff)
