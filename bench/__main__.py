@@ -1,10 +1,11 @@
 """``python -m bench``: run every benchmark, print the table, write bench/results.json."""
-from bench import pages
+from bench import config_engine, pages
 from bench.harness import Report
 
 
 def main() -> None:
     report = Report()
+    config_engine.run(report)
     pages.run(report)
     report.print_and_save()
 

@@ -25,12 +25,12 @@ def is_partial_request() -> bool:
     )
 
 
-def render(template: str, *, block: str | None = None, status_code: int = 200, **context: Any) -> Response:
+def render(template_name: str, /, *, block: str | None = None, status_code: int = 200, **context: Any) -> Response:
     """The full page, or only ``block`` of the same template for an HTMX request."""
     if block and is_partial_request():
-        body = render_block(template, block, **context)
+        body = render_block(template_name, block, **context)
     else:
-        body = render_template(template, **context)
+        body = render_template(template_name, **context)
     response = make_response(body, status_code)
     response.vary.add("HX-Request")
     return response

@@ -3,6 +3,7 @@ and returns it detached (columns loaded). Rules are tested through operations; t
 only build the scene."""
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from datetime import date
@@ -74,9 +75,9 @@ class Factory:
         kw.setdefault("category", m["category"])
         kw.setdefault("status", "active")
         kw.setdefault("version", 1)
-        return self._save(ProgramTemplate(config_schema=m["config_schema"], default_config=m["default_config"],
-                                          ui_schema=m.get("ui_schema"), sdg_goals=m["sdg_goals"], tags=m["tags"],
-                                          description=m["description"], **kw))
+        for field in ("config_schema", "default_config", "ui_schema", "sdg_goals", "tags", "description"):
+            kw.setdefault(field, copy.deepcopy(m.get(field)))
+        return self._save(ProgramTemplate(**kw))
 
     def group(self, **kw: Any) -> BeneficiaryGroup:
         n = next(_seq)

@@ -10,13 +10,18 @@ from flask_login import current_user
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER
 from portal.configuration import engine
+from portal.configuration.forms import build_form, errors_by_path, merge_errors, parse_form
 from portal.db import transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.lifecycle import TEMPLATE_STATUSES
 from portal.seed import load_master
 from portal.templates_catalog import operations as ops
 from portal.templates_catalog.forms import (
-    START_FROM, DefaultsForm, NewTemplateForm, TemplateDetailsForm, TemplateSchemaForm,
+    START_FROM,
+    DefaultsForm,
+    NewTemplateForm,
+    TemplateDetailsForm,
+    TemplateSchemaForm,
 )
 from portal.templates_catalog.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.templates_catalog.queries import get_version_or_404, programs_using, template_rows, versions_of
@@ -37,7 +42,9 @@ def index():
                                    after_key=request.args.get("after") or None,
                                    size=current_app.config["PORTAL_PAGE_SIZE"])
     filters = {"category": category or "", "status": status or "", "q": search or ""}
+    active_filters = {name: value for name, value in filters.items() if value}
     return render("templates_catalog/index.html", block="results", rows=rows, next_key=next_key, filters=filters,
+                  active_filters=active_filters,
                   categories=CATEGORY_LABELS, statuses=TEMPLATE_STATUSES)
 
 
@@ -72,8 +79,6 @@ def new():
 
 
 def _detail_context(template: ProgramTemplate) -> dict:
-    from portal.configuration.forms import build_form
-
     return {
         "template": template,
         "versions": versions_of(template.key),
@@ -101,8 +106,6 @@ def version_detail(key: str, version: int):
 # --- editing a draft ------------------------------------------------------------
 def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None, defaults_values=None,
                defaults_errors=None, status_code: int = 200, block: str | None = None):
-    from portal.configuration.forms import build_form
-
     if template.status != "draft":
         flash(f"Version {template.version} is {template.status}; only drafts can be edited. Start a new version.",
               "error")
@@ -115,7 +118,7 @@ def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None
         ui_schema=json.dumps(template.ui_schema, indent=2) if template.ui_schema else "")
     defaults = build_form(template.config_schema, template.default_config if defaults_values is None
                           else defaults_values, ui_schema=template.ui_schema, errors=defaults_errors or {},
-                          honour_locks=False)
+                          enforce_locks=False)
     return render("templates_catalog/edit.html", block=block, template=template, details_form=details_form,
                   schema_form=schema_form, defaults=defaults,
                   defaults_form=DefaultsForm(lock_version=template.lock_version), status_code=status_code)
@@ -162,7 +165,7 @@ def save_schema(key: str, version: int):
                 ops.update_draft(current_user, template, expected_version=form.expected_version(),
                                  config_schema=config_schema, ui_schema=ui_schema)
             flash("Schema saved.", "success")
-            return redirect_to(url_for(".edit", key=key, version=version) + "#schema")
+            return redirect_to(url_for(".edit", key=key, version=version))
         except ConfigInvalid as exc:
             target = form.config_schema
             target.errors = list(target.errors) + [
@@ -177,33 +180,21 @@ def save_schema(key: str, version: int):
     return _edit_page(template, schema_form=form, status_code=422)
 
 
-def _errors_by_path(problems: list[engine.ConfigError]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(problem.path, []).append(problem.message)
-    return errors
-
-
 @bp.post("/<key>/v<int:version>/defaults")
 @role_required(PROGRAM_MANAGER)
 def save_defaults(key: str, version: int):
     """Save the defaults from the generated form. Add/remove-row buttons post here too:
     they change the form, not the database."""
-    from portal.configuration.forms import parse_form
-
     template = get_version_or_404(key, version)
     form = DefaultsForm()
     if not form.validate_on_submit():
         abort(400)
-    parsed = parse_form(template.config_schema, request.form, honour_locks=False)
+    parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
     if parsed.action is not None:
-        return _edit_page(template, defaults_values=parsed.value, defaults_errors=parsed.errors, block="defaults")
-    errors = dict(parsed.errors)
-    if not errors:
-        for path, messages in _errors_by_path(engine.config_errors(template.config_schema, parsed.value)).items():
-            errors.setdefault(path, []).extend(messages)
+        return _edit_page(template, defaults_values=parsed.display, block="defaults")
+    errors = merge_errors(parsed.errors, errors_by_path(engine.config_errors(template.config_schema, parsed.value)))
     if errors:
-        return _edit_page(template, defaults_values=parsed.value, defaults_errors=errors, status_code=422,
+        return _edit_page(template, defaults_values=parsed.display, defaults_errors=errors, status_code=422,
                           block="defaults")
     try:
         with transaction():
@@ -213,25 +204,20 @@ def save_defaults(key: str, version: int):
     except DomainError as exc:
         flash(exc.message, "error")
         template = get_version_or_404(key, version)
-        return _edit_page(template, defaults_values=parsed.value, status_code=exc.status_code, block="defaults")
+        return _edit_page(template, defaults_values=parsed.display, status_code=exc.status_code, block="defaults")
     flash("Defaults saved.", "success")
-    return redirect_to(url_for(".edit", key=key, version=version) + "#defaults")
+    return redirect_to(url_for(".edit", key=key, version=version))
 
 
 @bp.post("/<key>/v<int:version>/defaults/validate")
 @role_required(PROGRAM_MANAGER)
 def validate_defaults(key: str, version: int):
     """Live validation: every field's error slot, swapped out-of-band; nothing is saved."""
-    from portal.configuration.forms import build_form, parse_form
-
     template = get_version_or_404(key, version)
-    parsed = parse_form(template.config_schema, request.form, honour_locks=False)
-    errors = dict(parsed.errors)
-    for path, messages in _errors_by_path(engine.config_errors(template.config_schema, parsed.value)).items():
-        if path not in errors:
-            errors[path] = messages
-    node = build_form(template.config_schema, parsed.value, ui_schema=template.ui_schema, errors=errors,
-                      honour_locks=False)
+    parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
+    errors = merge_errors(parsed.errors, errors_by_path(engine.config_errors(template.config_schema, parsed.value)))
+    node = build_form(template.config_schema, parsed.display, ui_schema=template.ui_schema, errors=errors,
+                      enforce_locks=False)
     return render("templates_catalog/_live_errors.html", node=node)
 
 

@@ -58,7 +58,12 @@ def test_publishing_an_invalid_schema_is_refused(app, make):
 def test_publishing_v2_deprecates_v1_and_links_it(app, make):
     v1 = make.template(status="draft")
     run(app, lambda: ops.publish_template(None, get(v1.id)))
-    v2_id = run(app, lambda: ops.new_version(None, get(v1.id))[0].id)
+    def make_v2():
+        draft, _ = ops.new_version(None, get(v1.id))
+        db.session.flush()
+        return draft.id
+
+    v2_id = run(app, make_v2)
     v2 = load(app, v2_id)
     assert (v2.key, v2.version, v2.status) == (v1.key, 2, "draft")
     run(app, lambda: ops.publish_template(None, get(v2_id)))
@@ -72,16 +77,20 @@ def test_publishing_v2_deprecates_v1_and_links_it(app, make):
 
 def test_new_version_leads_to_the_existing_draft(app, make):
     v1 = make.template(status="active")
-    first, created = run(app, lambda: ops.new_version(None, get(v1.id)))
-    again, created_again = run(app, lambda: ops.new_version(None, get(v1.id)))
-    assert created and not created_again and first.id == again.id
+    def new_version_id():
+        draft, created = ops.new_version(None, get(v1.id))
+        db.session.flush()
+        return draft.id, created
+
+    first, created = run(app, new_version_id)
+    again, created_again = run(app, new_version_id)
+    assert created and not created_again and first == again
 
 
 def test_new_version_numbers_continue_after_the_highest(app, make):
     v1 = make.template(status="deprecated")
     make.template(key=v1.key, version=2, status="archived")
-    draft, _ = run(app, lambda: ops.new_version(None, get(v1.id)))
-    assert draft.version == 3
+    assert run(app, lambda: ops.new_version(None, get(v1.id))[0].version) == 3
 
 
 def test_only_drafts_can_be_deleted(app, make):
@@ -114,11 +123,16 @@ def test_stale_edit_is_refused(app, make):
 def test_editing_a_template_never_touches_running_programs(app, make):
     template = make.template(status="active")
     program = make.program(template=template)
-    draft, _ = run(app, lambda: ops.new_version(None, get(template.id)))
-    changed = copy.deepcopy(draft.default_config)
+    def make_draft():
+        draft, _ = ops.new_version(None, get(template.id))
+        db.session.flush()
+        return draft.id
+
+    draft_id = run(app, make_draft)
+    changed = copy.deepcopy(template.default_config)
     changed["session"]["defaultDurationMinutes"] = 90
-    run(app, lambda: ops.update_draft(None, get(draft.id), expected_version=None, default_config=changed))
-    run(app, lambda: ops.publish_template(None, get(draft.id)))
+    run(app, lambda: ops.update_draft(None, get(draft_id), expected_version=None, default_config=changed))
+    run(app, lambda: ops.publish_template(None, get(draft_id)))
     with app.app_context():
         from portal.programs.models import Program
 

@@ -369,3 +369,28 @@ def test_buddy_bounds():
     ]
     duration = props["duration"]["properties"]["programLengthMonths"]
     assert (duration["minimum"], duration["maximum"]) == (1, 24)
+
+
+# --------------------------------------------------------------------------- cross-field rules (x-rules)
+
+
+def test_cross_field_rules_declared_per_spec():
+    rules = {key: [{k: v for k, v in r.items() if k != "message"} for r in load(key)["config_schema"]["x-rules"]]
+             for key in ALL_KEYS}
+    assert rules == {
+        "mentorship": [{"rule": "max_item_gte", "path": "progression.milestones", "item_key": "sessionCount",
+                        "min_path": "session.minSessionsForCompletion"}],
+        "language-practice": [{"rule": "lte", "left": "session.minSessionsPerWeek",
+                               "right": "session.maxSessionsPerWeek"}],
+        "buddy-integration": [{"rule": "sum_equals", "path": "matching.weights", "value": 1, "tolerance": 1e-9}],
+    }
+    assert all(load(key)["config_schema"]["x-rules"][0]["message"] for key in ALL_KEYS)
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_engine_accepts_schema_and_defaults(key):
+    from portal.configuration.engine import config_errors, schema_errors
+
+    doc = load(key)
+    assert schema_errors(doc["config_schema"]) == []
+    assert config_errors(doc["config_schema"], doc["default_config"]) == []

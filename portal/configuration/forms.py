@@ -1,0 +1,877 @@
+"""Schema-driven configuration forms (SPEC §3).
+
+``build_form`` turns a template's JSON Schema, the values being edited and (optionally)
+errors and provenance into a tree of plain ``FormNode`` dataclasses that the macros in
+``templates/configuration/_config_form.html`` render. ``parse_form`` reads a browser's
+submission of that form back into typed JSON.
+
+Rows are added, removed and reset with ordinary submit buttons named ``_action``
+(``add:<name>``, ``remove:<name>.<n>``, ``reset:<name>``) so every control works without
+JavaScript. No Flask and no database here: views pass plain dicts in and get plain data out.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+LAYERS = ("template", "program", "campaign")
+SOURCE_TEXT = {"template": "from template", "program": "set in program", "campaign": "set in campaign"}
+ACTION_FIELD = "_action"
+ACTIONS = ("add", "remove", "reset")
+
+MSG_REQUIRED = "Enter a value."
+MSG_WHOLE_NUMBER = "Enter a whole number."
+MSG_NUMBER = "Enter a number."
+MSG_CHOICE = "Choose one of the options."
+MSG_BOOLEAN = "Choose yes or no."
+MSG_DUPLICATE_KEY = "Each name can appear once."
+
+_TRUE = {"true", "on", "1", "yes"}
+_FALSE = {"false", "off", "0", "no", ""}
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ROW_INDEX = re.compile(r"[0-9]{1,6}")
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_MAX_NUMBER_TEXT = 100  # longer "numbers" are typos or abuse, never a config value
+_MISSING: Any = object()  # "not in the result": distinct from None, which JSON allows
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    selected: bool = False  # selected <option> / checked checkbox or radio
+    id: str = ""  # for checkbox groups and radios: the input's id
+
+
+@dataclass
+class FormNode:
+    """One node of a configuration form.
+
+    kind: "root" (the top object), "fieldset" (object with properties), "integer",
+    "number", "string", "textarea", "select", "radio", "boolean", "checkboxes" (array of
+    string enums), "list" (array of scalars; children are its rows), "rows" (array of
+    objects; children are "row" nodes), "row", "map" (string → number object; children are
+    "map_row" nodes whose two children are the key and the value), "unsupported".
+    """
+
+    kind: str
+    path: str  # dotted JSON path without the prefix: "session.defaultDurationMinutes"
+    name: str  # HTML name: "cfg.session.defaultDurationMinutes"
+    id: str  # HTML id: "cfg-session-defaultDurationMinutes"
+    label: str
+    help: str = ""
+    value: str = ""  # text for the input
+    checked: bool = False  # booleans
+    required: bool = False
+    min: str | None = None
+    max: str | None = None
+    step: str | None = None  # "1" for integers, "any" for numbers
+    maxlength: int | None = None
+    bounds: str = ""  # "15–180", "at least 1" (also part of help)
+    options: list[Option] = field(default_factory=list)
+    children: list[FormNode] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    locked: bool = False  # x-locked and this form may not change it: rendered disabled
+    lockable: bool = False  # x-locked in the schema (shown as a note in read-only previews)
+    readonly: bool = False
+    in_row: bool = False  # inside an array row (no provenance badge of its own)
+    depth: int = 0
+    display: str = ""  # the value as text, for read-only rendering
+    item_label: str = ""  # arrays and maps: what one row is called ("Milestone")
+    column_labels: tuple[str, str] = ("", "")  # maps: ("Name", "Weight")
+    add_action: str = ""  # "add:cfg.progression.milestones"
+    remove_action: str = ""  # "remove:cfg.progression.milestones.2"
+    reset_action: str = ""  # "reset:cfg.session.defaultDurationMinutes"
+    source: str | None = None  # layer that set the current value
+    source_class: str = ""  # "program" (safe CSS modifier)
+    source_text: str = ""  # "set in program"
+    inherited_display: str = ""  # "60": what the field would be without this layer
+    is_overridden: bool = False
+
+    @property
+    def has_error_slot(self) -> bool:
+        return self.kind != "map_row"
+
+    def walk(self) -> Iterator[FormNode]:
+        """This node and every node below it, in document order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class ParsedForm:
+    value: dict[str, Any]  # typed JSON; invalid, empty optional and locked fields are absent
+    errors: dict[str, list[str]]  # {dotted path: [messages]}
+    action: tuple[str, str] | None  # ("add"|"remove"|"reset", dotted path) or None for a save
+    display: dict[str, Any] = field(default_factory=dict)  # what to re-render: raw text where invalid
+
+
+# --------------------------------------------------------------------------- schema helpers
+
+
+def _type(schema: dict[str, Any]) -> str | None:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if isinstance(x, str) and x != "null"), None)
+    return t if isinstance(t, str) else None
+
+
+def schema_kind(schema: Any) -> str:
+    """Which form control a (sub)schema becomes."""
+    if not isinstance(schema, dict):
+        return "unsupported"
+    t = _type(schema)
+    if t == "object" or (t is None and "properties" in schema):
+        if isinstance(schema.get("properties"), dict):
+            return "fieldset"
+        if schema_kind(schema.get("additionalProperties")) in ("integer", "number", "string"):
+            return "map"
+        return "unsupported"
+    if t == "array":
+        item_kind = schema_kind(schema.get("items"))
+        if item_kind == "fieldset":
+            return "rows"
+        if item_kind == "select":
+            return "checkboxes"
+        if item_kind in ("string", "integer", "number"):
+            return "list"
+        return "unsupported"
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum and all(isinstance(x, str) for x in enum) and t in (None, "string"):
+        return "select"
+    if t in ("boolean", "integer", "number", "string"):
+        return t
+    return "unsupported"
+
+
+def _properties(schema: dict[str, Any]) -> dict[str, Any]:
+    props = schema.get("properties")
+    return {k: v for k, v in props.items() if isinstance(k, str) and isinstance(v, dict)} if isinstance(
+        props, dict) else {}
+
+
+def _required(schema: dict[str, Any]) -> set[str]:
+    req = schema.get("required")
+    return {x for x in req if isinstance(x, str)} if isinstance(req, list) else set()
+
+
+def _ui(ui: Any, key: str | None = None) -> dict[str, Any]:
+    if not isinstance(ui, dict):
+        return {}
+    if key is None:
+        return ui
+    sub = ui.get(key)
+    return sub if isinstance(sub, dict) else {}
+
+
+def _ordered(props: dict[str, Any], ui: dict[str, Any]) -> list[str]:
+    """ui:order first ("*" marks where the rest go), then the remaining properties in schema order."""
+    order = ui.get("ui:order")
+    if not isinstance(order, list):
+        return list(props)
+    listed = [k for k in dict.fromkeys(x for x in order if isinstance(x, str)) if k in props or k == "*"]
+    rest = [k for k in props if k not in listed]
+    if "*" in listed:
+        i = listed.index("*")
+        return listed[:i] + rest + listed[i + 1:]
+    return listed + rest
+
+
+def humanise(key: str) -> str:
+    """"defaultDurationMinutes" → "Default duration minutes"; "trackCEFR" → "Track CEFR"."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", str(key)).replace("_", " ")
+    words = [w if (w.isupper() and len(w) > 1) else w.lower() for w in spaced.split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _option_label(value: str, index: int, schema: dict[str, Any], ui: dict[str, Any]) -> str:
+    for names in (ui.get("ui:enumNames"), schema.get("x-enumNames")):
+        if isinstance(names, list) and index < len(names) and isinstance(names[index], str):
+            return names[index]
+    if value[:1].islower() or "_" in value:
+        return humanise(value) if "_" in value else value[:1].upper() + value[1:]
+    return value
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _bounds(schema: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    def num(key: str) -> Any:
+        v = schema.get(key)
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    lo, hi = num("minimum"), num("maximum")
+    xlo, xhi = num("exclusiveMinimum"), num("exclusiveMaximum")
+    low = f"at least {_number_text(lo)}" if lo is not None else (
+        f"more than {_number_text(xlo)}" if xlo is not None else "")
+    high = f"at most {_number_text(hi)}" if hi is not None else (
+        f"less than {_number_text(xhi)}" if xhi is not None else "")
+    if lo is not None and hi is not None:
+        text = f"{_number_text(lo)}–{_number_text(hi)}"
+    else:
+        text = ", ".join(x for x in (low, high) if x)
+    return (text, _number_text(lo) if lo is not None else None, _number_text(hi) if hi is not None else None)
+
+
+def _scalar_text(value: Any, kind: str) -> str:
+    """What goes in an input's value attribute."""
+    if value is _MISSING or value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        if kind == "integer" and isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _get(data: Any, path: str) -> Any:
+    if path == "":
+        return data
+    current = data
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and _ROW_INDEX.fullmatch(part) and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def _map_pairs(value: Any) -> list[tuple[str, Any]]:
+    """A map's value as (key, value) rows: a dict, or the list of pairs parse_form displays."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [(str(p[0]), p[1]) for p in value if isinstance(p, (list, tuple)) and len(p) == 2]
+    return []
+
+
+def _join(path: str, key: str | int) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _html_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name)
+
+
+def _check_prefix(prefix: str) -> None:
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+        raise ValueError("prefix must be a letter followed by letters, digits, '_' or '-'")
+
+
+def _summary(value: Any, schema: dict[str, Any], limit: int = 160) -> str:
+    """Short text of a value, for "Inherited: …" and read-only previews."""
+    kind = schema_kind(schema)
+    if value is _MISSING or value is None:
+        text = "not set"
+    elif isinstance(value, bool):
+        text = "Yes" if value else "No"
+    elif kind == "select" and isinstance(value, str):
+        enum = schema.get("enum", [])
+        text = _option_label(value, enum.index(value), schema, {}) if value in enum else value
+    elif kind == "map":
+        pairs = _map_pairs(value)
+        text = ", ".join(f"{k}: {_number_text(v)}" for k, v in pairs) if pairs else "none"
+    elif isinstance(value, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if not value:
+            text = "none"
+        elif kind == "rows":
+            text = ", ".join(_row_title(v) for v in value)
+        else:
+            text = ", ".join(_summary(v, items, limit) for v in value)
+    elif isinstance(value, (int, float)):
+        text = _number_text(value)
+    elif isinstance(value, str):
+        text = value or "empty"
+    else:
+        text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _row_title(row: Any) -> str:
+    if isinstance(row, dict):
+        for key in ("name", "title", "label", "key", "category"):
+            if isinstance(row.get(key), str) and row[key]:
+                return row[key]
+        for v in row.values():
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+                return str(v)
+    return "row"
+
+
+def _empty_instance(schema: dict[str, Any]) -> dict[str, Any]:
+    """A new row of an array of objects: each property's default, nested objects and arrays empty."""
+    row: dict[str, Any] = {}
+    for key, sub in _properties(schema).items():
+        kind = schema_kind(sub)
+        if "default" in sub:
+            row[key] = copy.deepcopy(sub["default"])
+        elif kind == "fieldset":
+            row[key] = _empty_instance(sub)
+        elif kind in ("list", "rows", "checkboxes"):
+            row[key] = []
+        elif kind == "map":
+            row[key] = {}
+    return row
+
+
+def errors_by_path(errors: Iterable[Any]) -> dict[str, list[str]]:
+    """ConfigError-like objects (``.path``, ``.message``) or (path, message) pairs → {path: [messages]}."""
+    out: dict[str, list[str]] = {}
+    for e in errors:
+        path, message = (e.path, e.message) if hasattr(e, "path") else e
+        messages = out.setdefault(str(path), [])
+        if message not in messages:
+            messages.append(str(message))
+    return out
+
+
+def merge_errors(*dicts: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for d in dicts:
+        for path, messages in (d or {}).items():
+            bucket = out.setdefault(path, [])
+            for m in [messages] if isinstance(messages, str) else messages:
+                if m not in bucket:
+                    bucket.append(m)
+    return out
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_form(
+    schema: dict[str, Any],
+    values: Any,
+    *,
+    ui_schema: dict[str, Any] | None = None,
+    prefix: str = "cfg",
+    errors: dict[str, list[str]] | None = None,
+    inherited: Any = None,
+    provenance: dict[str, str] | None = None,
+    readonly: bool = False,
+    current_layer: str | None = None,
+    enforce_locks: bool | None = None,
+) -> FormNode:
+    """The form tree for ``values`` (full effective config, or the defaults) under ``schema``.
+
+    ``current_layer`` names the layer this form edits ("program", "campaign"); None means
+    the template's defaults form. ``enforce_locks`` (default: a layer is given) renders
+    "x-locked" fields disabled: programs and campaigns may not override them, the template
+    author may. Errors on paths without a node of their own show at the nearest ancestor.
+    """
+    _check_prefix(prefix)
+    builder = _Builder(
+        prefix=prefix,
+        inherited=inherited,
+        provenance=provenance if isinstance(provenance, dict) else None,
+        readonly=readonly,
+        current_layer=current_layer,
+        enforce_locks=(current_layer is not None) if enforce_locks is None else enforce_locks,
+    )
+    root_schema = schema if isinstance(schema, dict) else {}
+    label = root_schema.get("title") if isinstance(root_schema.get("title"), str) else "Configuration"
+    root = builder.object_node(root_schema, _ui(ui_schema), "", values, label=label, kind="root",
+                               locked=False, in_row=False, depth=0)
+    _attach_errors(root, errors or {})
+    return root
+
+
+def _attach_errors(root: FormNode, errors: dict[str, Any]) -> None:
+    index: dict[str, FormNode] = {}
+    for node in root.walk():
+        if node.kind == "map_row" or (node.path == "" and node is not root):
+            continue
+        index.setdefault(node.path, node)
+    for path, messages in errors.items():
+        path = str(path) if path is not None else ""
+        target = path
+        while target not in index:
+            target = target.rpartition(".")[0] if "." in target else ""
+        node = index[target]
+        for m in [messages] if isinstance(messages, str) else list(messages or []):
+            if str(m) not in node.errors:
+                node.errors.append(str(m))
+
+
+@dataclass
+class _Builder:
+    prefix: str
+    inherited: Any
+    provenance: dict[str, str] | None
+    readonly: bool
+    current_layer: str | None
+    enforce_locks: bool
+
+    def name(self, path: str) -> str:
+        return _join(self.prefix, path) if path else self.prefix
+
+    def base(self, kind: str, path: str, label: str, **kw: Any) -> FormNode:
+        name = self.name(path)
+        return FormNode(kind=kind, path=path, name=name, id=_html_id(name), label=label, readonly=self.readonly, **kw)
+
+    def node(self, schema: dict[str, Any], ui: dict[str, Any], key: str, path: str, value: Any, *,
+             required: bool, locked: bool, in_row: bool, depth: int, label: str | None = None) -> FormNode:
+        kind = schema_kind(schema)
+        lockable = bool(schema.get("x-locked")) or locked
+        locked = locked or (bool(schema.get("x-locked")) and self.enforce_locks)
+        if label is None:
+            label = next((x for x in (ui.get("ui:title"), schema.get("title")) if isinstance(x, str) and x),
+                         humanise(key))
+        if kind == "fieldset":
+            node = self.object_node(schema, ui, path, value, label=label, kind="fieldset",
+                                    locked=locked, in_row=in_row, depth=depth)
+        elif kind == "rows":
+            node = self.rows_node(schema, ui, path, value, label, locked, depth)
+        elif kind == "list":
+            node = self.list_node(schema, ui, path, value, label, locked, depth)
+        elif kind == "checkboxes":
+            node = self.checkboxes_node(schema, ui, path, value, label, locked)
+        elif kind == "map":
+            node = self.map_node(schema, ui, path, value, label, locked, depth)
+        elif kind == "unsupported":
+            node = self.base("unsupported", path, label, display=_summary(value, schema))
+        else:
+            node = self.leaf(schema, ui, kind, path, value, label, required=required, locked=locked)
+        node.lockable, node.locked, node.in_row, node.depth = lockable, locked, in_row, depth
+        node.required = required and kind != "fieldset"
+        help_text = ui.get("ui:help") if isinstance(ui.get("ui:help"), str) else schema.get("description")
+        help_text = help_text if isinstance(help_text, str) else ""
+        if node.bounds:
+            help_text = f"{help_text} Allowed: {node.bounds}.".strip()
+        node.help = help_text
+        if not in_row and kind not in ("fieldset", "unsupported"):
+            self.provenance_of(node, schema)
+        return node
+
+    def object_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, *, label: str,
+                    kind: str, locked: bool, in_row: bool, depth: int) -> FormNode:
+        node = self.base(kind, path, label)
+        props = _properties(schema)
+        required = _required(schema)
+        values = value if isinstance(value, dict) else {}
+        for key in _ordered(props, ui):
+            node.children.append(self.node(
+                props[key], _ui(ui, key), key, _join(path, key), values.get(key, _MISSING),
+                required=key in required, locked=locked, in_row=in_row, depth=depth + 1))
+        return node
+
+    def leaf(self, schema: dict[str, Any], ui: dict[str, Any], kind: str, path: str, value: Any, label: str, *,
+             required: bool, locked: bool) -> FormNode:
+        widget = ui.get("ui:widget")
+        node = self.base(kind, path, label)
+        if kind == "boolean":
+            node.checked = value is True
+            node.value = "true"
+            node.display = "Yes" if value is True else ("No" if value is False else "")
+        elif kind == "select":
+            text = _scalar_text(value, kind)
+            enum = schema["enum"]
+            if widget == "radio":
+                node.kind = "radio"
+            node.options = [Option(v, _option_label(v, i, schema, ui), v == text, f"{node.id}-{i}")
+                            for i, v in enumerate(enum)]
+            node.value = text
+            node.display = next((o.label for o in node.options if o.selected), text)
+        else:
+            node.value = _scalar_text(value, kind)
+            node.display = node.value
+            if kind in ("integer", "number"):
+                node.bounds, node.min, node.max = _bounds(schema)
+                node.step = "1" if kind == "integer" else "any"
+            else:
+                if widget == "textarea":
+                    node.kind = "textarea"
+                ml = schema.get("maxLength")
+                node.maxlength = ml if isinstance(ml, int) and not isinstance(ml, bool) and ml > 0 else None
+        return node
+
+    def item_label(self, schema: dict[str, Any], ui: dict[str, Any], fallback: str) -> str:
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        title = _ui(ui, "items").get("ui:title") or items.get("title")
+        return title if isinstance(title, str) and title else fallback
+
+    def add_remove(self, node: FormNode, locked: bool) -> None:
+        if not (locked or self.readonly):
+            node.add_action = f"add:{node.name}"
+            for child in node.children:
+                child.remove_action = f"remove:{child.name}"
+
+    def rows_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
+                  locked: bool, depth: int) -> FormNode:
+        node = self.base("rows", path, label, item_label=self.item_label(schema, ui, "Row"))
+        items, item_ui = schema["items"], _ui(ui, "items")
+        for i, row in enumerate(value if isinstance(value, list) else []):
+            node.children.append(self.object_node(
+                items, item_ui, _join(path, i), row, label=f"{node.item_label} {i + 1}", kind="row",
+                locked=locked, in_row=True, depth=depth + 1))
+        for row in node.children:
+            row.locked, row.in_row = locked, True
+        self.add_remove(node, locked)
+        node.display = _summary(value, schema)
+        return node
+
+    def list_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
+                  locked: bool, depth: int) -> FormNode:
+        item_label = self.item_label(schema, ui, "Item")
+        node = self.base("list", path, label, item_label=item_label)
+        items, item_ui = schema["items"], _ui(ui, "items")
+        for i, item in enumerate(value if isinstance(value, list) else []):
+            child = self.node(items, item_ui, str(i), _join(path, i), item, required=False, locked=locked,
+                              in_row=True, depth=depth + 1, label=f"{item_label} {i + 1}")
+            node.children.append(child)
+        self.add_remove(node, locked)
+        node.display = _summary(value, schema)
+        return node
+
+    def checkboxes_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
+                        locked: bool) -> FormNode:
+        node = self.base("checkboxes", path, label)
+        items = schema["items"]
+        chosen = {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+        node.options = [Option(v, _option_label(v, i, items, _ui(ui, "items")), v in chosen, f"{node.id}-{i}")
+                        for i, v in enumerate(items["enum"])]
+        node.display = ", ".join(o.label for o in node.options if o.selected) or "None"
+        return node
+
+    def map_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
+                 locked: bool, depth: int) -> FormNode:
+        entry = schema["additionalProperties"]
+        value_kind = schema_kind(entry)
+        key_label = ui.get("ui:keyTitle") if isinstance(ui.get("ui:keyTitle"), str) else "Name"
+        value_label = entry.get("title") if isinstance(entry.get("title"), str) else "Value"
+        node = self.base("map", path, label, item_label="Entry", column_labels=(key_label, value_label))
+        node.bounds, _, _ = _bounds(entry) if value_kind in ("integer", "number") else ("", None, None)
+        pairs = _map_pairs(value)
+        for i, (key, val) in enumerate(pairs):
+            row_name = _join(node.name, i)
+            row = FormNode(kind="map_row", path=_join(path, key) if key else "", name=row_name,
+                           id=_html_id(row_name), label=f"{label} {i + 1}", readonly=self.readonly,
+                           in_row=True, locked=locked, depth=depth + 1)
+            key_node = FormNode(kind="string", path="", name=f"{row_name}.__key", id=_html_id(f"{row_name}.__key"),
+                                label=f"{key_label} {i + 1}", value=key, display=key, readonly=self.readonly,
+                                in_row=True, locked=locked, required=True, depth=depth + 2)
+            val_node = self.leaf(entry, {}, value_kind, row.path, val, f"{value_label} {i + 1}", required=True,
+                                 locked=locked)
+            val_node.name, val_node.id = f"{row_name}.__value", _html_id(f"{row_name}.__value")
+            val_node.in_row, val_node.locked, val_node.required, val_node.depth = True, locked, True, depth + 2
+            row.children = [key_node, val_node]
+            row.display = key
+            node.children.append(row)
+        self.add_remove(node, locked)
+        node.display = _summary(value, schema)
+        return node
+
+    def provenance_of(self, node: FormNode, schema: dict[str, Any]) -> None:
+        if self.inherited is not None:
+            node.inherited_display = _summary(_get(self.inherited, node.path), schema)
+        if self.provenance is None:
+            return
+        source = self.provenance.get(node.path)
+        if source is None:
+            below = [layer for p, layer in self.provenance.items()
+                     if isinstance(p, str) and p.startswith(node.path + ".")]
+            if below:
+                source = max(below, key=lambda layer: LAYERS.index(layer) if layer in LAYERS else -1)
+        if not isinstance(source, str):
+            return
+        node.source = source
+        node.source_class = source if source in LAYERS else "other"
+        node.source_text = SOURCE_TEXT.get(source, f"set in {source}")
+        node.is_overridden = self.current_layer is not None and source == self.current_layer
+        if node.is_overridden and not (node.locked or self.readonly):
+            node.reset_action = f"reset:{node.name}"
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def parse_form(
+    schema: dict[str, Any],
+    formdata: Any,
+    *,
+    prefix: str = "cfg",
+    enforce_locks: bool = True,
+    current: Any = None,
+) -> ParsedForm:
+    """Read a submission of ``build_form``'s form back into typed JSON. Never raises on the input.
+
+    ``value`` holds every field that parsed: integers as int, numbers as int when written
+    without "."/"e" else float, booleans from the hidden "false" + checkbox "true" pair (last
+    wins), arrays and maps always present (possibly empty), empty optional fields absent.
+    Locked fields ("x-locked") are never read while ``enforce_locks`` is on: they are absent
+    so the caller keeps the inherited value (the template's own defaults form passes False).
+
+    ``_action`` "add:…" and "remove:…" are applied here (the removed row is not validated,
+    the new row is appended after parsing and so shows no errors); "reset:…" is only
+    reported. ``display`` is what to re-render (pass it to ``build_form``): raw text where
+    a field did not parse, maps as [key, value] rows; with ``current`` (the values the form
+    was built from) it also carries the fields the form did not submit, such as locked ones.
+    """
+    _check_prefix(prefix)
+    data = _normalise(formdata, prefix)
+    parser = _Parser(data, prefix, enforce_locks, _read_action(data, prefix))
+    root = schema if isinstance(schema, dict) and schema_kind(schema) == "fieldset" else {}
+    value, display = parser.object(root, prefix, "", required=True, locked=False)
+    value = value if isinstance(value, dict) else {}
+    display = display if isinstance(display, dict) else {}
+    if current is not None:
+        display = _overlay(current, display)
+    return ParsedForm(value=value, errors=parser.errors, action=parser.action, display=display)
+
+
+def _normalise(formdata: Any, prefix: str) -> dict[str, list[str]]:
+    """Any MultiDict-like or mapping → {name: [str values]} for this form's names only."""
+    out: dict[str, list[str]] = {}
+    try:
+        keys = list(formdata.keys()) if formdata is not None else []
+    except Exception:
+        return out
+    for key in keys:
+        if not isinstance(key, str) or not (key == ACTION_FIELD or key.startswith(prefix + ".") or key == prefix):
+            continue
+        try:
+            raw = formdata.getlist(key) if hasattr(formdata, "getlist") else formdata[key]
+        except Exception:
+            continue
+        if not isinstance(raw, (list, tuple)):
+            raw = [raw]
+        values = []
+        for v in raw:
+            if isinstance(v, bytes):
+                v = v.decode("utf-8", "replace")
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = str(v)
+            if isinstance(v, str):
+                values.append(v)
+        out[key] = values
+    return out
+
+
+def _read_action(data: dict[str, list[str]], prefix: str) -> tuple[str, str] | None:
+    raw = (data.get(ACTION_FIELD) or [""])[-1]
+    verb, _, target = raw.partition(":")
+    if verb in ACTIONS and target.startswith(prefix + "."):
+        return verb, target
+    return None
+
+
+def _overlay(base: Any, top: Any) -> Any:
+    if isinstance(base, dict) and isinstance(top, dict):
+        merged = {k: copy.deepcopy(v) for k, v in base.items()}
+        for key, value in top.items():
+            merged[key] = _overlay(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(top)
+
+
+class _Parser:
+    def __init__(self, data: dict[str, list[str]], prefix: str, enforce_locks: bool,
+                 requested: tuple[str, str] | None) -> None:
+        self.data = data
+        self.prefix = prefix
+        self.enforce_locks = enforce_locks
+        self.requested = requested  # (verb, HTML name) as submitted
+        self.action: tuple[str, str] | None = None
+        self.errors: dict[str, list[str]] = {}
+
+    def error(self, path: str, message: str) -> None:
+        bucket = self.errors.setdefault(path, [])
+        if message not in bucket:
+            bucket.append(message)
+
+    def last(self, name: str) -> str | None:
+        values = self.data.get(name)
+        return values[-1] if values else None
+
+    def wants(self, verb: str, name: str) -> bool:
+        return self.requested == (verb, name)
+
+    def row_indexes(self, name: str) -> list[int]:
+        start = name + "."
+        found: set[int] = set()
+        for key in self.data:
+            if key.startswith(start):
+                segment = key[len(start):].split(".", 1)[0]
+                if _ROW_INDEX.fullmatch(segment) and str(int(segment)) == segment:
+                    found.add(int(segment))
+        return sorted(found)
+
+    def node(self, schema: dict[str, Any], name: str, path: str, *, required: bool, locked: bool) -> tuple[Any, Any]:
+        locked = locked or (bool(schema.get("x-locked")) and self.enforce_locks)
+        if locked:
+            return _MISSING, _MISSING
+        kind = schema_kind(schema)
+        if self.wants("reset", name):
+            self.action = ("reset", path)
+        if kind == "fieldset":
+            return self.object(schema, name, path, required=required, locked=locked)
+        if kind == "rows":
+            return self.rows(schema, name, path)
+        if kind == "list":
+            return self.scalar_list(schema, name, path)
+        if kind == "checkboxes":
+            return self.checkboxes(schema, name, path)
+        if kind == "map":
+            return self.map(schema, name, path)
+        if kind == "unsupported":
+            return _MISSING, _MISSING
+        raw = self.last(name)
+        if raw is None:
+            if required:
+                self.error(path, MSG_REQUIRED)
+            return _MISSING, _MISSING
+        return self.convert(schema, kind, raw, path, required=required)
+
+    def convert(self, schema: dict[str, Any], kind: str, raw: str, path: str, *, required: bool) -> tuple[Any, Any]:
+        """One submitted text → (typed value or _MISSING, text to re-display)."""
+        if kind == "boolean":
+            low = raw.strip().lower()
+            if low in _TRUE:
+                return True, True
+            if low in _FALSE:
+                return False, False
+            self.error(path, MSG_BOOLEAN)
+            return _MISSING, raw
+        text = raw.replace("\r\n", "\n").strip()
+        if text == "":
+            if required:
+                self.error(path, MSG_REQUIRED)
+            return _MISSING, ""
+        if kind == "integer":
+            if len(text) <= _MAX_NUMBER_TEXT and _INT_TEXT.fullmatch(text):
+                return int(text), int(text)
+            self.error(path, MSG_WHOLE_NUMBER)
+            return _MISSING, raw
+        if kind == "number":
+            if len(text) <= _MAX_NUMBER_TEXT and _NUMBER_TEXT.fullmatch(text):
+                if _INT_TEXT.fullmatch(text):
+                    return int(text), int(text)
+                number = float(text)
+                if math.isfinite(number):
+                    return number, number
+            self.error(path, MSG_NUMBER)
+            return _MISSING, raw
+        if kind == "select":
+            if text in schema["enum"]:
+                return text, text
+            self.error(path, MSG_CHOICE)
+            return _MISSING, raw
+        return text, text
+
+    def object(self, schema: dict[str, Any], name: str, path: str, *, required: bool,
+               locked: bool) -> tuple[Any, Any]:
+        value: dict[str, Any] = {}
+        display: dict[str, Any] = {}
+        needed = _required(schema)
+        for key, sub in _properties(schema).items():
+            v, d = self.node(sub, _join(name, key), _join(path, key), required=key in needed, locked=locked)
+            if v is not _MISSING:
+                value[key] = v
+            if d is not _MISSING:
+                display[key] = d
+        if not value and not required and path:
+            return _MISSING, display
+        return value, display
+
+    def kept_rows(self, name: str, path: str) -> list[tuple[str, str]]:
+        """(row name, renumbered row path) for each submitted row, minus the one being removed."""
+        kept: list[tuple[str, str]] = []
+        for index in self.row_indexes(name):
+            row_name = _join(name, index)
+            if self.wants("remove", row_name):
+                self.action = ("remove", _join(path, len(kept)))
+                continue
+            kept.append((row_name, _join(path, len(kept))))
+        return kept
+
+    def rows(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
+        items = schema["items"]
+        value: list[Any] = []
+        display: list[Any] = []
+        for row_name, row_path in self.kept_rows(name, path):
+            v, d = self.object(items, row_name, row_path, required=True, locked=False)
+            value.append(v if isinstance(v, dict) else {})
+            display.append(d if isinstance(d, dict) else {})
+        if self.wants("add", name):
+            self.action = ("add", path)
+            value.append(_empty_instance(items))
+            display.append(_empty_instance(items))
+        return value, display
+
+    def scalar_list(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
+        items = schema["items"]
+        kind = schema_kind(items)
+        value: list[Any] = []
+        display: list[Any] = []
+        for row_name, row_path in self.kept_rows(name, path):
+            raw = self.last(row_name) or ""
+            v, d = self.convert(items, kind, raw, row_path, required=False)
+            if v is not _MISSING:  # blank rows are dropped from the value but stay on screen
+                value.append(v)
+            display.append(d)
+        if self.wants("add", name):
+            self.action = ("add", path)
+            if kind == "string":
+                value.append("")
+            display.append("")
+        return value, display
+
+    def checkboxes(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
+        enum = schema["items"]["enum"]
+        chosen: list[str] = []
+        for raw in self.data.get(name, []):
+            text = raw.strip()
+            if not text:
+                continue
+            if text not in enum:
+                self.error(path, MSG_CHOICE)
+            elif text not in chosen:
+                chosen.append(text)
+        return chosen, list(chosen)
+
+    def map(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
+        entry = schema["additionalProperties"]
+        kind = schema_kind(entry)
+        value: dict[str, Any] = {}
+        display: list[list[Any]] = []
+        for row_name, _ in self.kept_rows(name, path):
+            key = (self.last(f"{row_name}.__key") or "").strip()
+            raw = self.last(f"{row_name}.__value") or ""
+            if not key:  # a row without a name is ignored (it stays on screen)
+                display.append(["", raw])
+                continue
+            v, d = self.convert(entry, kind, raw, _join(path, key), required=True)
+            display.append([key, d])
+            if key in value or any(p[0] == key for p in display[:-1]):
+                self.error(path, MSG_DUPLICATE_KEY)
+                continue
+            if v is not _MISSING:
+                value[key] = v
+        if self.wants("add", name):
+            self.action = ("add", path)
+            display.append(["", ""])
+        return value, display
