@@ -655,3 +655,32 @@ def override_report(
             if error not in config_errors(new_schema, effective_config(new_defaults, without)):
                 status.setdefault(path, ("invalid", error.message))
     return [(path, *status.get(path, ("kept", ""))) for path, _ in sorted(leaves, key=lambda leaf: leaf[0])]
+
+
+def reconcile_defaults(schema: dict[str, Any], defaults: Any) -> dict[str, Any]:
+    """Defaults reshaped to fit a (new) schema: values for properties the schema still has
+    are kept, properties it dropped are left out, and new properties take the schema's
+    own ``default`` (nested objects are filled the same way). Maps and arrays keep their
+    value whole. Used when the raw schema of a draft changes; never mutates ``defaults``."""
+
+    def fit(sub: dict[str, Any], value: Any) -> Any:
+        props = sub.get("properties")
+        if sub.get("type") == "object" and isinstance(props, dict):
+            current = value if isinstance(value, dict) else {}
+            result: dict[str, Any] = {}
+            for name, child in props.items():
+                if not isinstance(child, dict):
+                    continue
+                if name in current:
+                    result[name] = fit(child, current[name])
+                elif "default" in child:
+                    result[name] = copy.deepcopy(child["default"])
+                elif child.get("type") == "object" and isinstance(child.get("properties"), dict):
+                    result[name] = fit(child, {})
+            if sub.get("additionalProperties") not in (None, False):
+                for name, extra in current.items():
+                    result.setdefault(name, copy.deepcopy(extra))
+            return result
+        return copy.deepcopy(value)
+
+    return fit(schema, defaults if isinstance(defaults, dict) else {})

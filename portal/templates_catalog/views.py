@@ -162,8 +162,10 @@ def save_schema(key: str, version: int):
         try:
             with transaction():
                 template = get_version_or_404(key, version, for_update=True)
+                # Defaults follow the new shape: new properties take the schema's own defaults.
                 ops.update_draft(current_user, template, expected_version=form.expected_version(),
-                                 config_schema=config_schema, ui_schema=ui_schema)
+                                 config_schema=config_schema, ui_schema=ui_schema,
+                                 default_config=engine.reconcile_defaults(config_schema, template.default_config))
             flash("Schema saved.", "success")
             return redirect_to(url_for(".edit", key=key, version=version))
         except ConfigInvalid as exc:

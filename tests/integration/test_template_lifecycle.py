@@ -214,3 +214,27 @@ def test_template_list_filters_and_searches(pm_client, make):
     assert "Buddy Berlin" in body and "Language Nordics" not in body
     body = pm_client.get("/templates/?q=nordic").get_data(as_text=True)
     assert "Language Nordics" in body and "Buddy Berlin" not in body
+
+
+def test_a_blank_template_grows_through_the_schema_editor(app, pm_client):
+    import json
+
+    token = csrf_token(pm_client, "/templates/new")
+    pm_client.post("/templates/new", data={"csrf_token": token, "start_from": "", "name": "Upskilling Basics",
+                                           "category": "upskilling"})
+    with app.app_context():
+        t = db.session.scalars(sa.select(ProgramTemplate).where(ProgramTemplate.key == "upskilling-basics")).one()
+        assert t.default_config == {} and t.status == "draft"
+        version = t.lock_version
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+              "additionalProperties": False, "required": ["hoursPerWeek"],
+              "properties": {"hoursPerWeek": {"type": "integer", "minimum": 1, "maximum": 40, "default": 4,
+                                              "title": "Hours per week"}}}
+    response = pm_client.post("/templates/upskilling-basics/v1/schema", data={
+        "csrf_token": token, "lock_version": version, "config_schema": json.dumps(schema)})
+    assert response.status_code == 303
+    with app.app_context():
+        t = db.session.scalars(sa.select(ProgramTemplate).where(ProgramTemplate.key == "upskilling-basics")).one()
+        assert t.default_config == {"hoursPerWeek": 4}
+    edit = pm_client.get("/templates/upskilling-basics/v1/edit").get_data(as_text=True)
+    assert "Hours per week" in edit

@@ -777,3 +777,24 @@ def test_deep_merge_and_effective_config_never_mutate():
     assert override == {"a": {"x": [3]}, "n": {"k": 1}}
     assert unchanged(effective_config, base, None, {}, override) == {"a": {"x": [3], "y": 1}, "n": {"k": 1}}
     assert effective_config(base) == base and effective_config(base) is not base
+
+
+def test_reconcile_defaults_fills_new_properties_and_drops_removed_ones():
+    from portal.configuration.engine import config_errors, reconcile_defaults
+
+    schema = {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "kept": {"type": "integer", "default": 1},
+            "added": {"type": "integer", "minimum": 0, "default": 5},
+            "nested": {"type": "object", "additionalProperties": False,
+                       "properties": {"flag": {"type": "boolean", "default": True}}, "required": ["flag"]},
+            "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+        },
+        "required": ["kept", "added", "nested"],
+    }
+    old = {"kept": 7, "gone": "x", "weights": {"a": 0.5}}
+    frozen = copy.deepcopy(old)
+    assert reconcile_defaults(schema, old) == {"kept": 7, "added": 5, "nested": {"flag": True}, "weights": {"a": 0.5}}
+    assert old == frozen
+    assert config_errors(schema, reconcile_defaults(schema, old)) == []
