@@ -85,8 +85,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import admin_bp, auth_bp
+    from portal.beneficiaries.views import bp as groups_bp
     from portal.campaigns.views import bp as campaigns_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.programs.catalog_views import bp as catalog_bp
+    from portal.programs.views import bp as programs_bp
     from portal.templates_catalog.views import bp as templates_bp
 
     app.register_blueprint(auth_bp)
@@ -94,6 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(templates_bp)
+    app.register_blueprint(groups_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(catalog_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.
@@ -102,7 +108,7 @@ NAVIGATION = [
     ("templates_catalog.index", "Templates", ("program_manager",)),
     ("beneficiaries.index", "Beneficiary groups", ("program_manager",)),
     ("programs.index", "Programs", ("program_manager",)),
-    ("programs.catalog", "Catalog", ("program_manager", "company_admin")),
+    ("catalog.index", "Catalog", ("program_manager", "company_admin")),
     ("campaigns.index", "Campaigns", ("program_manager", "company_admin")),
     ("l2i.index", "L2I", ("program_manager", "company_admin")),
     ("activity.index", "Activity", ("program_manager", "company_admin")),
@@ -133,3 +139,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["language_name"] = reference.language_name
     app.jinja_env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["date"] = lambda d: d.isoformat() if d else "—"
+
+    from portal.beneficiaries.privacy import cohort_figure
+
+    # {{ count|cohort }}: aggregates about a group, k-suppressed below PORTAL_MIN_COHORT.
+    app.jinja_env.filters["cohort"] = lambda n: cohort_figure(n, app.config["PORTAL_MIN_COHORT"])

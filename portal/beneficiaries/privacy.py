@@ -48,3 +48,12 @@ def privacy_problems(text: str | None) -> list[str]:
             found.append(rule.message)
             break
     return found
+
+
+def cohort_figure(count: int | None, min_cohort: int) -> str:
+    """An aggregate about a group, shown only for cohorts of at least ``min_cohort``
+    (PORTAL_MIN_COHORT); smaller counts read "fewer than N" (zero included, so a
+    zero cannot be told apart from a small group)."""
+    if count is None or count < min_cohort:
+        return f"fewer than {min_cohort}"
+    return f"{count:,}"

@@ -32,6 +32,16 @@ def index():
     return render("campaigns/index.html", block="results", page=page, status=status or "", statuses=RUN_STATUSES)
 
 
+@bp.get("/new")
+@login_required
+def new():
+    """Campaign creation, pre-filled from the catalog (``?program=<id>``)."""
+    program = None
+    if request.args.get("program", type=int):
+        program = get_visible_or_404(Program, request.args.get("program", type=int), current_user)
+    return render("campaigns/new.html", program=program)
+
+
 @bp.get("/<int:campaign_id>")
 @login_required
 def detail(campaign_id: int):

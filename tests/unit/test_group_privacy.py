@@ -34,3 +34,13 @@ def test_national_id_like_digit_runs_are_refused(text):
 ])
 def test_ordinary_text_with_numbers_is_accepted(text):
     assert privacy_problems(text) == []
+
+
+def test_small_cohorts_are_suppressed():
+    from portal.beneficiaries.privacy import cohort_figure
+
+    assert cohort_figure(9, 10) == "fewer than 10"
+    assert cohort_figure(0, 10) == "fewer than 10"
+    assert cohort_figure(None, 10) == "fewer than 10"
+    assert cohort_figure(10, 10) == "10"
+    assert cohort_figure(1234, 5) == "1,234"
