@@ -7,13 +7,26 @@ from typing import Any
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import BeneficiaryGroup
-from portal.configuration.engine import config_errors, effective_config
+from portal.configuration.engine import (
+    ConfigError,
+    config_errors,
+    effective_config,
+    locked_override_errors,
+    override_report,
+    sparse_overrides,
+)
 from portal.db import db
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
 from portal.programs.models import VISIBILITIES, Program
 from portal.templates_catalog.models import ProgramTemplate
+
+
+def override_problems(template: ProgramTemplate, overrides: dict[str, Any]) -> list[ConfigError]:
+    """Locked settings may not be overridden, and the effective config must validate."""
+    return locked_override_errors(template.config_schema, overrides) or config_errors(
+        template.config_schema, effective_config(template.default_config, overrides))
 
 
 def launch_problems(template: ProgramTemplate, group: BeneficiaryGroup) -> list[str]:
@@ -48,7 +61,7 @@ def launch_program(actor: User | None, *, template: ProgramTemplate, group: Bene
     if visibility not in VISIBILITIES:
         errors["visibility"] = ["Choose public or private."]
     overrides = config_overrides or {}
-    for problem in config_errors(template.config_schema, effective_config(template.default_config, overrides)):
+    for problem in override_problems(template, overrides):
         errors.setdefault("config_overrides", []).append(f"{problem.path or '(root)'}: {problem.message}")
     extra = extra_sdg_goals or []
     if any(not isinstance(g, int) or not 1 <= g <= 17 for g in extra):
@@ -81,4 +94,59 @@ def transition_program(actor: User | None, program: Program, target: str) -> Pro
     program.status = target
     record_event(f"program.{RUN_EVENT_FOR_TARGET[target]}", actor=actor, subject=program,
                  data={"from": previous, "to": target})
+    return program
+
+
+def _check_version(program: Program, expected_version: int | None) -> None:
+    if expected_version is not None and program.lock_version != expected_version:
+        raise StaleEdit(f"program “{program.name}”")
+
+
+def update_program_config(actor: User | None, program: Program, desired: dict[str, Any], *,
+                          expected_version: int | None) -> Program:
+    """Store the program's configuration layer sparsely (only what differs from the
+    template's defaults). Nothing invalid or locked is saved."""
+    _check_version(program, expected_version)
+    if program.status == "archived":
+        raise DomainError("Archived programs cannot change.", "status")
+    overrides = sparse_overrides(program.template.default_config, desired)
+    problems = override_problems(program.template, overrides)
+    if problems:
+        raise ConfigInvalid("config_overrides", problems)
+    if overrides != (program.config_overrides or {}):
+        program.config_overrides = overrides
+        record_event("program.updated", actor=actor, subject=program, data={"config_overrides": overrides})
+    return program
+
+
+def upgrade_problems(program: Program, target: ProgramTemplate) -> list[str]:
+    problems = []
+    if target.key != program.template.key:
+        problems.append("Upgrade only to a version of the same template.")
+    if target.version <= program.template.version:
+        problems.append(f"Version {target.version} is not newer than version {program.template.version}.")
+    if target.status != ACTIVE:
+        problems.append(f"Version {target.version} is {target.status}; upgrade only to the active version.")
+    return problems
+
+
+def upgrade_program(actor: User | None, program: Program, target: ProgramTemplate, *,
+                    expected_version: int | None) -> Program:
+    """Move a program to a newer version of its template: explicit, and applied only when
+    the kept overrides validate against the new schema (never silently)."""
+    _check_version(program, expected_version)
+    if problems := upgrade_problems(program, target):
+        raise DomainError(" ".join(problems), "template_id")
+    report = override_report(target.config_schema, target.default_config, program.config_overrides or {})
+    blocking = [(path, status, message) for path, status, message in report if status != "kept"]
+    if blocking:
+        raise ConfigInvalid("config_overrides", [ConfigError(path, f"{status}: {message}")
+                                                 for path, status, message in blocking])
+    previous = program.template
+    program.template_id = target.id
+    program.template = target
+    # SDGs start as the template's and may grow, never shrink.
+    program.sdg_goals = sorted(set(program.sdg_goals or []) | set(target.sdg_goals or []))
+    record_event("program.updated", actor=actor, subject=program,
+                 data={"template_version": {"from": previous.version, "to": target.version}})
     return program

@@ -238,3 +238,14 @@ def test_a_blank_template_grows_through_the_schema_editor(app, pm_client):
         assert t.default_config == {"hoursPerWeek": 4}
     edit = pm_client.get("/templates/upskilling-basics/v1/edit").get_data(as_text=True)
     assert "Hours per week" in edit
+
+
+def test_template_details_save_sdg_goals_and_tags(app, pm_client, make):
+    draft = make.template(status="draft")
+    token = csrf_token(pm_client, "/home")
+    response = pm_client.post(f"/templates/{draft.key}/v1/details", data={
+        "csrf_token": token, "lock_version": draft.lock_version, "name": "Mentoring Plus", "category": "mentorship",
+        "description": "", "tags": "career, one-to-one", "sdg_goals": ["4", "5", "10"]})
+    assert response.status_code == 303, response.get_data(as_text=True)[-500:]
+    saved = load(app, draft.id)
+    assert (saved.name, saved.tags, saved.sdg_goals) == ("Mentoring Plus", ["career", "one-to-one"], [4, 5, 10])

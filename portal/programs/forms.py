@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from portal.auth.forms import VersionedActionForm
+from portal.forms import choices
+from portal.templates_catalog.forms import SDG_LABELS, CheckboxesField
+
+
+class ProgramDetailsForm(FlaskForm):
+    """Step 3 of the launch wizard (details); the configuration comes from the generated form."""
+
+    name = StringField("Program name", validators=[DataRequired(message="Enter a name."), Length(max=255)])
+    key = StringField("Key", validators=[Optional(), Length(max=100)],
+                      description="Leave blank to generate it from the name. It cannot change after creation.")
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date", validators=[Optional()])
+    visibility = SelectField("Visibility", choices=choices([("public", "Public — companies see it in the catalog"),
+                                                            ("private", "Private — not in the catalog")]))
+    extra_sdgs = CheckboxesField("SDG goals", coerce=int,
+                                 choices=choices((n, f"{n} · {label}") for n, label in SDG_LABELS.items()),
+                                 description="The template's goals always apply; you may add more.")
+    external_id = StringField("External id", validators=[Optional(), Length(max=100)],
+                              description="An id in a connected system, if any.")
+    overrides_json = HiddenField()
+    step = HiddenField()
+
+    def validate_end_date(self, field):  # noqa: ANN001
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError("The end date must be on or after the start date.")
+
+    def overrides(self) -> dict:
+        try:
+            value = json.loads(self.overrides_json.data or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+class ConfigLayerForm(VersionedActionForm):
+    """CSRF + version for a generated configuration form."""
+
+
+class TransitionForm(VersionedActionForm):
+    target = HiddenField()
+
+
+class UpgradeForm(VersionedActionForm):
+    template_id = HiddenField()

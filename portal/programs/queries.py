@@ -1,0 +1,92 @@
+"""Reading programs: the filtered list and a program's campaign roll-up."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from portal.beneficiaries.models import BeneficiaryGroup
+from portal.campaigns.models import Campaign
+from portal.db import db
+from portal.enrollments.models import Enrollment
+from portal.pagination import Page, keyset_page
+from portal.programs.models import Program
+from portal.templates_catalog.models import ProgramTemplate
+
+
+@dataclass
+class ProgramFilters:
+    category: str | None = None
+    status: str | None = None
+    group_id: int | None = None
+    country: str | None = None
+    template_key: str | None = None
+    search: str | None = None
+
+    def as_args(self) -> dict[str, str]:
+        args = {"category": self.category, "status": self.status, "group": self.group_id, "country": self.country,
+                "template": self.template_key, "q": self.search}
+        return {k: str(v) for k, v in args.items() if v}
+
+
+def program_page(filters: ProgramFilters, cursor: str | None, size: int) -> tuple[Page, dict[int, int]]:
+    """A page of programs (newest first) with their group and template loaded, and the
+    number of campaigns of each (one grouped query)."""
+    stmt = (
+        sa.select(Program)
+        .join(ProgramTemplate, ProgramTemplate.id == Program.template_id)
+        .join(BeneficiaryGroup, BeneficiaryGroup.id == Program.group_id)
+        .options(sa.orm.contains_eager(Program.template), sa.orm.contains_eager(Program.group))
+    )
+    if filters.category:
+        stmt = stmt.where(ProgramTemplate.category == filters.category)
+    if filters.status:
+        stmt = stmt.where(Program.status == filters.status)
+    if filters.group_id:
+        stmt = stmt.where(Program.group_id == filters.group_id)
+    if filters.country:
+        stmt = stmt.where(BeneficiaryGroup.country == filters.country)
+    if filters.template_key:
+        stmt = stmt.where(ProgramTemplate.key == filters.template_key)
+    if filters.search:
+        pattern = f"%{filters.search.lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Program.name).like(pattern), Program.key.like(pattern)))
+    page = keyset_page(stmt, Program, cursor, size)
+    ids = [p.id for p in page.items]
+    counts = dict(db.session.execute(
+        sa.select(Campaign.program_id, sa.func.count()).where(Campaign.program_id.in_(ids))
+        .group_by(Campaign.program_id)
+    ).all()) if ids else {}
+    return page, counts
+
+
+@dataclass
+class CampaignRollup:
+    campaigns: list[Campaign]
+    by_status: dict[str, int]  # enrollment status → count, beneficiaries and volunteers
+    seats_used: int
+    seats_max: int | None
+
+
+def campaign_rollup(program_id: int) -> CampaignRollup:
+    campaigns = list(db.session.scalars(
+        sa.select(Campaign).options(sa.orm.joinedload(Campaign.company))
+        .where(Campaign.program_id == program_id).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ))
+    by_status = dict(db.session.execute(
+        sa.select(Enrollment.status, sa.func.count()).join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(Campaign.program_id == program_id).group_by(Enrollment.status)
+    ).all())
+    caps = [c.max_enrollment for c in campaigns]
+    return CampaignRollup(
+        campaigns, by_status, sum(c.enrolled_count for c in campaigns),
+        None if (not caps or any(cap is None for cap in caps)) else sum(caps),
+    )
+
+
+def newer_active_version(program: Program) -> ProgramTemplate | None:
+    return db.session.scalars(
+        sa.select(ProgramTemplate).where(ProgramTemplate.key == program.template.key,
+                                         ProgramTemplate.status == "active",
+                                         ProgramTemplate.version > program.template.version)
+    ).first()
