@@ -88,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.beneficiaries.views import bp as groups_bp
     from portal.campaigns.views import bp as campaigns_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.enrollments.import_views import bp as imports_bp
+    from portal.enrollments.participant_views import bp as participants_bp
     from portal.programs.catalog_views import bp as catalog_bp
     from portal.programs.views import bp as programs_bp
     from portal.templates_catalog.views import bp as templates_bp
@@ -100,6 +102,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(participants_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.
@@ -110,6 +114,7 @@ NAVIGATION = [
     ("programs.index", "Programs", ("program_manager",)),
     ("catalog.index", "Catalog", ("program_manager", "company_admin")),
     ("campaigns.index", "Campaigns", ("program_manager", "company_admin")),
+    ("participants.index", "Participants", ("program_manager",)),
     ("l2i.index", "L2I", ("program_manager", "company_admin")),
     ("activity.index", "Activity", ("program_manager", "company_admin")),
     ("admin.index", "Users & companies", ("program_manager",)),
