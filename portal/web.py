@@ -57,7 +57,7 @@ def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
     errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field or "": [exc.message]}
     for field_name, messages in errors.items():
         field = getattr(form, field_name, None) if field_name else None
-        if field is not None and hasattr(field, "errors"):
+        if field is not None and hasattr(field, "errors") and getattr(field, "type", "") != "HiddenField":
             field.errors = list(field.errors) + list(messages)
         else:
             form.form_errors.extend(messages)

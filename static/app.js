@@ -4,7 +4,7 @@
   // Disable a plain form's submit buttons while its request is in flight (no double submits).
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx: hx-disabled-elt
+    if (event.defaultPrevented) return; // htmx handles this submit (and disables via hx-disabled-elt)
     window.setTimeout(function () {
       form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
         b.disabled = true;

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from portal.activity.operations import record_event
 from portal.auth.models import Company, User
 from portal.campaigns.models import Campaign
-from portal.configuration.engine import config_errors, effective_config
+from portal.configuration.engine import config_errors, effective_config, locked_override_errors
 from portal.db import db
-from portal.errors import DomainError, Forbidden, ValidationFailed
+from portal.errors import DomainError, Forbidden, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
 from portal.programs.models import Program
@@ -29,33 +29,18 @@ def create_campaign(actor: User | None, *, program: Program, company: Company, n
     only create campaigns for their own company."""
     if actor is not None and actor.is_company_admin and actor.company_id != company.id:
         raise Forbidden("Company admins create campaigns for their own company only.")
-    errors: dict[str, list[str]] = {}
+    errors = campaign_field_errors({"name": name, "start_date": start_date, "end_date": end_date,
+                            "target_enrollment": target_enrollment, "max_enrollment": max_enrollment,
+                            "target_volunteers": target_volunteers, "budget_allocated": budget_allocated,
+                            "seat_price": seat_price, "currency": currency, "internal_code": internal_code,
+                            "tags": tags})
     if program.status != ACTIVE:
         errors["program_id"] = [f"The program is {program.status}; campaigns start only for active programs."]
     name = (name or "").strip()
-    if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
     if key and (problem := key_problem(key, Campaign.key, Campaign.company_id == company.id)):
         errors["key"] = [problem]
-    if start_date is None:
-        errors["start_date"] = ["Enter a start date."]
-    elif end_date and end_date < start_date:
-        errors["end_date"] = ["The end date must be on or after the start date."]
-    for field, value in (("target_enrollment", target_enrollment), ("max_enrollment", max_enrollment),
-                         ("target_volunteers", target_volunteers), ("budget_allocated", budget_allocated),
-                         ("seat_price", seat_price)):
-        if value is not None and value < 0:
-            errors[field] = ["Enter zero or more."]
-    if max_enrollment is not None and target_enrollment is not None and max_enrollment < target_enrollment:
-        errors.setdefault("max_enrollment", []).append("The maximum must be at least the target.")
-    if problem := currency_problem((currency or "").upper()):
-        errors["currency"] = [problem]
-    if internal_code and len(internal_code) > 100:
-        errors["internal_code"] = ["Use at most 100 characters."]
-    template = program.template
     overrides = config_overrides or {}
-    merged = effective_config(template.default_config, program.config_overrides, overrides)
-    for problem in config_errors(template.config_schema, merged):
+    for problem in config_layer_problems(program, overrides):
         errors.setdefault("config_overrides", []).append(f"{problem.path or '(root)'}: {problem.message}")
     if errors:
         raise ValidationFailed(errors)
@@ -96,4 +81,97 @@ def lock_campaign(campaign_id: int) -> Campaign:
     ).first()
     if campaign is None:
         raise DomainError("That campaign no longer exists.", None)
+    return campaign
+
+
+EDITABLE_FIELDS = ("name", "description", "start_date", "end_date", "target_enrollment", "max_enrollment",
+                   "waitlist_enabled", "target_volunteers", "currency", "budget_allocated", "seat_price",
+                   "internal_code", "tags")
+
+
+def update_campaign(actor: User | None, campaign: Campaign, *, expected_version: int | None,
+                    **changes: Any) -> list:
+    """Edit a campaign (stale edits refused). Capacity rules: lowering the cap below the
+    seats in use is refused with that count; raising the cap (or the budget) promotes
+    waitlisted beneficiaries, oldest first, in this same transaction. Returns the promoted."""
+    from portal.activity.operations import changed_fields
+    from portal.enrollments.operations import promote_waitlisted
+
+    if expected_version is not None and campaign.lock_version != expected_version:
+        raise StaleEdit(f"campaign “{campaign.name}”")
+    if campaign.status == "archived":
+        raise DomainError("Archived campaigns cannot change.", "status")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    campaign = lock_campaign(campaign.id)
+    merged = {f: changes.get(f, getattr(campaign, f)) for f in EDITABLE_FIELDS}
+    errors = campaign_field_errors(merged)
+    seats = campaign.enrolled_count
+    if merged["max_enrollment"] is not None and merged["max_enrollment"] < seats:
+        errors.setdefault("max_enrollment", []).append(
+            f"{seats} seats are already taken (active + completed beneficiaries); the maximum cannot go below {seats}.")
+    if (merged["seat_price"] is not None and merged["budget_allocated"] is not None
+            and merged["seat_price"] * seats > merged["budget_allocated"]):
+        errors.setdefault("budget_allocated", []).append(
+            f"{seats} seats at this price already commit {merged['seat_price'] * seats / 100:,.2f} "
+            f"{merged['currency']}; the budget cannot go below that.")
+    if errors:
+        raise ValidationFailed(errors)
+    merged["name"] = merged["name"].strip()
+    merged["currency"] = merged["currency"].upper()
+    changes_made = changed_fields(campaign, merged)
+    if changes_made:
+        db.session.flush()
+        record_event("program.campaign.updated", actor=actor, subject=campaign, company_id=campaign.company_id,
+                     data=changes_made)
+    return promote_waitlisted(actor, campaign)
+
+
+def campaign_field_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    name = (values.get("name") or "").strip()
+    if not 1 <= len(name) <= 255:
+        errors["name"] = ["Enter a name of 1 to 255 characters."]
+    if values.get("start_date") is None:
+        errors["start_date"] = ["Enter a start date."]
+    elif values.get("end_date") and values["end_date"] < values["start_date"]:
+        errors["end_date"] = ["The end date must be on or after the start date."]
+    for field in ("target_enrollment", "max_enrollment", "target_volunteers", "budget_allocated", "seat_price"):
+        if values.get(field) is not None and values[field] < 0:
+            errors[field] = ["Enter zero or more."]
+    if (values.get("max_enrollment") is not None and values.get("target_enrollment") is not None
+            and values["max_enrollment"] < values["target_enrollment"]):
+        errors.setdefault("max_enrollment", []).append("The maximum must be at least the target.")
+    if problem := currency_problem((values.get("currency") or "").upper()):
+        errors["currency"] = [problem]
+    if values.get("internal_code") and len(values["internal_code"]) > 100:
+        errors["internal_code"] = ["Use at most 100 characters."]
+    tags = values.get("tags") or []
+    if len(tags) > 20 or any(len(t) > 50 for t in tags):
+        errors["tags"] = ["Use at most 20 tags of up to 50 characters."]
+    return errors
+
+
+def config_layer_problems(program: Program, overrides: dict[str, Any]) -> list:
+    """The campaign layer may not touch locked settings, and template ← program ←
+    campaign must validate."""
+    template = program.template
+    return locked_override_errors(template.config_schema, overrides) or config_errors(
+        template.config_schema, effective_config(template.default_config, program.config_overrides, overrides))
+
+
+def update_campaign_config(actor: User | None, campaign: Campaign, overrides: dict[str, Any], *,
+                           expected_version: int | None) -> Campaign:
+    """Store the campaign's (third) configuration layer; nothing invalid or locked is saved."""
+    from portal.errors import ConfigInvalid
+
+    if expected_version is not None and campaign.lock_version != expected_version:
+        raise StaleEdit(f"campaign “{campaign.name}”")
+    if problems := config_layer_problems(campaign.program, overrides):
+        raise ConfigInvalid("config_overrides", problems)
+    if overrides != (campaign.config_overrides or {}):
+        campaign.config_overrides = overrides
+        record_event("program.campaign.updated", actor=actor, subject=campaign, company_id=campaign.company_id,
+                     data={"config_overrides": overrides})
     return campaign

@@ -1,24 +1,45 @@
-"""Campaign screens (read side for now: list and detail with enrollments)."""
+"""Campaign screens: list, start (from the catalog), edit, configuration, lifecycle,
+dashboard, and enrollment actions. Thin: parse → operation in one transaction → render."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from portal.activity.queries import describe, timeline
+from portal.auth.models import Company
 from portal.auth.scoping import get_visible_or_404, select_visible
+from portal.campaigns import operations as ops
+from portal.campaigns.forms import BulkForm, DropForm, EditCampaignForm, EnrollForm, NewCampaignForm, from_minor_units
 from portal.campaigns.models import Campaign
-from portal.db import db
-from portal.enrollments.models import Enrollment
+from portal.campaigns.queries import dashboard, enrollment_page, searchable_participants
+from portal.configuration.layers import LayerContext, read_layer_form
+from portal.db import db, transaction
+from portal.enrollments import operations as enrollment_ops
+from portal.enrollments.intake import enroll_from_form, find_participant, preview_enrollment
+from portal.enrollments.models import ROLES, STATUSES, Enrollment, Participant
 from portal.enrollments.privacy import may_see_identity, participant_label
-from portal.lifecycle import RUN_STATUSES
+from portal.errors import ConfigInvalid, DomainError, StaleEdit
+from portal.forms import choices
+from portal.lifecycle import RUN_STATUSES, allowed_moves
 from portal.pagination import keyset_page
 from portal.programs.models import Program
-from portal.web import render
+from portal.web import apply_domain_error, redirect_to, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
+MOVE_LABELS = {"active": "Start", "paused": "Pause", "completed": "Complete", "archived": "Archive"}
 
+
+def campaign_layer(campaign_program: Program) -> LayerContext:
+    template = campaign_program.template
+    return LayerContext(template.config_schema, template.ui_schema, template.default_config,
+                        [("program", campaign_program.config_overrides)], "campaign")
+
+
+# --- list -------------------------------------------------------------------------
 @bp.get("/")
 @login_required
 def index():
@@ -32,35 +53,261 @@ def index():
     return render("campaigns/index.html", block="results", page=page, status=status or "", statuses=RUN_STATUSES)
 
 
-@bp.get("/new")
+# --- start a campaign --------------------------------------------------------------
+def _startable_programs() -> list[Program]:
+    return list(db.session.scalars(sa.select(Program).where(Program.status == "active", Program.visibility == "public")
+                                   .order_by(Program.name)))
+
+
+def _new_page(form: NewCampaignForm, program: Program | None, *, overrides=None, display=None, errors=None,
+              status_code: int = 200):
+    config_node = campaign_layer(program).form(overrides or {}, values=display, errors=errors) if program else None
+    return render("campaigns/new.html", block="form", form=form, program=program, config_node=config_node,
+                  status_code=status_code)
+
+
+@bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """Campaign creation, pre-filled from the catalog (``?program=<id>``)."""
-    program = None
-    if request.args.get("program", type=int):
-        program = get_visible_or_404(Program, request.args.get("program", type=int), current_user)
-    return render("campaigns/new.html", program=program)
+    """Start a campaign (pre-filled with ``?program=<id>`` from the catalog). Created as draft."""
+    form = NewCampaignForm()
+    programs = _startable_programs()
+    form.program_id.choices = choices([(p.id, p.name) for p in programs])
+    if current_user.is_program_manager:
+        form.company_id.choices = choices(db.session.execute(sa.select(Company.id, Company.name)
+                                                             .order_by(Company.name)).all())
+    else:
+        form.company_id.choices = choices([(current_user.company_id, current_user.company.name)])
+        form.company_id.data = current_user.company_id
+    program_id = request.args.get("program", type=int) or (form.program_id.data if request.method == "POST" else None)
+    program = next((p for p in programs if p.id == program_id), None)
+    if program_id and program is None:
+        abort(404)  # not an active public program (or not visible)
+    if request.method == "GET":
+        if program:
+            form.program_id.data = program.id
+            form.name.data = form.name.data or f"{(current_user.company.name + ' – ') if current_user.company else ''}{program.name}"
+        return _new_page(form, program)
+    if program is None:
+        form.program_id.errors = ["Choose a program."]
+        return _new_page(form, None, status_code=422)
+    previous = json.loads(form.overrides_json.data or "{}") if (form.overrides_json.data or "").startswith("{") else {}
+    submission = read_layer_form(campaign_layer(program), request.form, previous)
+    form.overrides_json.data = json.dumps(submission.overrides)
+    if submission.action is not None:
+        return _new_page(form, program, overrides=submission.overrides, display=submission.display)
+    fields_ok = form.validate_on_submit()
+    if fields_ok:  # every rule's message at once, not just the first layer's
+        from portal.errors import ValidationFailed
+
+        if field_errors := ops.campaign_field_errors(form.values()):
+            apply_domain_error(form, ValidationFailed(field_errors))
+            fields_ok = False
+    if not fields_ok or submission.errors:
+        return _new_page(form, program, overrides=submission.overrides, display=submission.display,
+                         errors=submission.errors, status_code=422)
+    try:
+        with transaction():
+            company = get_visible_or_404(Company, form.company_id.data, current_user)
+            campaign = ops.create_campaign(current_user, program=db.session.get(Program, program.id), company=company,
+                                           key=form.key.data or "", config_overrides=submission.overrides,
+                                           **form.values())
+        flash(f"Campaign “{campaign.name}” created as a draft. Start it when you are ready to enroll.", "success")
+        return redirect_to(url_for(".detail", campaign_id=campaign.id))
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _new_page(form, program, overrides=submission.overrides, display=submission.display, status_code=422)
 
 
+# --- dashboard ----------------------------------------------------------------------
 @bp.get("/<int:campaign_id>")
 @login_required
 def detail(campaign_id: int):
     campaign = get_visible_or_404(Campaign, campaign_id, current_user)
-    counts = dict(db.session.execute(
-        sa.select(Enrollment.status, sa.func.count()).where(Enrollment.campaign_id == campaign.id)
-        .group_by(Enrollment.status)
-    ).all())
-    page = keyset_page(
-        sa.select(Enrollment).options(sa.orm.joinedload(Enrollment.participant))
-        .where(Enrollment.campaign_id == campaign.id),
-        Enrollment, request.args.get("after"), current_app.config["PORTAL_PAGE_SIZE"],
-    )
-    program = db.session.get(Program, campaign.program_id)
-    return render("campaigns/detail.html", block="enrollments", campaign=campaign, program=program, counts=counts,
-                  page=page, label=participant_label, events=timeline("campaigns", campaign.id, current_user),
-                  describe=describe)
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    search = (request.args.get("q") or "").strip()[:100] or None
+    page = enrollment_page(campaign, current_user, status=status, role=role, search=search,
+                           cursor=request.args.get("after"), size=current_app.config["PORTAL_PAGE_SIZE"])
+    filters = {k: v for k, v in {"status": status, "role": role, "q": search}.items() if v}
+    context = campaign_layer(campaign.program)
+    return render("campaigns/detail.html", block="enrollments", campaign=campaign, program=campaign.program,
+                  board=dashboard(campaign), page=page, filters=filters, label=participant_label,
+                  statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
+                  action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
+                  config_preview=context.form(campaign.config_overrides, readonly=True),
+                  events=timeline("campaigns", campaign.id, current_user), describe=describe,
+                  has_import="imports.upload" in current_app.view_functions,
+                  has_export="imports.export" in current_app.view_functions)
 
 
+@bp.post("/<int:campaign_id>/status")
+@login_required
+def transition(campaign_id: int):
+    form = DropForm()
+    target = request.form.get("target")
+    get_visible_or_404(Campaign, campaign_id, current_user)
+    if not form.validate_on_submit() or target not in RUN_STATUSES:
+        abort(400)
+    try:
+        with transaction():
+            campaign = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
+            if form.expected_version() is not None and campaign.lock_version != form.expected_version():
+                raise StaleEdit(f"campaign “{campaign.name}”")
+            ops.transition_campaign(current_user, campaign, target)
+        flash(f"Campaign is now {target}.", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect_to(url_for(".detail", campaign_id=campaign_id))
+
+
+# --- edit and configuration ---------------------------------------------------------
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int):
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    if request.method == "GET":
+        form = EditCampaignForm(obj=campaign, lock_version=campaign.lock_version)
+        form.budget_allocated.data = from_minor_units(campaign.budget_allocated)
+        form.seat_price.data = from_minor_units(campaign.seat_price)
+        form.tags.data = ", ".join(campaign.tags or [])
+        return render("campaigns/edit.html", block="form", form=form, campaign=campaign)
+    form = EditCampaignForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                locked = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
+                promoted = ops.update_campaign(current_user, locked, expected_version=form.expected_version(),
+                                               **form.values())
+            flash("Campaign saved." + (f" {len(promoted)} waitlisted participant(s) promoted." if promoted else ""),
+                  "success")
+            return redirect_to(url_for(".detail", campaign_id=campaign_id))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return render("campaigns/edit.html", block="form", form=form, campaign=campaign,
+                          status_code=exc.status_code)
+    return render("campaigns/edit.html", block="form", form=form, campaign=campaign, status_code=422)
+
+
+@bp.route("/<int:campaign_id>/config", methods=["GET", "POST"])
+@login_required
+def config(campaign_id: int):
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    context = campaign_layer(campaign.program)
+    form = DropForm(lock_version=campaign.lock_version)
+
+    def page(overrides=None, display=None, errors=None, status_code=200, block=None):
+        node = context.form(campaign.config_overrides if overrides is None else overrides, values=display,
+                            errors=errors)
+        return render("campaigns/config.html", block=block, campaign=campaign, config_node=node, form=form,
+                      status_code=status_code)
+
+    if request.method == "GET":
+        return page()
+    if not form.validate_on_submit():
+        abort(400)
+    submission = read_layer_form(context, request.form, campaign.config_overrides)
+    if submission.action is not None:
+        return page(submission.overrides, submission.display, block="config")
+    if submission.errors:
+        return page(submission.overrides, submission.display, submission.errors, 422, "config")
+    try:
+        with transaction():
+            locked = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
+            ops.update_campaign_config(current_user, locked, submission.overrides,
+                                       expected_version=form.expected_version())
+    except ConfigInvalid as exc:
+        return page(submission.overrides, submission.display, {p.path: [p.message] for p in exc.problems}, 422,
+                    "config")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return page(submission.overrides, submission.display, status_code=exc.status_code, block="config")
+    flash("Configuration saved.", "success")
+    return redirect_to(url_for(".detail", campaign_id=campaign_id))
+
+
+# --- enrolling ----------------------------------------------------------------------
+def _enroll_form() -> EnrollForm:
+    form = EnrollForm()
+    form.role.choices = choices([("beneficiary", "Beneficiary"), ("volunteer", "Volunteer (company employee)")])
+    return form
+
+
+def _outlook_for(campaign: Campaign, form: EnrollForm):
+    participant = None
+    if (form.participant_id.data or "").isdigit():
+        participant = get_visible_or_404(Participant, int(form.participant_id.data), current_user)
+    elif form.email.data or form.external_ref.data:
+        participant = find_participant(form.email.data, form.external_ref.data)
+    if participant is not None:
+        return participant, preview_enrollment(campaign, role=form.role.data, year_of_birth=participant.year_of_birth,
+                                               languages=participant.languages, company_id=participant.company_id,
+                                               participant=participant)
+    company_id = current_user.company_id if form.role.data == "volunteer" and current_user.is_company_admin else None
+    return None, preview_enrollment(campaign, role=form.role.data, year_of_birth=form.year_of_birth.data,
+                                    languages=form.language_list(), company_id=company_id)
+
+
+@bp.route("/<int:campaign_id>/enroll", methods=["GET", "POST"])
+@login_required
+def enroll(campaign_id: int):
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    form = _enroll_form()
+    matches = searchable_participants(current_user, request.args.get("q", ""))
+    if request.method == "GET":
+        if request.args.get("participant", type=int):
+            form.participant_id.data = str(request.args.get("participant", type=int))
+        chosen, outlook = _outlook_for(campaign, form) if form.participant_id.data else (None, None)
+        return render("campaigns/enroll.html", block=request.args.get("block"), campaign=campaign, form=form,
+                      matches=matches, chosen=chosen, outlook=outlook, label=participant_label)
+    if not form.validate_on_submit():
+        return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None, outlook=None,
+                      label=participant_label, status_code=422)
+    participant_id = int(form.participant_id.data) if (form.participant_id.data or "").isdigit() else None
+    if participant_id is not None:
+        get_visible_or_404(Participant, participant_id, current_user)
+    elif not (form.display_name.data or "").strip() and not (form.email.data or form.external_ref.data):
+        form.display_name.errors = ["Enter the participant's name, or pick an existing participant."]
+        return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None, outlook=None,
+                      label=participant_label, status_code=422)
+    new_participant = {
+        "display_name": form.display_name.data or "", "email": form.email.data or None,
+        "external_ref": form.external_ref.data or None, "year_of_birth": form.year_of_birth.data,
+        "languages": form.language_list(), "country": form.country.data or None,
+        "company_id": current_user.company_id if (current_user.is_company_admin and form.role.data == "volunteer")
+        else None,
+    }
+    for attempt in (1, 2):  # a concurrent double submit may trip a unique key once; the retry finds the row
+        try:
+            with transaction():
+                enrollment = enroll_from_form(current_user, campaign.id, participant_id=participant_id,
+                                              new_participant=new_participant, role=form.role.data)
+            break
+        except sa.exc.IntegrityError:
+            if attempt == 2:
+                raise
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None,
+                          outlook=None, label=participant_label, status_code=exc.status_code)
+    who = participant_label(current_user, db.session.get(Participant, enrollment.participant_id))
+    flash(f"{who} is enrolled." if enrollment.status == "active" else
+          f"{who} is on the waitlist: the campaign is full.", "success")
+    return redirect_to(url_for(".detail", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/enroll/check")
+@login_required
+def enroll_check(campaign_id: int):
+    """The eligibility and capacity outlook for what the form holds now (nothing is saved)."""
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    form = _enroll_form()
+    form.validate()
+    chosen, outlook = _outlook_for(campaign, form)
+    return render("campaigns/_outlook.html", outlook=outlook, chosen=chosen, label=participant_label)
+
+
+# --- enrollment actions ---------------------------------------------------------------
 @bp.get("/<int:campaign_id>/enrollments/<int:enrollment_id>")
 @login_required
 def enrollment_detail(campaign_id: int, enrollment_id: int):
@@ -70,5 +317,66 @@ def enrollment_detail(campaign_id: int, enrollment_id: int):
         abort(404)
     return render("campaigns/enrollment.html", campaign=campaign, enrollment=enrollment,
                   participant=enrollment.participant, show_identity=may_see_identity(current_user, enrollment.participant),
-                  label=participant_label, events=timeline("enrollments", enrollment.id, current_user),
-                  describe=describe)
+                  label=participant_label, form=DropForm(lock_version=enrollment.lock_version),
+                  events=timeline("enrollments", enrollment.id, current_user), describe=describe)
+
+
+def _change_enrollment(enrollment: Enrollment, action: str, reason: str) -> list:
+    if action == "complete":
+        enrollment_ops.complete_enrollment(current_user, enrollment)
+        return []
+    if action == "drop":
+        return enrollment_ops.drop_enrollment(current_user, enrollment, reason)
+    raise DomainError("Unknown action.", None)
+
+
+@bp.post("/<int:campaign_id>/enrollments/<int:enrollment_id>/<any(complete, drop):action>")
+@login_required
+def change_enrollment(campaign_id: int, enrollment_id: int, action: str):
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    form = DropForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            enrollment = get_visible_or_404(Enrollment, enrollment_id, current_user, for_update=True)
+            if enrollment.campaign_id != campaign.id:
+                abort(404)
+            if form.expected_version() is not None and enrollment.lock_version != form.expected_version():
+                raise StaleEdit("this enrollment")
+            promoted = _change_enrollment(enrollment, action, form.reason.data or "")
+        flash(("Enrollment completed." if action == "complete" else "Enrollment dropped.")
+              + (f" {len(promoted)} waitlisted participant(s) promoted." if promoted else ""), "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect_to(request.form.get("next") if (request.form.get("next") or "").startswith("/campaigns/")
+                       else url_for(".detail", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/enrollments/bulk")
+@login_required
+def bulk(campaign_id: int):
+    """Complete or drop several enrollments in one transaction: all or none."""
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    form = BulkForm()
+    if not form.validate_on_submit() or form.action.data not in ("complete", "drop"):
+        abort(400)
+    ids = sorted(set(form.enrollment_ids.data or []))
+    if not ids:
+        flash("Tick at least one enrollment first.", "error")
+        return redirect_to(url_for(".detail", campaign_id=campaign_id))
+    try:
+        with transaction():
+            rows = db.session.scalars(sa.select(Enrollment).where(Enrollment.id.in_(ids),
+                                                                  Enrollment.campaign_id == campaign.id)
+                                      .order_by(Enrollment.id).with_for_update()).all()
+            if len(rows) != len(ids):
+                abort(404)
+            promoted = 0
+            for enrollment in rows:
+                promoted += len(_change_enrollment(enrollment, form.action.data, form.reason.data or ""))
+        flash(f"{len(rows)} enrollment(s) {'completed' if form.action.data == 'complete' else 'dropped'}."
+              + (f" {promoted} waitlisted participant(s) promoted." if promoted else ""), "success")
+    except DomainError as exc:
+        flash(f"Nothing changed: {exc.message}", "error")
+    return redirect_to(url_for(".detail", campaign_id=campaign_id))

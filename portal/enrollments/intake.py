@@ -1,0 +1,92 @@
+"""Enrolling one participant from the campaign screen: find or create the participant,
+preview the outcome (eligibility and capacity) before saving, then enroll through
+:func:`portal.enrollments.operations.enroll_participant` — the one rule path."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.auth.models import User
+from portal.campaigns.models import Campaign
+from portal.db import db
+from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.operations import (
+    BENEFICIARY,
+    VOLUNTEER,
+    create_participant,
+    eligibility,
+    enroll_participant,
+    seat_available,
+)
+
+
+@dataclass
+class Outlook:
+    """What enrolling would do right now: "enroll", "waitlist" or "refuse" (with reasons)."""
+
+    outcome: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return {"enroll": "Will be enrolled", "waitlist": "Will be waitlisted", "refuse": "Cannot enroll"}[self.outcome]
+
+
+def find_participant(email: str | None, external_ref: str | None) -> Participant | None:
+    """Match by e-mail (case-insensitive) first, then by external reference."""
+    if email:
+        found = db.session.scalars(sa.select(Participant).where(Participant.email == email.strip().lower())).first()
+        if found is not None:
+            return found
+    if external_ref:
+        return db.session.scalars(sa.select(Participant).where(Participant.external_ref == external_ref.strip())
+                                  ).first()
+    return None
+
+
+def preview_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | None, languages: list[str],
+                       company_id: int | None = None, participant: Participant | None = None) -> Outlook:
+    """The same checks, in the same order, as enroll_participant — without changing anything."""
+    program = campaign.program
+    if campaign.status != "active" or program.status != "active":
+        return Outlook("refuse", [f"The campaign is {campaign.status} and its program {program.status}; "
+                                  "enrollments need both active."])
+    if participant is not None:
+        if not participant.is_enabled:
+            return Outlook("refuse", ["This participant is deactivated."])
+        if db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
+                                                             Enrollment.participant_id == participant.id)):
+            return Outlook("refuse", ["Already enrolled in this campaign."])
+    if role == VOLUNTEER:
+        if company_id is not None and company_id != campaign.company_id:
+            return Outlook("refuse", ["Volunteers from a company can join only that company's campaigns."])
+        return Outlook("enroll", ["Volunteers are not capped."])
+    check = eligibility(program.group, year_of_birth=year_of_birth, languages=languages)
+    if not check.eligible:
+        return Outlook("refuse", check.reasons)
+    if seat_available(campaign):
+        return Outlook("enroll", ["Eligible, and a seat is free."])
+    if campaign.waitlist_enabled:
+        return Outlook("waitlist", ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."])
+    return Outlook("refuse", ["The campaign is full (capacity or budget) and has no waitlist."])
+
+
+def enroll_from_form(actor: User, campaign_id: int, *, participant_id: int | None, new_participant: dict[str, Any],
+                     role: str = BENEFICIARY, meta: dict[str, Any] | None = None) -> Enrollment:
+    """Enroll an existing participant, or find-or-create one from the form's fields.
+    Matching an existing e-mail/reference reuses that person, so a repeated submit
+    cannot create a second participant (the enrollment itself is unique per campaign)."""
+    if participant_id is not None:
+        participant = db.session.get(Participant, participant_id)
+        if participant is None:
+            from portal.errors import DomainError
+
+            raise DomainError("That participant no longer exists.", "participant_id")
+    else:
+        participant = find_participant(new_participant.get("email"), new_participant.get("external_ref"))
+        if participant is None:
+            participant = create_participant(actor, **new_participant)
+            db.session.flush()
+    return enroll_participant(actor, campaign_id, participant, role=role, meta=meta)
