@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.activity.views import bp as activity_bp
     from portal.auth.views import admin_bp, auth_bp
     from portal.beneficiaries.views import bp as groups_bp
     from portal.campaigns.views import bp as campaigns_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(participants_bp)
+    app.register_blueprint(activity_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.

@@ -1,0 +1,74 @@
+"""The activity log: program managers filter everything; company admins see their company's."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
+from flask_login import current_user, login_required
+
+from portal.activity.models import ActivityEvent
+from portal.activity.queries import SUBJECT_NOUNS, describe
+from portal.auth.models import Company, User
+from portal.auth.scoping import select_visible
+from portal.db import db
+from portal.pagination import keyset_page
+from portal.web import render
+
+bp = Blueprint("activity", __name__, url_prefix="/activity")
+
+SUBJECT_TYPES = {
+    "program_templates": "Templates", "programs": "Programs", "campaigns": "Campaigns", "enrollments": "Enrollments",
+    "participants": "Participants", "beneficiary_groups": "Beneficiary groups", "l2i_subscriptions": "L2I subscriptions",
+    "l2i_allocations": "L2I allocations", "users": "Users", "companies": "Companies",
+}
+
+
+def _day(value: str | None, *, end: bool = False) -> datetime | None:
+    try:
+        day = datetime.strptime(value or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+@bp.get("/")
+@login_required
+def index():
+    args = request.args
+    filters = {
+        "type": (args.get("type") or "").strip()[:64],
+        "subject_type": args.get("subject_type") if args.get("subject_type") in SUBJECT_TYPES else "",
+        "subject_id": args.get("subject_id", type=int) or "",
+        "company": (args.get("company", type=int) or "") if current_user.is_program_manager else "",
+        "actor": args.get("actor", type=int) or "",
+        "since": args.get("since") if _day(args.get("since")) else "",
+        "until": args.get("until") if _day(args.get("until")) else "",
+    }
+    stmt = select_visible(ActivityEvent, current_user).options(sa.orm.joinedload(ActivityEvent.actor))
+    if filters["type"]:
+        # "program.campaign" matches every campaign event; a full type matches exactly.
+        stmt = stmt.where(sa.or_(ActivityEvent.type == filters["type"],
+                                 ActivityEvent.type.like(filters["type"].rstrip(".") + ".%")))
+    if filters["subject_type"]:
+        stmt = stmt.where(ActivityEvent.subject_type == filters["subject_type"])
+    if filters["subject_id"]:
+        stmt = stmt.where(ActivityEvent.subject_id == filters["subject_id"])
+    if filters["company"]:
+        stmt = stmt.where(ActivityEvent.company_id == filters["company"])
+    if filters["actor"]:
+        stmt = stmt.where(ActivityEvent.actor_id == filters["actor"])
+    if filters["since"]:
+        stmt = stmt.where(ActivityEvent.created_at >= _day(filters["since"]))
+    if filters["until"]:
+        stmt = stmt.where(ActivityEvent.created_at <= _day(filters["until"], end=True))
+    page = keyset_page(stmt, ActivityEvent, args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
+    companies = db.session.execute(sa.select(Company.id, Company.name).order_by(Company.name)).all() \
+        if current_user.is_program_manager else []
+    company_names = dict(companies)
+    actors = db.session.execute(select_visible(User, current_user).with_only_columns(User.id, User.name)
+                                .order_by(User.name)).all()
+    active = {k: v for k, v in filters.items() if v}
+    return render("activity/index.html", block="results", page=page, filters=filters, active=active,
+                  subject_types=SUBJECT_TYPES, type_prefixes=SUBJECT_NOUNS, companies=companies,
+                  company_names=company_names, actors=actors, describe=describe)
