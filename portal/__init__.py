@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.dashboard.views import bp as dashboard_bp
     from portal.enrollments.import_views import bp as imports_bp
     from portal.enrollments.participant_views import bp as participants_bp
+    from portal.l2i.views import bp as l2i_bp
     from portal.programs.catalog_views import bp as catalog_bp
     from portal.programs.views import bp as programs_bp
     from portal.templates_catalog.views import bp as templates_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(activity_bp)
+    app.register_blueprint(l2i_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.

@@ -1,0 +1,61 @@
+"""Reading L2I: subscriptions with their allocations and learners served."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+import sqlalchemy as sa
+
+from portal.campaigns.models import Campaign
+from portal.db import db
+from portal.enrollments.models import Enrollment
+from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.programs.models import Program
+
+
+@dataclass
+class AllocationRow:
+    allocation: L2IAllocation
+    target_label: str
+    learners_served: int
+
+
+def _bounds(allocation: L2IAllocation) -> tuple[datetime, datetime]:
+    return (datetime.combine(allocation.period_start, time.min, tzinfo=UTC),
+            datetime.combine(allocation.period_end, time.max, tzinfo=UTC))
+
+
+def learners_served(allocation: L2IAllocation, company_id: int) -> int:
+    """Active + completed beneficiaries of the allocated campaign (or of the company's
+    campaigns of the allocated program) enrolled within the allocation's period."""
+    start, end = _bounds(allocation)
+    stmt = (sa.select(sa.func.count()).select_from(Enrollment).join(Campaign, Campaign.id == Enrollment.campaign_id)
+            .where(Enrollment.role == "beneficiary", Enrollment.status.in_(("active", "completed")),
+                   Enrollment.enrolled_at >= start, Enrollment.enrolled_at <= end))
+    if allocation.campaign_id is not None:
+        stmt = stmt.where(Campaign.id == allocation.campaign_id)
+    else:
+        stmt = stmt.where(Campaign.program_id == allocation.program_id, Campaign.company_id == company_id)
+    return db.session.scalar(stmt) or 0
+
+
+def allocation_rows(subscription: L2ISubscription) -> list[AllocationRow]:
+    allocations = db.session.scalars(sa.select(L2IAllocation).where(L2IAllocation.subscription_id == subscription.id)
+                                     .order_by(L2IAllocation.created_at, L2IAllocation.id)).all()
+    campaign_names = dict(db.session.execute(sa.select(Campaign.id, Campaign.name).where(
+        Campaign.id.in_([a.campaign_id for a in allocations if a.campaign_id]))).all())
+    program_names = dict(db.session.execute(sa.select(Program.id, Program.name).where(
+        Program.id.in_([a.program_id for a in allocations if a.program_id]))).all())
+    return [AllocationRow(a, (f"Campaign: {campaign_names.get(a.campaign_id, '?')}" if a.campaign_id
+                              else f"Program: {program_names.get(a.program_id, '?')}"),
+                          learners_served(a, subscription.company_id)) for a in allocations]
+
+
+def allocation_targets(subscription: L2ISubscription) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Campaigns of the subscribing company, and programs those campaigns run (or any active program)."""
+    campaigns = db.session.execute(sa.select(Campaign.id, Campaign.name).where(
+        Campaign.company_id == subscription.company_id, Campaign.status != "archived").order_by(Campaign.name)).all()
+    programs = db.session.execute(sa.select(Program.id, Program.name).where(
+        Program.id.in_(sa.select(Campaign.program_id).where(Campaign.company_id == subscription.company_id))
+    ).order_by(Program.name)).all()
+    return [tuple(r) for r in campaigns], [tuple(r) for r in programs]
