@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from portal.auth.models import User
 from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
+from portal.dashboard.charts import LineChart, cumulative_by_day, line_chart
 from portal.db import db
+from portal.l2i.models import L2ISubscription
 from portal.enrollments.models import Enrollment
 from portal.programs.models import Program
 
@@ -22,6 +24,10 @@ class HomeFigures:
     active_campaigns: int
     enrollments_this_month: int
     near_capacity: list[Campaign]
+    chart: LineChart
+    l2i_learners: int  # learners in the viewer's active bundles
+    l2i_allocated_bp: int  # average share allocated across them, basis points
+    l2i_subscriptions: int
 
 
 def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
@@ -56,4 +62,16 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
         .order_by((Campaign.enrolled_count * 1.0 / Campaign.max_enrollment).desc(), Campaign.id)
         .limit(10)
     ).all()
-    return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month or 0, list(near_capacity))
+    day = sa.func.date(Enrollment.created_at)
+    since = now - timedelta(days=90)
+    rows = db.session.execute(
+        sa.select(day, sa.func.count()).join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(Enrollment.created_at >= since, visible(Campaign, viewer)).group_by(day)).all()
+    counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): n for d, n in rows}
+    chart = line_chart(cumulative_by_day(counts, since.date(), now.date()))
+    l2i = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(L2ISubscription.learners), 0),
+                  sa.func.coalesce(sa.func.avg(L2ISubscription.allocated_bp), 0))
+        .where(L2ISubscription.status == "active", visible(L2ISubscription, viewer))).one()
+    return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month or 0, list(near_capacity),
+                       chart, int(l2i[1]), int(l2i[2]), int(l2i[0]))
