@@ -11,8 +11,8 @@ from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
 from portal.dashboard.charts import LineChart, cumulative_by_day, line_chart
 from portal.db import db
-from portal.l2i.models import L2ISubscription
 from portal.enrollments.models import Enrollment
+from portal.l2i.models import L2ISubscription
 from portal.programs.models import Program
 
 NEAR_CAPACITY_RATIO = 0.8

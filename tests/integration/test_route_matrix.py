@@ -1,0 +1,199 @@
+"""Quality gate: every URL rule × method × role has an expected outcome.
+
+Adding a route without an entry in POLICY fails this test. Policies:
+  public      anyone (no sign-in needed)
+  signed_in   any signed-in user
+  pm          program managers; company admins get 403
+  tenant      an object of company A: A and program managers reach it, company B gets 404
+Company B's requests for company A's objects are 404 and change nothing in the database.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from portal.db import db
+from portal.models import (
+    ActivityEvent,
+    BeneficiaryGroup,
+    Campaign,
+    Company,
+    Enrollment,
+    L2IAllocation,
+    L2ISubscription,
+    Participant,
+    Program,
+    ProgramTemplate,
+    User,
+)
+from tests.conftest import sign_in_client
+from tests.helpers import csrf_token
+
+POLICY: dict[str, str] = {
+    "static": "public",
+    "auth.sign_in": "public",
+    "auth.healthz": "public",
+    "dashboard.root": "public",
+    "auth.sign_out": "signed_in",
+    "dashboard.home": "signed_in",
+    "activity.index": "signed_in",
+    "campaigns.index": "signed_in",
+    "campaigns.new": "signed_in",
+    "l2i.index": "signed_in",
+    "admin.index": "pm", "admin.new_company": "pm", "admin.new_user": "pm", "admin.user_detail": "pm",
+    "admin.set_enabled": "pm", "admin.reset_password": "pm",
+    "templates_catalog.index": "pm", "templates_catalog.new": "pm", "templates_catalog.detail": "pm",
+    "templates_catalog.version_detail": "pm", "templates_catalog.edit": "pm", "templates_catalog.save_details": "pm",
+    "templates_catalog.save_schema": "pm", "templates_catalog.save_defaults": "pm",
+    "templates_catalog.validate_defaults": "pm", "templates_catalog.publish": "pm",
+    "templates_catalog.deprecate": "pm", "templates_catalog.archive": "pm", "templates_catalog.delete": "pm",
+    "templates_catalog.make_new_version": "pm", "templates_catalog.compare": "pm",
+    "programs.index": "pm", "programs.new": "pm", "programs.detail": "pm", "programs.config": "pm",
+    "programs.validate_config": "pm", "programs.transition": "pm", "programs.upgrade": "pm",
+    "l2i.new": "pm",
+    "campaigns.detail": "tenant", "campaigns.transition": "tenant", "campaigns.edit": "tenant",
+    "campaigns.config": "tenant", "campaigns.enroll": "tenant", "campaigns.enroll_check": "tenant",
+    "campaigns.enrollment_detail": "tenant", "campaigns.change_enrollment": "tenant", "campaigns.bulk": "tenant",
+    "l2i.detail": "tenant", "l2i.remaining": "tenant", "l2i.allocate": "tenant",
+}
+
+TABLES = (ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
+          Program, ProgramTemplate, User)
+
+
+@pytest.fixture
+def world(app, make, tenants):
+    template = make.template("language", status="active")
+    program = make.program(template=template)
+    campaign = make.campaign(tenants["company_a"], program, max_enrollment=10)
+    participant = make.participant(display_name="Matrix Person")
+    enrollment = make.enrollment(campaign, participant)
+    with app.app_context():
+        sub = L2ISubscription(company_id=tenants["company_a"].id, sku="L2I-250", learners=250, annual_price=1000,
+                              currency="EUR", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
+        db.session.add(sub)
+        db.session.commit()
+        sub_id = sub.id
+        deactivated = User(email="gone@example.org", name="Gone", role="company_admin",
+                           company_id=tenants["company_a"].id, password_hash="x", is_enabled=False)
+        target = User(email="target@example.org", name="Target", role="company_admin",
+                      company_id=tenants["company_a"].id, password_hash="x")
+        db.session.add_all([deactivated, target])
+        db.session.commit()
+        db.session.refresh(deactivated)
+        db.session.expunge(deactivated)
+        target_id = target.id
+    return {
+        "campaign_id": campaign.id, "enrollment_id": enrollment.id, "program_id": program.id,
+        "participant_id": participant.id, "subscription_id": sub_id, "user_id": target_id,
+        "key": template.key, "version": template.version, "action": "complete", "group_id": None,
+        "filename": "app.css", "deactivated": deactivated,
+    }
+
+
+def _url(app, rule, world) -> str:
+    values = {}
+    for arg in rule.arguments:
+        if arg == "action" and "deactivate" in rule.rule:
+            values[arg] = "deactivate"
+        else:
+            values[arg] = world.get(arg, 1)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in TABLES}
+
+
+def _cases(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_policy(app):
+    missing = sorted({rule.endpoint for rule, _ in _cases(app)} - set(POLICY))
+    assert not missing, f"add these endpoints to POLICY in {__file__}: {missing}"
+
+
+def _request(client, method, url, token):
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data={"csrf_token": token})
+
+
+def _fresh_clients(app, tenants, world):
+    """New sessions per route, so one route (sign-out, deactivation) cannot affect the next."""
+    from portal.auth.models import User as UserModel
+
+    with app.app_context():  # a sign-out rotates the token: read the current ones
+        current = {k: db.session.get(UserModel, tenants[k].id) for k in ("pm", "admin_a", "admin_b")}
+        for user in current.values():
+            db.session.expunge(user)
+    clients = {
+        "anonymous": app.test_client(),
+        "deactivated": sign_in_client(app, world["deactivated"]),
+        "pm": sign_in_client(app, current["pm"]),
+        "admin_a": sign_in_client(app, current["admin_a"]),
+        "admin_b": sign_in_client(app, current["admin_b"]),
+    }
+    tokens = {name: csrf_token(c, "/sign-in" if name in ("anonymous", "deactivated") else "/home")
+              for name, c in clients.items()}
+    return clients, tokens
+
+
+def test_route_role_matrix(app, tenants, world):
+    problems = []
+    for rule, method in _cases(app):
+        policy = POLICY.get(rule.endpoint)
+        url = _url(app, rule, world)
+        clients, tokens = _fresh_clients(app, tenants, world)
+        for role, client in clients.items():
+            before = _counts(app) if (method == "GET" or role == "admin_b") else None
+            response = _request(client, method, url, tokens[role])
+            status = response.status_code
+            response.close()
+            if status >= 500:
+                problems.append(f"{method} {url} as {role}: {status}")
+                continue
+            signed_out = role in ("anonymous", "deactivated")
+            if policy == "public":
+                expected_ok = status < 400 or (method != "GET" and status in (400, 422))
+            elif signed_out:
+                expected_ok = status in (302, 401) or (method != "GET" and status == 400)
+            elif policy == "pm" and role.startswith("admin"):
+                expected_ok = status == 403
+            elif policy == "tenant" and role == "admin_b":
+                expected_ok = status == 404
+            else:
+                expected_ok = status not in (401, 403, 404, 405)
+            if not expected_ok:
+                problems.append(f"{method} {url} as {role} ({policy}): {status}")
+            if before is not None and (method == "GET" or (policy == "tenant" and role == "admin_b")):
+                after = _counts(app)
+                if method == "GET" and rule.endpoint == "auth.sign_in":
+                    continue
+                if after != before:
+                    problems.append(f"{method} {url} as {role} changed the database: {before} → {after}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_state_changing_route_refuses_a_request_without_csrf(app, tenants, world):
+    client = sign_in_client(app, tenants["pm"])
+    problems = []
+    for rule, method in _cases(app):
+        if method == "GET":
+            continue
+        before = _counts(app)
+        response = client.open(_url(app, rule, world), method=method, data={})
+        if response.status_code != 400:
+            problems.append(f"{method} {rule.rule}: {response.status_code}")
+        if _counts(app) != before:
+            problems.append(f"{method} {rule.rule} changed the database without a CSRF token")
+    assert not problems, "\n".join(problems)
