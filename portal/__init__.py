@@ -42,6 +42,7 @@ def create_app(env_name: str | None = None, **overrides: Any) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
+    _bound_integer_urls(app)
     _register_blueprints(app)
     _register_template_helpers(app)
 
@@ -81,6 +82,19 @@ def _init_extensions(app: Flask) -> None:
         session_cookie_samesite="Lax",
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+
+
+def _bound_integer_urls(app: Flask) -> None:
+    """``<int:…>`` URL parts stay inside the database's integer range, so an absurd id is a
+    404 like any missing one instead of an overflow deep in the driver."""
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseId(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs):  # noqa: ANN001
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -12,6 +12,7 @@ from portal.activity.queries import SUBJECT_NOUNS, describe
 from portal.auth.models import Company, User
 from portal.auth.scoping import select_visible
 from portal.db import db
+from portal.forms import parse_id
 from portal.pagination import keyset_page
 from portal.web import render
 
@@ -39,9 +40,9 @@ def index():
     filters = {
         "type": (args.get("type") or "").strip()[:64],
         "subject_type": args.get("subject_type") if args.get("subject_type") in SUBJECT_TYPES else "",
-        "subject_id": args.get("subject_id", type=int) or "",
-        "company": (args.get("company", type=int) or "") if current_user.is_program_manager else "",
-        "actor": args.get("actor", type=int) or "",
+        "subject_id": args.get("subject_id", type=parse_id) or "",
+        "company": (args.get("company", type=parse_id) or "") if current_user.is_program_manager else "",
+        "actor": args.get("actor", type=parse_id) or "",
         "since": args.get("since") if _day(args.get("since")) else "",
         "until": args.get("until") if _day(args.get("until")) else "",
     }

@@ -5,7 +5,7 @@ from wtforms import EmailField, HiddenField, IntegerField, PasswordField, Select
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.models import ROLE_LABELS
-from portal.forms import choices
+from portal.forms import choices, coerce_id
 
 
 class SignInForm(FlaskForm):
@@ -25,7 +25,7 @@ class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(message="Enter an e-mail."), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)])
     role = SelectField("Role", choices=choices(ROLE_LABELS.items()))
-    company_id = SelectField("Company", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+    company_id = SelectField("Company", coerce=coerce_id,
                              description="Required for company admins.")
     password = PasswordField("Initial password", validators=[DataRequired(message="Enter a password."), Length(max=256)],
                              description="At least 10 characters. Share it privately.")

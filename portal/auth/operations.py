@@ -147,10 +147,13 @@ def sign_out(user: User) -> None:
 
 def load_user_from_cookie(cookie_id: str) -> User | None:
     """Flask-Login's loader: "id:token" must match the user's current token."""
-    user_id, _, token = (cookie_id or "").partition(":")
-    if not user_id.isdigit() or not token:
+    from portal.forms import parse_id
+
+    raw_id, _, token = (cookie_id or "").partition(":")
+    user_id = parse_id(raw_id)
+    if user_id is None or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, user_id)
     if user is None or not user.is_enabled or user.session_token != token:
         return None
     return user

@@ -17,7 +17,7 @@ from portal.auth.scoping import get_visible_or_404
 from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.extensions import limiter
-from portal.forms import choices
+from portal.forms import choices, parse_id
 from portal.reference import countries
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
@@ -97,7 +97,7 @@ def index():
         .order_by(Company.name)
     ).all()
     role = request.args.get("role") or None
-    company_id = request.args.get("company", type=int)
+    company_id = request.args.get("company", type=parse_id)
     users_q = sa.select(User).options(sa.orm.joinedload(User.company)).order_by(User.name, User.id)
     if role:
         users_q = users_q.where(User.role == role)
@@ -131,8 +131,8 @@ def new_company():
 def new_user():
     form = UserForm()
     form.company_id.choices = _company_choices()
-    if request.method == "GET" and request.args.get("company", type=int):
-        form.company_id.data = request.args.get("company", type=int)
+    if request.method == "GET" and request.args.get("company", type=parse_id):
+        form.company_id.data = request.args.get("company", type=parse_id)
         form.role.data = "company_admin"
     if form.validate_on_submit():
         try:

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import VersionedActionForm
+from portal.forms import coerce_id
 
 MONEY = {"places": 2, "validators": [Optional(), NumberRange(min=0, max=10**13, message="Enter zero or more.")]}
 
@@ -62,8 +63,8 @@ class CampaignFieldsMixin:
 
 
 class NewCampaignForm(CampaignFieldsMixin, FlaskForm):
-    program_id = SelectField("Program", coerce=int)
-    company_id = SelectField("Company", coerce=int)
+    program_id = SelectField("Program", coerce=coerce_id)
+    company_id = SelectField("Company", coerce=coerce_id)
     key = StringField("Key", validators=[Optional(), Length(max=100)],
                       description="Leave blank to generate it from the name.")
     overrides_json = HiddenField()
@@ -94,6 +95,6 @@ class DropForm(VersionedActionForm):
 
 
 class BulkForm(FlaskForm):
-    enrollment_ids = SelectMultipleField("Enrollments", coerce=int, validate_choice=False)
+    enrollment_ids = SelectMultipleField("Enrollments", coerce=coerce_id, validate_choice=False)
     action = SelectField("Action", choices=[], validate_choice=False)
     reason = StringField("Reason for dropping", validators=[Optional(), Length(max=500)])

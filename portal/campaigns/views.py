@@ -22,7 +22,7 @@ from portal.enrollments.intake import enroll_from_form, find_participant, previe
 from portal.enrollments.models import ROLES, STATUSES, Enrollment, Participant
 from portal.enrollments.privacy import may_see_identity, participant_label
 from portal.errors import ConfigInvalid, DomainError, StaleEdit
-from portal.forms import choices
+from portal.forms import choices, parse_id
 from portal.lifecycle import RUN_STATUSES, allowed_moves
 from portal.pagination import keyset_page
 from portal.programs.models import Program
@@ -79,7 +79,7 @@ def new():
     else:
         form.company_id.choices = choices([(current_user.company_id, current_user.company.name)])
         form.company_id.data = current_user.company_id
-    program_id = request.args.get("program", type=int) or (form.program_id.data if request.method == "POST" else None)
+    program_id = request.args.get("program", type=parse_id) or (form.program_id.data if request.method == "POST" else None)
     program = next((p for p in programs if p.id == program_id), None)
     if program_id and program is None:
         abort(404)  # not an active public program (or not visible)
@@ -235,8 +235,8 @@ def _enroll_form() -> EnrollForm:
 
 def _outlook_for(campaign: Campaign, form: EnrollForm):
     participant = None
-    if (form.participant_id.data or "").isdigit():
-        participant = get_visible_or_404(Participant, int(form.participant_id.data), current_user)
+    if form.participant_id.data:
+        participant = get_visible_or_404(Participant, parse_id(form.participant_id.data) or 0, current_user)
     elif form.email.data or form.external_ref.data:
         participant = find_participant(form.email.data, form.external_ref.data)
     if participant is not None:
@@ -255,15 +255,17 @@ def enroll(campaign_id: int):
     form = _enroll_form()
     matches = searchable_participants(current_user, request.args.get("q", ""))
     if request.method == "GET":
-        if request.args.get("participant", type=int):
-            form.participant_id.data = str(request.args.get("participant", type=int))
+        if request.args.get("participant", type=parse_id):
+            form.participant_id.data = str(request.args.get("participant", type=parse_id))
         chosen, outlook = _outlook_for(campaign, form) if form.participant_id.data else (None, None)
         return render("campaigns/enroll.html", block=request.args.get("block"), campaign=campaign, form=form,
                       matches=matches, chosen=chosen, outlook=outlook, label=participant_label)
     if not form.validate_on_submit():
         return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None, outlook=None,
                       label=participant_label, status_code=422)
-    participant_id = int(form.participant_id.data) if (form.participant_id.data or "").isdigit() else None
+    participant_id = parse_id(form.participant_id.data)
+    if form.participant_id.data and participant_id is None:
+        abort(404)
     if participant_id is not None:
         get_visible_or_404(Participant, participant_id, current_user)
     elif not (form.display_name.data or "").strip() and not (form.email.data or form.external_ref.data):

@@ -4,12 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.forms import choices
+from portal.forms import choices, coerce_id
 from portal.l2i.models import SKU_LEARNERS, SUBSCRIPTION_STATUSES
 
 
 class SubscriptionForm(FlaskForm):
-    company_id = SelectField("Company", coerce=int)
+    company_id = SelectField("Company", coerce=coerce_id)
     sku = SelectField("Bundle", choices=choices((sku, f"{sku} · {n:,} learners") for sku, n in SKU_LEARNERS.items()))
     annual_price = DecimalField("Annual price", places=2, validators=[DataRequired(message="Enter the price."),
                                                                       NumberRange(min=0, max=10**13)])

@@ -15,7 +15,7 @@ from portal.campaigns.forms import to_minor_units
 from portal.campaigns.models import Campaign
 from portal.db import db, transaction
 from portal.errors import DomainError
-from portal.forms import choices
+from portal.forms import choices, parse_id
 from portal.l2i import operations as ops
 from portal.l2i.forms import AllocationForm, SubscriptionForm
 from portal.l2i.models import FULL_SHARE_BP, L2ISubscription
@@ -29,7 +29,7 @@ bp = Blueprint("l2i", __name__, url_prefix="/l2i")
 @bp.get("/")
 @login_required
 def index():
-    company_id = request.args.get("company", type=int) if current_user.is_program_manager else None
+    company_id = request.args.get("company", type=parse_id) if current_user.is_program_manager else None
     stmt = select_visible(L2ISubscription, current_user).options(sa.orm.joinedload(L2ISubscription.company)) \
         .order_by(L2ISubscription.period_start.desc(), L2ISubscription.id.desc())
     if company_id:
@@ -62,13 +62,14 @@ def new():
 
 def _target(form: AllocationForm, subscription: L2ISubscription) -> tuple[Program | None, Campaign | None]:
     kind, _, raw_id = (form.target.data or "").partition(":")
-    if not raw_id.isdigit():
+    target_id = parse_id(raw_id)
+    if target_id is None:
         return None, None
     if kind == "campaign":
-        campaign = db.session.get(Campaign, int(raw_id))
+        campaign = db.session.get(Campaign, target_id)
         return None, (campaign if campaign and campaign.company_id == subscription.company_id else None)
     if kind == "program":
-        return db.session.get(Program, int(raw_id)), None
+        return db.session.get(Program, target_id), None
     return None, None
 
 

@@ -15,6 +15,7 @@ from portal.configuration import engine
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError, StaleEdit
+from portal.forms import parse_id
 from portal.lifecycle import RUN_STATUSES, allowed_moves
 from portal.programs import operations as ops
 from portal.programs.forms import ConfigLayerForm, ProgramDetailsForm, TransitionForm, UpgradeForm
@@ -51,7 +52,7 @@ def index():
     filters = ProgramFilters(
         category=args.get("category") if args.get("category") in CATEGORIES else None,
         status=args.get("status") if args.get("status") in RUN_STATUSES else None,
-        group_id=args.get("group", type=int),
+        group_id=args.get("group", type=parse_id),
         country=(args.get("country") or "").upper()[:2] or None,
         template_key=(args.get("template") or "")[:100] or None,
         search=(args.get("q") or "").strip()[:100] or None,
@@ -68,7 +69,7 @@ def index():
 
 # --- launch wizard --------------------------------------------------------------
 def _wizard_choice(model, arg: str):
-    object_id = request.args.get(arg, type=int)
+    object_id = request.args.get(arg, type=parse_id)
     if object_id is None:
         return None
     obj = db.session.get(model, object_id)

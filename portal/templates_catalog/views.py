@@ -13,6 +13,7 @@ from portal.configuration import engine
 from portal.configuration.forms import build_form, errors_by_path, merge_errors, parse_form
 from portal.db import transaction
 from portal.errors import ConfigInvalid, DomainError
+from portal.forms import parse_id
 from portal.lifecycle import TEMPLATE_STATUSES
 from portal.seed import load_master
 from portal.templates_catalog import operations as ops
@@ -299,8 +300,8 @@ def compare(key: str):
     if not versions:
         abort(404)
     numbers = [t.version for t, _ in versions]
-    base_n = request.args.get("base", type=int) or (numbers[1] if len(numbers) > 1 else numbers[0])
-    other_n = request.args.get("other", type=int) or numbers[0]
+    base_n = request.args.get("base", type=parse_id) or (numbers[1] if len(numbers) > 1 else numbers[0])
+    other_n = request.args.get("other", type=parse_id) or numbers[0]
     base, other = get_version_or_404(key, base_n), get_version_or_404(key, other_n)
     diff = engine.schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config)
     return render("templates_catalog/compare.html", block="diff", key=key, versions=versions, base=base,

@@ -1,0 +1,94 @@
+"""Quality gate: Hypothesis posts generated values (huge, empty, unicode, HTML/JS
+payloads, negative numbers, wrong types) to every form and HTMX endpoint, as a program
+manager with a valid CSRF token: never a 500, never an unescaped reflection, and a
+refused request changes nothing."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portal import create_app
+from portal.db import db
+from portal.models import ActivityEvent, Campaign, Enrollment, Participant, Program, ProgramTemplate, User
+from tests.conftest import sign_in_client
+from tests.helpers import csrf_token
+from tests.integration.test_route_matrix import _url, world  # noqa: F401  (fixture)
+
+PAYLOAD = "<script>alert(1)</script>"
+NASTY = st.one_of(
+    st.just(""), st.just(PAYLOAD), st.just('"><img src=x onerror=alert(1)>'), st.just("-1"), st.just("1e309"),
+    st.just("99999999999999999999999"), st.just("0.00001"), st.just("NaN"), st.just("{not json"), st.just("[]"),
+    st.just("null"), st.just("\x00"), st.just("ﾟ･✿ヾ╲(｡◕‿◕｡)╱✿･ﾟ"), st.just("x" * 20_000),
+    st.text(max_size=40), st.integers(min_value=-10**12, max_value=10**12).map(str),
+)
+_APP = create_app("testing")
+POST_RULES = sorted({(r.endpoint, r.rule) for r in _APP.url_map.iter_rules()
+                     if "POST" in (r.methods or ()) and r.endpoint not in ("auth.sign_in", "auth.sign_out")})
+_NAME = re.compile(r'name="([^"]+)"')
+
+
+def _field_names(client, url: str) -> list[str]:
+    page = client.get(url)
+    names = set(_NAME.findall(page.get_data(as_text=True))) if page.status_code == 200 else set()
+    names -= {"csrf_token"}
+    return sorted(names | {"name", "email", "share", "target", "status", "lock_version", "step", "_action"})[:60]
+
+
+def _counts(app):
+    with app.app_context():
+        return [db.session.scalar(sa.select(sa.func.count()).select_from(m))
+                for m in (ActivityEvent, Campaign, Enrollment, Participant, Program, ProgramTemplate, User)]
+
+
+@pytest.mark.parametrize("endpoint,rule", POST_RULES, ids=[e for e, _ in POST_RULES])
+def test_fuzzed_posts_never_fail_or_reflect(app, tenants, world, endpoint, rule):  # noqa: F811
+    client = sign_in_client(app, tenants["pm"])
+    rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
+    url = _url(app, rule_obj, world)
+    token = csrf_token(client, "/home")
+    names = _field_names(client, url.split("/validate")[0].removesuffix("/check").removesuffix("/remaining"))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.fixed_dictionaries({}, optional={n: NASTY for n in names}), st.booleans())
+    def post(values, as_htmx):
+        before = _counts(app)
+        headers = {"HX-Request": "true"} if as_htmx else {}
+        response = client.post(url, data={"csrf_token": token, **values}, headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code < 500, f"{response.status_code} for {values!r}"
+        assert PAYLOAD not in body, "a payload was reflected unescaped"
+        assert "onerror=alert(1)>" not in body, "an attribute payload was reflected unescaped"
+        if response.status_code >= 400:
+            assert _counts(app) == before, "a refused request changed the database"
+
+    post()
+
+
+GET_RULES = sorted({(r.endpoint, r.rule) for r in _APP.url_map.iter_rules()
+                    if "GET" in (r.methods or ()) and r.endpoint != "static"})
+QUERY_NAMES = ["q", "status", "category", "country", "group", "template", "role", "company", "after", "type",
+               "subject_type", "subject_id", "since", "until", "actor", "program", "participant", "base", "other",
+               "from", "block"]
+
+
+@pytest.mark.parametrize("endpoint,rule", GET_RULES, ids=[e for e, _ in GET_RULES])
+def test_fuzzed_query_strings_never_fail_or_reflect(app, tenants, world, endpoint, rule):  # noqa: F811
+    client = sign_in_client(app, tenants["pm"])
+    rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
+    url = _url(app, rule_obj, world)
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.fixed_dictionaries({}, optional={n: NASTY for n in QUERY_NAMES}), st.booleans())
+    def get(params, as_htmx):
+        before = _counts(app)
+        response = client.get(url, query_string=params, headers={"HX-Request": "true"} if as_htmx else {})
+        body = response.get_data(as_text=True)
+        assert response.status_code < 500, f"{response.status_code} for {params!r}"
+        assert PAYLOAD not in body and "onerror=alert(1)>" not in body
+        assert _counts(app) == before, "a GET changed the database"
+
+    get()
