@@ -153,7 +153,7 @@ def load_user_from_cookie(cookie_id: str) -> User | None:
     user_id = parse_id(raw_id)
     if user_id is None or not token:
         return None
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id, options=[sa.orm.joinedload(User.company)])  # the header shows it
     if user is None or not user.is_enabled or user.session_token != token:
         return None
     return user

@@ -26,7 +26,7 @@ from portal.forms import choices, parse_id
 from portal.lifecycle import RUN_STATUSES, allowed_moves
 from portal.pagination import keyset_page
 from portal.programs.models import Program
-from portal.web import apply_domain_error, redirect_to, render
+from portal.web import apply_domain_error, is_partial_request, redirect_to, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -130,6 +130,9 @@ def detail(campaign_id: int):
     page = enrollment_page(campaign, current_user, status=status, role=role, search=search,
                            cursor=request.args.get("after"), size=current_app.config["PORTAL_PAGE_SIZE"])
     filters = {k: v for k, v in {"status": status, "role": role, "q": search}.items() if v}
+    if is_partial_request():  # paging or filtering the list: only the list is needed
+        return render("campaigns/detail.html", block="enrollments", campaign=campaign, page=page, filters=filters,
+                      label=participant_label, bulk_form=BulkForm())
     context = campaign_layer(campaign.program)
     return render("campaigns/detail.html", block="enrollments", campaign=campaign, program=campaign.program,
                   board=dashboard(campaign), page=page, filters=filters, label=participant_label,

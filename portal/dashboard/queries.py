@@ -40,16 +40,19 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
             Program.status == "active",
             Program.id.in_(sa.select(Campaign.program_id).where(visible(Campaign, viewer))),
         )
-    active_programs = db.session.scalar(sa.select(sa.func.count()).select_from(Program).where(programs_clause))
-    active_campaigns = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Campaign).where(Campaign.status == "active", visible(Campaign, viewer))
-    )
-    enrollments_this_month = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Enrollment)
-        .join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.created_at >= month_start, visible(Campaign, viewer))
-    )
+    # One round trip for the headline figures (scalar subqueries), then the list, the chart.
+    figures = db.session.execute(sa.select(
+        sa.select(sa.func.count()).select_from(Program).where(programs_clause).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Campaign)
+        .where(Campaign.status == "active", visible(Campaign, viewer)).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(L2ISubscription)
+        .where(L2ISubscription.status == "active", visible(L2ISubscription, viewer)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(L2ISubscription.learners), 0))
+        .where(L2ISubscription.status == "active", visible(L2ISubscription, viewer)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.avg(L2ISubscription.allocated_bp), 0))
+        .where(L2ISubscription.status == "active", visible(L2ISubscription, viewer)).scalar_subquery(),
+    )).one()
+    active_programs, active_campaigns, l2i_count, l2i_learners, l2i_allocated = figures
     near_capacity = db.session.scalars(
         sa.select(Campaign)
         .options(sa.orm.joinedload(Campaign.company))
@@ -69,9 +72,6 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
         .where(Enrollment.created_at >= since, visible(Campaign, viewer)).group_by(day)).all()
     counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): n for d, n in rows}
     chart = line_chart(cumulative_by_day(counts, since.date(), now.date()))
-    l2i = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(L2ISubscription.learners), 0),
-                  sa.func.coalesce(sa.func.avg(L2ISubscription.allocated_bp), 0))
-        .where(L2ISubscription.status == "active", visible(L2ISubscription, viewer))).one()
-    return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month or 0, list(near_capacity),
-                       chart, int(l2i[1]), int(l2i[2]), int(l2i[0]))
+    enrollments_this_month = sum(n for day_, n in counts.items() if day_ >= month_start.date())
+    return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month, list(near_capacity),
+                       chart, int(l2i_learners), int(l2i_allocated), int(l2i_count))

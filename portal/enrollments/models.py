@@ -65,6 +65,7 @@ class Enrollment(TimestampMixin, VersionedMixin, db.Model):
         sa.Index("ix_enrollments_campaign_status", "campaign_id", "status", "role", "created_at", "id"),
         sa.Index("ix_enrollments_participant", "participant_id"),
         sa.Index("ix_enrollments_enrolled_at", "enrolled_at"),
+        sa.Index("ix_enrollments_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
