@@ -3,12 +3,12 @@ from portal.activity.models import ActivityEvent
 from portal.auth.models import Company, User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
-from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.models import Enrollment, EnrollmentDay, Participant
 from portal.l2i.models import L2IAllocation, L2ISubscription
 from portal.programs.models import Program
 from portal.templates_catalog.models import ProgramTemplate
 
 __all__ = [
-    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "L2IAllocation",
+    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "L2IAllocation",
     "L2ISubscription", "Participant", "Program", "ProgramTemplate", "User",
 ]

@@ -21,6 +21,7 @@ from portal.enrollments.operations import (
     drop_enrollment,
     enroll_participant,
 )
+from portal.enrollments.rollup import rebuild_enrollment_days
 from portal.l2i.operations import allocate, create_subscription
 from portal.programs.operations import launch_program, transition_program
 from portal.templates_catalog.models import ProgramTemplate
@@ -210,4 +211,5 @@ def seed_demo_data() -> bool:
         allocate(pm, sub.id, share="0.45", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), campaign=c1)
         allocate(pm, sub.id, share="0.2", period_start=date(2026, 1, 1), period_end=date(2026, 6, 30), program=p_ment)
         del p_wit
+        rebuild_enrollment_days()  # the demo backdated its enrollments: count them on their days
     return True

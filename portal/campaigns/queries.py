@@ -11,7 +11,7 @@ from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
 from portal.dashboard.charts import Gauge, LineChart, capacity_gauge, cumulative_by_day, line_chart
 from portal.db import db
-from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.models import Enrollment, EnrollmentDay, Participant
 from portal.pagination import Page, keyset_page
 
 
@@ -32,10 +32,8 @@ def dashboard(campaign: Campaign, today: date | None = None) -> Dashboard:
         sa.select(Enrollment.role, sa.func.count()).where(Enrollment.campaign_id == campaign.id,
                                                           Enrollment.status.in_(("active", "completed")))
         .group_by(Enrollment.role)).all())
-    day = sa.func.date(Enrollment.created_at)
-    rows = db.session.execute(
-        sa.select(day, sa.func.count()).where(Enrollment.campaign_id == campaign.id).group_by(day)).all()
-    counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): n for d, n in rows}
+    counts = dict(db.session.execute(sa.select(EnrollmentDay.day, EnrollmentDay.enrollments)
+                                     .where(EnrollmentDay.campaign_id == campaign.id)).all())
     today = today or datetime.now(UTC).date()
     start = min([*counts, campaign.start_date, today - timedelta(days=30)])
     start = max(start, today - timedelta(days=365))

@@ -11,7 +11,7 @@ from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
 from portal.dashboard.charts import LineChart, cumulative_by_day, line_chart
 from portal.db import db
-from portal.enrollments.models import Enrollment
+from portal.enrollments.models import EnrollmentDay
 from portal.l2i.models import L2ISubscription
 from portal.programs.models import Program
 
@@ -65,12 +65,12 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
         .order_by((Campaign.enrolled_count * 1.0 / Campaign.max_enrollment).desc(), Campaign.id)
         .limit(10)
     ).all()
-    day = sa.func.date(Enrollment.created_at)
     since = now - timedelta(days=90)
     rows = db.session.execute(
-        sa.select(day, sa.func.count()).join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.created_at >= since, visible(Campaign, viewer)).group_by(day)).all()
-    counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): n for d, n in rows}
+        sa.select(EnrollmentDay.day, sa.func.sum(EnrollmentDay.enrollments))
+        .join(Campaign, Campaign.id == EnrollmentDay.campaign_id)
+        .where(EnrollmentDay.day >= since.date(), visible(Campaign, viewer)).group_by(EnrollmentDay.day)).all()
+    counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows}
     chart = line_chart(cumulative_by_day(counts, since.date(), now.date()))
     enrollments_this_month = sum(n for day_, n in counts.items() if day_ >= month_start.date())
     return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month, list(near_capacity),

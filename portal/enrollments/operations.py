@@ -12,15 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from portal.activity.operations import record_event
+from portal.activity.operations import changed_fields, record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
 from portal.campaigns.operations import lock_campaign
 from portal.db import db, utcnow
 from portal.enrollments.models import ROLES, SOURCES, Enrollment, Participant
-from portal.errors import DomainError, InvalidTransition, ValidationFailed
+from portal.enrollments.rollup import count_enrollment_days
+from portal.errors import DomainError, InvalidTransition, StaleEdit, ValidationFailed
 from portal.lifecycle import ACTIVE
 from portal.reference import country_problem, language_problem
 
@@ -83,40 +86,92 @@ def seat_available(campaign: Campaign) -> bool:
 
 
 # --- participants -----------------------------------------------------------------
+PARTICIPANT_FIELDS = ("display_name", "email", "year_of_birth", "languages", "country", "external_ref", "company_id",
+                      "is_enabled")
+
+
+def clean_participant_fields(values: dict[str, Any], *, participant_id: int | None = None) -> dict[str, Any]:
+    """The participant rules in one place (create, edit, import): a 1–255 character name;
+    an e-mail that is valid and unique case-insensitively (stored lowercased); a year of
+    birth from 1900 to this year; ISO 639-1 languages; an ISO 3166-1 country; a unique
+    external reference. Returns the normalised values or raises ValidationFailed with
+    every field's problem."""
+    from portal.auth.operations import normalize_email
+
+    errors: dict[str, list[str]] = {}
+    others = [Participant.id != participant_id] if participant_id is not None else []
+    display_name = (values.get("display_name") or "").strip()
+    if not 1 <= len(display_name) <= 255:
+        errors["display_name"] = ["Enter a name of 1 to 255 characters."]
+    email = (values.get("email") or "").strip() or None
+    if email:
+        try:
+            email = normalize_email(email)
+            if db.session.scalar(sa.select(Participant.id).where(Participant.email == email, *others)):
+                errors["email"] = ["A participant with this e-mail already exists."]
+        except DomainError as exc:
+            errors["email"] = [exc.message]
+    year_of_birth = values.get("year_of_birth")
+    if year_of_birth is not None and not 1900 <= year_of_birth <= datetime.now(UTC).year:
+        errors["year_of_birth"] = ["Enter a year between 1900 and this year."]
+    languages = list(values.get("languages") or [])
+    if bad := [p for code in languages if (p := language_problem(code))]:
+        errors["languages"] = bad
+    country = (values.get("country") or "").strip().upper() or None
+    if country and (problem := country_problem(country)):
+        errors["country"] = [problem]
+    external_ref = (values.get("external_ref") or "").strip() or None
+    if external_ref and len(external_ref) > 100:
+        errors["external_ref"] = ["Use at most 100 characters."]
+    elif external_ref and db.session.scalar(sa.select(Participant.id).where(Participant.external_ref == external_ref,
+                                                                             *others)):
+        errors["external_ref"] = ["Another participant has this external reference."]
+    if errors:
+        raise ValidationFailed(errors)
+    return {"display_name": display_name, "email": email, "year_of_birth": year_of_birth, "languages": languages,
+            "country": country, "external_ref": external_ref}
+
+
 def create_participant(actor: User | None, *, display_name: str, email: str | None = None,
                        year_of_birth: int | None = None, languages: list[str] | None = None,
                        country: str | None = None, external_ref: str | None = None,
                        company_id: int | None = None) -> Participant:
-    from portal.auth.operations import normalize_email
-
-    errors: dict[str, list[str]] = {}
-    display_name = (display_name or "").strip()
-    if not 1 <= len(display_name) <= 255:
-        errors["display_name"] = ["Enter a name of 1 to 255 characters."]
-    if email:
-        try:
-            email = normalize_email(email)
-            if db.session.scalar(sa.select(Participant.id).where(Participant.email == email)):
-                errors["email"] = ["A participant with this e-mail already exists."]
-        except DomainError as exc:
-            errors["email"] = [exc.message]
-    if year_of_birth is not None and not 1900 <= year_of_birth <= datetime.now(UTC).year:
-        errors["year_of_birth"] = ["Enter a year between 1900 and this year."]
-    languages = languages or []
-    if bad := [p for code in languages if (p := language_problem(code))]:
-        errors["languages"] = bad
-    if country and (problem := country_problem(country.upper())):
-        errors["country"] = [problem]
-    if external_ref and db.session.scalar(sa.select(Participant.id).where(Participant.external_ref == external_ref)):
-        errors["external_ref"] = ["Another participant has this external reference."]
-    if errors:
-        raise ValidationFailed(errors)
-    participant = Participant(display_name=display_name, email=email or None, year_of_birth=year_of_birth,
-                              languages=languages, country=country.upper() if country else None,
-                              external_ref=external_ref or None, company_id=company_id)
+    clean = clean_participant_fields({"display_name": display_name, "email": email, "year_of_birth": year_of_birth,
+                                      "languages": languages, "country": country, "external_ref": external_ref})
+    participant = Participant(**clean, company_id=company_id)
     db.session.add(participant)
     record_event("participant.created", actor=actor, subject=participant, company_id=company_id,
                  label=participant.ref)
+    return participant
+
+
+def update_participant(actor: User | None, participant: Participant, *, expected_version: int | None,
+                       **changes: Any) -> Participant:
+    """Edit a participant. A save based on a stale ``lock_version`` is refused (StaleEdit),
+    never silently overwritten; the same rules as creation apply (e-mail unique
+    case-insensitively). Writes ``participant.updated`` with what changed."""
+    if expected_version is not None and participant.lock_version != expected_version:
+        raise StaleEdit(f"participant “{participant.display_name}”")
+    unknown = set(changes) - set(PARTICIPANT_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    merged = {f: changes.get(f, getattr(participant, f)) for f in PARTICIPANT_FIELDS}
+    clean = clean_participant_fields(merged, participant_id=participant.id)
+    clean.update(company_id=merged["company_id"], is_enabled=bool(merged["is_enabled"]))
+    made = changed_fields(participant, clean)
+    if not made:
+        return participant
+    try:
+        db.session.flush()
+    except StaleDataError:  # changed between our read and this write (the version column caught it)
+        raise StaleEdit(f"participant “{participant.display_name}”") from None
+    except IntegrityError as exc:  # a concurrent save took the same e-mail or reference first
+        field_name = "email" if "email" in str(exc.orig).lower() else "external_ref"
+        raise ValidationFailed({field_name: ["Another participant has just been saved with this value."]}) from None
+    if "email" in made:  # who had the address is the person's data: log only that it changed
+        made["email"] = {"changed": True}
+    record_event("participant.updated", actor=actor, subject=participant, company_id=participant.company_id,
+                 data=made, label=participant.ref)
     return participant
 
 
@@ -188,6 +243,7 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
         else:
             raise CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign")
     db.session.add(enrollment)
+    count_enrollment_days(campaign.id, {now.date(): 1})
     record_event(event, actor=actor, subject=enrollment, company_id=campaign.company_id,
                  data={"campaign_id": campaign.id, "participant_ref": participant.ref, "role": role, "source": source},
                  label=f"{participant.ref} in {campaign.name}")
