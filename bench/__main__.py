@@ -1,5 +1,5 @@
 """``python -m bench``: run every benchmark, print the table, write bench/results.json."""
-from bench import config_engine, pages
+from bench import config_engine, groups, pages
 from bench.harness import Report
 
 
@@ -7,6 +7,7 @@ def main() -> None:
     report = Report()
     config_engine.run(report)
     pages.run(report)
+    groups.run(report)
     report.print_and_save()
 
 

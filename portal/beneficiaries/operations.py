@@ -1,17 +1,116 @@
-"""Beneficiary group operations (SPEC §2.2)."""
+"""Beneficiary group operations (SPEC §2.2): create, edit and move between statuses.
+
+A group is a population, never a person: every save runs the privacy rules on its
+name, description and tags. Each operation changes the session, writes its activity
+event and flushes; the caller owns the transaction."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from portal.activity.operations import record_event
+from portal.activity.operations import changed_fields, record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, LANGUAGE_REQUIREMENTS, BeneficiaryGroup
 from portal.beneficiaries.privacy import privacy_problems
 from portal.db import db
-from portal.errors import ValidationFailed
+from portal.errors import DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
+from portal.lifecycle import check_transition
 from portal.reference import country_problem, language_problem
 from portal.templates_catalog.models import CATEGORIES
+
+ACTIVE, INACTIVE, ARCHIVED = GROUP_STATUSES
+# active ⇄ inactive, either → archived; archived is final.
+GROUP_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ACTIVE: (INACTIVE, ARCHIVED),
+    INACTIVE: (ACTIVE, ARCHIVED),
+    ARCHIVED: (),
+}
+
+# Fields an edit may change; the key is immutable and the status moves through set_group_status.
+EDITABLE_FIELDS = (
+    "name", "description", "group_type", "country", "region", "city", "age_min", "age_max", "languages",
+    "language_requirement", "eligible_categories", "tags", "active_from", "active_until",
+)
+MAX_TAGS, MAX_TAG_LENGTH = 20, 50
+
+
+def privacy_errors(*, name: str | None = None, description: str | None = None,
+                   tags: list[str] | None = None) -> dict[str, list[str]]:
+    """Field → messages for personal data in the texts given (the live check and every save)."""
+    errors: dict[str, list[str]] = {}
+    for field, text in (("name", name), ("description", description), ("tags", " ; ".join(tags or []))):
+        if problems := privacy_problems(text):
+            errors[field] = problems
+    return errors
+
+
+def _clean_list(values: list[str] | None, *, lower: bool = False) -> list[str]:
+    seen: list[str] = []
+    for value in values or []:
+        value = str(value).strip()
+        value = value.lower() if lower else value
+        if value and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def _normalised(fields: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fields)
+    out["name"] = (out.get("name") or "").strip()
+    out["description"] = (out.get("description") or "").strip()
+    out["country"] = (out.get("country") or "").strip().upper()
+    out["region"] = (out.get("region") or "").strip() or None
+    out["city"] = (out.get("city") or "").strip() or None
+    out["languages"] = _clean_list(out.get("languages"), lower=True)
+    out["eligible_categories"] = _clean_list(out.get("eligible_categories"))
+    out["tags"] = _clean_list(out.get("tags"))
+    return out
+
+
+def group_field_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """Every rule a group's fields must meet (normalised fields in, field → messages out)."""
+    errors: dict[str, list[str]] = {}
+    name = fields["name"]
+    if not 1 <= len(name) <= 255:
+        errors["name"] = ["Enter a name of 1 to 255 characters."]
+    if len(fields["description"]) > 5000:
+        errors["description"] = ["Keep the description to 5,000 characters."]
+    if fields["group_type"] not in GROUP_TYPES:
+        errors["group_type"] = ["Choose a group type."]
+    if not fields["country"]:
+        errors["country"] = ["Choose a country."]
+    elif problem := country_problem(fields["country"]):
+        errors["country"] = [problem]
+    for field in ("region", "city"):
+        if fields[field] and len(fields[field]) > 100:
+            errors[field] = ["Keep it to 100 characters (a region or city, nothing finer)."]
+    languages = fields["languages"]
+    if len(languages) > 10:
+        errors["languages"] = ["Choose at most 10 working languages."]
+    elif bad := [p for code in languages if (p := language_problem(code))]:
+        errors["languages"] = bad
+    if fields["language_requirement"] not in LANGUAGE_REQUIREMENTS:
+        errors["language_requirement"] = ["Choose a language requirement."]
+    categories = fields["eligible_categories"]
+    if not categories or any(c not in CATEGORIES for c in categories):
+        errors["eligible_categories"] = ["Choose at least one eligible program category."]
+    age_min, age_max = fields["age_min"], fields["age_max"]
+    for field, value in (("age_min", age_min), ("age_max", age_max)):
+        if value is not None and not 0 <= value <= 120:
+            errors[field] = ["Ages are between 0 and 120."]
+    if age_min is not None and age_max is not None and age_min > age_max and "age_max" not in errors:
+        errors["age_max"] = ["The maximum age must be at least the minimum age."]
+    if fields["active_from"] and fields["active_until"] and fields["active_until"] < fields["active_from"]:
+        errors["active_until"] = ["The end date must be on or after the start date."]
+    tags = fields["tags"]
+    if len(tags) > MAX_TAGS:
+        errors["tags"] = [f"Use at most {MAX_TAGS} tags."]
+    elif any(len(t) > MAX_TAG_LENGTH for t in tags):
+        errors["tags"] = [f"Keep each tag to {MAX_TAG_LENGTH} characters."]
+    for field, messages in privacy_errors(name=name, description=fields["description"], tags=tags).items():
+        errors.setdefault(field, []).extend(messages)
+    return errors
 
 
 def create_group(actor: User | None, *, name: str, group_type: str, country: str, eligible_categories: list[str],
@@ -19,47 +118,67 @@ def create_group(actor: User | None, *, name: str, group_type: str, country: str
                  age_min: int | None = None, age_max: int | None = None, languages: list[str] | None = None,
                  language_requirement: str = "any", tags: list[str] | None = None, status: str = "active",
                  active_from: date | None = None, active_until: date | None = None) -> BeneficiaryGroup:
-    errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
-    if group_type not in GROUP_TYPES:
-        errors["group_type"] = ["Choose a group type."]
-    if problem := country_problem((country or "").upper()):
-        errors["country"] = [problem]
-    languages = languages or []
-    if len(languages) > 10:
-        errors["languages"] = ["Choose at most 10 working languages."]
-    elif bad := [p for code in languages if (p := language_problem(code))]:
-        errors["languages"] = bad
-    if language_requirement not in LANGUAGE_REQUIREMENTS:
-        errors["language_requirement"] = ["Choose a language requirement."]
-    if not eligible_categories or any(c not in CATEGORIES for c in eligible_categories):
-        errors["eligible_categories"] = ["Choose at least one eligible program category."]
-    for field, value in (("age_min", age_min), ("age_max", age_max)):
-        if value is not None and not 0 <= value <= 120:
-            errors[field] = ["Ages are between 0 and 120."]
-    if age_min is not None and age_max is not None and age_min > age_max:
-        errors.setdefault("age_max", []).append("The maximum age must be at least the minimum age.")
-    if active_from and active_until and active_until < active_from:
-        errors["active_until"] = ["The end date must be on or after the start date."]
+    """Create a group. Every field rule and the privacy rules hold, or nothing is saved;
+    a blank key is made from the name (unique with -2, -3…)."""
+    fields = _normalised({
+        "name": name, "description": description, "group_type": group_type, "country": country,
+        "region": region, "city": city, "age_min": age_min, "age_max": age_max, "languages": languages,
+        "language_requirement": language_requirement, "eligible_categories": eligible_categories, "tags": tags,
+        "active_from": active_from, "active_until": active_until,
+    })
+    errors = group_field_errors(fields)
     if status not in GROUP_STATUSES:
         errors["status"] = ["Choose a status."]
+    key = (key or "").strip()
     if key and (problem := key_problem(key, BeneficiaryGroup.key)):
         errors["key"] = [problem]
-    for field, text in (("name", name), ("description", description), ("tags", " ; ".join(tags or []))):
-        if problems := privacy_problems(text):
-            errors.setdefault(field, []).extend(problems)
     if errors:
         raise ValidationFailed(errors)
     group = BeneficiaryGroup(
-        key=key or unique_key(BeneficiaryGroup.key, key_from_name(name)), name=name, description=description or "",
-        group_type=group_type, country=country.upper(), region=region or None, city=city or None,
-        age_min=age_min, age_max=age_max, languages=languages, language_requirement=language_requirement,
-        eligible_categories=list(eligible_categories), tags=tags or [], status=status,
-        active_from=active_from, active_until=active_until, created_by_id=actor.id if actor else None,
+        key=key or unique_key(BeneficiaryGroup.key, key_from_name(fields["name"])), status=status,
+        created_by_id=actor.id if actor else None, **fields,
     )
     db.session.add(group)
     record_event("beneficiary_group.created", actor=actor, subject=group,
-                 data={"key": group.key, "country": group.country, "group_type": group_type})
+                 data={"key": group.key, "country": group.country, "group_type": group.group_type})
+    return group
+
+
+def _check_version(group: BeneficiaryGroup, expected_version: int | None) -> None:
+    if expected_version is not None and group.lock_version != expected_version:
+        raise StaleEdit(f"the group “{group.name}”")
+
+
+def update_group(actor: User | None, group: BeneficiaryGroup, *, expected_version: int | None,
+                 **changes: Any) -> BeneficiaryGroup:
+    """Edit a group's fields (not its key, not its status) from the version the editor saw:
+    a stale version is refused, the same rules as creation apply, and an archived group
+    is no longer editable."""
+    _check_version(group, expected_version)
+    if group.status == ARCHIVED:
+        raise DomainError("This group is archived: it can no longer be edited.", None)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    fields = _normalised({field: changes.get(field, getattr(group, field)) for field in EDITABLE_FIELDS})
+    if errors := group_field_errors(fields):
+        raise ValidationFailed(errors)
+    if changes_made := changed_fields(group, fields):
+        record_event("beneficiary_group.updated", actor=actor, subject=group, data=changes_made)
+    return group
+
+
+def allowed_group_moves(status: str) -> list[str]:
+    return list(GROUP_TRANSITIONS.get(status, ()))
+
+
+def set_group_status(actor: User | None, group: BeneficiaryGroup, target: str, *,
+                     expected_version: int | None = None) -> BeneficiaryGroup:
+    """Move a group: active ⇄ inactive, active|inactive → archived (final). Any other move
+    is refused naming the allowed ones. Only active groups take new programs."""
+    _check_version(group, expected_version)
+    check_transition(group.status, target, GROUP_TRANSITIONS)
+    previous, group.status = group.status, target
+    record_event("beneficiary_group.status_changed", actor=actor, subject=group,
+                 data={"status": {"from": previous, "to": target}})
     return group

@@ -1,6 +1,173 @@
-"""Beneficiary group screens (program managers)."""
+"""Beneficiary group screens (program managers): list with filters, create, edit with
+live privacy validation, detail with status moves. Thin: parse → operation in one
+transaction → render or redirect."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, url_for
+from flask import request as http_request
+from flask_login import current_user
+
+from portal.activity.queries import describe, timeline
+from portal.auth.models import PROGRAM_MANAGER
+from portal.auth.scoping import get_visible_or_404
+from portal.beneficiaries import operations as ops
+from portal.beneficiaries.forms import (
+    GROUP_TYPE_LABELS,
+    LANGUAGE_REQUIREMENT_LABELS,
+    EditGroupForm,
+    LivePrivacyForm,
+    NewGroupForm,
+    StatusForm,
+    language_filter_choices,
+    split_list,
+)
+from portal.beneficiaries.models import GROUP_STATUSES, BeneficiaryGroup
+from portal.beneficiaries.queries import (
+    GroupFilters,
+    countries_in_use,
+    group_page,
+    participant_counts,
+    program_counts,
+    programs_of,
+)
+from portal.db import transaction
+from portal.errors import DomainError, ValidationFailed
+from portal.reference import country_name
+from portal.templates_catalog.models import CATEGORY_LABELS
+from portal.web import apply_domain_error, is_partial_request, redirect_to, render, role_required
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/groups")
+
+MOVE_LABELS = {"active": "Activate", "inactive": "Deactivate", "archived": "Archive"}
+LIVE_FIELDS = ("name", "description", "tags")
+
+
+def _labels() -> dict:
+    return {"type_labels": GROUP_TYPE_LABELS, "requirement_labels": LANGUAGE_REQUIREMENT_LABELS,
+            "category_labels": CATEGORY_LABELS}
+
+
+# --- list ---------------------------------------------------------------------------
+@bp.get("/")
+@role_required(PROGRAM_MANAGER)
+def index():
+    filters = GroupFilters.from_args(http_request.args)
+    page, figures = group_page(filters, http_request.args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
+    context = {"page": page, "figures": figures, "filters": filters, **_labels()}
+    if not is_partial_request():  # the filter form is outside the results fragment
+        in_use = set(countries_in_use()) | ({filters.country} if filters.country else set())
+        context.update(countries=sorted(in_use, key=country_name),
+                       language_choices=language_filter_choices(),
+                       statuses=GROUP_STATUSES)
+    return render("beneficiaries/index.html", block="results", **context)
+
+
+# --- live privacy check -----------------------------------------------------------------
+@bp.post("/validate")
+@role_required(PROGRAM_MANAGER)
+def validate():
+    """The privacy messages for the name, description and tags being typed (saves nothing).
+    Answers each posted field's error slot out of band."""
+    form = LivePrivacyForm()
+    # The field being typed in (htmx names it); without the header, every field posted.
+    trigger = http_request.headers.get("HX-Trigger-Name")
+    posted = [trigger] if trigger in LIVE_FIELDS else [f for f in LIVE_FIELDS if f in http_request.form]
+    errors = ops.privacy_errors(name=form.name.data, description=form.description.data,
+                                tags=split_list(form.tags.data))
+    return render("beneficiaries/_live_errors.html", slots={f: errors.get(f, []) for f in posted})
+
+
+def _merge_privacy(form) -> None:
+    """Show the privacy problems with the form's own errors, so one submit lists them all."""
+    values = form.values()
+    errors = ops.privacy_errors(name=values["name"], description=values["description"], tags=values["tags"])
+    for field_name, messages in errors.items():
+        field = getattr(form, field_name)
+        field.errors = list(field.errors) + [m for m in messages if m not in field.errors]
+
+
+# --- create -------------------------------------------------------------------------------
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def new():
+    form = NewGroupForm()
+    if http_request.method == "GET":
+        form.eligible_categories.data = form.eligible_categories.data or []
+        return render("beneficiaries/new.html", block="form", form=form, **_labels())
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                group = ops.create_group(current_user, key=form.key.data or "", **form.values())
+            flash(f"Group “{group.name}” created.", "success")
+            return redirect_to(url_for(".detail", group_id=group.id))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    else:
+        _merge_privacy(form)
+    return render("beneficiaries/new.html", block="form", form=form, status_code=422, **_labels())
+
+
+# --- edit -----------------------------------------------------------------------------------
+@bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def edit(group_id: int):
+    group = get_visible_or_404(BeneficiaryGroup, group_id, current_user)
+    if http_request.method == "GET":
+        form = EditGroupForm(obj=group, lock_version=group.lock_version)
+        form.fill_from(group)
+        return render("beneficiaries/edit.html", block="form", form=form, group=group, **_labels())
+    form = EditGroupForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                locked = get_visible_or_404(BeneficiaryGroup, group_id, current_user, for_update=True)
+                ops.update_group(current_user, locked, expected_version=form.expected_version(), **form.values())
+            flash("Group saved.", "success")
+            return redirect_to(url_for(".detail", group_id=group_id))
+        except ValidationFailed as exc:
+            apply_domain_error(form, exc)
+        except DomainError as exc:  # stale edit (409), archived group
+            form.form_errors.append(exc.message)
+            status = exc.status_code
+        group = get_visible_or_404(BeneficiaryGroup, group_id, current_user)
+    else:
+        _merge_privacy(form)
+    return render("beneficiaries/edit.html", block="form", form=form, group=group, status_code=status, **_labels())
+
+
+# --- detail and status ----------------------------------------------------------------------
+def _detail_page(group: BeneficiaryGroup, status_code: int = 200):
+    return render(
+        "beneficiaries/detail.html", group=group, programs=programs_of(group.id),
+        program_count=program_counts([group.id]).get(group.id, 0),
+        participants=participant_counts([group.id]).get(group.id, 0),
+        moves=ops.allowed_group_moves(group.status), move_labels=MOVE_LABELS,
+        events=timeline("beneficiary_groups", group.id, current_user), describe=describe,
+        status_code=status_code, **_labels(),
+    )
+
+
+@bp.get("/<int:group_id>")
+@role_required(PROGRAM_MANAGER)
+def detail(group_id: int):
+    return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user))
+
+
+@bp.post("/<int:group_id>/status")
+@role_required(PROGRAM_MANAGER)
+def set_status(group_id: int):
+    get_visible_or_404(BeneficiaryGroup, group_id, current_user)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the status buttons.", "error")
+        return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user), status_code=400)
+    try:
+        with transaction():
+            group = get_visible_or_404(BeneficiaryGroup, group_id, current_user, for_update=True)
+            ops.set_group_status(current_user, group, form.target.data, expected_version=form.expected_version())
+        flash(f"The group is now {form.target.data}.", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user), status_code=exc.status_code)
+    return redirect_to(url_for(".detail", group_id=group_id))
