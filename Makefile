@@ -43,7 +43,7 @@ test-postgresql: $(STAMP)
 	$(BIN)/python -m pytest --db=postgresql -m "not e2e"
 
 bench: $(STAMP) system-deps
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache screenshots bench/results.json
