@@ -24,8 +24,11 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, row_id = raw.partition("|")
-        return datetime.fromisoformat(stamp), int(row_id)
+        stamp, _, raw_id = raw.partition("|")
+        row_id = int(raw_id)
+        if not 0 < row_id <= 2**31 - 1:  # a tampered cursor must not overflow the database
+            return None
+        return datetime.fromisoformat(stamp), row_id
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -44,3 +44,10 @@ def test_cursor_round_trip_and_tampering():
     stamp = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
     assert decode_cursor(encode_cursor(stamp, 42)) == (stamp, 42)
     assert decode_cursor("not-a-cursor!!") is None and decode_cursor(None) is None
+
+
+def test_a_cursor_with_an_absurd_id_is_ignored():
+    import base64
+
+    raw = base64.urlsafe_b64encode(b"2026-01-01T00:00:00|99999999999999999999").decode()
+    assert decode_cursor(raw) is None
