@@ -38,6 +38,9 @@ class Config:
 
     PORTAL_MIN_COHORT = _int("PORTAL_MIN_COHORT", 10)
     PORTAL_PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 50)
+    PORTAL_CATALOG_PAGE_SIZE = _int("PORTAL_CATALOG_PAGE_SIZE", 24)
+    # The catalog's country/language filter options are shared by every user: reuse them briefly.
+    PORTAL_CATALOG_CHOICES_TTL = _int("PORTAL_CATALOG_CHOICES_TTL", 60)
     SQLITE_BUSY_TIMEOUT_MS = _int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000)
     FORCE_HTTPS = os.environ.get("PORTAL_FORCE_HTTPS", "0") == "1"
 
@@ -56,6 +59,7 @@ class TestingConfig(DevelopmentConfig):
     SECRET_KEY = "testing-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = True
+    PORTAL_CATALOG_CHOICES_TTL = 0  # tests create programs and look at the catalog at once
 
 
 CONFIGS = {

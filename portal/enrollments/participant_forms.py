@@ -1,0 +1,64 @@
+"""Forms of the participants screens. They check shape only (lengths, numbers); the
+rules (unique e-mail, ISO codes, stale edits) live in
+:func:`portal.enrollments.operations.update_participant`."""
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.auth.forms import VersionedActionForm
+from portal.beneficiaries.forms import TEXT, country_choices, language_codes
+from portal.forms import choices, coerce_id
+
+SEARCH_FIELDS = {
+    "any": "Name, or exact e-mail / reference",
+    "email": "E-mail starts with",
+    "external_ref": "External reference starts with",
+}
+
+
+class ParticipantForm(VersionedActionForm):
+    display_name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)], **TEXT)
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)], **TEXT,
+                        description="Optional. Unique: no two participants share an address (case does not matter).")
+    year_of_birth = IntegerField("Year of birth", validators=[Optional(), NumberRange(
+        min=1900, max=2100, message="Enter a year between 1900 and this year.")])
+    languages = StringField("Languages", validators=[Optional(), Length(max=300)], **TEXT,
+                            description="ISO 639-1 codes separated by commas, e.g. uk, en.")
+    country = SelectField("Country", validators=[Optional()])
+    external_ref = StringField("External reference", validators=[Optional(), Length(max=100)], **TEXT,
+                               description="Optional and unique, e.g. kintell:8812.")
+    company_id = SelectField("Company", coerce=coerce_id, validators=[Optional()],
+                             description="Set for a company's employees who volunteer.")
+    is_enabled = BooleanField("Can be enrolled", description="Clear to deactivate: no new enrollments.")
+
+    def __init__(self, *args: Any, companies: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+        self.company_id.choices = choices([("", "— none —"), *companies])
+
+    def fill(self, participant: Any) -> None:
+        """Show a stored participant (languages as text, blanks for missing values)."""
+        self.display_name.data = participant.display_name
+        self.email.data = participant.email or ""
+        self.year_of_birth.data = participant.year_of_birth
+        self.languages.data = ", ".join(participant.languages or [])
+        self.country.data = participant.country or ""
+        self.external_ref.data = participant.external_ref or ""
+        self.company_id.data = participant.company_id
+        self.is_enabled.data = participant.is_enabled
+        self.lock_version.data = str(participant.lock_version)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "display_name": self.display_name.data or "",
+            "email": self.email.data or None,
+            "year_of_birth": self.year_of_birth.data,
+            "languages": language_codes(self.languages.data),
+            "country": self.country.data or None,
+            "external_ref": self.external_ref.data or None,
+            "company_id": self.company_id.data,
+            "is_enabled": bool(self.is_enabled.data),
+        }
