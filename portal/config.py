@@ -39,6 +39,11 @@ class Config:
     PORTAL_MIN_COHORT = _int("PORTAL_MIN_COHORT", 10)
     PORTAL_PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 50)
     PORTAL_CATALOG_PAGE_SIZE = _int("PORTAL_CATALOG_PAGE_SIZE", 24)
+    # CSV imports: row and size limits; uploads wait between dry run and confirm in PORTAL_IMPORT_DIR.
+    PORTAL_IMPORT_MAX_ROWS = _int("PORTAL_IMPORT_MAX_ROWS", 200_000)
+    PORTAL_IMPORT_MAX_BYTES = _int("PORTAL_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
+    PORTAL_IMPORT_DIR = os.environ.get("PORTAL_IMPORT_DIR") or None  # default: instance/imports
+    MAX_CONTENT_LENGTH = _int("PORTAL_IMPORT_MAX_BYTES", 64 * 1024 * 1024) + 1024 * 1024
     # The catalog's country/language filter options are shared by every user: reuse them briefly.
     PORTAL_CATALOG_CHOICES_TTL = _int("PORTAL_CATALOG_CHOICES_TTL", 60)
     SQLITE_BUSY_TIMEOUT_MS = _int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000)

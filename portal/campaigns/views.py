@@ -295,7 +295,10 @@ def enroll(campaign_id: int):
             apply_domain_error(form, exc)
             return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None,
                           outlook=None, label=participant_label, status_code=exc.status_code)
-    who = participant_label(current_user, db.session.get(Participant, enrollment.participant_id))
+    person = db.session.get(Participant, enrollment.participant_id)
+    who = participant_label(current_user, person)
+    if not may_see_identity(current_user, person):
+        who = f"The participant (listed as {who})"
     flash(f"{who} is enrolled." if enrollment.status == "active" else
           f"{who} is on the waitlist: the campaign is full.", "success")
     return redirect_to(url_for(".detail", campaign_id=campaign_id))

@@ -1,0 +1,459 @@
+"""CSV import and export through the screens (SPEC §4 "CSV import of enrollments", §7)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from portal.activity.models import ActivityEvent
+from portal.campaigns.models import Campaign
+from portal.db import db, transaction
+from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.operations import enroll_participant
+from tests.conftest import count_rows
+from tests.helpers import csrf_token
+
+CONFIRM = re.compile(r'action="(/campaigns/\d+/import/([A-Za-z0-9_-]{43})/confirm)"')
+ERRORS = re.compile(r'href="(/campaigns/\d+/import/[A-Za-z0-9_-]{43}/errors\.csv)"')
+
+
+@pytest.fixture(autouse=True)
+def import_folder(app, tmp_path):
+    app.config["PORTAL_IMPORT_DIR"] = str(tmp_path / "imports")
+    return tmp_path / "imports"
+
+
+@pytest.fixture
+def program(make):
+    return make.program(group=make.group(age_min=16, age_max=80, languages=["uk", "en"]))
+
+
+@pytest.fixture
+def camp(make, tenants, program):
+    return make.campaign(tenants["company_a"], program, name="Alpha Language Run")
+
+
+def upload(client, campaign_id, content, *, filename="people.csv", headers=None):
+    token = csrf_token(client, f"/campaigns/{campaign_id}/import")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return client.post(f"/campaigns/{campaign_id}/import", headers=headers or {},
+                       data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def confirm(client, response):
+    match = CONFIRM.search(response.get_data(as_text=True))
+    assert match, "no Confirm button"
+    token = csrf_token(client, f"/campaigns/{match.group(1).split('/')[2]}/import")
+    return client.post(match.group(1), data={"csrf_token": token})
+
+
+def confirm_url(response) -> str:
+    html = response.get_data(as_text=True)
+    match = re.search(r"/campaigns/\d+/import/([A-Za-z0-9_-]{43})/", html)
+    assert match
+    return match.group(0) + "confirm"
+
+
+def people_csv(n, *, start=0, extra="", header="email,display_name,year_of_birth,languages"):
+    return header + "\n" + "".join(f"person{i}@example.org,Person {i},1990,uk{extra}\n" for i in range(start, start + n))
+
+
+def counters(app, campaign_id):
+    with app.app_context():
+        c = db.session.get(Campaign, campaign_id)
+        return c.enrolled_count, c.waitlisted_count
+
+
+def outcome_rows(response):
+    """(row, outcome, reason) for every row of the dry-run table."""
+    html = response.get_data(as_text=True)
+    return [(int(n), outcome, reason) for n, outcome, reason in re.findall(
+        r"<tr>\s*<td>(\d+)</td>.*?<span class=\"badge[^\"]*\">([^<]+)</span></td>\s*<td>([^<]*)</td>", html, re.S)]
+
+
+def imported(app):
+    return count_rows(app, Enrollment), count_rows(app, Participant)
+
+
+# --- file-level problems ----------------------------------------------------------
+@pytest.mark.parametrize("content,needle", [
+    (b"", "The file is empty."),
+    ("email,display_name\nolena@example.org,Olena\n".encode("utf-16"), "not UTF-8"),
+    (b'email,display_name\n"olena@example.org,Olena\n', "not valid CSV"),
+    (b"email,shoe_size,nickname\na@example.org,42,x\n", "Unknown columns &#39;shoe_size&#39;, &#39;nickname&#39;"),
+    (b"display_name,role\nOlena,beneficiary\n", "needs an email or an external_ref column"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not UTF-8"),
+])
+def test_unreadable_files_get_a_clear_error_and_nothing_is_saved(app, pm_client, camp, content, needle):
+    before = imported(app)
+    response = upload(pm_client, camp.id, content)
+    assert response.status_code == 422
+    assert needle in response.get_data(as_text=True)
+    assert "Confirm" not in response.get_data(as_text=True)
+    assert imported(app) == before
+
+
+def test_a_missing_file_is_a_field_error(pm_client, camp):
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/import")
+    response = pm_client.post(f"/campaigns/{camp.id}/import", data={"csrf_token": token})
+    assert response.status_code == 422 and "Choose a CSV file" in response.get_data(as_text=True)
+
+
+def test_more_rows_than_the_configured_limit_is_refused(app, pm_client, camp):
+    app.config["PORTAL_IMPORT_MAX_ROWS"] = 5
+    response = upload(pm_client, camp.id, people_csv(6))
+    assert response.status_code == 422 and "more than 5 data rows" in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_size_limit_is_refused(app, pm_client, camp):
+    app.config["PORTAL_IMPORT_MAX_BYTES"] = 1024
+    response = upload(pm_client, camp.id, people_csv(100))
+    assert response.status_code == 422 and "The file is larger than 1 KB." in response.get_data(as_text=True)
+
+
+def test_the_upload_page_has_the_progress_form(pm_client, camp):
+    html = pm_client.get(f"/campaigns/{camp.id}/import").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html and "hx-post=" in html and 'hx-indicator="#import-progress"' in html
+    assert "<progress" in html and "/static/import.js" in html and "<script>" not in html
+    assert "the header is row 1" not in html  # explained with the dry run
+
+
+def test_an_htmx_upload_gets_the_fragment(pm_client, camp):
+    response = upload(pm_client, camp.id, people_csv(2), headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="import">')
+    assert "<html" not in html and "HX-Request" in response.headers["Vary"]
+
+
+# --- row outcomes -----------------------------------------------------------------
+def test_bad_rows_are_listed_with_their_row_numbers_and_reasons(app, pm_client, make, camp):
+    make.participant(display_name="Gone", email="gone@example.org", is_enabled=False)
+    make.participant(display_name="Mail Person", email="mail@example.org")
+    make.participant(display_name="Ref Person", external_ref="kintell:7")
+    content = ("email,external_ref,display_name,role,year_of_birth,languages,country\n"
+               "good@example.org,,Good,,1990,uk,UA\n"         # 2
+               "not-an-email,,Bad Mail,,,,\n"                  # 3
+               "r@example.org,,Role,mentor,,,\n"               # 4
+               "y@example.org,,Year,,19x0,,\n"                 # 5
+               "l@example.org,,Lang,,,xx,\n"                   # 6
+               "c@example.org,,Country,,,,ZZ\n"                # 7
+               "GOOD@example.org,,Again,,,,\n"                 # 8
+               "mail@example.org,kintell:7,Both,,,,\n"         # 9
+               "gone@example.org,,Gone,,,,\n"                  # 10
+               "new@example.org,,,,,,\n")                      # 11
+    before = imported(app)
+    response = upload(pm_client, camp.id, content)
+    assert response.status_code == 422
+    rows = {n: (outcome, reason) for n, outcome, reason in outcome_rows(response)}
+    assert rows[2][0] == "will enroll"
+    assert rows[3][0] == "error" and "email &#39;not-an-email&#39;" in rows[3][1]
+    assert "role &#39;mentor&#39; is unknown" in rows[4][1]
+    assert "year_of_birth &#39;19x0&#39;" in rows[5][1]
+    assert "ISO 639-1" in rows[6][1] and "ISO 3166-1" in rows[7][1]
+    assert rows[8] == ("error", "duplicate of row 2 (same email)")
+    assert rows[9][0] == "error" and rows[9][1].startswith("ambiguous")
+    assert rows[10] == ("error", "participant is deactivated")
+    assert rows[11] == ("error", "a new participant needs a display_name")
+    html = response.get_data(as_text=True)
+    assert "the header is row 1, so the first data row is row 2" in html
+    assert "Download errors as CSV" in html and not CONFIRM.search(html)
+    assert imported(app) == before
+
+
+def test_capacity_waitlists_then_refuses_when_there_is_no_waitlist(app, pm_client, make, tenants, program):
+    with_waitlist = make.campaign(tenants["company_a"], program, max_enrollment=2, waitlist_enabled=True)
+    without = make.campaign(tenants["company_a"], program, max_enrollment=2)
+    outcomes = [o for _, o, _ in outcome_rows(upload(pm_client, with_waitlist.id, people_csv(4)))]
+    assert outcomes == ["will enroll", "will enroll", "will waitlist", "will waitlist"]
+    response = upload(pm_client, without.id, people_csv(4))
+    rows = outcome_rows(response)
+    assert [o for _, o, _ in rows] == ["will enroll", "will enroll", "error", "error"]
+    assert rows[2][2].startswith("campaign full")
+
+
+def test_counts_add_up_to_the_rows_in_the_file(app, pm_client, make, tenants, program):
+    camp = make.campaign(tenants["company_a"], program, max_enrollment=3, waitlist_enabled=True)
+    old = make.participant(email="person0@example.org")
+    make.enrollment(camp, old)
+    with app.app_context():
+        db.session.execute(sa.update(Campaign).where(Campaign.id == camp.id).values(enrolled_count=1))
+        db.session.commit()
+    response = upload(pm_client, camp.id, people_csv(6) + "broken,X,,\n")
+    html = response.get_data(as_text=True)
+    stats = dict((label, int(value.replace(",", ""))) for value, label in re.findall(
+        r'stat__value">([\d,]+)</span><span class="stat__label">([^<]+)<', html))
+    assert stats == {"will enroll": 2, "will waitlist": 3, "already enrolled": 1, "errors": 1}
+    assert sum(stats.values()) == 7
+
+
+def test_a_campaign_not_accepting_enrollments_makes_every_row_an_error(pm_client, make, tenants, program):
+    paused = make.campaign(tenants["company_a"], program, status="paused")
+    rows = outcome_rows(upload(pm_client, paused.id, people_csv(3)))
+    assert len(rows) == 3
+    assert all(o == "error" and r.startswith("campaign is not accepting enrollments (status: campaign paused")
+               for _, o, r in rows)
+
+
+# --- confirm ----------------------------------------------------------------------
+def test_a_clean_file_lands_in_one_go_with_one_summary_event(app, pm_client, camp):
+    content = people_csv(30, header="email,display_name,year_of_birth,languages,source_id,metadata.starting_cefr",
+                         extra=",src,A2")
+    dry = upload(pm_client, camp.id, content)
+    assert dry.status_code == 200
+    events_before = count_rows(app, ActivityEvent)
+    response = confirm(pm_client, dry)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/campaigns/{camp.id}")
+    assert counters(app, camp.id) == (30, 0)
+    with app.app_context():
+        enrollments = db.session.scalars(sa.select(Enrollment).where(Enrollment.campaign_id == camp.id)).all()
+        assert len(enrollments) == 30
+        assert {(e.status, e.source, e.source_id, e.lock_version) for e in enrollments} == {("active", "csv", "src", 1)}
+        assert enrollments[0].meta == {"starting_cefr": "A2"} and enrollments[0].enrolled_at is not None
+        people = db.session.scalars(sa.select(Participant).where(Participant.email.like("person%"))).all()
+        assert len({p.ref for p in people}) == 30 and all(p.ref.startswith("P-") for p in people)
+        assert people[0].languages == ["uk"] and people[0].is_enabled and people[0].lock_version == 1
+        events = db.session.scalars(sa.select(ActivityEvent).order_by(ActivityEvent.id)).all()[events_before:]
+        assert [e.type for e in events] == ["program.enrollment.created"]
+        assert events[0].data["import"] is True
+        assert (events[0].data["rows"], events[0].data["enrolled"], events[0].data["waitlisted"]) == (30, 30, 0)
+    page = pm_client.get(f"/campaigns/{camp.id}").get_data(as_text=True)
+    assert "Imported 30 rows" in page
+
+
+def test_reaching_the_cap_records_capacity_reached_and_waitlists_the_rest(app, pm_client, make, tenants, program):
+    camp = make.campaign(tenants["company_a"], program, max_enrollment=3, waitlist_enabled=True)
+    confirm(pm_client, upload(pm_client, camp.id, people_csv(5)))
+    assert counters(app, camp.id) == (3, 2)
+    with app.app_context():
+        types = db.session.scalars(sa.select(ActivityEvent.type)).all()
+        assert types.count("program.campaign.capacity_reached") == 1
+        waitlisted = db.session.scalars(sa.select(Enrollment).where(Enrollment.status == "waitlisted")).all()
+        assert all(e.waitlisted_at is not None and e.enrolled_at is None for e in waitlisted)
+
+
+def newest_token(folder) -> str:
+    metas = [(json.loads(p.read_text())["created"], p.stem) for p in folder.glob("*.json")]
+    return max(metas)[1]
+
+
+def test_reimporting_the_same_file_adds_nothing(app, pm_client, camp, import_folder):
+    content = people_csv(10)
+    confirm(pm_client, upload(pm_client, camp.id, content))
+    before, events = imported(app), count_rows(app, ActivityEvent)
+    again = upload(pm_client, camp.id, content.upper().replace("PERSON ", "Person "))  # e-mails match case-blind
+    assert {o for _, o, _ in outcome_rows(again)} == {"already enrolled"}
+    assert "nothing to import" in again.get_data(as_text=True)
+    assert not CONFIRM.search(again.get_data(as_text=True))
+    # Confirming anyway (a stale tab, a replayed POST) is harmless.
+    url = f"/campaigns/{camp.id}/import/{newest_token(import_folder)}/confirm"
+    response = pm_client.post(url, data={"csrf_token": csrf_token(pm_client, "/home")})
+    assert response.status_code == 303
+    assert imported(app) == before and count_rows(app, ActivityEvent) == events
+    assert counters(app, camp.id) == (10, 0)
+
+
+def test_ten_thousand_rows_with_one_bad_row_save_nothing_and_list_the_row(app, pm_client, camp):
+    lines = [f"bulk{i}@example.org,Bulk {i},1990,uk" for i in range(10_000)]
+    lines[5_000] = "bulk5000@example,Bulk 5000,1990,uk"  # no dot in the domain: row 5002
+    content = "email,display_name,year_of_birth,languages\n" + "\n".join(lines) + "\n"
+    before = imported(app)
+    response = upload(pm_client, camp.id, content)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    errors = [(n, r) for n, o, r in outcome_rows(response) if o == "error"]
+    assert [n for n, _ in errors] == [5002]
+    assert "9,999" in html and "Showing the first 200 rows and every error row (201 of 10,000)" in html
+    assert not CONFIRM.search(html)
+    # A forged confirm of the file with errors is refused as well.
+    forged = pm_client.post(confirm_url(response), data={"csrf_token": csrf_token(pm_client, "/home")})
+    assert forged.status_code == 422
+    assert imported(app) == before and counters(app, camp.id) == (0, 0)
+    download = pm_client.get(ERRORS.search(html).group(1))
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert "attachment" in download.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    assert table[0] == ["row", "email", "external_ref", "reason"]
+    assert len(table) == 2 and table[1][0] == "5002" and "email" in table[1][3]
+
+
+def test_a_change_between_dry_run_and_confirm_shows_the_new_dry_run_and_commits_nothing(
+        app, pm_client, make, tenants, program):
+    camp = make.campaign(tenants["company_a"], program, max_enrollment=3, waitlist_enabled=True)
+    dry = upload(pm_client, camp.id, people_csv(3))
+    assert [o for _, o, _ in outcome_rows(dry)] == ["will enroll"] * 3
+    someone = make.participant(display_name="Walk-in")
+    with app.app_context():
+        with transaction():
+            enroll_participant(None, camp.id, db.session.get(Participant, someone.id))
+    before = imported(app)
+    response = confirm(pm_client, dry)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "The campaign changed since your dry run" in html
+    assert [o for _, o, _ in outcome_rows(response)] == ["will enroll", "will enroll", "will waitlist"]
+    assert imported(app) == before and counters(app, camp.id) == (1, 0)
+    # The new dry run is what the next confirm checks against.
+    assert confirm(pm_client, response).status_code == 303
+    assert counters(app, camp.id) == (3, 1)
+
+
+def test_a_status_change_between_dry_run_and_confirm_is_caught(app, pm_client, camp):
+    dry = upload(pm_client, camp.id, people_csv(2))
+    with app.app_context():
+        db.session.execute(sa.update(Campaign).where(Campaign.id == camp.id).values(status="paused"))
+        db.session.commit()
+    response = confirm(pm_client, dry)
+    assert response.status_code == 409 and not CONFIRM.search(response.get_data(as_text=True))
+    assert count_rows(app, Enrollment) == 0
+
+
+def test_expired_and_unknown_tokens(app, pm_client, camp, import_folder):
+    dry = upload(pm_client, camp.id, people_csv(2))
+    url = confirm_url(dry)
+    token = csrf_token(pm_client, "/home")
+    bogus = url.replace(url.split("/")[4], "A" * 43)
+    assert pm_client.post(bogus, data={"csrf_token": token}).status_code == 404
+    assert pm_client.post(f"/campaigns/{camp.id}/import/..%2f..%2fetc/confirm", data={"csrf_token": token}
+                          ).status_code == 404
+    for meta in import_folder.glob("*.json"):  # an hour later
+        text = meta.read_text()
+        meta.write_text(re.sub(r'"created": [\d.]+', '"created": 0', text))
+    response = pm_client.post(url, data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/campaigns/{camp.id}/import")
+    assert count_rows(app, Enrollment) == 0
+
+
+def test_volunteers_from_the_company_are_uncapped(app, admin_a_client, make, tenants, program):
+    camp = make.campaign(tenants["company_a"], program, max_enrollment=0)
+    make.participant(display_name="Ingrid Employee", email="ingrid@acme.example", company_id=tenants["company_a"].id)
+    make.participant(display_name="Other Employee", email="other@borealis.example", company_id=tenants["company_b"].id)
+    rows = outcome_rows(upload(admin_a_client, camp.id, "email,role\ningrid@acme.example,volunteer\n"
+                                                        "other@borealis.example,volunteer\n"))
+    assert [(o, r) for _, o, r in rows] == [("will enroll", "existing participant; volunteers are not capped"),
+                                            ("error", "volunteer belongs to another company")]
+
+
+def test_company_admins_do_not_learn_a_stored_age_from_an_eligibility_refusal(app, admin_a_client, pm_client,
+                                                                              make, camp):
+    make.participant(display_name="Old Person", email="old@example.org", year_of_birth=1930)
+    content = "email\nold@example.org\n"
+    age = datetime.now(UTC).year - 1930
+    admin_reason = outcome_rows(upload(admin_a_client, camp.id, content))[0][2]
+    assert admin_reason.startswith("not eligible") and "Age" not in admin_reason and str(age) not in admin_reason
+    assert f"Age {age} is above" in outcome_rows(upload(pm_client, camp.id, content))[0][2]
+
+
+# --- export -----------------------------------------------------------------------
+def read_export(response):
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_export_writes_the_import_columns_and_neutralises_formulas(app, pm_client, make, camp):
+    evil = make.participant(display_name="=HYPERLINK(\"http://evil\",\"x\")", email="evil@example.org",
+                            external_ref="@ref", year_of_birth=1990, languages=["uk", "en"], country="UA")
+    make.enrollment(camp, evil, source_id="-1+1", meta={"starting_cefr": "A2", "note": "+cmd"})
+    make.enrollment(camp, make.participant(display_name="Plain"), meta={"referred_by": "Kari"})
+    response = pm_client.get(f"/campaigns/{camp.id}/export.csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = read_export(response)
+    assert list(rows[0]) == ["email", "external_ref", "display_name", "role", "year_of_birth", "languages", "country",
+                             "source_id", "status", "enrolled_at", "metadata.note", "metadata.referred_by",
+                             "metadata.starting_cefr"]
+    first = rows[0]
+    assert first["display_name"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert first["external_ref"] == "'@ref" and first["source_id"] == "'-1+1" and first["metadata.note"] == "'+cmd"
+    assert (first["email"], first["year_of_birth"], first["languages"], first["country"]) == (
+        "evil@example.org", "1990", "uk;en", "UA")
+    assert first["status"] == "active" and first["enrolled_at"]
+    assert rows[1]["metadata.referred_by"] == "Kari" and rows[1]["metadata.starting_cefr"] == ""
+
+
+def test_an_export_can_be_imported_into_another_campaign(app, pm_client, make, tenants, program, camp):
+    confirm(pm_client, upload(pm_client, camp.id, people_csv(3, header="email,display_name,year_of_birth,languages,"
+                                                                          "metadata.starting_cefr", extra=",B1")))
+    exported = pm_client.get(f"/campaigns/{camp.id}/export.csv").get_data()
+    other = make.campaign(tenants["company_a"], program)
+    dry = upload(pm_client, other.id, exported)
+    assert [o for _, o, _ in outcome_rows(dry)] == ["will enroll"] * 3
+    confirm(pm_client, dry)
+    with app.app_context():
+        metas = db.session.scalars(sa.select(Enrollment.meta).where(Enrollment.campaign_id == other.id)).all()
+        assert metas == [{"starting_cefr": "B1"}] * 3
+        assert count_rows(app, Participant) >= 3
+
+
+def test_company_admin_export_is_pseudonymised_except_own_employees(app, admin_a_client, make, tenants, camp):
+    olena = make.participant(display_name="Olena Shevchenko", email="olena@example.org", year_of_birth=1990,
+                             external_ref="kintell:8812")
+    ingrid = make.participant(display_name="Ingrid Employee", email="ingrid@acme.example",
+                              company_id=tenants["company_a"].id)
+    make.enrollment(camp, olena)
+    make.enrollment(camp, ingrid, role="volunteer")
+    rows = read_export(admin_a_client.get(f"/campaigns/{camp.id}/export.csv"))
+    body = admin_a_client.get(f"/campaigns/{camp.id}/export.csv").get_data(as_text=True)
+    beneficiary, volunteer = rows
+    assert beneficiary["display_name"] == olena.ref
+    assert beneficiary["email"] == beneficiary["year_of_birth"] == beneficiary["external_ref"] == ""
+    for secret in ("Olena", "olena@example.org", "1990", "kintell:8812"):
+        assert secret not in body
+    assert (volunteer["display_name"], volunteer["email"]) == ("Ingrid Employee", "ingrid@acme.example")
+
+
+# --- tenancy ----------------------------------------------------------------------
+def test_another_companys_campaign_is_404_for_import_confirm_errors_and_export(app, admin_a_client, pm_client,
+                                                                              make, tenants, program):
+    camp_b = make.campaign(tenants["company_b"], program, name="CANARY-B Campaign")
+    dry = upload(pm_client, camp_b.id, "email,display_name\nbad,CANARY-B\n")
+    token = csrf_token(admin_a_client, "/home")
+    errors_url = ERRORS.search(dry.get_data(as_text=True)).group(1)
+    assert admin_a_client.get(f"/campaigns/{camp_b.id}/import").status_code == 404
+    assert upload_status(admin_a_client, camp_b.id, token) == 404
+    assert admin_a_client.post(confirm_url(dry), data={"csrf_token": token}).status_code == 404
+    assert admin_a_client.get(errors_url).status_code == 404
+    assert admin_a_client.get(f"/campaigns/{camp_b.id}/export.csv").status_code == 404
+    assert count_rows(app, Enrollment) == 0
+
+
+def upload_status(client, campaign_id, token):
+    return client.post(f"/campaigns/{campaign_id}/import", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(b"email\na@example.org\n"), "a.csv")}
+                       ).status_code
+
+
+def test_a_token_is_useless_to_another_user(app, admin_a_client, pm_client, camp):
+    dry = upload(admin_a_client, camp.id, people_csv(2) + "bad,X,,\n")
+    html = dry.get_data(as_text=True)
+    errors_url = ERRORS.search(html).group(1)
+    assert admin_a_client.get(errors_url).status_code == 200
+    assert pm_client.get(errors_url).status_code == 404
+    clean = upload(admin_a_client, camp.id, people_csv(2))
+    assert pm_client.post(confirm_url(clean), data={"csrf_token": csrf_token(pm_client, "/home")}).status_code == 404
+    assert count_rows(app, Enrollment) == 0
+    # ...and useless on another campaign, even for the same user.
+    other_url = confirm_url(clean).replace(f"/campaigns/{camp.id}/", "/campaigns/999999/")
+    assert admin_a_client.post(other_url, data={"csrf_token": csrf_token(admin_a_client, "/home")}
+                               ).status_code == 404
+
+
+def test_canaries_of_company_b_never_appear_in_company_as_export(app, admin_a_client, pm_client, make, tenants,
+                                                                  program, camp):
+    camp_b = make.campaign(tenants["company_b"], program, name="CANARY-B Campaign")
+    shared = make.participant(display_name="CANARY-B Shared Person", email="canary-b@example.org")
+    make.enrollment(camp_b, make.participant(display_name="CANARY-B Person", email="canary-b-only@example.org"),
+                    source_id="CANARY-B-SRC", meta={"canary_b_key": "CANARY-B"})
+    make.enrollment(camp_b, shared, meta={"canary_b_key": "CANARY-B"})
+    make.enrollment(camp, shared)
+    make.enrollment(camp, make.participant(display_name="Visible Alpha", company_id=tenants["company_a"].id),
+                    role="volunteer")
+    body = admin_a_client.get(f"/campaigns/{camp.id}/export.csv").get_data(as_text=True)
+    assert "Visible Alpha" in body
+    assert "CANARY-B" not in body.upper() and "canary" not in body.lower()
+    # The program manager sees both campaigns in full, each in its own export.
+    assert "CANARY-B Person" in pm_client.get(f"/campaigns/{camp_b.id}/export.csv").get_data(as_text=True)
