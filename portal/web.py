@@ -93,6 +93,18 @@ def register_error_handlers(app: Flask) -> None:
 
     from portal.db import db
 
+    @app.before_request
+    def refuse_nul_characters() -> Response | None:
+        """No text a person types contains NUL, and PostgreSQL refuses it in strings:
+        answer 400 at the door instead of failing deep in a query."""
+        values = [v for _, vs in request.args.lists() for v in vs]
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            values += [v for _, vs in request.form.lists() for v in vs]
+        if any("\x00" in value for value in values):
+            return _error_page(400, "The request contains a NUL character, which no field accepts.")
+        return None
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Response:
         return _error_page(400, "The form expired or came from elsewhere (CSRF check failed). Reload the page and try again.")

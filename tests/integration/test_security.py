@@ -117,3 +117,9 @@ def test_healthz_reports_an_unreachable_database():
     app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent-dir/x.db")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_nul_characters_are_refused_at_the_door(pm_client):
+    response = pm_client.get("/programs/?q=a%00b")
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+    assert_security_headers(response)
