@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from flask.testing import FlaskClient
 
@@ -19,3 +20,26 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 def sign_in(client: FlaskClient, email: str, password: str):
     token = csrf_token(client, "/sign-in")
     return client.post("/sign-in", data={"csrf_token": token, "email": email, "password": password})
+
+
+@contextmanager
+def counting_statements(app):
+    """Collect the SQL statements an app runs inside the block (savepoints of the test
+    harness left out): the "constant statements per page" gates use it."""
+    from sqlalchemy import event
+
+    from portal.db import db
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

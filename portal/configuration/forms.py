@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.configuration.engine import deep_merge
+
 LAYERS = ("template", "program", "campaign")
 SOURCE_TEXT = {"template": "from template", "program": "set in program", "campaign": "set in campaign"}
 ACTION_FIELD = "_action"
@@ -639,7 +641,7 @@ def parse_form(
     value = value if isinstance(value, dict) else {}
     display = display if isinstance(display, dict) else {}
     if current is not None:
-        display = _overlay(current, display)
+        display = deep_merge(current, display)
     return ParsedForm(value=value, errors=parser.errors, action=parser.action, display=display)
 
 
@@ -677,15 +679,6 @@ def _read_action(data: dict[str, list[str]], prefix: str) -> tuple[str, str] | N
     if verb in ACTIONS and target.startswith(prefix + "."):
         return verb, target
     return None
-
-
-def _overlay(base: Any, top: Any) -> Any:
-    if isinstance(base, dict) and isinstance(top, dict):
-        merged = {k: copy.deepcopy(v) for k, v in base.items()}
-        for key, value in top.items():
-            merged[key] = _overlay(base[key], value) if key in base else copy.deepcopy(value)
-        return merged
-    return copy.deepcopy(top)
 
 
 class _Parser:

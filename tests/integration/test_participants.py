@@ -136,8 +136,9 @@ def test_a_tampered_cursor_shows_the_first_page(pm_client, people):
 
 
 def test_odd_queries_do_not_break_the_search(pm_client, people):
-    for q in ("%", "_", "'", "\\", "a" * 400, "\U0010ffff", "\ud7ff", "Ann%", "\x00"):
+    for q in ("%", "_", "'", "\\", "a" * 400, "\U0010ffff", "\ud7ff", "Ann%"):
         assert pm_client.get("/participants/", query_string={"q": q}).status_code == 200, q
+    assert pm_client.get("/participants/", query_string={"q": "\x00"}).status_code == 400  # refused at the door
 
 
 def test_prefix_helpers():

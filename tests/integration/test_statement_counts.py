@@ -2,32 +2,15 @@
 whatever the number of rows — no N+1."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
-from portal.db import db
 from tests.conftest import sign_in_client
+from tests.helpers import counting_statements
 
 MAX_STATEMENTS = 6
 
 
-@contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+counting = counting_statements
 
 
 def _fill(make, tenants, n):
