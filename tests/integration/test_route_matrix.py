@@ -1,6 +1,7 @@
 """Quality gate: every URL rule × method × role has an expected outcome.
 
-Adding a route without an entry in POLICY fails this test. Policies:
+Adding a route without an entry in POLICY fails this test. Every response, whatever
+its status, must carry the security headers of SPEC §5. Policies:
   public      anyone (no sign-in needed)
   signed_in   any signed-in user
   pm          program managers; company admins get 403
@@ -165,6 +166,11 @@ def test_route_role_matrix(app, tenants, world):
             before = _counts(app) if (method == "GET" or role == "admin_b") else None  # noqa: SIM108
             response = _request(client, method, url, tokens[role])
             status = response.status_code
+            csp = response.headers.get("Content-Security-Policy", "")
+            if ("frame-ancestors 'none'" not in csp or "unsafe-inline" in csp
+                    or response.headers.get("X-Content-Type-Options") != "nosniff"
+                    or "Referrer-Policy" not in response.headers):
+                problems.append(f"{method} {url} as {role}: security headers missing ({status})")
             response.close()
             if status >= 500:
                 problems.append(f"{method} {url} as {role}: {status}")
