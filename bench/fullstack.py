@@ -122,6 +122,7 @@ def in_process(report: Report, url: str) -> None:
     from portal.db import db
     from portal.models import Campaign, Enrollment, User
     from tests.conftest import sign_in_client
+    from tests.helpers import counting_statements
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     with app.app_context():
@@ -147,6 +148,9 @@ def in_process(report: Report, url: str) -> None:
             assert response.status_code == 200, (path, response.status_code)
         samples = time_ms(call, 60)
         report.add_samples(f"in-process {name}", samples, 15)
+        with counting_statements(app) as statements:
+            call()
+        report.add(f"in-process {name} SQL statements", len(statements), 6, unit="statements")
         if sql is not None:
             with app.app_context():
                 bare = time_ms(lambda: db.session.execute(sql).all(), 60)
