@@ -26,7 +26,6 @@ from portal import reference
 from portal.beneficiaries.models import GROUP_TYPES, BeneficiaryGroup
 from portal.campaigns.models import Campaign
 from portal.db import db
-from portal.enrollments.models import Enrollment
 from portal.forms import MAX_DB_ID
 from portal.pagination import decode_cursor, encode_cursor
 from portal.programs.models import Program
@@ -165,20 +164,20 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
 
 
 def _figures(program_ids: list[int], company_id: int | None) -> dict[int, tuple[int, int]]:
-    """program id → (counted beneficiary enrollments, campaigns of ``company_id``), one grouped query."""
+    """program id → (counted beneficiary enrollments, campaigns of ``company_id``), one grouped query.
+
+    The count is the sum of the campaigns' seat counters (active + completed beneficiaries,
+    kept exact by the enrollment operations), so a page reads campaigns, not enrollments."""
     if not program_ids:
         return {}
-    counted = sa.and_(Enrollment.campaign_id == Campaign.id, Enrollment.role == "beneficiary",
-                      Enrollment.status.in_(COUNTED_STATUSES))
-    own = (sa.func.count(sa.distinct(sa.case((Campaign.company_id == company_id, Campaign.id))))
+    own = (sa.func.count(sa.case((Campaign.company_id == company_id, Campaign.id)))
            if company_id is not None else sa.literal(0))
     rows = db.session.execute(
-        sa.select(Campaign.program_id, sa.func.count(Enrollment.id), own)
-        .outerjoin(Enrollment, counted)
+        sa.select(Campaign.program_id, sa.func.coalesce(sa.func.sum(Campaign.enrolled_count), 0), own)
         .where(Campaign.program_id.in_(program_ids))
         .group_by(Campaign.program_id)
     ).all()
-    return {program_id: (enrolled, own_count) for program_id, enrolled, own_count in rows}
+    return {program_id: (int(enrolled), own_count) for program_id, enrolled, own_count in rows}
 
 
 def catalog_page(filters: CatalogFilters, *, company_id: int | None, cursor: str | None, size: int) -> CatalogPage:

@@ -176,10 +176,11 @@ def _enroll(make, campaign, n, **kw):
 @pytest.mark.parametrize("counted,shown", [(9, "fewer than 10"), (10, "10"), (0, "fewer than 10")])
 def test_enrollment_figure_is_k_suppressed(make, tenants, world, admin_a_client, pm_client, counted, shown):
     program = world["programs"]["Mentors Bergen"]
-    a = make.campaign(tenants["company_a"], program)
-    b = make.campaign(tenants["company_b"], program)
-    # Across all campaigns of the program: active + completed beneficiaries only.
     active = counted // 2
+    # The card sums the campaigns' seat counters (active + completed beneficiaries), which the
+    # enrollment operations keep equal to the rows; the rows below are made to match them.
+    a = make.campaign(tenants["company_a"], program, enrolled_count=active)
+    b = make.campaign(tenants["company_b"], program, enrolled_count=counted - active)
     _enroll(make, a, active)
     from portal.db import utcnow
 
