@@ -17,13 +17,18 @@ EVENT_LABELS = {
 }
 
 
-def timeline(subject_type: str, subject_id: int, viewer: User, limit: int = 50) -> Sequence[ActivityEvent]:
-    """The newest events about one subject that ``viewer`` may see."""
+def timeline(subject_type: str, subject_id: int, viewer: User, limit: int = 50, *,
+             also: dict[str, list[int]] | None = None) -> Sequence[ActivityEvent]:
+    """The newest events about one subject that ``viewer`` may see (``also``: events of
+    its parts, e.g. a subscription's allocations)."""
+    subjects = [sa.and_(ActivityEvent.subject_type == subject_type, ActivityEvent.subject_id == subject_id)]
+    for other_type, ids in (also or {}).items():
+        if ids:
+            subjects.append(sa.and_(ActivityEvent.subject_type == other_type, ActivityEvent.subject_id.in_(ids)))
     return db.session.scalars(
         sa.select(ActivityEvent)
         .options(sa.orm.joinedload(ActivityEvent.actor))
-        .where(ActivityEvent.subject_type == subject_type, ActivityEvent.subject_id == subject_id,
-               visible(ActivityEvent, viewer))
+        .where(sa.or_(*subjects), visible(ActivityEvent, viewer))
         .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc())
         .limit(limit)
     ).all()

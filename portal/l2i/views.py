@@ -82,7 +82,8 @@ def _detail(subscription: L2ISubscription, form: AllocationForm | None = None, s
     return render("l2i/detail.html", subscription=subscription, rows=rows, form=form,
                   remaining=remaining_share(subscription, form.share.data), full=FULL_SHARE_BP,
                   served=sum(r.learners_served for r in rows),
-                  events=timeline("l2i_subscriptions", subscription.id, current_user), describe=describe,
+                  events=timeline("l2i_subscriptions", subscription.id, current_user,
+                                  also={"l2i_allocations": [r.allocation.id for r in rows]}), describe=describe,
                   status_code=status_code)
 
 

@@ -99,3 +99,12 @@ def test_learners_served_count_beneficiaries_in_the_period(app, pm_client, make,
     served = body.split("Learners served so far")[0].rsplit('stat__value">', 1)[1].split("<")[0]
     expected = 3 if date.today().year == 2026 else 0
     assert served == str(expected)
+
+
+def test_the_subscription_timeline_shows_its_allocations(app, admin_a_client, make, tenants, subscription):
+    camp = make.campaign(tenants["company_a"])
+    token = csrf_token(admin_a_client, f"/l2i/{subscription.id}")
+    admin_a_client.post(f"/l2i/{subscription.id}/allocations",
+                        data={"csrf_token": token, "target": f"campaign:{camp.id}", "share": "0.1"})
+    page = admin_a_client.get(f"/l2i/{subscription.id}").get_data(as_text=True)
+    assert "L2I allocation created" in page and "L2I subscription created" in page
