@@ -12,14 +12,7 @@ from portal.auth.models import User
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment, Participant
-from portal.enrollments.operations import (
-    BENEFICIARY,
-    VOLUNTEER,
-    create_participant,
-    eligibility,
-    enroll_participant,
-    seat_available,
-)
+from portal.enrollments.operations import BENEFICIARY, create_participant, decide_enrollment, enroll_participant
 
 
 @dataclass
@@ -48,29 +41,15 @@ def find_participant(email: str | None, external_ref: str | None) -> Participant
 
 def preview_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | None, languages: list[str],
                        company_id: int | None = None, participant: Participant | None = None) -> Outlook:
-    """The same checks, in the same order, as enroll_participant — without changing anything."""
-    program = campaign.program
-    if campaign.status != "active" or program.status != "active":
-        return Outlook("refuse", [f"The campaign is {campaign.status} and its program {program.status}; "
-                                  "enrollments need both active."])
-    if participant is not None:
-        if not participant.is_enabled:
-            return Outlook("refuse", ["This participant is deactivated."])
-        if db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
-                                                             Enrollment.participant_id == participant.id)):
-            return Outlook("refuse", ["Already enrolled in this campaign."])
-    if role == VOLUNTEER:
-        if company_id is not None and company_id != campaign.company_id:
-            return Outlook("refuse", ["Volunteers from a company can join only that company's campaigns."])
-        return Outlook("enroll", ["Volunteers are not capped."])
-    check = eligibility(program.group, year_of_birth=year_of_birth, languages=languages)
-    if not check.eligible:
-        return Outlook("refuse", check.reasons)
-    if seat_available(campaign):
-        return Outlook("enroll", ["Eligible, and a seat is free."])
-    if campaign.waitlist_enabled:
-        return Outlook("waitlist", ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."])
-    return Outlook("refuse", ["The campaign is full (capacity or budget) and has no waitlist."])
+    """What enrolling would do right now, by the same rule as enroll_participant."""
+    already = participant is not None and db.session.scalar(
+        sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
+                                       Enrollment.participant_id == participant.id)) is not None
+    decision = decide_enrollment(campaign, role=role, year_of_birth=year_of_birth, languages=languages,
+                                 company_id=company_id, is_enabled=participant.is_enabled if participant else True,
+                                 already_enrolled=already)
+    outcome = "refuse" if decision.error else ("waitlist" if decision.status == "waitlisted" else "enroll")
+    return Outlook(outcome, decision.reasons)
 
 
 def enroll_from_form(actor: User, campaign_id: int, *, participant_id: int | None, new_participant: dict[str, Any],

@@ -194,6 +194,54 @@ def _move_counters(campaign: Campaign, *, enrolled: int = 0, waitlisted: int = 0
     db.session.refresh(campaign, ["enrolled_count", "waitlisted_count"])
 
 
+@dataclass
+class Decision:
+    """What enrolling would do: ``status`` ("active" or "waitlisted") with reasons to show,
+    or the ``error`` that refuses it."""
+
+    status: str | None
+    reasons: list[str]
+    error: DomainError | None = None
+
+
+def decide_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | None, languages: list[str],
+                      company_id: int | None, is_enabled: bool = True, already_enrolled: bool = False) -> Decision:
+    """The enrollment rule, in order: campaign and program active (template not archived);
+    participant enabled and not already enrolled; volunteers: from the campaign's company
+    when they have one, never capped; beneficiaries: eligible for the group, then a seat
+    (capacity and budget) or the waitlist when it is on. Reads, never writes: the preview
+    on the enroll screen and enroll_participant (under the campaign lock) both call it."""
+
+    def refuse(error: DomainError) -> Decision:
+        return Decision(None, list(getattr(error, "reasons", None) or [error.message]), error)
+
+    program = campaign.program
+    if campaign.status != ACTIVE or program.status != ACTIVE:
+        return refuse(NotAcceptingEnrollments(
+            f"Enrollments are accepted only while the campaign and its program are active "
+            f"(campaign {campaign.status}, program {program.status}).", "campaign"))
+    if program.template.status == "archived":
+        return refuse(NotAcceptingEnrollments(
+            "The program's template version is archived; it accepts no new enrollments.", "campaign"))
+    if not is_enabled:
+        return refuse(DomainError("This participant is deactivated.", "participant_id"))
+    if already_enrolled:
+        return refuse(AlreadyEnrolled("This participant is already enrolled in the campaign.", "participant_id"))
+    if role == VOLUNTEER:
+        if company_id is not None and company_id != campaign.company_id:
+            return refuse(DomainError("Volunteers from a company can join only that company's campaigns.",
+                                      "participant_id"))
+        return Decision(ENROLLED, ["Volunteers are not capped."])
+    check = eligibility(program.group, year_of_birth=year_of_birth, languages=languages)
+    if not check.eligible:
+        return refuse(NotEligible(check.reasons))
+    if seat_available(campaign):
+        return Decision(ENROLLED, ["Eligible, and a seat is free."])
+    if campaign.waitlist_enabled:
+        return Decision(WAITLISTED, ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."])
+    return refuse(CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign"))
+
+
 def enroll_participant(actor: User | None, campaign_id: int, participant: Participant, *, role: str = BENEFICIARY,
                        source: str = "manual", source_id: str | None = None,
                        meta: dict[str, Any] | None = None) -> Enrollment:
@@ -206,42 +254,26 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     if source not in SOURCES:
         raise DomainError("Unknown source.", "source")
     campaign = lock_campaign(campaign_id)
-    program = campaign.program
-    if campaign.status != ACTIVE or program.status != ACTIVE:
-        raise NotAcceptingEnrollments(
-            f"Enrollments are accepted only while the campaign and its program are active "
-            f"(campaign {campaign.status}, program {program.status}).", "campaign")
-    if program.template.status == "archived":
-        raise NotAcceptingEnrollments("The program's template version is archived; it accepts no new enrollments.",
-                                      "campaign")
-    if not participant.is_enabled:
-        raise DomainError("This participant is deactivated.", "participant_id")
-    if db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
-                                                         Enrollment.participant_id == participant.id)):
-        raise AlreadyEnrolled("This participant is already enrolled in the campaign.", "participant_id")
+    already = db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
+                                                                Enrollment.participant_id == participant.id))
+    decision = decide_enrollment(campaign, role=role, year_of_birth=participant.year_of_birth,
+                                 languages=participant.languages, company_id=participant.company_id,
+                                 is_enabled=participant.is_enabled, already_enrolled=already is not None)
+    if decision.error is not None:
+        raise decision.error
     now = utcnow()
     seats_before = campaign.enrolled_count
     enrollment = Enrollment(campaign_id=campaign.id, participant_id=participant.id, role=role, source=source,
                             source_id=source_id, meta=meta or {})
-    if role == VOLUNTEER:
-        if participant.company_id is not None and participant.company_id != campaign.company_id:
-            raise DomainError("Volunteers from a company can join only that company's campaigns.", "participant_id")
+    if decision.status == WAITLISTED:
+        _move_counters(campaign, waitlisted=1)
+        enrollment.status, enrollment.waitlisted_at = WAITLISTED, now
+        event = "program.enrollment.waitlisted"
+    else:
+        if role == BENEFICIARY:
+            _move_counters(campaign, enrolled=1)
         enrollment.status, enrollment.enrolled_at = ENROLLED, now
         event = "program.enrollment.created"
-    else:
-        check = eligibility(program.group, year_of_birth=participant.year_of_birth, languages=participant.languages)
-        if not check.eligible:
-            raise NotEligible(check.reasons)
-        if seat_available(campaign):
-            _move_counters(campaign, enrolled=1)
-            enrollment.status, enrollment.enrolled_at = ENROLLED, now
-            event = "program.enrollment.created"
-        elif campaign.waitlist_enabled:
-            _move_counters(campaign, waitlisted=1)
-            enrollment.status, enrollment.waitlisted_at = WAITLISTED, now
-            event = "program.enrollment.waitlisted"
-        else:
-            raise CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign")
     db.session.add(enrollment)
     count_enrollment_days(campaign.id, {now.date(): 1})
     record_event(event, actor=actor, subject=enrollment, company_id=campaign.company_id,

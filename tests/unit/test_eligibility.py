@@ -47,3 +47,41 @@ def test_seat_available_respects_cap_and_budget():
     assert seat_available(campaign(seat_price=100, budget_allocated=300, enrolled_count=2))
     assert not seat_available(campaign(seat_price=100, budget_allocated=300, enrolled_count=3))
     assert not seat_available(campaign(max_enrollment=0))
+
+
+def _campaign_for_decision(**kw):
+    the_group = group(age_min=18, age_max=65, language_requirement="beginner")
+    program = SimpleNamespace(status="active", template=SimpleNamespace(status="active"), group=the_group)
+    base = dict(status="active", program=program, company_id=1, max_enrollment=1, enrolled_count=0,
+                seat_price=None, budget_allocated=None, waitlist_enabled=False)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_one_decision_rule_in_order():
+    from portal.enrollments.operations import (
+        AlreadyEnrolled,
+        CapacityReached,
+        NotAcceptingEnrollments,
+        NotEligible,
+        decide_enrollment,
+    )
+
+    def decide(campaign, **kw):
+        kw.setdefault("role", "beneficiary")
+        kw.setdefault("year_of_birth", 1990)
+        kw.setdefault("languages", ["uk"])
+        kw.setdefault("company_id", None)
+        return decide_enrollment(campaign, **kw)
+
+    assert decide(_campaign_for_decision()).status == "active"
+    assert isinstance(decide(_campaign_for_decision(status="paused")).error, NotAcceptingEnrollments)
+    # not already enrolled is checked before eligibility; eligibility before capacity
+    assert isinstance(decide(_campaign_for_decision(), already_enrolled=True, year_of_birth=2020).error,
+                      AlreadyEnrolled)
+    assert isinstance(decide(_campaign_for_decision(enrolled_count=1), year_of_birth=2020).error, NotEligible)
+    assert isinstance(decide(_campaign_for_decision(enrolled_count=1)).error, CapacityReached)
+    assert decide(_campaign_for_decision(enrolled_count=1, waitlist_enabled=True)).status == "waitlisted"
+    # volunteers: not capped, no eligibility, but only their own company's campaigns
+    assert decide(_campaign_for_decision(enrolled_count=1), role="volunteer", year_of_birth=2020).status == "active"
+    assert decide(_campaign_for_decision(), role="volunteer", company_id=2).error is not None
