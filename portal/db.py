@@ -153,3 +153,12 @@ def transaction() -> Iterator[sa.orm.Session]:
         raise
     finally:
         _write_intent.reset(token)
+
+
+def json_array_contains(column: Any, value: str | int, owner: Any) -> sa.ColumnElement[bool]:
+    """``value`` is an element of the JSON array in ``column`` (of table ``owner``), on either
+    database: ``jsonb @>`` on PostgreSQL (GIN-indexable), ``json_each`` on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.type_coerce(column, JSONB()).contains([value])
+    elements = sa.func.json_each(column).table_valued("value").alias()
+    return sa.exists(sa.select(1).select_from(elements).where(elements.c.value == value)).correlate(owner)

@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, BeneficiaryGroup
 from portal.campaigns.models import Campaign
-from portal.db import db
+from portal.db import db, json_array_contains
 from portal.enrollments.models import Enrollment
 from portal.pagination import Page, keyset_page
 from portal.programs.models import Program
@@ -56,12 +55,7 @@ class GroupFilters:
 
 def speaks(language: str) -> sa.ColumnElement[bool]:
     """Groups whose working languages (a JSON list) include ``language``, on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.type_coerce(BeneficiaryGroup.languages, JSONB()).contains([language])
-    return sa.exists(
-        sa.select(1).select_from(sa.func.json_each(BeneficiaryGroup.languages).table_valued("value").alias("lang"))
-        .where(sa.literal_column("lang.value") == language)
-    )
+    return json_array_contains(BeneficiaryGroup.languages, language, BeneficiaryGroup)
 
 
 def _filtered(filters: GroupFilters) -> sa.Select:

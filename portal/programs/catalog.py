@@ -20,12 +20,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from portal import reference
 from portal.beneficiaries.models import GROUP_TYPES, BeneficiaryGroup
 from portal.campaigns.models import Campaign
-from portal.db import db
+from portal.db import db, json_array_contains
 from portal.forms import MAX_DB_ID
 from portal.pagination import decode_cursor, encode_cursor
 from portal.programs.models import Program
@@ -91,17 +90,7 @@ class CatalogFilters:
         return bool(self.as_args())
 
 
-def _json_array_contains(dialect: str, column: Any, value: str | int, owner: Any) -> sa.ColumnElement[bool]:
-    """``value`` is an element of the JSON array in ``column``: jsonb @> on PostgreSQL
-    (GIN-indexable), json_each on SQLite."""
-    if dialect == "postgresql":
-        return sa.type_coerce(column, JSONB).contains([value])
-    elements = sa.func.json_each(column).table_valued("value").alias()
-    return sa.exists(sa.select(1).select_from(elements).where(elements.c.value == value)).correlate(owner)
-
-
 def _filtered(stmt: sa.Select[Any], filters: CatalogFilters) -> sa.Select[Any]:
-    dialect = db.session.get_bind().dialect.name
     if filters.category:
         stmt = stmt.where(ProgramTemplate.category == filters.category)
     if filters.country:
@@ -109,10 +98,10 @@ def _filtered(stmt: sa.Select[Any], filters: CatalogFilters) -> sa.Select[Any]:
     if filters.group_type:
         stmt = stmt.where(BeneficiaryGroup.group_type == filters.group_type)
     if filters.language:
-        stmt = stmt.where(_json_array_contains(dialect, BeneficiaryGroup.languages, filters.language,
+        stmt = stmt.where(json_array_contains(BeneficiaryGroup.languages, filters.language,
                                                BeneficiaryGroup))
     if filters.sdg:
-        stmt = stmt.where(_json_array_contains(dialect, Program.sdg_goals, filters.sdg, Program))
+        stmt = stmt.where(json_array_contains(Program.sdg_goals, filters.sdg, Program))
     if filters.search:
         stmt = stmt.where(sa.or_(
             Program.name.icontains(filters.search, autoescape=True),
