@@ -11,7 +11,7 @@ from typing import Any
 from portal.activity.operations import changed_fields, record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, LANGUAGE_REQUIREMENTS, BeneficiaryGroup
-from portal.beneficiaries.privacy import privacy_problems
+from portal.beneficiaries.privacy import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, privacy_problems
 from portal.db import db
 from portal.errors import DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -39,9 +39,12 @@ def privacy_errors(*, name: str | None = None, description: str | None = None,
                    tags: list[str] | None = None) -> dict[str, list[str]]:
     """Field → messages for personal data in the texts given (the live check and every save)."""
     errors: dict[str, list[str]] = {}
-    for field, text in (("name", name), ("description", description), ("tags", " ; ".join(tags or []))):
-        if problems := privacy_problems(text):
+    for field, text, limit in (("name", name, MAX_NAME_LENGTH), ("description", description, MAX_DESCRIPTION_LENGTH)):
+        if problems := privacy_problems(text, max_length=limit):
             errors[field] = problems
+    tag_problems = [p for tag in tags or [] for p in privacy_problems(tag, max_length=MAX_TAG_LENGTH)]
+    if tag_problems:
+        errors["tags"] = list(dict.fromkeys(tag_problems))
     return errors
 
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import json
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
+from portal.configuration.json_input import parse_json_document
+from portal.errors import ConfigInvalid
 from portal.forms import choices
 from portal.templates_catalog.forms import SDG_LABELS, CheckboxesField
 
@@ -36,8 +36,8 @@ class ProgramDetailsForm(FlaskForm):
 
     def overrides(self) -> dict:
         try:
-            value = json.loads(self.overrides_json.data or "{}")
-        except json.JSONDecodeError:
+            value = parse_json_document(self.overrides_json.data or "{}", "overrides_json")
+        except ConfigInvalid:
             return {}
         return value if isinstance(value, dict) else {}
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -8,6 +7,8 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
+from portal.configuration.json_input import parse_json_document
+from portal.errors import ConfigInvalid
 from portal.forms import choices
 from portal.templates_catalog.models import CATEGORY_LABELS
 
@@ -50,14 +51,18 @@ class TemplateDetailsForm(VersionedActionForm):
 
 
 def _json_object(form: FlaskForm, field: Any) -> None:
+    """A JSON object the portal can store (engine.document_problems): every problem at the field,
+    each with its JSON path."""
     if not (field.data or "").strip():
         if field.flags.required:
             raise ValidationError("Enter a JSON object.")
         return
     try:
-        value = json.loads(field.data)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        value = parse_json_document(field.data, field.name)
+    except ConfigInvalid as exc:
+        *others, last = [f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems]
+        field.errors.extend(others)  # WTForms keeps one message per ValidationError
+        raise ValidationError(last) from None
     if not isinstance(value, dict):
         raise ValidationError("Enter a JSON object ({ … }).")
 
@@ -70,8 +75,10 @@ class TemplateSchemaForm(VersionedActionForm):
                               description='Optional, e.g. {"ui:order": ["session", "matching"]}.')
 
     def parsed(self) -> tuple[dict, dict | None]:
+        """The two documents, once the form has validated."""
         ui = (self.ui_schema.data or "").strip()
-        return json.loads(self.config_schema.data), (json.loads(ui) if ui else None)
+        return (parse_json_document(self.config_schema.data, "config_schema"),
+                parse_json_document(ui, "ui_schema") if ui else None)
 
 
 class DefaultsForm(VersionedActionForm):

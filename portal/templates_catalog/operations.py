@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal.activity.operations import record_event
 from portal.auth.models import User
-from portal.configuration.engine import config_errors, schema_errors
+from portal.configuration.engine import config_errors, document_problems, schema_errors
 from portal.db import db, utcnow
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -30,6 +30,7 @@ def create_template(actor: User | None, *, name: str, category: str, config_sche
         errors["key"] = [problem]
     if errors:
         raise ValidationFailed(errors)
+    _check_storable(config_schema=config_schema, default_config=default_config, ui_schema=ui_schema)
     template = ProgramTemplate(
         key=key or unique_key(ProgramTemplate.key, key_from_name(name)), version=1, name=name,
         description=description or "", category=category, config_schema=config_schema,
@@ -42,8 +43,17 @@ def create_template(actor: User | None, *, name: str, category: str, config_sche
     return template
 
 
+def _check_storable(**documents: Any) -> None:
+    """Each JSON document can be stored on both databases and stays within the size, depth and
+    number limits (a draft may still be an invalid schema; publishing checks that)."""
+    for field, document in documents.items():
+        if document is not None and (problems := document_problems(document)):
+            raise ConfigInvalid(field, problems)
+
+
 def _check_config_documents(config_schema: Any, default_config: Any) -> None:
-    """The schema is a valid JSON Schema and the defaults validate against it."""
+    """The schema is a valid JSON Schema (references inside it, patterns RE2 can run, within
+    the document limits) and the defaults validate against it."""
     problems = schema_errors(config_schema)
     if problems:
         raise ConfigInvalid("config_schema", problems)
@@ -130,6 +140,7 @@ def update_draft(actor: User | None, template: ProgramTemplate, *, expected_vers
         errors["ui_schema"] = ["The UI schema must be a JSON object."]
     if errors:
         raise ValidationFailed(errors)
+    _check_storable(ui_schema=merged["ui_schema"])
     _check_config_documents(merged["config_schema"], merged["default_config"])
     from portal.activity.operations import changed_fields
 
