@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal.config import KNOWN_WEAK_SECRETS, config_for
+from portal.config import config_for, secret_key_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,11 +34,16 @@ def create_app(env_name: str | None = None, **overrides: Any) -> Flask:
     config = config_for(env_name)
     app.config.from_object(config)
     app.config.update(overrides)
-    if app.config["ENV_NAME"] == "production" and app.config.get("SECRET_KEY", "") in KNOWN_WEAK_SECRETS:
+    if app.config["ENV_NAME"] == "production" and (problem := secret_key_problem(app.config.get("SECRET_KEY"))):
         raise RuntimeError(
-            "SECRET_KEY is missing or a known default. Set a long random SECRET_KEY "
+            f"{problem} Set a long random SECRET_KEY "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))') before starting in production."
         )
+    from portal.db import engine_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
@@ -82,6 +87,17 @@ def _init_extensions(app: Flask) -> None:
         session_cookie_samesite="Lax",
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PORTAL_TRUSTED_PROXIES proxies, take the client's address and scheme from the
+    X-Forwarded-For/-Proto entries those proxies appended (the per-address sign-in limit needs
+    the real client). With 0 the headers are ignored: anyone can send them."""
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _bound_integer_urls(app: Flask) -> None:

@@ -7,8 +7,22 @@ from __future__ import annotations
 
 import os
 
-# Secrets that must never reach production: the development default and friends.
-KNOWN_WEAK_SECRETS = frozenset({"", "dev", "changeme", "secret", "development-only-secret-key"})
+# Secrets that must never reach production: the development and testing defaults and friends.
+KNOWN_WEAK_SECRETS = frozenset({
+    "", "dev", "changeme", "secret", "development-only-secret-key", "testing-secret-key-not-for-production",
+})
+# A shorter key can be guessed offline from one signed cookie.
+MIN_SECRET_KEY_BYTES = 32
+
+
+def secret_key_problem(secret_key: str | bytes | None) -> str | None:
+    """Why ``secret_key`` must not sign production cookies, or None when it may."""
+    raw = secret_key.encode() if isinstance(secret_key, str) else (secret_key or b"")
+    if raw.strip().lower() in {s.encode() for s in KNOWN_WEAK_SECRETS}:
+        return "SECRET_KEY is missing or a known default."
+    if len(raw) < MIN_SECRET_KEY_BYTES:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes."
+    return None
 
 
 def _int(name: str, default: int) -> int:
@@ -35,6 +49,13 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("PORTAL_SIGNIN_RATE_LIMIT", "10 per minute")
+    # Per account too (keyed by the normalized e-mail), so rotating addresses cannot brute-force one account.
+    SIGNIN_ACCOUNT_RATE_LIMIT = os.environ.get("PORTAL_SIGNIN_ACCOUNT_RATE_LIMIT", "10 per 15 minutes")
+    # Proxy hops in front of the app whose X-Forwarded-For/-Proto are trusted (0: the headers are ignored).
+    TRUSTED_PROXIES = _int("PORTAL_TRUSTED_PROXIES", 0)
+    # A signed-in session ends after this long without a request, and this long after signing in at most.
+    SESSION_IDLE_MINUTES = _int("PORTAL_SESSION_IDLE_MINUTES", 8 * 60)
+    SESSION_MAX_HOURS = _int("PORTAL_SESSION_MAX_HOURS", 7 * 24)
 
     PORTAL_MIN_COHORT = _int("PORTAL_MIN_COHORT", 10)
     PORTAL_PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 50)

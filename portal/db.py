@@ -96,6 +96,18 @@ class PortalSession(FlaskSession):
 db = SQLAlchemy(model_class=Base, session_options={"class_": PortalSession})
 
 
+def engine_options(url: str, configured: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SQLAlchemy engine options for ``url``, on top of the configured ones.
+
+    PostgreSQL: ``pool_pre_ping`` tests a pooled connection before handing it out, so the
+    first request after a database restart (or a proxy dropping idle connections) gets a
+    fresh connection instead of an error."""
+    options = dict(configured or {})
+    if sa.engine.make_url(url).get_backend_name() == "postgresql":
+        options.setdefault("pool_pre_ping", True)
+    return options
+
+
 def enum_check(column: str, values: tuple[str, ...] | list[str], name: str | None = None) -> sa.CheckConstraint:
     """A named CHECK that keeps a string column inside its allowed values."""
     allowed = ", ".join(f"'{v}'" for v in values)
@@ -162,3 +174,10 @@ def json_array_contains(column: Any, value: str | int, owner: Any) -> sa.ColumnE
         return sa.type_coerce(column, JSONB()).contains([value])
     elements = sa.func.json_each(column).table_valued("value").alias()
     return sa.exists(sa.select(1).select_from(elements).where(elements.c.value == value)).correlate(owner)
+
+
+def like_prefix(column: Any, prefix: str) -> sa.ColumnElement[bool]:
+    """``column LIKE 'prefix%'`` with the user's ``%``, ``_`` and ``\\`` taken literally, so a
+    search for "_%" matches names starting with those characters, not everyone."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")

@@ -78,20 +78,52 @@ ERROR_TEXTS = {
     422: ("Could not save", "Some values need your attention."),
     429: ("Too many attempts", "Too many attempts in a short time. Wait a minute, then try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Nothing was half saved; try again."),
+    503: ("Temporarily unavailable", "The portal cannot reach its database right now. Nothing was saved; "
+          "try again in a minute."),
 }
+
+
+def _rollback_quietly() -> None:
+    """End the request's transaction; a dead connection must not turn an error page into another error."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.db import db
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+
+
+def _user_for_error_page() -> None:
+    """Make ``current_user`` safe for the error page's header, which must render even when the
+    database is what failed: the signed-in user when the database gives them (and what the
+    header shows about them), otherwise anonymous."""
+    from flask import g
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.extensions import login_manager
+
+    try:
+        user = current_user._get_current_object()  # loads the user if this request has not yet
+        if user.is_authenticated:
+            _ = (user.name, user.role, user.company.name if user.company else None)  # reloaded after a rollback
+    except SQLAlchemyError:
+        _rollback_quietly()
+        g._login_user = login_manager.anonymous_user()
 
 
 def _error_page(status: int, detail: str | None = None) -> Response:
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    _user_for_error_page()
     response = make_response(render_template("errors/error.html", status=status, title=title, text=detail or text), status)
     response.vary.add("HX-Request")
     return response
 
 
 def register_error_handlers(app: Flask) -> None:
+    from sqlalchemy.exc import OperationalError
     from werkzeug.exceptions import HTTPException
-
-    from portal.db import db
 
     @app.before_request
     def refuse_nul_characters() -> Response | None:
@@ -111,17 +143,26 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
-        db.session.rollback()
+        _rollback_quietly()
         return _error_page(exc.status_code, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         return _error_page(exc.code or 500)
 
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError) -> Response:
+        """The database is down, restarting or out of connections: a clear, temporary 503."""
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        _rollback_quietly()
+        response = _error_page(503)
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Response:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        _rollback_quietly()
         return _error_page(500)
 
 

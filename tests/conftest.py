@@ -131,9 +131,12 @@ def app_ctx(app: Flask):
 def sign_in_client(app: Flask, user) -> FlaskClient:
     """A test client whose session cookie carries ``user`` (what a real sign-in sets)."""
     client = app.test_client()
+    from portal.auth.sessions import start_session
+
     with client.session_transaction() as session:
         session["_user_id"] = f"{user.id}:{user.session_token}"
         session["_fresh"] = True
+        start_session(session)
     return client
 
 

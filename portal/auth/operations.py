@@ -5,6 +5,7 @@ in :func:`portal.db.transaction`.
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,11 +21,19 @@ from portal.reference import country_problem
 
 
 def normalize_email(raw: str) -> str:
-    """Lowercased, syntax-checked e-mail (no DNS lookups: this machine has no network)."""
+    """The one form an e-mail address is stored and compared in: Unicode NFKC, lowercased,
+    syntax-checked (no DNS lookups: this machine has no network).
+
+    NFKC folds compatibility look-alikes (fullwidth ``ａｄｍｉｎ``, the ``ﬁ`` ligature,
+    ``＠``) into the plain characters they stand for, so a look-alike address can neither
+    create a second user or participant nor sign in as a different one."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+        normalized = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise DomainError(f"Enter a valid e-mail address ({exc}).", "email") from None
+    # Lowercasing can leave a non-NFKC sequence behind (e.g. "İ"): normalize again, so the result is stable.
+    return unicodedata.normalize("NFKC", normalized.lower())
 
 
 def _require_program_manager(actor: User | None) -> None:
@@ -124,7 +133,10 @@ def reset_password(actor: User, user: User, new_password: str, *, expected_versi
 
 def authenticate(email: str, password: str) -> User | None:
     """The enabled user with these credentials, or None. Same cost whether or not the e-mail exists."""
-    email = (email or "").strip().lower()
+    try:
+        email = normalize_email(email or "")
+    except DomainError:
+        email = ""  # no account has an invalid address; still pay the hash below
     user = db.session.scalars(sa.select(User).where(User.email == email)).first() if email else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_enabled:
@@ -146,9 +158,18 @@ def sign_out(user: User) -> None:
 
 
 def load_user_from_cookie(cookie_id: str) -> User | None:
-    """Flask-Login's loader: "id:token" must match the user's current token."""
+    """Flask-Login's loader: the session must be within its idle timeout and absolute lifetime
+    (see :mod:`portal.auth.sessions`), and "id:token" must match the user's current token."""
+    from flask import current_app, flash, session
+
+    from portal.auth.sessions import session_has_expired
     from portal.forms import parse_id
 
+    config = current_app.config
+    if session_has_expired(session, idle_minutes=config["SESSION_IDLE_MINUTES"], max_hours=config["SESSION_MAX_HOURS"]):
+        session.clear()
+        flash("Your session has ended. Sign in again to continue.", "info")
+        return None
     raw_id, _, token = (cookie_id or "").partition(":")
     user_id = parse_id(raw_id)
     if user_id is None or not token:

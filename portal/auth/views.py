@@ -2,10 +2,11 @@
 call an operation inside one transaction, render or redirect."""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
@@ -14,6 +15,7 @@ from portal.auth import operations as ops
 from portal.auth.forms import CompanyForm, ResetPasswordForm, SignInForm, UserForm, VersionedActionForm
 from portal.auth.models import PROGRAM_MANAGER, Company, User
 from portal.auth.scoping import get_visible_or_404
+from portal.auth.sessions import start_session
 from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.extensions import limiter
@@ -35,9 +37,26 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _failed_sign_in(response: Response) -> bool:
+    return response.status_code != 302  # successful sign-ins do not count toward the limits
+
+
+def _signin_account_key() -> str:
+    """The per-account sign-in limit's key: the submitted e-mail in its one normalized form
+    (so look-alikes share a budget), hashed to keep addresses out of the limiter's store.
+    Known and unknown addresses are counted alike: a throttled answer reveals nothing."""
+    raw = (request.form.get("email") or "")[:320]
+    try:
+        email = ops.normalize_email(raw)
+    except DomainError:
+        email = raw.strip().lower()
+    return "signin-account:" + hashlib.sha256(email.encode(errors="replace")).hexdigest()
+
+
 @auth_bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=lambda response: response.status_code != 302)
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_sign_in)
+@limiter.limit(lambda: current_app.config["SIGNIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
+               key_func=_signin_account_key, deduct_when=_failed_sign_in)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
@@ -50,6 +69,7 @@ def sign_in():
                 ops.record_sign_in(user, form.password.data)
             session.clear()
             login_user(user)
+            start_session(session)
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
         form.form_errors.append("That e-mail and password do not match an active account.")
     status = 422 if request.method == "POST" else 200
