@@ -1,9 +1,11 @@
 """Form helpers shared by every domain's forms."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from decimal import Decimal
 
-from wtforms import SelectChoice
+from wtforms import DecimalField, SelectChoice
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -32,3 +34,64 @@ def coerce_id(value: object) -> int | None:
     if number is None:
         raise ValueError("not an id")
     return number
+
+
+# --- decimals -------------------------------------------------------------------
+# Every decimal a person types goes through parse_decimal: plain digits with one optional
+# point. Decimal() alone would take NaN, sNaN, Infinity and exponents (1e-999999 quietly
+# becomes 0, 1e999999 overflows later), and comparing a NaN raises instead of refusing.
+DECIMAL_MESSAGE = "Enter a plain number such as 12.50: digits 0-9 and one decimal point, no exponent, NaN or infinity."
+DECIMAL_TOO_LONG = "That number is too long."
+MAX_DECIMAL_CHARS = 32
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_decimal(value: object, message: str = DECIMAL_MESSAGE) -> Decimal:
+    """A finite Decimal from untrusted text (or a Decimal/int from code); ValueError(message)
+    for anything else. At most MAX_DECIMAL_CHARS characters, so arithmetic on it stays exact."""
+    if isinstance(value, bool):
+        raise ValueError(message)
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(message)
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int) or abs(exponent) > MAX_DECIMAL_CHARS \
+                or abs(value.adjusted()) > MAX_DECIMAL_CHARS:
+            raise ValueError(DECIMAL_TOO_LONG)
+        value = format(value, "f")
+    if not isinstance(value, str):
+        raise ValueError(message)
+    text = value.strip()
+    if len(text) > MAX_DECIMAL_CHARS:
+        raise ValueError(DECIMAL_TOO_LONG)
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise ValueError(message)
+    return Decimal(text)
+
+
+def decimal_places(value: Decimal) -> int:
+    """Decimals that carry information: 12.50 → 1, 12.345 → 3, 100 → 0."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return max(0, -exponent) if any(digits) else 0
+
+
+class PlainDecimalField(DecimalField):
+    """The portal's decimal field: the rule of :func:`parse_decimal`, and no more decimals
+    than ``places`` (None: any number, left to the operation). Money fields use places=2."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        try:
+            value = parse_decimal(valuelist[0])
+        except ValueError as exc:
+            raise ValueError(self.invalid_value_message or str(exc)) from None
+        if self.places is not None and decimal_places(value) > self.places:
+            raise ValueError(f"Use at most {self.places} decimal places.")
+        self.data = value

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import VersionedActionForm
-from portal.forms import coerce_id
+from portal.forms import PlainDecimalField, coerce_id
 
 MONEY = {"places": 2, "validators": [Optional(), NumberRange(min=0, max=10**13, message="Enter zero or more.")]}
 
@@ -44,8 +43,8 @@ class CampaignFieldsMixin:
     target_volunteers = IntegerField("Target volunteers", validators=[Optional(), NumberRange(min=0, max=10**7)])
     currency = StringField("Currency", default="EUR", validators=[DataRequired(), Length(min=3, max=3)],
                            description="ISO 4217 code, e.g. EUR, NOK.")
-    budget_allocated = DecimalField("Budget allocated", **MONEY, description="Blank: no budget limit.")
-    seat_price = DecimalField("Seat price", **MONEY, description="Cost of one beneficiary seat.")
+    budget_allocated = PlainDecimalField("Budget allocated", **MONEY, description="Blank: no budget limit.")
+    seat_price = PlainDecimalField("Seat price", **MONEY, description="Cost of one beneficiary seat.")
     internal_code = StringField("Internal code", validators=[Optional(), Length(max=100)],
                                 description="Your company's own project code.")
     tags = StringField("Tags", validators=[Optional(), Length(max=1100)], description="Comma-separated.")

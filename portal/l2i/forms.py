@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
-from portal.forms import choices, coerce_id
+from portal.forms import PlainDecimalField, choices, coerce_id
 from portal.l2i.models import SKU_LEARNERS, SUBSCRIPTION_STATUSES
+from portal.l2i.operations import SHARE_MESSAGE
 
 
 class SubscriptionForm(FlaskForm):
     company_id = SelectField("Company", coerce=coerce_id)
     sku = SelectField("Bundle", choices=choices((sku, f"{sku} · {n:,} learners") for sku, n in SKU_LEARNERS.items()))
-    annual_price = DecimalField("Annual price", places=2, validators=[DataRequired(message="Enter the price."),
-                                                                      NumberRange(min=0, max=10**13)])
+    # InputRequired, not DataRequired: a price of 0 is a price (a free bundle), not a missing one.
+    annual_price = PlainDecimalField("Annual price", places=2, validators=[
+        InputRequired(message="Enter the price."),
+        NumberRange(min=0, max=10**13, message="Enter a price from 0 to 10,000,000,000,000.")])
     currency = StringField("Currency", default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
     period_start = DateField("Period start", validators=[DataRequired(message="Enter the start.")])
     period_end = DateField("Period end", validators=[DataRequired(message="Enter the end.")])
@@ -21,8 +25,11 @@ class SubscriptionForm(FlaskForm):
 
 class AllocationForm(FlaskForm):
     target = SelectField("Allocate to", validate_choice=False,
-                         description="One of the company's campaigns, or a program it runs.")
-    share = StringField("Share of the subscription", validators=[DataRequired(message="Enter a share.")],
-                        description="A decimal between 0 and 1 with up to four decimals: 0.25 is 25 %.")
+                         description="One of the company's campaigns, or a program it runs or finds in the catalog.")
+    # places=None: the four-decimals rule and its message live in operations.share_to_bp.
+    share = PlainDecimalField("Share of the subscription", places=None, invalid_value_message=SHARE_MESSAGE,
+                              validators=[InputRequired(message="Enter a share.")],
+                              widget=TextInput(), render_kw={"inputmode": "decimal", "autocomplete": "off"},
+                              description="A decimal between 0 and 1 with up to four decimals: 0.25 is 25 %.")
     period_start = DateField("From", validators=[Optional()])
     period_end = DateField("Until", validators=[Optional()])

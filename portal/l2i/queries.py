@@ -10,6 +10,7 @@ from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment
 from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.l2i.operations import target_campaigns, target_programs
 from portal.programs.models import Program
 
 
@@ -52,10 +53,9 @@ def allocation_rows(subscription: L2ISubscription) -> list[AllocationRow]:
 
 
 def allocation_targets(subscription: L2ISubscription) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """Campaigns of the subscribing company, and programs those campaigns run (or any active program)."""
+    """What the allocation form offers: exactly the targets operations.allocate accepts."""
     campaigns = db.session.execute(sa.select(Campaign.id, Campaign.name).where(
-        Campaign.company_id == subscription.company_id, Campaign.status != "archived").order_by(Campaign.name)).all()
+        target_campaigns(subscription.company_id)).order_by(Campaign.name, Campaign.id)).all()
     programs = db.session.execute(sa.select(Program.id, Program.name).where(
-        Program.id.in_(sa.select(Campaign.program_id).where(Campaign.company_id == subscription.company_id))
-    ).order_by(Program.name)).all()
+        target_programs(subscription.company_id)).order_by(Program.name, Program.id)).all()
     return [tuple(r) for r in campaigns], [tuple(r) for r in programs]

@@ -12,7 +12,6 @@ from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER, Company
 from portal.auth.scoping import get_visible_or_404, select_visible
 from portal.campaigns.forms import to_minor_units
-from portal.campaigns.models import Campaign
 from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
@@ -20,7 +19,6 @@ from portal.l2i import operations as ops
 from portal.l2i.forms import AllocationForm, SubscriptionForm
 from portal.l2i.models import FULL_SHARE_BP, L2ISubscription
 from portal.l2i.queries import allocation_rows, allocation_targets
-from portal.programs.models import Program
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("l2i", __name__, url_prefix="/l2i")
@@ -60,17 +58,13 @@ def new():
     return render("l2i/new.html", form=form, status_code=422 if request.method == "POST" else 200)
 
 
-def _target(form: AllocationForm, subscription: L2ISubscription) -> tuple[Program | None, Campaign | None]:
+def _target(form: AllocationForm) -> dict[str, int]:
+    """The posted "campaign:<id>" / "program:<id>" as the operation's keyword; whether the
+    target is allowed is the operation's rule (one message for every refused id)."""
     kind, _, raw_id = (form.target.data or "").partition(":")
-    target_id = parse_id(raw_id)
-    if target_id is None:
-        return None, None
-    if kind == "campaign":
-        campaign = db.session.get(Campaign, target_id)
-        return None, (campaign if campaign and campaign.company_id == subscription.company_id else None)
-    if kind == "program":
-        return db.session.get(Program, target_id), None
-    return None, None
+    if kind not in ("campaign", "program"):
+        return {}
+    return {kind: parse_id(raw_id) or 0}
 
 
 def _detail(subscription: L2ISubscription, form: AllocationForm | None = None, status_code: int = 200):
@@ -80,6 +74,7 @@ def _detail(subscription: L2ISubscription, form: AllocationForm | None = None, s
                                   + [(f"program:{i}", f"Program · {n}") for i, n in programs])
     rows = allocation_rows(subscription)
     return render("l2i/detail.html", subscription=subscription, rows=rows, form=form,
+                  closed=ops.subscription_closed_reason(subscription),
                   remaining=remaining_share(subscription, form.share.data), full=FULL_SHARE_BP,
                   served=sum(r.learners_served for r in rows),
                   events=timeline("l2i_subscriptions", subscription.id, current_user,
@@ -122,22 +117,15 @@ def remaining(subscription_id: int):
 @login_required
 def allocate(subscription_id: int):
     subscription = get_visible_or_404(L2ISubscription, subscription_id, current_user)
-    form = AllocationForm()
-    campaigns, programs = allocation_targets(subscription)
-    form.target.choices = choices([(f"campaign:{i}", n) for i, n in campaigns]
-                                  + [(f"program:{i}", n) for i, n in programs])
+    form = AllocationForm()  # target choices: set by _detail for display; the operation judges the target
     if not form.validate_on_submit():
-        return _detail(subscription, form, 422)
-    program, campaign = _target(form, subscription)
-    if program is None and campaign is None:
-        form.target.errors = ["Choose one of the company's campaigns or a program."]
         return _detail(subscription, form, 422)
     try:
         with transaction():
-            allocation = ops.allocate(current_user, subscription.id, share=form.share.data.strip(),
+            allocation = ops.allocate(current_user, subscription.id, share=form.share.data,
                                       period_start=form.period_start.data or subscription.period_start,
                                       period_end=form.period_end.data or subscription.period_end,
-                                      program=program, campaign=campaign)
+                                      **_target(form))
         flash(f"Allocated {Decimal(allocation.share_bp) / 100:.2f} % "
               f"({allocation.amount / 100:,.2f} {subscription.currency}).", "success")
         return redirect_to(url_for(".detail", subscription_id=subscription_id))

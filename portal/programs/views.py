@@ -27,6 +27,7 @@ from portal.web import apply_domain_error, redirect_to, render, role_required
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
 MOVE_LABELS = {"active": "Start", "paused": "Pause", "completed": "Complete", "archived": "Archive"}
+NO_NEWER_VERSION = "There is no newer active version of this program's template."
 
 
 def program_layer(program_template: ProgramTemplate) -> LayerContext:
@@ -90,16 +91,28 @@ def _details_step(template, group, form, overrides, *, errors=None, display=None
 def new():
     template = _wizard_choice(ProgramTemplate, "template")
     group = _wizard_choice(BeneficiaryGroup, "group")
+    # A POST is a launch attempt: if its template or group cannot launch (any more), it is
+    # refused with 422 and the reason, on the step to choose again.
+    posted = request.method == "POST"
     if template is None or template.status != "active":
         templates = db.session.scalars(sa.select(ProgramTemplate).where(ProgramTemplate.status == "active")
                                        .order_by(ProgramTemplate.name)).all()
+        refusal = None
+        if posted:
+            refusal = (f"Template version {template.version} is {template.status}; only active versions launch."
+                       if template is not None else "Choose a template to launch from.")
         return render("programs/wizard_template.html", block="wizard", templates=templates,
-                      categories=CATEGORY_LABELS)
+                      categories=CATEGORY_LABELS, refusal=refusal, status_code=422 if posted else 200)
     if group is None or ops.launch_problems(template, group):
         groups = db.session.scalars(sa.select(BeneficiaryGroup).where(BeneficiaryGroup.status != "archived")
                                     .order_by(BeneficiaryGroup.name)).all()
         ranked = sorted(((g, ops.launch_problems(template, g)) for g in groups), key=lambda gp: (bool(gp[1]), gp[0].name))
-        return render("programs/wizard_group.html", block="wizard", template=template, groups=ranked)
+        refusal = None
+        if posted:
+            refusal = " ".join(ops.launch_problems(template, group)) if group is not None \
+                else "Choose a beneficiary group."
+        return render("programs/wizard_group.html", block="wizard", template=template, groups=ranked,
+                      refusal=refusal, status_code=422 if posted else 200)
 
     form = ProgramDetailsForm()
     if request.method == "GET":
@@ -152,16 +165,26 @@ def _key_problem(key: str) -> str | None:
 
 
 # --- detail, configuration, lifecycle, upgrade ---------------------------------
-@bp.get("/<int:program_id>")
-@role_required(PROGRAM_MANAGER)
-def detail(program_id: int):
-    program = _get_program(program_id)
+def _detail_page(program: Program, status_code: int = 200):
     context = program_layer(program.template)
     return render("programs/detail.html", program=program, preview=context.form(program.config_overrides,
                                                                                 readonly=True),
                   rollup=campaign_rollup(program.id), moves=allowed_moves(program.status), move_labels=MOVE_LABELS,
                   action_form=TransitionForm(lock_version=program.lock_version), upgrade=newer_active_version(program),
-                  events=timeline("programs", program.id, current_user), describe=describe)
+                  events=timeline("programs", program.id, current_user), describe=describe, status_code=status_code)
+
+
+def _refused(program_id: int, exc: DomainError):
+    """A refused button: the detail page again, its message shown, with the refusal's status
+    (409 for a conflict, 422 for a rule) so scripts and htmx can tell it from a success."""
+    flash(exc.message, "error")
+    return _detail_page(_get_program(program_id), status_code=exc.status_code)
+
+
+@bp.get("/<int:program_id>")
+@role_required(PROGRAM_MANAGER)
+def detail(program_id: int):
+    return _detail_page(_get_program(program_id))
 
 
 def _config_page(program: Program, *, overrides=None, display=None, errors=None, status_code=200, block=None):
@@ -225,9 +248,9 @@ def transition(program_id: int):
             if form.expected_version() is not None and program.lock_version != form.expected_version():
                 raise StaleEdit(f"program “{program.name}”")
             ops.transition_program(current_user, program, form.target.data)
-        flash(f"Program is now {form.target.data}.", "success")
     except DomainError as exc:
-        flash(exc.message, "error")
+        return _refused(program_id, exc)
+    flash(f"Program is now {form.target.data}.", "success")
     return redirect_to(url_for(".detail", program_id=program_id))
 
 
@@ -237,7 +260,11 @@ def upgrade(program_id: int):
     program = _get_program(program_id)
     target = newer_active_version(program)
     if target is None:
-        flash("There is no newer active version of this program's template.", "info")
+        if request.method == "POST":  # the version the page offered is gone: a conflict, not a success
+            refusal = DomainError(NO_NEWER_VERSION)
+            refusal.status_code = 409
+            return _refused(program_id, refusal)
+        flash(NO_NEWER_VERSION, "info")
         return redirect_to(url_for(".detail", program_id=program_id))
     current = program.template
     diff = engine.schema_diff(current.config_schema, current.default_config, target.config_schema,
@@ -247,18 +274,24 @@ def upgrade(program_id: int):
     form = UpgradeForm(lock_version=program.lock_version, template_id=target.id)
     status_code = 200
     if request.method == "POST":
-        if not form.validate_on_submit() or form.template_id.data != str(target.id):
+        if not form.validate_on_submit():
             abort(400)
-        try:
-            with transaction():
-                locked_program = _get_program(program_id, for_update=True)
-                ops.upgrade_program(current_user, locked_program, db.session.get(ProgramTemplate, target.id),
-                                    expected_version=form.expected_version())
-            flash(f"Program upgraded to {target.label}.", "success")
-            return redirect_to(url_for(".detail", program_id=program_id))
-        except DomainError as exc:
-            flash(exc.message if not isinstance(exc, ConfigInvalid) else
-                  "The overrides do not fit the new version; fix them first.", "error")
-            status_code = exc.status_code
+        if form.template_id.data != str(target.id):
+            # A newer version was published since the page was shown: review that one first.
+            flash(f"The newest active version is now {target.label}: review this upgrade again.", "error")
+            form.template_id.data = str(target.id)
+            status_code = 409
+        else:
+            try:
+                with transaction():
+                    locked_program = _get_program(program_id, for_update=True)
+                    ops.upgrade_program(current_user, locked_program, db.session.get(ProgramTemplate, target.id),
+                                        expected_version=form.expected_version())
+                flash(f"Program upgraded to {target.label}.", "success")
+                return redirect_to(url_for(".detail", program_id=program_id))
+            except DomainError as exc:
+                flash(exc.message if not isinstance(exc, ConfigInvalid) else
+                      "The overrides do not fit the new version; fix them first.", "error")
+                status_code = exc.status_code
     return render("programs/upgrade.html", program=program, current=current, target=target, diff=diff,
                   report=report, can_apply=can_apply, form=form, status_code=status_code)

@@ -12,7 +12,7 @@ from portal.auth.models import PROGRAM_MANAGER
 from portal.configuration import engine
 from portal.configuration.forms import build_form, errors_by_path, merge_errors, parse_form
 from portal.db import transaction
-from portal.errors import ConfigInvalid, DomainError
+from portal.errors import ConfigInvalid, DomainError, StaleEdit
 from portal.forms import parse_id
 from portal.lifecycle import TEMPLATE_STATUSES
 from portal.seed import load_master
@@ -92,6 +92,10 @@ def _detail_context(template: ProgramTemplate) -> dict:
     }
 
 
+def _version_page(template: ProgramTemplate, status_code: int = 200):
+    return render("templates_catalog/detail.html", status_code=status_code, **_detail_context(template))
+
+
 @bp.get("/<key>")
 @role_required(PROGRAM_MANAGER)
 def detail(key: str):
@@ -110,6 +114,8 @@ def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None
     if template.status != "draft":
         flash(f"Version {template.version} is {template.status}; only drafts can be edited. Start a new version.",
               "error")
+        if request.method == "POST":  # an edit posted to a non-draft is refused, not redirected
+            return _version_page(template, status_code=status_code if status_code >= 400 else 422)
         return redirect_to(url_for(".version_detail", key=template.key, version=template.version))
     details_form = details_form or TemplateDetailsForm(
         lock_version=template.lock_version, name=template.name, category=template.category,
@@ -225,7 +231,9 @@ def validate_defaults(key: str, version: int):
 
 
 # --- lifecycle ------------------------------------------------------------------
-def _lifecycle_action(key: str, version: int, operation, success: str):
+def _lifecycle_action(key: str, version: int, operation, success: str, done_url=None):
+    """Run one lifecycle button. Success: flash and redirect (303). Refusal: the version's
+    page again with the message and the refusal's status (409 conflict, 422 rule)."""
     form = DefaultsForm()
     if not form.validate_on_submit():
         abort(400)
@@ -233,48 +241,42 @@ def _lifecycle_action(key: str, version: int, operation, success: str):
         with transaction():
             template = get_version_or_404(key, version, for_update=True)
             if form.expected_version() is not None and template.lock_version != form.expected_version():
-                from portal.errors import StaleEdit
-
                 raise StaleEdit(template.label)
-            result = operation(current_user, template)
-        flash(success.format(label=template.label), "success")
-        return result
+            operation(current_user, template)
     except ConfigInvalid as exc:
         flash(f"Cannot publish version {version}: " + "; ".join(exc.errors[exc.field][:5]), "error")
+        return _version_page(get_version_or_404(key, version), status_code=exc.status_code)
     except DomainError as exc:
         flash(exc.message, "error")
-    return None
+        return _version_page(get_version_or_404(key, version), status_code=exc.status_code)
+    flash(success.format(label=template.label), "success")
+    return redirect_to(done_url() if done_url else url_for(".version_detail", key=key, version=version))
 
 
 @bp.post("/<key>/v<int:version>/publish")
 @role_required(PROGRAM_MANAGER)
 def publish(key: str, version: int):
-    _lifecycle_action(key, version, ops.publish_template, "{label} is published and active.")
-    return redirect_to(url_for(".version_detail", key=key, version=version))
+    return _lifecycle_action(key, version, ops.publish_template, "{label} is published and active.")
 
 
 @bp.post("/<key>/v<int:version>/deprecate")
 @role_required(PROGRAM_MANAGER)
 def deprecate(key: str, version: int):
-    _lifecycle_action(key, version, ops.deprecate_template, "{label} is deprecated: no new programs launch from it.")
-    return redirect_to(url_for(".version_detail", key=key, version=version))
+    return _lifecycle_action(key, version, ops.deprecate_template,
+                             "{label} is deprecated: no new programs launch from it.")
 
 
 @bp.post("/<key>/v<int:version>/archive")
 @role_required(PROGRAM_MANAGER)
 def archive(key: str, version: int):
-    _lifecycle_action(key, version, ops.archive_template, "{label} is archived.")
-    return redirect_to(url_for(".version_detail", key=key, version=version))
+    return _lifecycle_action(key, version, ops.archive_template, "{label} is archived.")
 
 
 @bp.post("/<key>/v<int:version>/delete")
 @role_required(PROGRAM_MANAGER)
 def delete(key: str, version: int):
-    done = _lifecycle_action(key, version, lambda actor, t: ops.delete_draft(actor, t) or True, "Draft {label} deleted.")
-    if done:
-        remaining = versions_of(key)
-        return redirect_to(url_for(".detail", key=key) if remaining else url_for(".index"))
-    return redirect_to(url_for(".version_detail", key=key, version=version))
+    return _lifecycle_action(key, version, ops.delete_draft, "Draft {label} deleted.",
+                             done_url=lambda: url_for(".detail", key=key) if versions_of(key) else url_for(".index"))
 
 
 @bp.post("/<key>/v<int:version>/new-version")

@@ -176,7 +176,9 @@ def test_editing_an_active_version_through_the_screen_is_refused(app, pm_client,
     token = csrf_token(pm_client, "/home")
     response = pm_client.post(f"/templates/{active.key}/v1/details", data={
         "csrf_token": token, "lock_version": active.lock_version, "name": "Sneaky", "category": "mentorship"})
-    assert response.status_code in (303, 409, 422)
+    assert response.status_code == 422  # refused, not redirected: the version's page with the reason
+    body = response.get_data(as_text=True)
+    assert "only drafts can be edited" in body and "New version" in body
     assert load(app, active.id).name == active.name
 
 
