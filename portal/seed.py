@@ -207,9 +207,9 @@ def seed_demo_data() -> bool:
         del e4, c6
 
         sub = create_subscription(pm, company=acme, sku="L2I-250", annual_price=13_000_000, currency="NOK",
-                                  period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
-        allocate(pm, sub.id, share="0.45", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), campaign=c1)
-        allocate(pm, sub.id, share="0.2", period_start=date(2026, 1, 1), period_end=date(2026, 6, 30), program=p_ment)
+                                  period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31))
+        allocate(pm, sub.id, share="0.45", period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31), campaign=c1)
+        allocate(pm, sub.id, share="0.2", period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 6, 30), program=p_ment)
         del p_wit
         rebuild_enrollment_days()  # the demo backdated its enrollments: count them on their days
     return True

@@ -25,6 +25,9 @@ class Company(TimestampMixin, VersionedMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(255), unique=True)
     country: Mapped[str | None] = mapped_column(sa.String(2))
     industry: Mapped[str | None] = mapped_column(sa.String(100))
+    # The company's own key for beneficiary pseudonyms (portal.enrollments.pseudonyms):
+    # random per company and never shown, so two companies' references can't be linked.
+    pseudonym_key: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(32))
 
     users: Mapped[list[User]] = relationship(back_populates="company")
 

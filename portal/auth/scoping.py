@@ -43,13 +43,9 @@ _COMPANY_ADMIN_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
     User: lambda u: User.company_id == u.company_id,
     Campaign: lambda u: Campaign.company_id == u.company_id,
     Enrollment: lambda u: Enrollment.campaign_id.in_(_company_campaign_ids(u)),
-    # Participants only through the company's own campaigns (or its own employees).
-    Participant: lambda u: sa.or_(
-        Participant.company_id == u.company_id,
-        Participant.id.in_(
-            sa.select(Enrollment.participant_id).where(Enrollment.campaign_id.in_(_company_campaign_ids(u)))
-        ),
-    ),
+    # As people, only the company's own employees. Everyone else in its campaigns is met
+    # only through an enrollment, under the company's pseudonym (portal.enrollments.privacy).
+    Participant: lambda u: Participant.company_id == u.company_id,
     L2ISubscription: lambda u: L2ISubscription.company_id == u.company_id,
     L2IAllocation: lambda u: L2IAllocation.subscription_id.in_(
         sa.select(L2ISubscription.id).where(L2ISubscription.company_id == u.company_id)

@@ -10,8 +10,9 @@ from portal.auth.models import User
 from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
 from portal.dashboard.charts import Gauge, LineChart, capacity_gauge, cumulative_by_day, line_chart
-from portal.db import db
+from portal.db import db, like_prefix
 from portal.enrollments.models import Enrollment, EnrollmentDay, Participant
+from portal.enrollments.pseudonyms import participant_id_for
 from portal.pagination import Page, keyset_page
 
 
@@ -49,8 +50,8 @@ def dashboard(campaign: Campaign, today: date | None = None) -> Dashboard:
 
 def enrollment_page(campaign: Campaign, viewer: User, *, status: str | None, role: str | None,
                     search: str | None, cursor: str | None, size: int) -> Page:
-    """A page of the campaign's enrollments. Company admins search only what they may see
-    (pseudonymous references, their own employees' names)."""
+    """A page of the campaign's enrollments. Company admins search only what they may see:
+    their own pseudonyms of the participants, and their own employees' names."""
     stmt = (sa.select(Enrollment).join(Participant, Participant.id == Enrollment.participant_id)
             .options(sa.orm.contains_eager(Enrollment.participant)).where(Enrollment.campaign_id == campaign.id))
     if status:
@@ -59,26 +60,30 @@ def enrollment_page(campaign: Campaign, viewer: User, *, status: str | None, rol
         stmt = stmt.where(Enrollment.role == role)
     if search:
         term = search.strip()
-        by_ref = Participant.ref == term.upper()
+        pseudonymous_id = participant_id_for(campaign.company.pseudonym_key, term)
+        by_reference = (Enrollment.participant_id == pseudonymous_id) if pseudonymous_id is not None else sa.false()
         if viewer.is_program_manager:
-            stmt = stmt.where(sa.or_(by_ref, Participant.email == term.lower(),
+            stmt = stmt.where(sa.or_(by_reference, Participant.ref == term.upper(), Participant.email == term.lower(),
                                      Participant.external_ref == term,
-                                     sa.func.lower(Participant.display_name).like(f"{term.lower()}%")))
+                                     like_prefix(sa.func.lower(Participant.display_name), term.lower())))
         else:
             own = sa.and_(Participant.company_id == viewer.company_id,
-                          sa.func.lower(Participant.display_name).like(f"{term.lower()}%"))
-            stmt = stmt.where(sa.or_(by_ref, own))
+                          like_prefix(sa.func.lower(Participant.display_name), term.lower()))
+            stmt = stmt.where(sa.or_(by_reference, own))
     return keyset_page(stmt, Enrollment, cursor, size)
 
 
 def searchable_participants(viewer: User, term: str, limit: int = 8) -> list[Participant]:
-    """Existing participants to enroll: program managers search everyone; company admins
-    only the people they may already see (their employees, their campaigns' participants)."""
+    """Existing participants to enroll. Program managers search everyone; a company admin
+    only its own employees (the only people it may enroll), so the search can't confirm
+    that anybody else exists."""
     term = (term or "").strip()
     if len(term) < 2:
         return []
-    clause = sa.or_(Participant.email == term.lower(), Participant.external_ref == term, Participant.ref == term.upper(),
-                    sa.func.lower(Participant.display_name).like(f"{term.lower()}%"))
+    clause = sa.or_(Participant.email == term.lower(), Participant.external_ref == term,
+                    like_prefix(sa.func.lower(Participant.display_name), term.lower()))
+    if viewer.is_program_manager:
+        clause = sa.or_(clause, Participant.ref == term.upper())
     return list(db.session.scalars(
         sa.select(Participant).where(clause, visible(Participant, viewer), Participant.is_enabled.is_(True))
         .order_by(Participant.display_name).limit(limit)))

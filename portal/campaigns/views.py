@@ -15,12 +15,13 @@ from portal.campaigns import operations as ops
 from portal.campaigns.forms import BulkForm, DropForm, EditCampaignForm, EnrollForm, NewCampaignForm, from_minor_units
 from portal.campaigns.models import Campaign
 from portal.campaigns.queries import dashboard, enrollment_page, searchable_participants
+from portal.configuration.json_input import parse_json_document
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
 from portal.enrollments import operations as enrollment_ops
-from portal.enrollments.intake import enroll_from_form, find_participant, preview_enrollment
+from portal.enrollments.intake import enroll_from_form, find_participant, owner_of, preview_enrollment
 from portal.enrollments.models import ROLES, STATUSES, Enrollment, Participant
-from portal.enrollments.privacy import may_see_identity, participant_label
+from portal.enrollments.privacy import company_reference, may_see_identity, participant_label
 from portal.errors import ConfigInvalid, DomainError, StaleEdit
 from portal.forms import choices, parse_id
 from portal.lifecycle import RUN_STATUSES, allowed_moves
@@ -91,7 +92,11 @@ def new():
     if program is None:
         form.program_id.errors = ["Choose a program."]
         return _new_page(form, None, status_code=422)
-    previous = json.loads(form.overrides_json.data or "{}") if (form.overrides_json.data or "").startswith("{") else {}
+    try:  # the overrides carried between steps; anything unreadable starts again from none
+        previous = parse_json_document(form.overrides_json.data or "{}", "overrides_json")
+    except ConfigInvalid:
+        previous = {}
+    previous = previous if isinstance(previous, dict) else {}
     submission = read_layer_form(campaign_layer(program), request.form, previous)
     form.overrides_json.data = json.dumps(submission.overrides)
     if submission.action is not None:
@@ -232,23 +237,45 @@ def config(campaign_id: int):
 # --- enrolling ----------------------------------------------------------------------
 def _enroll_form() -> EnrollForm:
     form = EnrollForm()
-    form.role.choices = choices([("beneficiary", "Beneficiary"), ("volunteer", "Volunteer (company employee)")])
+    if current_user.is_company_admin:  # its own employees, as volunteers only (SPEC §2.5)
+        form.role.choices = choices([("volunteer", f"Volunteer ({current_user.company.name} employee)")])
+        form.role.validate_choice = False  # another role reaches the rule, which names who enrolls beneficiaries
+        if request.method == "GET":
+            form.role.data = "volunteer"
+    else:
+        form.role.choices = choices([("beneficiary", "Beneficiary"), ("volunteer", "Volunteer (company employee)")])
     return form
 
 
+def _chosen_participant(form: EnrollForm) -> Participant | None:
+    """The participant picked from the search (404 unless the viewer may enroll them)."""
+    if not form.participant_id.data:
+        return None
+    return get_visible_or_404(Participant, parse_id(form.participant_id.data) or 0, current_user)
+
+
 def _outlook_for(campaign: Campaign, form: EnrollForm):
-    participant = None
-    if form.participant_id.data:
-        participant = get_visible_or_404(Participant, parse_id(form.participant_id.data) or 0, current_user)
-    elif form.email.data or form.external_ref.data:
-        participant = find_participant(form.email.data, form.external_ref.data)
+    """The outlook for what the form holds, or (None, None) while no one is entered yet.
+    A company admin's lookups stay among its own employees (find_participant by owner), so
+    an outsider's e-mail reads exactly like a made-up one."""
+    participant = _chosen_participant(form)
+    if participant is None and (form.email.data or form.external_ref.data):
+        participant = find_participant(owner_of(current_user), form.email.data, form.external_ref.data)
     if participant is not None:
         return participant, preview_enrollment(campaign, role=form.role.data, year_of_birth=participant.year_of_birth,
                                                languages=participant.languages, company_id=participant.company_id,
-                                               participant=participant)
-    company_id = current_user.company_id if form.role.data == "volunteer" and current_user.is_company_admin else None
+                                               participant=participant, actor=current_user)
+    if not ((form.display_name.data or "").strip() or form.email.data or form.external_ref.data):
+        return None, None
     return None, preview_enrollment(campaign, role=form.role.data, year_of_birth=form.year_of_birth.data,
-                                    languages=form.language_list(), company_id=company_id)
+                                    languages=form.language_list(), company_id=owner_of(current_user),
+                                    actor=current_user)
+
+
+def _enroll_page(campaign: Campaign, form: EnrollForm, *, matches=(), chosen=None, outlook=None,
+                 status_code: int = 200, block: str | None = None):
+    return render("campaigns/enroll.html", block=block, campaign=campaign, form=form, matches=list(matches),
+                  chosen=chosen, outlook=outlook, label=participant_label, status_code=status_code)
 
 
 @bp.route("/<int:campaign_id>/enroll", methods=["GET", "POST"])
@@ -256,16 +283,14 @@ def _outlook_for(campaign: Campaign, form: EnrollForm):
 def enroll(campaign_id: int):
     campaign = get_visible_or_404(Campaign, campaign_id, current_user)
     form = _enroll_form()
-    matches = searchable_participants(current_user, request.args.get("q", ""))
     if request.method == "GET":
+        matches = searchable_participants(current_user, request.args.get("q", ""))
         if request.args.get("participant", type=parse_id):
             form.participant_id.data = str(request.args.get("participant", type=parse_id))
         chosen, outlook = _outlook_for(campaign, form) if form.participant_id.data else (None, None)
-        return render("campaigns/enroll.html", block=request.args.get("block"), campaign=campaign, form=form,
-                      matches=matches, chosen=chosen, outlook=outlook, label=participant_label)
+        return _enroll_page(campaign, form, matches=matches, chosen=chosen, outlook=outlook)
     if not form.validate_on_submit():
-        return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None, outlook=None,
-                      label=participant_label, status_code=422)
+        return _enroll_page(campaign, form, status_code=422)
     participant_id = parse_id(form.participant_id.data)
     if form.participant_id.data and participant_id is None:
         abort(404)
@@ -273,14 +298,11 @@ def enroll(campaign_id: int):
         get_visible_or_404(Participant, participant_id, current_user)
     elif not (form.display_name.data or "").strip() and not (form.email.data or form.external_ref.data):
         form.display_name.errors = ["Enter the participant's name, or pick an existing participant."]
-        return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None, outlook=None,
-                      label=participant_label, status_code=422)
+        return _enroll_page(campaign, form, status_code=422)
     new_participant = {
         "display_name": form.display_name.data or "", "email": form.email.data or None,
         "external_ref": form.external_ref.data or None, "year_of_birth": form.year_of_birth.data,
         "languages": form.language_list(), "country": form.country.data or None,
-        "company_id": current_user.company_id if (current_user.is_company_admin and form.role.data == "volunteer")
-        else None,
     }
     for attempt in (1, 2):  # a concurrent double submit may trip a unique key once; the retry finds the row
         try:
@@ -293,8 +315,7 @@ def enroll(campaign_id: int):
                 raise
         except DomainError as exc:
             apply_domain_error(form, exc)
-            return render("campaigns/enroll.html", campaign=campaign, form=form, matches=[], chosen=None,
-                          outlook=None, label=participant_label, status_code=exc.status_code)
+            return _enroll_page(campaign, form, status_code=exc.status_code)
     person = db.session.get(Participant, enrollment.participant_id)
     who = participant_label(current_user, person)
     if not may_see_identity(current_user, person):
@@ -325,6 +346,7 @@ def enrollment_detail(campaign_id: int, enrollment_id: int):
         abort(404)
     return render("campaigns/enrollment.html", campaign=campaign, enrollment=enrollment,
                   participant=enrollment.participant, show_identity=may_see_identity(current_user, enrollment.participant),
+                  company_ref=company_reference(campaign.company, enrollment.participant_id),
                   label=participant_label, form=DropForm(lock_version=enrollment.lock_version),
                   events=timeline("enrollments", enrollment.id, current_user), describe=describe)
 

@@ -31,7 +31,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from portal.activity.operations import record_event
-from portal.auth.models import User
+from portal.auth.models import Company, User
 from portal.auth.operations import normalize_email
 from portal.campaigns.models import Campaign
 from portal.campaigns.operations import lock_campaign
@@ -57,9 +57,10 @@ from portal.enrollments.operations import (
     _move_counters,
     _note_capacity_reached,
     eligibility,
+    same_owner,
     seat_available,
 )
-from portal.enrollments.privacy import may_see_identity
+from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM, company_reference, may_see_identity
 from portal.enrollments.rollup import count_enrollment_days
 from portal.errors import DomainError
 from portal.lifecycle import ACTIVE
@@ -136,6 +137,7 @@ class ImportRow:
     external_ref: str | None = None
     display_name: str | None = None
     role: str = BENEFICIARY
+    role_given: bool = False  # False: the file has no role for this row (the importer's default applies)
     year_of_birth: int | None = None
     languages: list[str] = field(default_factory=list)
     country: str | None = None
@@ -301,7 +303,7 @@ class RowParser:
         if role := value.get("role"):
             role = role.lower()
             if role in ROLES:
-                row.role = role
+                row.role, row.role_given = role, True
             else:
                 problems.append(f"role {role[:40]!r} is unknown: use beneficiary or volunteer")
         if year := value.get("year_of_birth"):
@@ -462,7 +464,7 @@ class ImportPlan:
 def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
               by_email: dict[str, KnownParticipant], by_ref: dict[str, KnownParticipant],
               enrollment_status: dict[int, str], today_year: int | None = None,
-              may_see: Callable[[KnownParticipant], bool] | None = None) -> list[RowPlan]:
+              enroller_company_id: int | None = None) -> list[RowPlan]:
     """Decide every row, in file order, without touching the database.
 
     Same checks and order as enroll_participant: campaign and program active; the
@@ -471,8 +473,10 @@ def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
     enrolled (an outcome); volunteers' company; beneficiaries' eligibility; capacity on
     a copy of the counters — a seat, else the waitlist when on, else "campaign full".
 
-    ``may_see`` says whether the viewer may learn an existing participant's details;
-    when not, an eligibility refusal does not quote the stored age or languages."""
+    ``enroller_company_id`` is set when a company admin imports: then every row must be a
+    volunteer (a beneficiary row is an error: the program team enrolls beneficiaries), and
+    ``by_email``/``by_ref`` hold only that company's employees, so a row about anyone else
+    reads exactly like a row about a new person."""
     today_year = today_year or datetime.now(UTC).year
     refusal = state.refusal()
     seats = _Seats(state.max_enrollment, state.enrolled_count, state.seat_price, state.budget_allocated)
@@ -483,6 +487,10 @@ def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
     for row in rows:
         reasons = [refusal] if refusal else []
         reasons += row.problems
+        if enroller_company_id is not None and not row.role_given:
+            row.role = VOLUNTEER  # a company's file is about its own volunteers
+        if enroller_company_id is not None and row.role != VOLUNTEER:
+            reasons.append(BENEFICIARIES_BY_PROGRAM_TEAM[:1].lower() + BENEFICIARIES_BY_PROGRAM_TEAM[1:-1])
         duplicate = False
         if row.email:
             if (earlier := first_email.get(row.email)) is not None:
@@ -536,11 +544,7 @@ def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
         langs = participant.languages if participant is not None else row.languages
         check = eligibility(group, year_of_birth=year, languages=langs, today_year=today_year)
         if not check.eligible:
-            if participant is None or may_see is None or may_see(participant):
-                reason = "not eligible: " + " ".join(check.reasons)
-            else:
-                reason = "not eligible: the participant's recorded age or languages do not fit the program's group"
-            plans.append(RowPlan(row.number, ERROR, reason, row, pid))
+            plans.append(RowPlan(row.number, ERROR, "not eligible: " + " ".join(check.reasons), row, pid))
         elif seat_available(seats):  # type: ignore[arg-type]  (a copy of the counters)
             seats.enrolled_count += 1
             plans.append(RowPlan(row.number, ENROLL, who, row, pid))
@@ -574,14 +578,15 @@ _KNOWN_COLUMNS = (Participant.id, Participant.email, Participant.external_ref, P
                   Participant.company_id, Participant.year_of_birth, Participant.languages)
 
 
-def find_known_participants(emails: Iterable[str], refs: Iterable[str]
+def find_known_participants(emails: Iterable[str], refs: Iterable[str], owner_company_id: int | None = None
                             ) -> tuple[dict[str, KnownParticipant], dict[str, KnownParticipant]]:
-    """Participants by (lowercased) e-mail and by external_ref, in chunked IN queries."""
+    """One owner's participants (the NGO's, or one company's employees) by normalised
+    e-mail and by external_ref, in chunked IN queries. Nobody outside that owner is read."""
     by_email: dict[str, KnownParticipant] = {}
     by_ref: dict[str, KnownParticipant] = {}
     for column, values, target in ((Participant.email, emails, by_email), (Participant.external_ref, refs, by_ref)):
         for where in _in_chunks(column, values):
-            for r in db.session.execute(sa.select(*_KNOWN_COLUMNS).where(where)):
+            for r in db.session.execute(sa.select(*_KNOWN_COLUMNS).where(where, same_owner(owner_company_id))):
                 known = KnownParticipant(r.id, r.email, r.external_ref, bool(r.is_enabled), r.company_id,
                                          r.year_of_birth, list(r.languages or []))
                 target[known.email if column is Participant.email else known.external_ref] = known  # type: ignore
@@ -591,10 +596,11 @@ def find_known_participants(emails: Iterable[str], refs: Iterable[str]
 @cycle_gc_paused()
 def plan_import(campaign: Campaign, parsed: ParsedFile, viewer: User | None = None) -> ImportPlan:
     """The dry run: every row's outcome against the campaign as it is now. Reads only.
-    With a ``viewer``, reasons reveal no more about existing participants than they may see."""
+    A company admin ``viewer``'s rows are matched among its own employees only."""
     rows = parsed.rows
+    owner = importer_company_id(viewer)
     by_email, by_ref = find_known_participants((r.email for r in rows if r.email),
-                                               (r.external_ref for r in rows if r.external_ref))
+                                               (r.external_ref for r in rows if r.external_ref), owner)
     ids = {p.id for p in by_email.values()} | {p.id for p in by_ref.values()}
     enrollment_status: dict[int, str] = {}
     for where in _in_chunks(Enrollment.participant_id, ids):
@@ -603,9 +609,13 @@ def plan_import(campaign: Campaign, parsed: ParsedFile, viewer: User | None = No
             .where(Enrollment.campaign_id == campaign.id, where)).tuples().all())
     state = CampaignState.of(campaign)
     plans = plan_rows(rows, state=state, group=campaign.program.group, by_email=by_email, by_ref=by_ref,
-                      enrollment_status=enrollment_status,
-                      may_see=(lambda known: may_see_identity(viewer, known)) if viewer is not None else None)
+                      enrollment_status=enrollment_status, enroller_company_id=owner)
     return ImportPlan(plans, state, parsed.sha256, parsed.meta_keys)
+
+
+def importer_company_id(viewer: User | None) -> int | None:
+    """The owner an importer works in: a company admin its company; otherwise the NGO (None)."""
+    return viewer.company_id if viewer is not None and viewer.is_company_admin else None
 
 
 # --- applying (the confirm) -------------------------------------------------------
@@ -662,7 +672,7 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     ``program.campaign.capacity_reached`` when the cap is reached) — deliberately no event
     per row: 100k events would double the import's time and swamp the activity log."""
     campaign = lock_campaign(campaign_id)
-    plan = plan_import(campaign, parsed)
+    plan = plan_import(campaign, parsed, actor)
     if plan.fingerprint != expected_fingerprint or plan.digest != expected_digest:
         raise ImportChanged()
     if plan.has_errors:
@@ -680,7 +690,8 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
         values = [{
             "ref": ref, "display_name": p.row.display_name, "email": p.row.email,
             "year_of_birth": p.row.year_of_birth, "languages": p.row.languages, "country": p.row.country,
-            "external_ref": p.row.external_ref, "is_enabled": True, "lock_version": 1,
+            "external_ref": p.row.external_ref, "company_id": importer_company_id(actor), "is_enabled": True,
+            "lock_version": 1,
             "created_at": now, "updated_at": now,
         } for p, ref in zip(new, refs, strict=True)]
         session.execute(sa.insert(Participant), values)
@@ -848,13 +859,19 @@ def errors_csv(errors: list[list[Any]]) -> Iterator[str]:
 def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 2000) -> Iterator[str]:
     """A campaign's enrollments in the import's columns plus status and enrolled_at, one
     ``metadata.<key>`` column per key present, streamed in keyset chunks. Company admins
-    get beneficiaries pseudonymised (display_name = participant ref; no email, year of
-    birth or external_ref); their own employees appear by name."""
-    meta_keys = sorted({key for (meta,) in db.session.execute(
-        sa.select(Enrollment.meta).where(Enrollment.campaign_id == campaign.id)) for key in (meta or {})})
+    see their own employees in full; anyone else (beneficiaries above all) only as the
+    company's pseudonym in display_name with role, status and date — no e-mail, external
+    reference, year of birth, languages, country, source id or metadata."""
+    company = db.session.get(Company, campaign.company_id)  # the campaign may be detached while streaming
+    metas = sa.select(Enrollment.meta).where(Enrollment.campaign_id == campaign.id)
+    if not viewer.is_program_manager:  # even the names of the keys come only from its own employees' rows
+        metas = metas.join(Participant, Participant.id == Enrollment.participant_id).where(
+            Participant.company_id == viewer.company_id)
+    meta_keys = sorted({key for (meta,) in db.session.execute(metas) for key in (meta or {})})
     yield "\ufeff" + csv_line([*EXPORT_COLUMNS, *(META_PREFIX + k for k in meta_keys)])
     stmt = (sa.select(Enrollment.id, Enrollment.role, Enrollment.status, Enrollment.enrolled_at,
-                      Enrollment.source_id, Enrollment.meta, Participant.ref, Participant.display_name,
+                      Enrollment.source_id, Enrollment.meta, Participant.id.label("id_of_participant"),
+                      Participant.display_name,
                       Participant.email, Participant.external_ref, Participant.year_of_birth, Participant.languages,
                       Participant.country, Participant.company_id)
             .join(Participant, Participant.id == Enrollment.participant_id)
@@ -866,15 +883,19 @@ def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 2000) -> Iter
             return
         lines = []
         for r in rows:
-            known = may_see_identity(viewer, r)  # reads r.company_id, as on a Participant
-            meta = r.meta or {}
-            lines.append(csv_line([
-                r.email if known else "", r.external_ref if known else "",
-                r.display_name if known else r.ref, r.role, r.year_of_birth if known else "",
-                ";".join(r.languages or []), r.country, r.source_id, r.status,
-                r.enrolled_at.isoformat() if r.enrolled_at else "",
-                *(_meta_cell(meta.get(k)) for k in meta_keys),
-            ]))
+            enrolled_at = r.enrolled_at.isoformat() if r.enrolled_at else ""
+            if may_see_identity(viewer, r):  # reads r.company_id, as on a Participant
+                meta = r.meta or {}
+                lines.append(csv_line([
+                    r.email, r.external_ref, r.display_name, r.role, r.year_of_birth,
+                    ";".join(r.languages or []), r.country, r.source_id, r.status, enrolled_at,
+                    *(_meta_cell(meta.get(k)) for k in meta_keys),
+                ]))
+            else:
+                lines.append(csv_line([
+                    "", "", company_reference(company, r.id_of_participant), r.role, "", "", "", "",
+                    r.status, enrolled_at, *([""] * len(meta_keys)),
+                ]))
         yield "".join(lines)
         after = rows[-1].id
 

@@ -43,6 +43,7 @@ bp = Blueprint("imports", __name__, url_prefix="/campaigns/<int:campaign_id>")
 ROLES_ALLOWED = ("program_manager", "company_admin")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 SHOWN_ROWS = 200
+CLOSED_STATUSES = ("completed", "archived")  # final: no enrollment can ever be added again
 
 
 class UploadForm(FlaskForm):
@@ -99,6 +100,10 @@ def upload(campaign_id: int):
     form = UploadForm()
     if request.method == "GET":
         return _page(campaign, form)
+    if campaign.status in CLOSED_STATUSES:  # refused before the file is even read
+        form.validate_on_submit()
+        form.file.errors = [f"This campaign is {campaign.status}: it accepts no imports."]
+        return _page(campaign, form, status_code=409)
     max_bytes = _setting("PORTAL_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
     if request.content_length is not None and request.content_length > max_bytes:
         form.file.errors = [_too_large(max_bytes)]

@@ -33,17 +33,31 @@ class Participant(TimestampMixin, VersionedMixin, db.Model):
         sa.Index("ix_participants_created", "created_at", "id"),
         sa.Index("ix_participants_display_name", "display_name"),
         sa.Index("ix_participants_company", "company_id"),
+        # E-mail and external reference are unique per owner (SPEC §2.5): among the NGO's
+        # beneficiaries (no company) and within each company's employees. So a company
+        # admin creating an employee never collides with, and so never learns of, anyone else.
+        sa.Index("uq_participants_beneficiary_email", "email", unique=True,
+                 sqlite_where=sa.text("company_id IS NULL"), postgresql_where=sa.text("company_id IS NULL")),
+        sa.Index("uq_participants_employee_email", "company_id", "email", unique=True,
+                 sqlite_where=sa.text("company_id IS NOT NULL"), postgresql_where=sa.text("company_id IS NOT NULL")),
+        sa.Index("uq_participants_beneficiary_external_ref", "external_ref", unique=True,
+                 sqlite_where=sa.text("company_id IS NULL"), postgresql_where=sa.text("company_id IS NULL")),
+        sa.Index("uq_participants_employee_external_ref", "company_id", "external_ref", unique=True,
+                 sqlite_where=sa.text("company_id IS NOT NULL"), postgresql_where=sa.text("company_id IS NOT NULL")),
+        sa.Index("ix_participants_email", "email"),
+        sa.Index("ix_participants_external_ref", "external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stable short pseudonym shown to company admins instead of the person's name.
+    # The program team's short reference. Company admins never see it: they get a
+    # per-company pseudonym instead (portal.enrollments.pseudonyms).
     ref: Mapped[str] = mapped_column(sa.String(12), unique=True, default=new_participant_ref)
     display_name: Mapped[str] = mapped_column(sa.String(255))
-    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)  # stored lowercased
+    email: Mapped[str | None] = mapped_column(sa.String(254))  # stored normalised (NFKC, lowercased)
     year_of_birth: Mapped[int | None] = mapped_column(sa.Integer)
     languages: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
     country: Mapped[str | None] = mapped_column(sa.String(2))
-    external_ref: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    external_ref: Mapped[str | None] = mapped_column(sa.String(100))
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="RESTRICT"))
     is_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
 

@@ -22,8 +22,9 @@ from portal.campaigns.models import Campaign
 from portal.campaigns.operations import lock_campaign
 from portal.db import db, utcnow
 from portal.enrollments.models import ROLES, SOURCES, Enrollment, Participant
+from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM, company_reference
 from portal.enrollments.rollup import count_enrollment_days
-from portal.errors import DomainError, InvalidTransition, StaleEdit, ValidationFailed
+from portal.errors import DomainError, InvalidTransition, NotFound, StaleEdit, ValidationFailed
 from portal.lifecycle import ACTIVE
 from portal.reference import country_problem, language_problem
 
@@ -90,16 +91,26 @@ PARTICIPANT_FIELDS = ("display_name", "email", "year_of_birth", "languages", "co
                       "is_enabled")
 
 
+def same_owner(company_id: int | None) -> sa.ColumnElement[bool]:
+    """Participants with the same owner (SPEC §2.5): the NGO's beneficiaries (no company)
+    or one company's employees. E-mail and external reference are unique per owner."""
+    return Participant.company_id.is_(None) if company_id is None else Participant.company_id == company_id
+
+
 def clean_participant_fields(values: dict[str, Any], *, participant_id: int | None = None) -> dict[str, Any]:
     """The participant rules in one place (create, edit, import): a 1–255 character name;
-    an e-mail that is valid and unique case-insensitively (stored lowercased); a year of
-    birth from 1900 to this year; ISO 639-1 languages; an ISO 3166-1 country; a unique
-    external reference. Returns the normalised values or raises ValidationFailed with
+    an e-mail that is valid and unique case-insensitively within its owner (stored
+    normalised); a year of birth from 1900 to this year; ISO 639-1 languages; an ISO
+    3166-1 country; an external reference unique within its owner. The owner is
+    ``values["company_id"]`` (None: the NGO's beneficiaries), so a check never looks at
+    another owner's people. Returns the normalised values or raises ValidationFailed with
     every field's problem."""
     from portal.auth.operations import normalize_email
 
     errors: dict[str, list[str]] = {}
-    others = [Participant.id != participant_id] if participant_id is not None else []
+    others = [same_owner(values.get("company_id"))]
+    if participant_id is not None:
+        others.append(Participant.id != participant_id)
     display_name = (values.get("display_name") or "").strip()
     if not 1 <= len(display_name) <= 255:
         errors["display_name"] = ["Enter a name of 1 to 255 characters."]
@@ -137,7 +148,8 @@ def create_participant(actor: User | None, *, display_name: str, email: str | No
                        country: str | None = None, external_ref: str | None = None,
                        company_id: int | None = None) -> Participant:
     clean = clean_participant_fields({"display_name": display_name, "email": email, "year_of_birth": year_of_birth,
-                                      "languages": languages, "country": country, "external_ref": external_ref})
+                                      "languages": languages, "country": country, "external_ref": external_ref,
+                                      "company_id": company_id})
     participant = Participant(**clean, company_id=company_id)
     db.session.add(participant)
     record_event("participant.created", actor=actor, subject=participant, company_id=company_id,
@@ -242,17 +254,31 @@ def decide_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | Non
     return refuse(CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign"))
 
 
+def check_enroller(actor: User | None, *, role: str, participant_company_id: int | None) -> None:
+    """Who enrolls whom (SPEC §2.5): program managers and connectors (no actor) enroll
+    anyone; a company admin enrolls only its own employees, and only as volunteers. A
+    person who is not the admin's employee is "not found", exactly like one who does not
+    exist, so the answer never reveals that someone else is known to the portal."""
+    if actor is None or actor.is_program_manager:
+        return
+    if role != VOLUNTEER:
+        raise DomainError(BENEFICIARIES_BY_PROGRAM_TEAM, "role")
+    if participant_company_id is None or participant_company_id != actor.company_id:
+        raise NotFound("That participant")
+
+
 def enroll_participant(actor: User | None, campaign_id: int, participant: Participant, *, role: str = BENEFICIARY,
                        source: str = "manual", source_id: str | None = None,
                        meta: dict[str, Any] | None = None) -> Enrollment:
-    """Enroll, checking in order: campaign and program active; not already enrolled;
-    eligibility (beneficiaries); capacity — waitlisted when full and the waitlist is on,
-    refused otherwise. Volunteers are uncapped but must belong to the campaign's company
-    when they have one."""
+    """Enroll, checking first who may enroll whom (:func:`check_enroller`), then in order:
+    campaign and program active; not already enrolled; eligibility (beneficiaries);
+    capacity — waitlisted when full and the waitlist is on, refused otherwise. Volunteers
+    are uncapped but must belong to the campaign's company when they have one."""
     if role not in ROLES:
         raise DomainError("Choose beneficiary or volunteer.", "role")
     if source not in SOURCES:
         raise DomainError("Unknown source.", "source")
+    check_enroller(actor, role=role, participant_company_id=participant.company_id)
     campaign = lock_campaign(campaign_id)
     already = db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
                                                                 Enrollment.participant_id == participant.id))
@@ -276,9 +302,10 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
         event = "program.enrollment.created"
     db.session.add(enrollment)
     count_enrollment_days(campaign.id, {now.date(): 1})
+    reference = company_reference(campaign.company, participant.id)
     record_event(event, actor=actor, subject=enrollment, company_id=campaign.company_id,
-                 data={"campaign_id": campaign.id, "participant_ref": participant.ref, "role": role, "source": source},
-                 label=f"{participant.ref} in {campaign.name}")
+                 data={"campaign_id": campaign.id, "participant_ref": reference, "role": role, "source": source},
+                 label=f"{reference} in {campaign.name}")
     _note_capacity_reached(actor, campaign, seats_before)
     return enrollment
 
@@ -296,9 +323,13 @@ def _check_enrollment_move(enrollment: Enrollment, target: str) -> None:
         raise InvalidTransition(enrollment.status, target, list(allowed))
 
 
-def promote_waitlisted(actor: User | None, campaign: Campaign) -> list[Enrollment]:
-    """Fill free seats from the waitlist, oldest first, within capacity and budget."""
+def promote_waitlisted(actor: User | None, campaign: Campaign, *, seats_before: int | None = None
+                       ) -> list[Enrollment]:
+    """Fill free seats from the waitlist, oldest first, within capacity and budget.
+    ``seats_before``: the seats taken before the change that freed these (a drop), so a
+    campaign that was full and is full again is not reported as newly full."""
     promoted: list[Enrollment] = []
+    floor = seats_before
     while campaign.waitlisted_count > 0 and seat_available(campaign):
         nxt = db.session.scalars(
             sa.select(Enrollment)
@@ -308,11 +339,12 @@ def promote_waitlisted(actor: User | None, campaign: Campaign) -> list[Enrollmen
         ).first()
         if nxt is None:
             break
-        before = campaign.enrolled_count
+        before = campaign.enrolled_count if floor is None else max(floor, campaign.enrolled_count)
         _move_counters(campaign, enrolled=1, waitlisted=-1)
         nxt.status, nxt.enrolled_at = ENROLLED, utcnow()
         record_event("program.enrollment.promoted", actor=actor, subject=nxt, company_id=campaign.company_id,
-                     data={"campaign_id": campaign.id}, label=f"{nxt.participant.ref} in {campaign.name}")
+                     data={"campaign_id": campaign.id},
+                     label=f"{company_reference(campaign.company, nxt.participant_id)} in {campaign.name}")
         _note_capacity_reached(actor, campaign, before)
         promoted.append(nxt)
     return promoted
@@ -325,12 +357,21 @@ def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = ""
     was = enrollment.status
     enrollment.status, enrollment.dropped_at = DROPPED, utcnow()
     enrollment.drop_reason = (reason or "").strip()[:500] or None
+    # The company sees this event: a beneficiary's reason is a free-text note about a
+    # person, so the event says only whether one was given (program managers read it on
+    # the enrollment).
+    data: dict[str, Any] = {"from": was}
+    if enrollment.role == BENEFICIARY:
+        data["reason_given"] = enrollment.drop_reason is not None
+    else:
+        data["reason"] = enrollment.drop_reason
     record_event("program.enrollment.dropped", actor=actor, subject=enrollment, company_id=campaign.company_id,
-                 data={"from": was, "reason": enrollment.drop_reason}, label=f"{enrollment.participant.ref}")
+                 data=data, label=company_reference(campaign.company, enrollment.participant_id))
     if enrollment.role == BENEFICIARY:
         if was == ENROLLED:
+            seats_before = campaign.enrolled_count
             _move_counters(campaign, enrolled=-1)
-            return promote_waitlisted(actor, campaign)
+            return promote_waitlisted(actor, campaign, seats_before=seats_before)
         if was == WAITLISTED:
             _move_counters(campaign, waitlisted=-1)
     return []
@@ -342,6 +383,6 @@ def complete_enrollment(actor: User | None, enrollment: Enrollment) -> Enrollmen
     enrollment.status, enrollment.completed_at = COMPLETED, utcnow()
     campaign = enrollment.campaign
     record_event("program.enrollment.completed", actor=actor, subject=enrollment, company_id=campaign.company_id,
-                 data={"campaign_id": campaign.id}, label=f"{enrollment.participant.ref}")
+                 data={"campaign_id": campaign.id}, label=company_reference(campaign.company, enrollment.participant_id))
     return enrollment
 

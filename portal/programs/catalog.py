@@ -23,8 +23,10 @@ import sqlalchemy as sa
 
 from portal import reference
 from portal.beneficiaries.models import GROUP_TYPES, BeneficiaryGroup
+from portal.beneficiaries.privacy import cohort_figure
 from portal.campaigns.models import Campaign
 from portal.db import db, json_array_contains
+from portal.disclosure import rounded_count
 from portal.forms import MAX_DB_ID
 from portal.pagination import decode_cursor, encode_cursor
 from portal.programs.models import Program
@@ -125,7 +127,8 @@ class CatalogCard:
     group_type: str
     country: str
     languages: list[str]
-    enrolled: int  # active + completed beneficiaries over all campaigns; shown through |cohort
+    enrolled: int  # active + completed beneficiaries over all campaigns; never shown as it is
+    enrolled_text: str  # what the viewer may see of it (see portal.disclosure)
     own_campaigns: int | None  # the viewer's company's campaigns of it; None for program managers
 
     @property
@@ -169,12 +172,15 @@ def _figures(program_ids: list[int], company_id: int | None) -> dict[int, tuple[
     return {program_id: (int(enrolled), own_count) for program_id, enrolled, own_count in rows}
 
 
-def catalog_page(filters: CatalogFilters, *, company_id: int | None, cursor: str | None, size: int) -> CatalogPage:
+def catalog_page(filters: CatalogFilters, *, company_id: int | None, cursor: str | None, size: int,
+                 min_cohort: int = 10) -> CatalogPage:
     """A page of the catalog, newest first (keyset over (created_at, id)).
 
     ``company_id`` is the viewer's company (None for a program manager): each card then
-    carries the number of that company's own campaigns of the program, and no other
-    company's campaigns are ever named or counted.
+    carries the number of that company's own campaigns of the program, no other
+    company's campaigns are ever named or counted, and the enrollment figure (which
+    includes other companies' campaigns) is rounded to 10 so subtracting one's own
+    counts reveals nothing.
     """
     stmt = _filtered(
         sa.select(
@@ -201,6 +207,8 @@ def catalog_page(filters: CatalogFilters, *, company_id: int | None, cursor: str
             sdg_goals=sorted(g for g in (r.sdg_goals or []) if isinstance(g, int)),
             group_name=r.group_name, group_type=r.group_type, country=r.country,
             languages=list(r.languages or []), enrolled=enrolled,
+            enrolled_text=(rounded_count(enrolled, min_cohort) if company_id is not None
+                           else cohort_figure(enrolled, min_cohort)),
             own_campaigns=own if company_id is not None else None,
         ))
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None

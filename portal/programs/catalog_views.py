@@ -22,7 +22,8 @@ def index():
     filters = CatalogFilters.from_args(request.args)
     cursor = request.args.get("after")
     page = catalog_page(filters, company_id=current_user.company_id if current_user.is_company_admin else None,
-                        cursor=cursor, size=current_app.config.get("PORTAL_CATALOG_PAGE_SIZE", DEFAULT_PAGE_SIZE))
+                        cursor=cursor, size=current_app.config.get("PORTAL_CATALOG_PAGE_SIZE", DEFAULT_PAGE_SIZE),
+                        min_cohort=current_app.config["PORTAL_MIN_COHORT"])
     partial = is_partial_request()
     # The fragment has no filter form, so it needs no choices.
     choices = None if partial else catalog_choices(

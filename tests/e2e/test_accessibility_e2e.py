@@ -54,9 +54,9 @@ def a11y_world(live_server):
                     db.session.flush()
                     enroll_participant(None, campaign.id, person)
                 sub = create_subscription(None, company=acme, sku="L2I-250", annual_price=1_000_000, currency="NOK",
-                                          period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
+                                          period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31))
                 db.session.flush()
-                allocate(None, sub.id, share="0.3", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
+                allocate(None, sub.id, share="0.3", period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31),
                          campaign=campaign)
         db.session.remove()
     return True

@@ -1,7 +1,9 @@
-"""Issue 5 in a real browser: a company admin starts a campaign from the catalog with one
-configuration override, starts it, enrolls a participant after seeing the eligibility
-outlook, imports a CSV (dry run, then confirm), sees the gauge and chart change, drops
-one participant and sees the waitlisted one promoted."""
+"""Issue 5 in a real browser, with issue 11's roles: a company admin starts a campaign from
+the catalog with one configuration override, starts it and enrolls its own employee as a
+volunteer; the program manager enrolls a beneficiary after seeing the eligibility outlook
+and imports two more (dry run, then confirm); the company admin sees the gauge and chart
+change and the beneficiaries only as pseudonyms, drops one and sees the waitlisted one
+promoted."""
 from __future__ import annotations
 
 import json
@@ -45,7 +47,7 @@ def stavanger_program(live_server):
 
 
 def test_company_admin_runs_a_campaign_end_to_end(page: Page, sign_in, accounts, screenshot, stavanger_program,
-                                                  tmp_path):
+                                                  tmp_path, base_url):
     sign_in(page, accounts.admin.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog").click()
     page.get_by_role("searchbox").fill("Stavanger")
@@ -66,44 +68,69 @@ def test_company_admin_runs_a_campaign_end_to_end(page: Page, sign_in, accounts,
     expect(page.get_by_role("status")).to_contain_text("Campaign is now active")
     expect(page.get_by_text("set in campaign")).to_have_count(1)
 
-    # Enroll one participant by hand, seeing the outlook first.
-    page.get_by_role("link", name="Enroll a participant").click()
-    page.get_by_label("Name", exact=True).fill("Oksana Melnyk")
-    page.get_by_label("Year of birth").fill("2015")
-    page.get_by_label("Languages").fill("uk")
-    page.get_by_label("Languages").blur()
-    expect(page.locator("#outlook")).to_contain_text("Cannot enroll")
-    expect(page.locator("#outlook")).to_contain_text("below the group's minimum")
-    page.get_by_label("Year of birth").fill("1991")
-    page.get_by_label("Year of birth").blur()
-    expect(page.locator("#outlook")).to_contain_text("Will be enrolled")
-    screenshot(page, "campaign-enroll-outlook")
-    page.get_by_role("button", name="Enroll", exact=True).click()
-    flash = page.get_by_role("status").first
-    expect(flash).to_contain_text("is enrolled")
-    reference = re.search(r"listed as (P-[A-Z0-9]+)", flash.inner_text()).group(1)  # beneficiaries are pseudonymous
-    expect(page.get_by_text("1 of 2 seats used")).to_be_visible()
+    campaign_url = page.url
 
-    # Import two more: one takes the last seat, one goes to the waitlist.
+    # The company enrolls its own employee as a volunteer (beneficiaries are the program team's).
+    page.get_by_role("link", name="Enroll a volunteer").click()
+    expect(page.locator("#outlook")).to_contain_text("Fill in the participant")
+    page.get_by_label("Name", exact=True).fill("Kari Nordmann")
+    page.get_by_label("E-mail", exact=True).fill("kari.nordmann@acme.example")
+    page.get_by_label("E-mail", exact=True).blur()
+    expect(page.locator("#outlook")).to_contain_text("Will be enrolled")
+    expect(page.locator("#outlook")).to_contain_text("Volunteers are not capped")
+    screenshot(page, "campaign-enroll-volunteer")
+    page.get_by_role("button", name="Enroll", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("Kari Nordmann is enrolled")
+
+    # The program manager enrolls beneficiaries: one by hand after the outlook, two from a file.
+    pm = page.context.browser.new_context(base_url=base_url).new_page()
+    sign_in(pm, accounts.pm.email)
+    pm.goto(campaign_url)
+    pm.get_by_role("link", name="Enroll a participant").click()
+    pm.get_by_label("Name", exact=True).fill("Oksana Melnyk")
+    pm.get_by_label("Year of birth").fill("2015")
+    pm.get_by_label("Languages").fill("uk")
+    pm.get_by_label("Languages").blur()
+    expect(pm.locator("#outlook")).to_contain_text("Cannot enroll")
+    expect(pm.locator("#outlook")).to_contain_text("below the group's minimum")
+    pm.get_by_label("Year of birth").fill("1991")
+    pm.get_by_label("Year of birth").blur()
+    expect(pm.locator("#outlook")).to_contain_text("Will be enrolled")
+    screenshot(pm, "campaign-enroll-outlook")
+    pm.get_by_role("button", name="Enroll", exact=True).click()
+    expect(pm.get_by_role("status").first).to_contain_text("Oksana Melnyk is enrolled")
+    expect(pm.get_by_text("1 of 2 seats used")).to_be_visible()
     csv = tmp_path / "enrollments.csv"
     csv.write_text("email,display_name,role,year_of_birth,languages\n"
                    "taras.b@example.org,Taras Bondarenko,beneficiary,1988,uk;en\n"
                    "iryna.k@example.org,Iryna Kovalenko,beneficiary,1995,uk\n")
-    page.get_by_role("link", name="Import CSV").click()
-    page.get_by_label(re.compile("CSV file")).set_input_files(str(csv))
-    page.get_by_role("button", name=re.compile("dry run", re.IGNORECASE)).click()
-    expect(page.get_by_text(re.compile("will enroll", re.IGNORECASE)).first).to_be_visible()
-    expect(page.get_by_text(re.compile("will waitlist", re.IGNORECASE)).first).to_be_visible()
-    screenshot(page, "campaign-import-dry-run")
-    page.get_by_role("button", name=re.compile("^Confirm")).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Acme – Stavanger language pilot")
+    pm.get_by_role("link", name="Import CSV").click()
+    pm.get_by_label(re.compile("CSV file")).set_input_files(str(csv))
+    pm.get_by_role("button", name=re.compile("dry run", re.IGNORECASE)).click()
+    expect(pm.get_by_text(re.compile("will enroll", re.IGNORECASE)).first).to_be_visible()
+    expect(pm.get_by_text(re.compile("will waitlist", re.IGNORECASE)).first).to_be_visible()
+    screenshot(pm, "campaign-import-dry-run")
+    pm.get_by_role("button", name=re.compile("^Confirm")).click()
+    expect(pm.get_by_role("heading", level=1)).to_contain_text("Acme – Stavanger language pilot")
+    pm.context.close()
+
+    # The company sees the beneficiaries only as its own pseudonyms, its volunteer by name.
+    page.goto(campaign_url)
     expect(page.get_by_text("2 of 2 seats used")).to_be_visible()
-    expect(page.get_by_role("img", name=re.compile("Cumulative enrollments: 3"))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Cumulative enrollments: 4"))).to_be_visible()
+    expect(page.get_by_role("link", name="Kari Nordmann")).to_be_visible()
+    body = page.locator("main").inner_text()
+    for name in ("Oksana", "Melnyk", "Taras", "Iryna", "taras.b@example.org", "1991"):
+        assert name not in body
+    references = page.get_by_role("link", name=re.compile(r"^P-[A-Z0-9]{7}$"))
+    expect(references).to_have_count(3)
     assert_no_serious_a11y_violations(page)
     screenshot(page, "campaign-dashboard")
 
-    # Drop the first participant: the waitlisted one is promoted.
-    page.get_by_role("link", name=reference).click()
+    # Drop an active beneficiary: the waitlisted one is promoted.
+    active = page.get_by_role("row").filter(has=references).filter(has_text=re.compile(r"\bactive\b")).first
+    active.get_by_role("link", name=re.compile(r"^P-")).click()
+    expect(page.get_by_text("a pseudonym")).to_be_visible()
     page.get_by_label("Reason").fill("Moved to Bergen")
     page.get_by_role("button", name="Drop").click()
     expect(page.get_by_role("status").first).to_contain_text("1 waitlisted participant(s) promoted")

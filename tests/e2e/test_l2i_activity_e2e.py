@@ -42,7 +42,7 @@ def l2i_world(live_server):
                 create_campaign(None, program=program, company=acme, name="Acme mentoring (L2I e2e)",
                                 start_date=date(2026, 1, 1))
                 create_subscription(None, company=acme, sku="L2I-EXPAND", annual_price=2_000_000, currency="EUR",
-                                    period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
+                                    period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31))
         db.session.remove()
     return "Acme mentoring (L2I e2e)"
 

@@ -125,23 +125,23 @@ def test_stale_campaign_edit_is_refused(app, admin_a_client, make, tenants, prog
     assert _campaign(app, camp.id).name == "First"
 
 
-def test_enroll_shows_the_outlook_then_enrolls_and_writes_events(app, admin_a_client, make, tenants, program):
+def test_enroll_shows_the_outlook_then_enrolls_and_writes_events(app, pm_client, make, tenants, program):
     camp = make.campaign(tenants["company_a"], program, max_enrollment=10)
-    token = csrf_token(admin_a_client, f"/campaigns/{camp.id}/enroll")
-    check = admin_a_client.post(f"/campaigns/{camp.id}/enroll/check", data={
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enroll")
+    check = pm_client.post(f"/campaigns/{camp.id}/enroll/check", data={
         "csrf_token": token, "role": "beneficiary", "display_name": "Olena", "year_of_birth": "2015",
         "languages": "uk"})
     assert "Cannot enroll" in check.get_data(as_text=True) and "below the group" in check.get_data(as_text=True)
-    check = admin_a_client.post(f"/campaigns/{camp.id}/enroll/check", data={
+    check = pm_client.post(f"/campaigns/{camp.id}/enroll/check", data={
         "csrf_token": token, "role": "beneficiary", "display_name": "Olena", "year_of_birth": "1990",
         "languages": "uk"})
     assert "Will be enrolled" in check.get_data(as_text=True)
-    response = admin_a_client.post(f"/campaigns/{camp.id}/enroll", data={
+    response = pm_client.post(f"/campaigns/{camp.id}/enroll", data={
         "csrf_token": token, "role": "beneficiary", "display_name": "Olena K", "email": "olena.k@example.org",
         "year_of_birth": "1990", "languages": "uk, en"})
     assert response.status_code == 303
     # the same form again (a double submit) creates nothing new
-    again = admin_a_client.post(f"/campaigns/{camp.id}/enroll", data={
+    again = pm_client.post(f"/campaigns/{camp.id}/enroll", data={
         "csrf_token": token, "role": "beneficiary", "display_name": "Olena K", "email": "OLENA.K@example.org",
         "year_of_birth": "1990", "languages": "uk, en"})
     assert again.status_code == 409 and "already enrolled" in again.get_data(as_text=True)
@@ -150,14 +150,16 @@ def test_enroll_shows_the_outlook_then_enrolls_and_writes_events(app, admin_a_cl
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 1
         assert db.session.scalar(sa.select(sa.func.count()).where(
             ActivityEvent.type == "program.enrollment.created", ActivityEvent.company_id == tenants["company_a"].id)) == 1
+        # Program managers enroll beneficiaries into the NGO's own records, never a company's.
+        assert db.session.scalar(sa.select(Participant.company_id)) is None
         assert db.session.get(Campaign, camp.id).enrolled_count == 1
 
 
-def test_ineligible_enrollment_is_refused_with_the_reason_and_nothing_saved(app, admin_a_client, make, tenants,
+def test_ineligible_enrollment_is_refused_with_the_reason_and_nothing_saved(app, pm_client, make, tenants,
                                                                             program):
     camp = make.campaign(tenants["company_a"], program)
-    token = csrf_token(admin_a_client, f"/campaigns/{camp.id}/enroll")
-    response = admin_a_client.post(f"/campaigns/{camp.id}/enroll", data={
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enroll")
+    response = pm_client.post(f"/campaigns/{camp.id}/enroll", data={
         "csrf_token": token, "role": "beneficiary", "display_name": "Amal", "year_of_birth": "1990",
         "languages": "ar"})
     assert response.status_code == 422 and "No shared working language" in response.get_data(as_text=True)

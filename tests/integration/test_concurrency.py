@@ -243,8 +243,8 @@ def test_forty_racers_for_five_percent_each_fill_the_subscription_to_exactly_one
     with world.app.app_context():
         with transaction():
             subscription = L2ISubscription(company_id=world.company.id, sku="L2I-500", learners=500,
-                                           annual_price=1_300_000, currency="EUR", period_start=date(2026, 1, 1),
-                                           period_end=date(2026, 12, 31))
+                                           annual_price=1_300_000, currency="EUR", period_start=date(date.today().year, 1, 1),
+                                           period_end=date(date.today().year, 12, 31))
             db.session.add(subscription)
         subscription_id = subscription.id
 
@@ -252,8 +252,8 @@ def test_forty_racers_for_five_percent_each_fill_the_subscription_to_exactly_one
         try:
             with transaction():
                 target = db.session.get(Campaign, campaign.id)
-                allocate(None, subscription_id, share="0.05", period_start=date(2026, 1, 1),
-                         period_end=date(2026, 12, 31), campaign=target)
+                allocate(None, subscription_id, share="0.05", period_start=date(date.today().year, 1, 1),
+                         period_end=date(date.today().year, 12, 31), campaign=target)
             return "allocated"
         except DomainError:
             return "refused"

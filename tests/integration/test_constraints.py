@@ -115,7 +115,8 @@ def valid_row(table: str, s: Scene, **overrides: Any) -> dict[str, Any]:
     """
     n = next(_seq)
     rows: dict[str, Callable[[], dict[str, Any]]] = {
-        "companies": lambda: {"key": f"ck-company-{n}", "name": f"Constraint Co {n}", "country": "NO"},
+        "companies": lambda: {"key": f"ck-company-{n}", "name": f"Constraint Co {n}", "country": "NO",
+                              "pseudonym_key": f"{n:064x}"},
         "users": lambda: {"email": f"ck-user{n}@example.test", "name": f"User {n}", "role": "program_manager",
                           "company_id": None, "is_enabled": True, "password_hash": "x" * 60,
                           "session_token": f"ck-token-{n}"},
@@ -492,9 +493,18 @@ DUPLICATES = [
                  unique("uq_campaigns_company_key", "campaigns.company_id", "campaigns.key"),
                  id="campaigns-company-key"),
     pytest.param("participants", {"email": "p@example.test"}, {"email": "p@example.test"},
-                 unique("uq_participants_email", "participants.email"), id="participants-email"),
+                 unique("uq_participants_beneficiary_email", "participants.email"), id="participants-email"),
     pytest.param("participants", {"external_ref": "kintell:8812"}, {"external_ref": "kintell:8812"},
-                 unique("uq_participants_external_ref", "participants.external_ref"), id="participants-external-ref"),
+                 unique("uq_participants_beneficiary_external_ref", "participants.external_ref"),
+                 id="participants-external-ref"),
+    pytest.param("participants", {"email": "p@example.test", "company_id": Ref("company_a")},
+                 {"email": "p@example.test", "company_id": Ref("company_a")},
+                 unique("uq_participants_employee_email", "participants.company_id", "participants.email"),
+                 id="participants-employee-email"),
+    pytest.param("participants", {"external_ref": "hr:7", "company_id": Ref("company_a")},
+                 {"external_ref": "hr:7", "company_id": Ref("company_a")},
+                 unique("uq_participants_employee_external_ref", "participants.company_id",
+                        "participants.external_ref"), id="participants-employee-external-ref"),
     pytest.param("participants", {"ref": "P-AAAAAAA"}, {"ref": "P-AAAAAAA"},
                  unique("uq_participants_ref", "participants.ref"), id="participants-ref"),
     pytest.param("enrollments", {}, {"role": "volunteer", "status": "waitlisted", "waitlisted_at": _now()},
@@ -509,7 +519,8 @@ def test_duplicate_is_refused(app, scene, table, first, second, match):
         insert(table, scene, **first)
         assert_refused(sa.insert(TABLES[table]).values(**valid_row(table, scene, **second)), match)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TABLES[table])
-                                 .where(*[TABLES[table].c[k] == v for k, v in first.items()])) == 1
+                                 .where(*[TABLES[table].c[k] == (getattr(scene, v.name) if isinstance(v, Ref) else v)
+                                          for k, v in first.items()])) == 1
 
 
 ALLOWED_TWINS = [
@@ -527,6 +538,13 @@ ALLOWED_TWINS = [
                  {"key": "u", "version": 1, "status": "draft"}, id="templates-drafts-of-two-keys"),
     pytest.param("participants", {"email": None, "external_ref": None}, {"email": None, "external_ref": None},
                  id="participants-without-email-or-external-ref"),
+    # Unique per owner (SPEC §2.5): a beneficiary and an employee, or two companies' employees, may share them.
+    pytest.param("participants", {"email": "p@example.test", "external_ref": "x:1"},
+                 {"email": "p@example.test", "external_ref": "x:1", "company_id": Ref("company_a")},
+                 id="participants-beneficiary-and-employee-share-email"),
+    pytest.param("participants", {"email": "p@example.test", "external_ref": "x:1", "company_id": Ref("company_a")},
+                 {"email": "p@example.test", "external_ref": "x:1", "company_id": Ref("company_b")},
+                 id="participants-two-companies-share-email"),
     pytest.param("programs", {"external_id": None}, {"external_id": None}, id="programs-without-external-id"),
     pytest.param("enrollments", {"campaign_id": Ref("campaign")}, {"campaign_id": Ref("campaign_b")},
                  id="enrollments-same-person-two-campaigns"),

@@ -22,7 +22,9 @@ PAYLOAD = "<script>alert(1)</script>"
 NASTY = st.one_of(
     st.just(""), st.just(PAYLOAD), st.just('"><img src=x onerror=alert(1)>'), st.just("-1"), st.just("1e309"),
     st.just("99999999999999999999999"), st.just("0.00001"), st.just("NaN"), st.just("{not json"), st.just("[]"),
-    st.just("null"), st.just("\x00"), st.just("MjAyNi0wMS0wMVQwMDowMDowMHw5OTk5OTk5OTk5OTk5OTk5OTk5"), st.just("ﾟ･✿ヾ╲(｡◕‿◕｡)╱✿･ﾟ"), st.just("x" * 20_000),
+    st.just("null"), st.just("\x00"), st.just("sNaN"), st.just("-Infinity"), st.just("1e-999999"),
+    st.just('{"type": "string", "pattern": "^(a+)+$"}'), st.just('{"$ref": "https://example.org/s.json"}'),
+    st.just("[" * 5000), st.just('{"a": NaN}'), st.just('{"\\ud800": 1}'), st.just("a" * 40 + "!"), st.just("MjAyNi0wMS0wMVQwMDowMDowMHw5OTk5OTk5OTk5OTk5OTk5OTk5"), st.just("ﾟ･✿ヾ╲(｡◕‿◕｡)╱✿･ﾟ"), st.just("x" * 20_000),
     st.text(max_size=40), st.integers(min_value=-10**12, max_value=10**12).map(str),
 )
 _APP = create_app("testing")

@@ -258,11 +258,17 @@ def test_update_participant_refuses_a_stale_version_and_validates(app, people):
         with pytest.raises(ValidationFailed) as caught:
             with transaction():
                 update_participant(None, db.session.get(Participant, people["bob"].id), expected_version=1,
-                                   email="olena@EXAMPLE.org", country="XX")
+                                   email="annika@EXAMPLE.org", country="XX")
         assert set(caught.value.errors) == {"email", "country"}
-        with transaction():  # nothing to change: no version bump, no event
+        # Unique per owner: Olena is company A's employee, so a beneficiary may share her address.
+        with transaction():
             update_participant(None, db.session.get(Participant, people["bob"].id), expected_version=1,
+                               email="olena@EXAMPLE.org")
+        with transaction():
+            update_participant(None, db.session.get(Participant, people["bob"].id), expected_version=2, email=None)
+        with transaction():  # nothing to change: no version bump, no event
+            update_participant(None, db.session.get(Participant, people["bob"].id), expected_version=3,
                                display_name="Bob Hansen")
-        assert db.session.get(Participant, people["bob"].id).lock_version == 1
-        assert not db.session.scalar(sa.select(sa.func.count()).select_from(ActivityEvent)
-                                     .where(ActivityEvent.type == "participant.updated"))
+        assert db.session.get(Participant, people["bob"].id).lock_version == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ActivityEvent)
+                                 .where(ActivityEvent.type == "participant.updated")) == 2
