@@ -4,8 +4,6 @@ page, the enrollment page and the activity log — and the two pseudonyms differ
 admin's enroll screen offers only its own employees, as volunteers."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
