@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.configuration.engine import deep_merge
+from portal.configuration.engine import LOCKED_MESSAGE, deep_merge
 
 LAYERS = ("template", "program", "campaign")
 SOURCE_TEXT = {"template": "from template", "program": "set in program", "campaign": "set in campaign"}
@@ -700,6 +700,10 @@ class _Parser:
         values = self.data.get(name)
         return values[-1] if values else None
 
+    def submitted(self, name: str) -> bool:
+        start = name + "."
+        return any(key == name or key.startswith(start) for key in self.data)
+
     def wants(self, verb: str, name: str) -> bool:
         return self.requested == (verb, name)
 
@@ -716,6 +720,10 @@ class _Parser:
     def node(self, schema: dict[str, Any], name: str, path: str, *, required: bool, locked: bool) -> tuple[Any, Any]:
         locked = locked or (bool(schema.get("x-locked")) and self.enforce_locks)
         if locked:
+            # The form renders locked fields disabled, so a browser never sends them: a value
+            # that arrives anyway is refused at its path, never silently dropped.
+            if self.submitted(name):
+                self.error(path, LOCKED_MESSAGE)
             return _MISSING, _MISSING
         kind = schema_kind(schema)
         if self.wants("reset", name):

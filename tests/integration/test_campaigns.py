@@ -1,5 +1,7 @@
 """SPEC §2.4/§2.5 through the campaign screens: create, edit capacity, lifecycle,
 configuration layer, enrolling with an inline outlook, complete/drop (single and bulk)."""
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -225,3 +227,20 @@ def test_campaign_lifecycle_and_dashboard(app, pm_client, make, tenants, program
     page = pm_client.get(f"/campaigns/{camp.id}").get_data(as_text=True)
     assert "Cannot move from active to draft" in page
     assert 'role="img"' in page and "seats used" in page
+
+
+def test_a_forged_value_for_a_locked_setting_is_refused_at_its_path(app, admin_a_client, make, tenants):
+    """Locked settings are rendered disabled; a value posted anyway is a 422 naming the path."""
+    camp = make.campaign(tenants["company_a"], make.program(template=make.template("mentorship")))
+    url = f"/campaigns/{camp.id}/config"
+    html = admin_a_client.get(url).get_data(as_text=True)
+    assert re.search(r'name="cfg\.safety\.minAge"[^>]*disabled', html)  # a browser never sends it
+    form = _browser_form(html)
+    for name in ("cfg.safety.minAge", "cfg.safety.requireCodeOfConduct"):
+        form.poplist(name)
+    assert admin_a_client.post(url, data=form).status_code == 303
+    form["cfg.safety.minAge"] = "13"
+    response = admin_a_client.post(url, data=form)
+    assert response.status_code == 422
+    assert "locked by the template" in response.get_data(as_text=True)
+    assert _campaign(app, camp.id).config_overrides == {}

@@ -12,6 +12,7 @@ from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
+from portal.configuration.engine import LOCKED_MESSAGE
 from portal.configuration.forms import (
     MSG_CHOICE,
     MSG_DUPLICATE_KEY,
@@ -139,6 +140,11 @@ def submit(html: str, action: str | None = None, **changes: str) -> MultiDict:
         assert any(b["name"] == "_action" and b["value"] == action for b in page.buttons), action
         data.add("_action", action)
     return data
+
+
+def parse_defaults(schema, data, **kw):
+    """Parse a template's own defaults form (no layer above it: locks don't apply)."""
+    return parse_form(schema, data, enforce_locks=False, **kw)
 
 
 def roundtrip_form(app, doc: dict, values=None, **kw):
@@ -423,7 +429,7 @@ def test_unchecked_boolean_is_false(flask_app, mentorship):
                                           ("", MSG_REQUIRED), ("   ", MSG_REQUIRED)])
 def test_invalid_integer_reports_error_at_path_and_is_omitted(flask_app, mentorship, text, message):
     _, html = roundtrip_form(flask_app, mentorship)
-    parsed = parse_form(mentorship["config_schema"], submit(html, **{"cfg.session.defaultDurationMinutes": text}))
+    parsed = parse_defaults(mentorship["config_schema"], submit(html, **{"cfg.session.defaultDurationMinutes": text}))
     assert parsed.errors == {"session.defaultDurationMinutes": [message]}
     assert "defaultDurationMinutes" not in parsed.value["session"]
     assert parsed.display["session"]["defaultDurationMinutes"] == text.strip()  # what the user typed stays
@@ -431,7 +437,7 @@ def test_invalid_integer_reports_error_at_path_and_is_omitted(flask_app, mentors
 
 def test_integer_text_is_int_and_number_text_keeps_its_kind(flask_app, mentorship):
     _, html = roundtrip_form(flask_app, mentorship)
-    parsed = parse_form(mentorship["config_schema"], submit(html, **{
+    parsed = parse_defaults(mentorship["config_schema"], submit(html, **{
         "cfg.session.defaultDurationMinutes": " 12 ", "cfg.impact.decayFactorMonthly": "1",
         "cfg.impact.sroiWeights.0.__value": "2.50"}))
     assert parsed.errors == {}
@@ -445,7 +451,7 @@ def test_integer_text_is_int_and_number_text_keeps_its_kind(flask_app, mentorshi
 @pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e999", "0,95", "1.2.3", "0x10"])
 def test_invalid_numbers(flask_app, mentorship, text):
     _, html = roundtrip_form(flask_app, mentorship)
-    parsed = parse_form(mentorship["config_schema"], submit(html, **{"cfg.impact.decayFactorMonthly": text}))
+    parsed = parse_defaults(mentorship["config_schema"], submit(html, **{"cfg.impact.decayFactorMonthly": text}))
     assert parsed.errors == {"impact.decayFactorMonthly": [MSG_NUMBER]}
     assert "decayFactorMonthly" not in parsed.value["impact"]
 
@@ -456,7 +462,7 @@ def test_empty_optional_fields_are_absent(flask_app, mentorship):
     values["matching"]["criteria"]["careerStage"] = "mid"
     _, html = roundtrip_form(flask_app, mentorship, values)
     assert parse_form(mentorship["config_schema"], submit(html), enforce_locks=False).value == values
-    parsed = parse_form(mentorship["config_schema"], submit(html, **{
+    parsed = parse_defaults(mentorship["config_schema"], submit(html, **{
         "cfg.matching.criteria.location": "  ", "cfg.matching.criteria.careerStage": ""}))
     assert parsed.errors == {}
     assert parsed.value["matching"]["criteria"] == {"skills": [], "interests": [], "languages": [], "industry": []}
@@ -464,7 +470,7 @@ def test_empty_optional_fields_are_absent(flask_app, mentorship):
 
 def test_enum_outside_options(flask_app, mentorship):
     _, html = roundtrip_form(flask_app, mentorship)
-    parsed = parse_form(mentorship["config_schema"], submit(html, **{"cfg.session.recommendedFrequency": "hourly"}))
+    parsed = parse_defaults(mentorship["config_schema"], submit(html, **{"cfg.session.recommendedFrequency": "hourly"}))
     assert parsed.errors == {"session.recommendedFrequency": [MSG_CHOICE]}
     assert "recommendedFrequency" not in parsed.value["session"]
 
@@ -484,7 +490,7 @@ def test_checkbox_group(flask_app):
 
 def test_duplicate_map_key(flask_app, mentorship):
     _, html = roundtrip_form(flask_app, mentorship)
-    parsed = parse_form(mentorship["config_schema"], submit(html, **{"cfg.impact.sroiWeights.1.__key": "session_completed"}))
+    parsed = parse_defaults(mentorship["config_schema"], submit(html, **{"cfg.impact.sroiWeights.1.__key": "session_completed"}))
     assert parsed.errors == {"impact.sroiWeights": [MSG_DUPLICATE_KEY]}
 
 
@@ -494,24 +500,25 @@ def test_map_blank_key_rows_ignored_and_empty_value_is_an_error(mentorship):
         ("cfg.impact.sroiWeights.1.__key", " "), ("cfg.impact.sroiWeights.1.__value", "7"),
         ("cfg.impact.sroiWeights.2.__key", "b"), ("cfg.impact.sroiWeights.2.__value", ""),
     ])
-    parsed = parse_form(mentorship["config_schema"], data)
+    parsed = parse_defaults(mentorship["config_schema"], data)
     assert parsed.value["impact"]["sroiWeights"] == {"a": 1}
     assert parsed.errors["impact.sroiWeights.b"] == [MSG_REQUIRED]
 
 
-def test_locked_fields_are_not_read(flask_app, mentorship):
+def test_locked_fields_are_not_read_and_a_forged_value_is_refused(flask_app, mentorship):
     node, html = roundtrip_form(flask_app, mentorship, current_layer="program")
     min_age = next(n for n in node.walk() if n.path == "safety.minAge")
     assert min_age.locked
     page = page_of(html)
     assert not any(name.startswith("cfg.safety.minAge") for name, _ in page.controls)
     assert "Locked by template" in html
-    # a forged post cannot change it
+    # a forged post cannot change it, and is told so at the field (never silently dropped)
+    assert parse_form(mentorship["config_schema"], submit(html)).errors == {}
     data = submit(html)
     data.setlist("cfg.safety.minAge", ["13"])
     data.setlist("cfg.safety.requireCodeOfConduct", ["false"])
     parsed = parse_form(mentorship["config_schema"], data)
-    assert parsed.errors == {}
+    assert parsed.errors == {"safety.minAge": [LOCKED_MESSAGE], "safety.requireCodeOfConduct": [LOCKED_MESSAGE]}
     assert parsed.value["safety"] == {"requireBackgroundCheck": False}
     # the template's own defaults form may change them
     assert parse_form(mentorship["config_schema"], data, enforce_locks=False).value["safety"]["minAge"] == 13
