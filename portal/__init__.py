@@ -64,6 +64,7 @@ def create_app(env_name: str | None = None, **overrides: Any) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (complete metadata before Alembic looks)
     from portal.auth.operations import load_user_from_cookie
+    from portal.enrollments import waitlist  # noqa: F401  (promotes the waitlist when a campaign frees seats)
     from portal.extensions import csrf, db, limiter, login_manager, migrate, talisman
     from portal.web import unauthorized
 

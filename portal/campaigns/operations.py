@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
 from portal.activity.operations import record_event
 from portal.auth.models import Company, User
+from portal.campaigns.capacity import capacity_change_errors, fill_freed_seats, lock_campaign
 from portal.campaigns.models import Campaign
 from portal.configuration.engine import config_errors, effective_config, locked_override_errors
 from portal.db import db
@@ -72,18 +71,6 @@ def transition_campaign(actor: User | None, campaign: Campaign, target: str) -> 
     return campaign
 
 
-def lock_campaign(campaign_id: int) -> Campaign:
-    """Load a campaign under a row lock (PostgreSQL ``FOR UPDATE``; on SQLite the write
-    transaction already holds the database lock), re-reading its counters."""
-    campaign = db.session.scalars(
-        sa.select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if campaign is None:
-        raise DomainError("That campaign no longer exists.", None)
-    return campaign
-
-
 EDITABLE_FIELDS = ("name", "description", "start_date", "end_date", "target_enrollment", "max_enrollment",
                    "waitlist_enabled", "target_volunteers", "currency", "budget_allocated", "seat_price",
                    "internal_code", "tags")
@@ -95,7 +82,6 @@ def update_campaign(actor: User | None, campaign: Campaign, *, expected_version:
     seats in use is refused with that count; raising the cap (or the budget) promotes
     waitlisted beneficiaries, oldest first, in this same transaction. Returns the promoted."""
     from portal.activity.operations import changed_fields
-    from portal.enrollments.operations import promote_waitlisted
 
     if expected_version is not None and campaign.lock_version != expected_version:
         raise StaleEdit(f"campaign “{campaign.name}”")
@@ -107,15 +93,8 @@ def update_campaign(actor: User | None, campaign: Campaign, *, expected_version:
     campaign = lock_campaign(campaign.id)
     merged = {f: changes.get(f, getattr(campaign, f)) for f in EDITABLE_FIELDS}
     errors = campaign_field_errors(merged)
-    seats = campaign.enrolled_count
-    if merged["max_enrollment"] is not None and merged["max_enrollment"] < seats:
-        errors.setdefault("max_enrollment", []).append(
-            f"{seats} seats are already taken (active + completed beneficiaries); the maximum cannot go below {seats}.")
-    if (merged["seat_price"] is not None and merged["budget_allocated"] is not None
-            and merged["seat_price"] * seats > merged["budget_allocated"]):
-        errors.setdefault("budget_allocated", []).append(
-            f"{seats} seats at this price already commit {merged['seat_price'] * seats / 100:,.2f} "
-            f"{merged['currency']}; the budget cannot go below that.")
+    for field_name, messages in capacity_change_errors(merged, campaign.enrolled_count).items():
+        errors.setdefault(field_name, []).extend(messages)
     if errors:
         raise ValidationFailed(errors)
     merged["name"] = merged["name"].strip()
@@ -125,7 +104,7 @@ def update_campaign(actor: User | None, campaign: Campaign, *, expected_version:
         db.session.flush()
         record_event("program.campaign.updated", actor=actor, subject=campaign, company_id=campaign.company_id,
                      data=changes_made)
-    return promote_waitlisted(actor, campaign)
+    return fill_freed_seats(actor, campaign)
 
 
 def campaign_field_errors(values: dict[str, Any]) -> dict[str, list[str]]:

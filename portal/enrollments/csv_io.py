@@ -8,7 +8,7 @@ screen, the benchmark and the tests:
 * :func:`plan_import` — the dry run. Participants are matched in bulk (chunked IN
   queries), then :func:`plan_rows`, a pure function, decides every row's outcome with
   the same rules and order as :func:`~portal.enrollments.operations.enroll_participant`
-  (it reuses ``eligibility`` and ``seat_available``), simulating capacity in file order.
+  (it reuses ``eligibility`` and ``seats_allow``), simulating capacity in file order.
   Nothing is written.
 * :func:`apply_import` — inside the caller's one write transaction: lock the campaign,
   plan again, refuse (:class:`ImportChanged`) when the plan is not the one the user saw,
@@ -44,8 +44,8 @@ from sqlalchemy.dialects import postgresql
 from portal.activity.operations import record_event
 from portal.auth.models import Company, User
 from portal.auth.operations import normalize_email
+from portal.campaigns.capacity import CapacityReached, lock_campaign, move_counters, note_capacity_reached, seats_allow
 from portal.campaigns.models import Campaign
-from portal.campaigns.operations import lock_campaign
 from portal.db import db, utcnow
 from portal.enrollments.models import _REF_ALPHABET, ROLES, Enrollment, Participant
 from portal.enrollments.operations import (
@@ -53,12 +53,8 @@ from portal.enrollments.operations import (
     ENROLLED,
     VOLUNTEER,
     WAITLISTED,
-    CapacityReached,
-    _move_counters,
-    _note_capacity_reached,
     eligibility,
     same_owner,
-    seat_available,
 )
 from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM, company_reference, may_see_identity
 from portal.enrollments.rollup import count_enrollment_days
@@ -393,7 +389,7 @@ class CampaignState:
 
 @dataclass(slots=True)
 class _Seats:
-    """A copy of the campaign's capacity counters that seat_available() can read."""
+    """A copy of the campaign's capacity counters that seats_allow() can read."""
 
     max_enrollment: int | None
     enrolled_count: int
@@ -545,7 +541,7 @@ def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
         check = eligibility(group, year_of_birth=year, languages=langs, today_year=today_year)
         if not check.eligible:
             plans.append(RowPlan(row.number, ERROR, "not eligible: " + " ".join(check.reasons), row, pid))
-        elif seat_available(seats):  # type: ignore[arg-type]  (a copy of the counters)
+        elif seats_allow(seats):  # type: ignore[arg-type]  (a copy of the counters)
             seats.enrolled_count += 1
             plans.append(RowPlan(row.number, ENROLL, who, row, pid))
         elif state.waitlist_enabled:
@@ -714,7 +710,7 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     seats = sum(1 for p in todo if p.outcome == ENROLL and p.row.role == BENEFICIARY)
     before = campaign.enrolled_count
     try:
-        _move_counters(campaign, enrolled=seats, waitlisted=result.waitlisted)
+        move_counters(campaign, enrolled=seats, waitlisted=result.waitlisted)
     except CapacityReached:
         raise ImportChanged() from None
     record_event("program.enrollment.created", actor=actor, subject=campaign, company_id=campaign.company_id,
@@ -722,7 +718,7 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
                        "waitlisted": result.waitlisted, "already_enrolled": result.already,
                        "participants_created": result.participants_created, "source": "csv"},
                  label=f"CSV import into {campaign.name}")
-    _note_capacity_reached(actor, campaign, before)
+    note_capacity_reached(actor, campaign, before)
     return result
 
 

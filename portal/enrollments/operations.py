@@ -18,12 +18,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.activity.operations import changed_fields, record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import BeneficiaryGroup
+from portal.campaigns.capacity import CapacityReached, lock_campaign, move_counters, note_capacity_reached, seats_allow
 from portal.campaigns.models import Campaign
-from portal.campaigns.operations import lock_campaign
 from portal.db import db, utcnow
 from portal.enrollments.models import ROLES, SOURCES, Enrollment, Participant
 from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM, company_reference
 from portal.enrollments.rollup import count_enrollment_days
+from portal.enrollments.waitlist import promote_waitlisted
 from portal.errors import DomainError, InvalidTransition, NotFound, StaleEdit, ValidationFailed
 from portal.lifecycle import ACTIVE
 from portal.reference import country_problem, language_problem
@@ -45,10 +46,6 @@ class NotEligible(DomainError):
     def __init__(self, reasons: list[str]):
         super().__init__("Not eligible: " + " ".join(reasons), "participant_id")
         self.reasons = reasons
-
-
-class CapacityReached(DomainError):
-    status_code = 409
 
 
 # --- pure rules -------------------------------------------------------------------
@@ -75,15 +72,6 @@ def eligibility(group: BeneficiaryGroup, *, year_of_birth: int | None, languages
             reasons.append("No shared working language (the group works in "
                            + ", ".join(group.languages) + f" at {group.language_requirement} level).")
     return Eligibility(not reasons, reasons)
-
-
-def seat_available(campaign: Campaign) -> bool:
-    """Capacity and budget both allow one more active beneficiary."""
-    if campaign.max_enrollment is not None and campaign.enrolled_count >= campaign.max_enrollment:
-        return False
-    if campaign.seat_price is not None and campaign.budget_allocated is not None:
-        return campaign.seat_price * (campaign.enrolled_count + 1) <= campaign.budget_allocated
-    return True
 
 
 # --- participants -----------------------------------------------------------------
@@ -188,24 +176,6 @@ def update_participant(actor: User | None, participant: Participant, *, expected
 
 
 # --- enrollments ------------------------------------------------------------------
-def _move_counters(campaign: Campaign, *, enrolled: int = 0, waitlisted: int = 0) -> None:
-    """Conditional UPDATE of the campaign's counters: an increment that would break the
-    cap or the budget changes no row, and the caller refuses."""
-    stmt = sa.update(Campaign).where(Campaign.id == campaign.id).values(
-        enrolled_count=Campaign.enrolled_count + enrolled, waitlisted_count=Campaign.waitlisted_count + waitlisted
-    )
-    if enrolled > 0:
-        stmt = stmt.where(
-            sa.or_(Campaign.max_enrollment.is_(None), Campaign.enrolled_count + enrolled <= Campaign.max_enrollment),
-            sa.or_(Campaign.seat_price.is_(None), Campaign.budget_allocated.is_(None),
-                   Campaign.seat_price * (Campaign.enrolled_count + enrolled) <= Campaign.budget_allocated),
-        )
-    result = db.session.execute(stmt.execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise CapacityReached("The campaign is full.", "campaign")
-    db.session.refresh(campaign, ["enrolled_count", "waitlisted_count"])
-
-
 @dataclass
 class Decision:
     """What enrolling would do: ``status`` ("active" or "waitlisted") with reasons to show,
@@ -247,7 +217,7 @@ def decide_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | Non
     check = eligibility(program.group, year_of_birth=year_of_birth, languages=languages)
     if not check.eligible:
         return refuse(NotEligible(check.reasons))
-    if seat_available(campaign):
+    if seats_allow(campaign):
         return Decision(ENROLLED, ["Eligible, and a seat is free."])
     if campaign.waitlist_enabled:
         return Decision(WAITLISTED, ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."])
@@ -292,12 +262,12 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     enrollment = Enrollment(campaign_id=campaign.id, participant_id=participant.id, role=role, source=source,
                             source_id=source_id, meta=meta or {})
     if decision.status == WAITLISTED:
-        _move_counters(campaign, waitlisted=1)
+        move_counters(campaign, waitlisted=1)
         enrollment.status, enrollment.waitlisted_at = WAITLISTED, now
         event = "program.enrollment.waitlisted"
     else:
         if role == BENEFICIARY:
-            _move_counters(campaign, enrolled=1)
+            move_counters(campaign, enrolled=1)
         enrollment.status, enrollment.enrolled_at = ENROLLED, now
         event = "program.enrollment.created"
     db.session.add(enrollment)
@@ -306,48 +276,14 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     record_event(event, actor=actor, subject=enrollment, company_id=campaign.company_id,
                  data={"campaign_id": campaign.id, "participant_ref": reference, "role": role, "source": source},
                  label=f"{reference} in {campaign.name}")
-    _note_capacity_reached(actor, campaign, seats_before)
+    note_capacity_reached(actor, campaign, seats_before)
     return enrollment
-
-
-def _note_capacity_reached(actor: User | None, campaign: Campaign, before: int) -> None:
-    cap = campaign.max_enrollment
-    if cap is not None and before < cap <= campaign.enrolled_count:
-        record_event("program.campaign.capacity_reached", actor=actor, subject=campaign,
-                     company_id=campaign.company_id, data={"max_enrollment": cap})
 
 
 def _check_enrollment_move(enrollment: Enrollment, target: str) -> None:
     allowed = ENROLLMENT_TRANSITIONS.get(enrollment.status, ())
     if target not in allowed:
         raise InvalidTransition(enrollment.status, target, list(allowed))
-
-
-def promote_waitlisted(actor: User | None, campaign: Campaign, *, seats_before: int | None = None
-                       ) -> list[Enrollment]:
-    """Fill free seats from the waitlist, oldest first, within capacity and budget.
-    ``seats_before``: the seats taken before the change that freed these (a drop), so a
-    campaign that was full and is full again is not reported as newly full."""
-    promoted: list[Enrollment] = []
-    floor = seats_before
-    while campaign.waitlisted_count > 0 and seat_available(campaign):
-        nxt = db.session.scalars(
-            sa.select(Enrollment)
-            .where(Enrollment.campaign_id == campaign.id, Enrollment.status == WAITLISTED,
-                   Enrollment.role == BENEFICIARY)
-            .order_by(Enrollment.waitlisted_at, Enrollment.id).limit(1)
-        ).first()
-        if nxt is None:
-            break
-        before = campaign.enrolled_count if floor is None else max(floor, campaign.enrolled_count)
-        _move_counters(campaign, enrolled=1, waitlisted=-1)
-        nxt.status, nxt.enrolled_at = ENROLLED, utcnow()
-        record_event("program.enrollment.promoted", actor=actor, subject=nxt, company_id=campaign.company_id,
-                     data={"campaign_id": campaign.id},
-                     label=f"{company_reference(campaign.company, nxt.participant_id)} in {campaign.name}")
-        _note_capacity_reached(actor, campaign, before)
-        promoted.append(nxt)
-    return promoted
 
 
 def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = "") -> list[Enrollment]:
@@ -370,10 +306,10 @@ def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = ""
     if enrollment.role == BENEFICIARY:
         if was == ENROLLED:
             seats_before = campaign.enrolled_count
-            _move_counters(campaign, enrolled=-1)
+            move_counters(campaign, enrolled=-1)
             return promote_waitlisted(actor, campaign, seats_before=seats_before)
         if was == WAITLISTED:
-            _move_counters(campaign, waitlisted=-1)
+            move_counters(campaign, waitlisted=-1)
     return []
 
 

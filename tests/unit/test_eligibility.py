@@ -1,6 +1,7 @@
 from types import SimpleNamespace
 
-from portal.enrollments.operations import eligibility, seat_available
+from portal.campaigns.capacity import seats_allow
+from portal.enrollments.operations import eligibility
 
 
 def group(**kw):
@@ -40,13 +41,13 @@ def campaign(**kw):
     return SimpleNamespace(**base)
 
 
-def test_seat_available_respects_cap_and_budget():
-    assert seat_available(campaign())
-    assert not seat_available(campaign(max_enrollment=2, enrolled_count=2))
-    assert seat_available(campaign(max_enrollment=3, enrolled_count=2))
-    assert seat_available(campaign(seat_price=100, budget_allocated=300, enrolled_count=2))
-    assert not seat_available(campaign(seat_price=100, budget_allocated=300, enrolled_count=3))
-    assert not seat_available(campaign(max_enrollment=0))
+def test_seats_allow_respects_cap_and_budget():
+    assert seats_allow(campaign())
+    assert not seats_allow(campaign(max_enrollment=2, enrolled_count=2))
+    assert seats_allow(campaign(max_enrollment=3, enrolled_count=2))
+    assert seats_allow(campaign(seat_price=100, budget_allocated=300, enrolled_count=2))
+    assert not seats_allow(campaign(seat_price=100, budget_allocated=300, enrolled_count=3))
+    assert not seats_allow(campaign(max_enrollment=0))
 
 
 def _campaign_for_decision(**kw):
