@@ -36,3 +36,6 @@ def check_transition(current: str, target: str, table: dict[str, tuple[str, ...]
     """Refuse any move the table does not list, naming the moves that are allowed."""
     if target not in table.get(current, ()):
         raise InvalidTransition(current, target, allowed_moves(current, table))
+
+# What the lifecycle buttons say for each target state (programs and campaigns).
+MOVE_LABELS = {"active": "Start", "paused": "Pause", "completed": "Complete", "archived": "Archive"}

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
 from portal.auth.models import User
-from portal.auth.scoping import visible
 from portal.db import db
+from portal.tenancy import visible
 
 EVENT_LABELS = {
     "user.signed_in": "Signed in",

@@ -10,10 +10,10 @@ from flask_login import current_user, login_required
 from portal.activity.models import ActivityEvent
 from portal.activity.queries import SUBJECT_NOUNS, describe
 from portal.auth.models import Company, User
-from portal.auth.scoping import select_visible
 from portal.db import db
 from portal.forms import parse_id
 from portal.pagination import keyset_page
+from portal.tenancy import select_visible
 from portal.web import render
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")

@@ -14,13 +14,13 @@ from portal.activity.queries import describe, timeline
 from portal.auth import operations as ops
 from portal.auth.forms import CompanyForm, ResetPasswordForm, SignInForm, UserForm, VersionedActionForm
 from portal.auth.models import PROGRAM_MANAGER, Company, User
-from portal.auth.scoping import get_visible_or_404
 from portal.auth.sessions import start_session
 from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import choices, parse_id
 from portal.reference import countries
+from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 auth_bp = Blueprint("auth", __name__)

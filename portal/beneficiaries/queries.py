@@ -10,16 +10,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, BeneficiaryGroup
-from portal.campaigns.models import Campaign
 from portal.db import db, json_array_contains
-from portal.enrollments.models import Enrollment
 from portal.pagination import Page, keyset_page
-from portal.programs.models import Program
 from portal.reference import countries, languages
 
 SEARCH_MAX_LENGTH = 100
-# Enrollments that count as participants of a group: beneficiaries taking part or done.
-COUNTED_STATUSES = ("active", "completed")
 
 
 @dataclass(frozen=True)
@@ -75,49 +70,11 @@ def _filtered(filters: GroupFilters) -> sa.Select:
     return stmt
 
 
-@dataclass(frozen=True)
-class GroupFigures:
-    programs: int = 0
-    participants: int = 0  # shown only through the |cohort filter (k-suppressed)
-
-
-def program_counts(group_ids: list[int]) -> dict[int, int]:
-    if not group_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Program.group_id, sa.func.count()).where(Program.group_id.in_(group_ids)).group_by(Program.group_id)
-    ).all())
-
-
-def participant_counts(group_ids: list[int]) -> dict[int, int]:
-    """Active + completed beneficiary enrollments in campaigns of each group's programs."""
-    if not group_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Program.group_id, sa.func.count(Enrollment.id))
-        .join(Campaign, Campaign.program_id == Program.id)
-        .join(Enrollment, Enrollment.campaign_id == Campaign.id)
-        .where(Program.group_id.in_(group_ids), Enrollment.role == "beneficiary",
-               Enrollment.status.in_(COUNTED_STATUSES))
-        .group_by(Program.group_id)
-    ).all())
-
-
-def group_page(filters: GroupFilters, cursor: str | None, size: int) -> tuple[Page, dict[int, GroupFigures]]:
-    """A page of groups (newest first) and each one's programs and participants count."""
-    page = keyset_page(_filtered(filters), BeneficiaryGroup, cursor, size)
-    ids = [g.id for g in page.items]
-    programs, participants = program_counts(ids), participant_counts(ids)
-    return page, {i: GroupFigures(programs.get(i, 0), participants.get(i, 0)) for i in ids}
+def group_page(filters: GroupFilters, cursor: str | None, size: int) -> Page:
+    """A page of groups, newest first (their figures: :func:`portal.rollups.group_figures`)."""
+    return keyset_page(_filtered(filters), BeneficiaryGroup, cursor, size)
 
 
 def countries_in_use() -> list[str]:
     """Country codes that at least one group has (the list filter's choices)."""
     return list(db.session.scalars(sa.select(BeneficiaryGroup.country).distinct()))
-
-
-def programs_of(group_id: int, limit: int = 100) -> list[Program]:
-    return list(db.session.scalars(
-        sa.select(Program).where(Program.group_id == group_id)
-        .order_by(Program.created_at.desc(), Program.id.desc()).limit(limit)
-    ))

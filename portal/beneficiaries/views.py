@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER
-from portal.auth.scoping import get_visible_or_404
 from portal.beneficiaries import operations as ops
 from portal.beneficiaries.forms import (
     GROUP_TYPE_LABELS,
@@ -22,18 +21,13 @@ from portal.beneficiaries.forms import (
     split_list,
 )
 from portal.beneficiaries.models import GROUP_STATUSES, BeneficiaryGroup
-from portal.beneficiaries.queries import (
-    GroupFilters,
-    countries_in_use,
-    group_page,
-    participant_counts,
-    program_counts,
-    programs_of,
-)
+from portal.beneficiaries.queries import GroupFilters, countries_in_use, group_page
 from portal.db import transaction
 from portal.errors import DomainError, ValidationFailed
 from portal.reference import country_name
+from portal.rollups import group_figures, programs_of
 from portal.templates_catalog.models import CATEGORY_LABELS
+from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, is_partial_request, redirect_to, render, role_required
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/groups")
@@ -52,7 +46,8 @@ def _labels() -> dict:
 @role_required(PROGRAM_MANAGER)
 def index():
     filters = GroupFilters.from_args(http_request.args)
-    page, figures = group_page(filters, http_request.args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
+    page = group_page(filters, http_request.args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
+    figures = group_figures([g.id for g in page.items])
     context = {"page": page, "figures": figures, "filters": filters, **_labels()}
     if not is_partial_request():  # the filter form is outside the results fragment
         in_use = set(countries_in_use()) | ({filters.country} if filters.country else set())
@@ -140,8 +135,7 @@ def edit(group_id: int):
 def _detail_page(group: BeneficiaryGroup, status_code: int = 200):
     return render(
         "beneficiaries/detail.html", group=group, programs=programs_of(group.id),
-        program_count=program_counts([group.id]).get(group.id, 0),
-        participants=participant_counts([group.id]).get(group.id, 0),
+        figures=group_figures([group.id])[group.id],
         moves=ops.allowed_group_moves(group.status), move_labels=MOVE_LABELS,
         events=timeline("beneficiary_groups", group.id, current_user), describe=describe,
         status_code=status_code, **_labels(),

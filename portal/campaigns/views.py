@@ -10,11 +10,9 @@ from flask_login import current_user, login_required
 
 from portal.activity.queries import describe, timeline
 from portal.auth.models import Company
-from portal.auth.scoping import get_visible_or_404, select_visible
 from portal.campaigns import operations as ops
 from portal.campaigns.forms import BulkForm, DropForm, EditCampaignForm, EnrollForm, NewCampaignForm, from_minor_units
 from portal.campaigns.models import Campaign
-from portal.campaigns.queries import dashboard, enrollment_page, searchable_participants
 from portal.configuration.json_input import parse_json_document
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
@@ -22,16 +20,18 @@ from portal.enrollments import operations as enrollment_ops
 from portal.enrollments.intake import enroll_from_form, find_participant, owner_of, preview_enrollment
 from portal.enrollments.models import ROLES, STATUSES, Enrollment, Participant
 from portal.enrollments.privacy import company_reference, may_see_identity, participant_label
+from portal.enrollments.queries import enrollment_page, searchable_participants
 from portal.errors import ConfigInvalid, DomainError, StaleEdit
 from portal.forms import choices, parse_id
-from portal.lifecycle import RUN_STATUSES, allowed_moves
+from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
 from portal.pagination import keyset_page
-from portal.programs.models import Program
+from portal.programs.models import Program, in_catalog
+from portal.rollups import campaign_dashboard
+from portal.tenancy import get_visible_or_404, select_visible
 from portal.web import apply_domain_error, is_partial_request, redirect_to, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
-MOVE_LABELS = {"active": "Start", "paused": "Pause", "completed": "Complete", "archived": "Archive"}
 
 
 def campaign_layer(campaign_program: Program) -> LayerContext:
@@ -56,7 +56,7 @@ def index():
 
 # --- start a campaign --------------------------------------------------------------
 def _startable_programs() -> list[Program]:
-    return list(db.session.scalars(sa.select(Program).where(Program.status == "active", Program.visibility == "public")
+    return list(db.session.scalars(sa.select(Program).where(in_catalog())
                                    .order_by(Program.name)))
 
 
@@ -140,7 +140,7 @@ def detail(campaign_id: int):
                       label=participant_label, bulk_form=BulkForm())
     context = campaign_layer(campaign.program)
     return render("campaigns/detail.html", block="enrollments", campaign=campaign, program=campaign.program,
-                  board=dashboard(campaign), page=page, filters=filters, label=participant_label,
+                  board=campaign_dashboard(campaign), page=page, filters=filters, label=participant_label,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
                   action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
                   config_preview=context.form(campaign.config_overrides, readonly=True),

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from portal.auth.models import User
-from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
-from portal.dashboard.charts import LineChart, cumulative_by_day, line_chart
+from portal.charts import LineChart, cumulative_by_day, line_chart
 from portal.db import db
 from portal.enrollments.models import EnrollmentDay
 from portal.l2i.models import L2ISubscription
 from portal.programs.models import Program
+from portal.tenancy import visible
 
 NEAR_CAPACITY_RATIO = 0.8
 

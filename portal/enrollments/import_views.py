@@ -16,7 +16,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from portal.auth.scoping import get_visible_or_404
 from portal.campaigns.models import Campaign
 from portal.db import transaction
 from portal.enrollments.csv_io import (
@@ -36,6 +35,7 @@ from portal.enrollments.csv_io import (
     parse_csv,
     plan_import,
 )
+from portal.tenancy import get_visible_or_404
 from portal.web import redirect_to, render, role_required
 
 bp = Blueprint("imports", __name__, url_prefix="/campaigns/<int:campaign_id>")

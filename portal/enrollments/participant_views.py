@@ -9,13 +9,13 @@ from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user
 
 from portal.activity.queries import describe
-from portal.auth.scoping import get_visible_or_404
 from portal.db import transaction
 from portal.enrollments import queries
 from portal.enrollments.models import Participant
 from portal.enrollments.operations import update_participant
 from portal.enrollments.participant_forms import SEARCH_FIELDS, ParticipantForm
 from portal.errors import DomainError
+from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("participants", __name__, url_prefix="/participants")

@@ -1,5 +1,5 @@
-"""Reading participants: the search behind /participants/, a participant's enrollments
-and timeline.
+"""Reading participants and enrollments: the search behind /participants/, a campaign's
+enrollment list and the enroll screen's search, a participant's enrollments and timeline.
 
 The search must stay fast at a million participants, so every match is one an index
 serves: a display-name *prefix* (a range on ``ix_participants_display_name``, tried as
@@ -21,11 +21,12 @@ import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
 from portal.auth.models import Company, User
-from portal.auth.scoping import select_visible, visible
 from portal.campaigns.models import Campaign
-from portal.db import db
+from portal.db import db, like_prefix
 from portal.enrollments.models import Enrollment, Participant
-from portal.pagination import keyset_page
+from portal.enrollments.pseudonyms import participant_id_for
+from portal.pagination import Page, keyset_page
+from portal.tenancy import select_visible, visible
 
 SEARCH_MODES = ("any", "email", "external_ref")
 _SORT_KEYS = {"any": Participant.display_name, "email": Participant.email, "external_ref": Participant.external_ref}
@@ -159,6 +160,48 @@ def enrollment_counts(participant_ids: Sequence[int]) -> dict[int, int]:
     return dict(db.session.execute(
         sa.select(Enrollment.participant_id, sa.func.count())
         .where(Enrollment.participant_id.in_(list(participant_ids))).group_by(Enrollment.participant_id)).all())
+
+
+# --- a campaign's enrollments ------------------------------------------------------------
+def enrollment_page(campaign: Campaign, viewer: User, *, status: str | None, role: str | None,
+                    search: str | None, cursor: str | None, size: int) -> Page:
+    """A page of the campaign's enrollments. Company admins search only what they may see:
+    their own pseudonyms of the participants, and their own employees' names."""
+    stmt = (sa.select(Enrollment).join(Participant, Participant.id == Enrollment.participant_id)
+            .options(sa.orm.contains_eager(Enrollment.participant)).where(Enrollment.campaign_id == campaign.id))
+    if status:
+        stmt = stmt.where(Enrollment.status == status)
+    if role:
+        stmt = stmt.where(Enrollment.role == role)
+    if search:
+        term = search.strip()
+        pseudonymous_id = participant_id_for(campaign.company.pseudonym_key, term)
+        by_reference = (Enrollment.participant_id == pseudonymous_id) if pseudonymous_id is not None else sa.false()
+        if viewer.is_program_manager:
+            stmt = stmt.where(sa.or_(by_reference, Participant.ref == term.upper(), Participant.email == term.lower(),
+                                     Participant.external_ref == term,
+                                     like_prefix(sa.func.lower(Participant.display_name), term.lower())))
+        else:
+            own = sa.and_(Participant.company_id == viewer.company_id,
+                          like_prefix(sa.func.lower(Participant.display_name), term.lower()))
+            stmt = stmt.where(sa.or_(by_reference, own))
+    return keyset_page(stmt, Enrollment, cursor, size)
+
+
+def searchable_participants(viewer: User, term: str, limit: int = 8) -> list[Participant]:
+    """Existing participants to enroll. Program managers search everyone; a company admin
+    only its own employees (the only people it may enroll), so the search can't confirm
+    that anybody else exists."""
+    term = (term or "").strip()
+    if len(term) < 2:
+        return []
+    clause = sa.or_(Participant.email == term.lower(), Participant.external_ref == term,
+                    like_prefix(sa.func.lower(Participant.display_name), term.lower()))
+    if viewer.is_program_manager:
+        clause = sa.or_(clause, Participant.ref == term.upper())
+    return list(db.session.scalars(
+        sa.select(Participant).where(clause, visible(Participant, viewer), Participant.is_enabled.is_(True))
+        .order_by(Participant.display_name).limit(limit)))
 
 
 # --- one participant -------------------------------------------------------------------

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from portal.activity.operations import record_event
 from portal.auth.models import Company, User
-from portal.auth.scoping import _program_visible_to_company
 from portal.campaigns.models import Campaign
 from portal.db import db, utcnow
 from portal.errors import DomainError, ValidationFailed
@@ -17,6 +16,7 @@ from portal.forms import MAX_DB_ID, parse_decimal
 from portal.l2i.models import FULL_SHARE_BP, SKU_LEARNERS, L2IAllocation, L2ISubscription
 from portal.programs.models import Program
 from portal.reference import currency_problem
+from portal.tenancy import _program_visible_to_company
 
 SHARE_MESSAGE = "Enter the share as a decimal between 0 and 1 (e.g. 0.25)."
 # One wording for every refused target (missing, another company's, private, malformed):
@@ -69,7 +69,7 @@ def create_subscription(actor: User | None, *, company: Company, sku: str, annua
 
 @dataclass(frozen=True)
 class _SubscribingCompany:
-    """What the catalog rule of portal.auth.scoping reads of a viewer: its company. Targets
+    """What the catalog rule of portal.tenancy reads of a viewer: its company. Targets
     follow the subscribing company, whoever records the allocation (often a program manager)."""
     company_id: int
 

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER, Company
-from portal.auth.scoping import get_visible_or_404, select_visible
 from portal.campaigns.forms import to_minor_units
 from portal.db import db, transaction
 from portal.errors import DomainError
@@ -19,6 +18,7 @@ from portal.l2i import operations as ops
 from portal.l2i.forms import AllocationForm, SubscriptionForm
 from portal.l2i.models import FULL_SHARE_BP, L2ISubscription
 from portal.l2i.queries import allocation_rows, allocation_targets
+from portal.tenancy import get_visible_or_404, select_visible
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("l2i", __name__, url_prefix="/l2i")

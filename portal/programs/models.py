@@ -45,3 +45,9 @@ class Program(TimestampMixin, VersionedMixin, db.Model):
 
     template: Mapped[ProgramTemplate] = relationship()
     group: Mapped[BeneficiaryGroup] = relationship()
+
+
+def in_catalog() -> sa.ColumnElement[bool]:
+    """The catalog's one rule (SPEC §2.3): a program is offered to companies while it is
+    active and public. The catalog, campaign starts and tenancy all ask this."""
+    return sa.and_(Program.status == "active", Program.visibility == "public")

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
 from portal.db import db
-from portal.enrollments.models import Enrollment
 from portal.pagination import Page, keyset_page
 from portal.programs.models import Program
 from portal.templates_catalog.models import ProgramTemplate
@@ -58,30 +57,6 @@ def program_page(filters: ProgramFilters, cursor: str | None, size: int) -> tupl
         .group_by(Campaign.program_id)
     ).all()) if ids else {}
     return page, counts
-
-
-@dataclass
-class CampaignRollup:
-    campaigns: list[Campaign]
-    by_status: dict[str, int]  # enrollment status → count, beneficiaries and volunteers
-    seats_used: int
-    seats_max: int | None
-
-
-def campaign_rollup(program_id: int) -> CampaignRollup:
-    campaigns = list(db.session.scalars(
-        sa.select(Campaign).options(sa.orm.joinedload(Campaign.company))
-        .where(Campaign.program_id == program_id).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    ))
-    by_status = dict(db.session.execute(
-        sa.select(Enrollment.status, sa.func.count()).join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Campaign.program_id == program_id).group_by(Enrollment.status)
-    ).all())
-    caps = [c.max_enrollment for c in campaigns]
-    return CampaignRollup(
-        campaigns, by_status, sum(c.enrolled_count for c in campaigns),
-        None if (not caps or any(cap is None for cap in caps)) else sum(caps),
-    )
 
 
 def newer_active_version(program: Program) -> ProgramTemplate | None:

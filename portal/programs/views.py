@@ -16,17 +16,17 @@ from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError, StaleEdit
 from portal.forms import parse_id
-from portal.lifecycle import RUN_STATUSES, allowed_moves
+from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
 from portal.programs import operations as ops
 from portal.programs.forms import ConfigLayerForm, ProgramDetailsForm, TransitionForm, UpgradeForm
 from portal.programs.models import Program
-from portal.programs.queries import ProgramFilters, campaign_rollup, newer_active_version, program_page
+from portal.programs.queries import ProgramFilters, newer_active_version, program_page
+from portal.rollups import program_campaign_rollup
 from portal.templates_catalog.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
-MOVE_LABELS = {"active": "Start", "paused": "Pause", "completed": "Complete", "archived": "Archive"}
 NO_NEWER_VERSION = "There is no newer active version of this program's template."
 
 
@@ -169,7 +169,7 @@ def _detail_page(program: Program, status_code: int = 200):
     context = program_layer(program.template)
     return render("programs/detail.html", program=program, preview=context.form(program.config_overrides,
                                                                                 readonly=True),
-                  rollup=campaign_rollup(program.id), moves=allowed_moves(program.status), move_labels=MOVE_LABELS,
+                  rollup=program_campaign_rollup(program.id), moves=allowed_moves(program.status), move_labels=MOVE_LABELS,
                   action_form=TransitionForm(lock_version=program.lock_version), upgrade=newer_active_version(program),
                   events=timeline("programs", program.id, current_user), describe=describe, status_code=status_code)
 

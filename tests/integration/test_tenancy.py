@@ -4,11 +4,11 @@ import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
 from portal.auth.models import Company, User
-from portal.auth.scoping import visible
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment
 from portal.enrollments.privacy import company_reference
+from portal.tenancy import visible
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment, Participant
 from portal.l2i.models import L2IAllocation, L2ISubscription
-from portal.programs.models import Program
+from portal.programs.models import Program, in_catalog
 from portal.templates_catalog.models import ProgramTemplate
 
 M = TypeVar("M")
@@ -34,7 +34,7 @@ def _company_campaign_ids(user: User) -> sa.Select[Any]:
 def _program_visible_to_company(user: User) -> sa.ColumnElement[bool]:
     # The catalog (active public programs) plus the programs of the company's own campaigns.
     own = sa.select(Campaign.program_id).where(Campaign.company_id == user.company_id)
-    return sa.or_(sa.and_(Program.status == "active", Program.visibility == "public"), Program.id.in_(own))
+    return sa.or_(in_catalog(), Program.id.in_(own))
 
 
 # model -> rule giving the rows a company admin may see
@@ -68,7 +68,7 @@ def visible(model: type, user: User) -> sa.ColumnElement[bool]:
         try:
             return _COMPANY_ADMIN_RULES[model](user)
         except KeyError:
-            raise LookupError(f"no tenancy rule for {model.__name__}: add one to portal.auth.scoping") from None
+            raise LookupError(f"no tenancy rule for {model.__name__}: add one to portal.tenancy") from None
     return _NOTHING
 
 
