@@ -51,7 +51,7 @@ def synthetic_template() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def synthetic_overrides(defaults: dict[str, Any], seed: int, count: int = 50) -> dict[str, Any]:
     """Overrides changing ``count`` integer leaves to other valid values."""
-    from portal.configuration.engine import iter_leaves, set_path
+    from portal.configuration.paths import iter_leaves, set_path
 
     rng = random.Random(seed)
     ints = [path for path, value in iter_leaves(defaults)
@@ -63,29 +63,32 @@ def synthetic_overrides(defaults: dict[str, Any], seed: int, count: int = 50) ->
 
 
 def run(report: Report, repeat: int = 200) -> None:
-    from portal.configuration import engine
+    from portal.configuration import validation
+    from portal.configuration.merge import effective_config, effective_with_provenance, sparse_overrides
+    from portal.configuration.paths import count_leaves
+    from portal.configuration.validation import config_errors
 
     schema, defaults = synthetic_template()
-    assert engine.count_leaves(schema) == SECTIONS * GROUPS * FIELDS
+    assert count_leaves(schema) == SECTIONS * GROUPS * FIELDS
     program, campaign = synthetic_overrides(defaults, 1), synthetic_overrides(defaults, 2)
-    inherited = engine.effective_config(defaults, program)
-    effective = engine.effective_config(inherited, campaign)
-    assert engine.config_errors(schema, effective) == []
+    inherited = effective_config(defaults, program)
+    effective = effective_config(inherited, campaign)
+    assert config_errors(schema, effective) == []
 
     # cold: compiled validator and schema check not cached yet (first request after a template changes)
     cold = []
     for _ in range(5):
-        engine._validator.cache_clear()
-        engine._schema_problems.cache_clear()
+        validation._validator.cache_clear()
+        validation._schema_problems.cache_clear()
         start = time.perf_counter()
-        engine.config_errors(schema, effective)
+        config_errors(schema, effective)
         cold.append((time.perf_counter() - start) * 1000)
     report.add("config: config_errors 1,000 leaves (cold cache)", statistics.median(cold), None)
 
-    report.add_samples("config: config_errors 1,000 leaves", time_ms(lambda: engine.config_errors(schema, effective),
-                                                                     repeat), 10)
+    report.add_samples("config: config_errors 1,000 leaves", time_ms(lambda: config_errors(schema, effective), repeat),
+                       10)
     layers = (("program", program), ("campaign", campaign))
     report.add_samples("config: effective_with_provenance 3 layers",
-                       time_ms(lambda: engine.effective_with_provenance(defaults, *layers), repeat), 10)
+                       time_ms(lambda: effective_with_provenance(defaults, *layers), repeat), 10)
     report.add_samples("config: sparse_overrides 1,000 leaves",
-                       time_ms(lambda: engine.sparse_overrides(inherited, effective), repeat), 10)
+                       time_ms(lambda: sparse_overrides(inherited, effective), repeat), 10)

@@ -37,6 +37,7 @@ def build_database(url: str) -> dict:
 
     from portal import create_app
     from portal.auth.passwords import hash_password
+    from portal.configuration.masters import load_master
     from portal.db import db, utcnow
     from portal.enrollments.models import new_participant_ref
     from portal.models import (
@@ -49,7 +50,6 @@ def build_database(url: str) -> dict:
         ProgramTemplate,
         User,
     )
-    from portal.seed import load_master
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     rng = random.Random(7)

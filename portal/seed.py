@@ -2,11 +2,8 @@
 operations as the screens, in one transaction. Idempotent: a second run adds nothing."""
 from __future__ import annotations
 
-import json
 import random
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,6 +11,7 @@ from portal.auth.models import User
 from portal.auth.operations import create_company, create_user
 from portal.beneficiaries.operations import create_group
 from portal.campaigns.operations import create_campaign, transition_campaign
+from portal.configuration.masters import MASTER_FILES, load_master
 from portal.db import db, transaction, utcnow
 from portal.enrollments.operations import (
     complete_enrollment,
@@ -27,8 +25,6 @@ from portal.programs.operations import launch_program, transition_program
 from portal.templates_catalog.models import ProgramTemplate
 from portal.templates_catalog.operations import create_template, publish_template
 
-MASTERS_DIR = Path(__file__).resolve().parent / "configuration" / "masters"
-MASTER_FILES = ("mentorship", "language", "buddy")
 DEMO_PASSWORD = "demo-password-2026"
 PM_EMAIL = "pm@impact.example"
 COMPANIES = [
@@ -45,10 +41,6 @@ LAST = ["Shevchenko", "Kovalenko", "Bondarenko", "Tkachenko", "Kravchenko", "Mel
         "Marchenko", "Savchenko", "Rudenko", "Moroz", "Petrenko", "Hassan", "Haddad", "Khalil", "Nasser"]
 EMPLOYEE_NAMES = ["Ingrid Solberg", "Henrik Dahl", "Maja Lund", "Erik Haugen", "Sara Moen", "Jonas Bakke",
                   "Nora Strand", "Ola Vik", "Kari Eide", "Petter Holm"]
-
-
-def load_master(name: str) -> dict[str, Any]:
-    return json.loads((MASTERS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def demo_sign_ins() -> list[tuple[str, str, str | None]]:

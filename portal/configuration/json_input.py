@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from portal.configuration.engine import (
+from portal.configuration.limits import (
     MAX_DOCUMENT_BYTES,
     NOT_FINITE_MESSAGE,
     NUMBER_TOO_LARGE_MESSAGE,
     TOO_DEEP_MESSAGE,
     TOO_LARGE_MESSAGE,
-    ConfigError,
     Unacceptable,
     document_problems,
 )
+from portal.configuration.paths import ConfigError
 from portal.errors import ConfigInvalid
 
 # Text may be up to four times the document limit, so a pretty-printed document still fits;
@@ -40,7 +40,7 @@ def _integer(text: str) -> int | Unacceptable:
 
 def parse_json_document(text: str | None, field: str) -> Any:
     """The JSON value of ``text``, or ConfigInvalid(field, problems) when it is not JSON or not
-    a document the portal can store and validate (see engine.document_problems)."""
+    a document the portal can store and validate (see limits.document_problems)."""
     if not isinstance(text, str):
         raise ConfigInvalid(field, [ConfigError("", "Enter JSON text.")])
     if len(text) > MAX_TEXT_CHARS:

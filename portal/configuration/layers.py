@@ -1,5 +1,6 @@
-"""Editing one configuration layer (a program's or a campaign's overrides) through the
-schema-driven form: the one path that program and campaign screens share.
+"""One configuration layer (a program's or a campaign's overrides): the rule every layer
+must satisfy (:func:`layer_problems`), and editing a layer through the schema-driven form,
+the one path that program and campaign screens share.
 
 The form shows the full effective value of every field, where it comes from, and a
 reset control on the fields this layer overrides; what is stored is sparse: only the
@@ -9,16 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.configuration.engine import (
-    config_errors,
-    deep_merge,
-    effective_with_provenance,
-    get_path,
-    locked_override_errors,
-    set_path,
-    sparse_overrides,
-)
-from portal.configuration.forms import FormNode, build_form, errors_by_path, merge_errors, parse_form
+from portal.configuration.form_build import FormNode, build_form
+from portal.configuration.form_fields import errors_by_path, merge_errors
+from portal.configuration.form_parse import parse_form
+from portal.configuration.locks import locked_override_errors
+from portal.configuration.merge import deep_merge, effective_config, effective_with_provenance, sparse_overrides
+from portal.configuration.paths import ConfigError, get_path, set_path
+from portal.configuration.validation import config_errors
+
+
+def layer_problems(schema: dict[str, Any], inherited: dict[str, Any], overrides: dict[str, Any] | None
+                   ) -> list[ConfigError]:
+    """A layer's overrides may not touch a locked setting, and what they make of the config
+    they inherit (template defaults, plus the program's layer for a campaign) must validate.
+    Lock errors come alone: the effective config is checked only when there are none."""
+    return locked_override_errors(schema, overrides) or config_errors(schema, effective_config(inherited, overrides))
 
 
 @dataclass
@@ -70,5 +76,5 @@ def read_layer_form(context: LayerContext, formdata: Any, current_overrides: dic
             display = set_path(display, path, get_path(inherited, path, None))
         return LayerSubmission(sparse_overrides(inherited, candidate), display, {}, parsed.action)
     overrides = sparse_overrides(inherited, candidate)
-    problems = locked_override_errors(context.schema, overrides) or config_errors(context.schema, candidate)
+    problems = layer_problems(context.schema, inherited, overrides)
     return LayerSubmission(overrides, display, merge_errors(parsed.errors, errors_by_path(problems)))

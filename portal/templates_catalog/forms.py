@@ -51,7 +51,7 @@ class TemplateDetailsForm(VersionedActionForm):
 
 
 def _json_object(form: FlaskForm, field: Any) -> None:
-    """A JSON object the portal can store (engine.document_problems): every problem at the field,
+    """A JSON object the portal can store (portal.configuration.limits.document_problems): every problem at the field,
     each with its JSON path."""
     if not (field.data or "").strip():
         if field.flags.required:

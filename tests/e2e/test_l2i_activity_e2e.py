@@ -18,11 +18,11 @@ def l2i_world(live_server):
     from portal.auth.models import Company
     from portal.beneficiaries.operations import create_group
     from portal.campaigns.operations import create_campaign
+    from portal.configuration.masters import load_master
     from portal.db import db, transaction
     from portal.l2i.models import L2ISubscription
     from portal.l2i.operations import create_subscription
     from portal.programs.operations import launch_program, transition_program
-    from portal.seed import load_master
     from portal.templates_catalog.operations import create_template, publish_template
 
     with live_server.app.app_context():

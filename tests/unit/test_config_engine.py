@@ -8,29 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.configuration.engine import (
-    LOCKED_MESSAGE,
-    REMOVED_MESSAGE,
-    ConfigError,
-    DiffEntry,
-    config_errors,
-    count_leaves,
-    cross_field_errors,
+from portal.configuration.locks import LOCKED_MESSAGE, locked_override_errors, locked_paths
+from portal.configuration.merge import (
     deep_merge,
     effective_config,
     effective_with_provenance,
-    get_path,
-    iter_leaves,
-    iter_schema_leaves,
-    locked_override_errors,
-    locked_paths,
-    override_report,
     remove_override,
-    schema_diff,
-    schema_errors,
-    set_path,
     sparse_overrides,
 )
+from portal.configuration.paths import ConfigError, count_leaves, get_path, iter_leaves, iter_schema_leaves, set_path
+from portal.configuration.rules import cross_field_errors
+from portal.configuration.upgrades import REMOVED_MESSAGE, DiffEntry, override_report, schema_diff
+from portal.configuration.validation import config_errors, schema_errors
 
 MASTERS_DIR = Path(__file__).resolve().parents[2] / "portal" / "configuration" / "masters"
 
@@ -780,7 +769,8 @@ def test_deep_merge_and_effective_config_never_mutate():
 
 
 def test_reconcile_defaults_fills_new_properties_and_drops_removed_ones():
-    from portal.configuration.engine import config_errors, reconcile_defaults
+    from portal.configuration.upgrades import reconcile_defaults
+    from portal.configuration.validation import config_errors
 
     schema = {
         "type": "object", "additionalProperties": False,

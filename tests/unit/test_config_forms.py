@@ -12,19 +12,17 @@ from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
-from portal.configuration.engine import LOCKED_MESSAGE
-from portal.configuration.forms import (
+from portal.configuration.form_build import FormNode, build_form, humanise
+from portal.configuration.form_fields import errors_by_path
+from portal.configuration.form_parse import (
     MSG_CHOICE,
     MSG_DUPLICATE_KEY,
     MSG_NUMBER,
     MSG_REQUIRED,
     MSG_WHOLE_NUMBER,
-    FormNode,
-    build_form,
-    errors_by_path,
-    humanise,
     parse_form,
 )
+from portal.configuration.locks import LOCKED_MESSAGE
 
 MASTERS_DIR = Path(__file__).resolve().parents[2] / "portal" / "configuration" / "masters"
 MASTERS = ["mentorship.json", "language.json", "buddy.json"]

@@ -389,7 +389,7 @@ def test_cross_field_rules_declared_per_spec():
 
 @pytest.mark.parametrize("key", ALL_KEYS)
 def test_engine_accepts_schema_and_defaults(key):
-    from portal.configuration.engine import config_errors, schema_errors
+    from portal.configuration.validation import config_errors, schema_errors
 
     doc = load(key)
     assert schema_errors(doc["config_schema"]) == []

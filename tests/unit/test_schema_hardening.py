@@ -11,15 +11,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from portal.configuration.engine import (
-    MAX_DEPTH,
-    MAX_DOCUMENT_BYTES,
-    ConfigError,
-    config_errors,
-    document_problems,
-    schema_errors,
-)
 from portal.configuration.json_input import parse_json_document
+from portal.configuration.limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, document_problems
+from portal.configuration.paths import ConfigError
+from portal.configuration.validation import config_errors, schema_errors
 from portal.errors import ConfigInvalid
 
 HOSTILE_VALUE = "a" * 40 + "!"  # 2^40 steps for a backtracking engine against ^(a+)+$

@@ -1,46 +1,31 @@
-"""Schema-driven configuration forms (SPEC §3).
+"""Building the schema-driven configuration form (SPEC §3).
 
 ``build_form`` turns a template's JSON Schema, the values being edited and (optionally)
 errors and provenance into a tree of plain ``FormNode`` dataclasses that the macros in
-``templates/configuration/_config_form.html`` render. ``parse_form`` reads a browser's
-submission of that form back into typed JSON.
-
-Rows are added, removed and reset with ordinary submit buttons named ``_action``
-(``add:<name>``, ``remove:<name>.<n>``, ``reset:<name>``) so every control works without
-JavaScript. No Flask and no database here: views pass plain dicts in and get plain data out.
+``templates/configuration/_config_form.html`` render: each field with its bounds, help,
+errors, the layer its value comes from and a "reset to inherited" control where this layer
+overrides it. Reading the submission back is :mod:`portal.configuration.form_parse`.
 """
 from __future__ import annotations
 
-import copy
 import json
-import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.configuration.engine import LOCKED_MESSAGE, deep_merge
+from portal.configuration.form_fields import (
+    MISSING,
+    ROW_INDEX,
+    check_prefix,
+    join_path,
+    object_properties,
+    required_keys,
+    schema_kind,
+)
 
 LAYERS = ("template", "program", "campaign")
 SOURCE_TEXT = {"template": "from template", "program": "set in program", "campaign": "set in campaign"}
-ACTION_FIELD = "_action"
-ACTIONS = ("add", "remove", "reset")
-
-MSG_REQUIRED = "Enter a value."
-MSG_WHOLE_NUMBER = "Enter a whole number."
-MSG_NUMBER = "Enter a number."
-MSG_CHOICE = "Choose one of the options."
-MSG_BOOLEAN = "Choose yes or no."
-MSG_DUPLICATE_KEY = "Each name can appear once."
-
-_TRUE = {"true", "on", "1", "yes"}
-_FALSE = {"false", "off", "0", "no", ""}
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_ROW_INDEX = re.compile(r"[0-9]{1,6}")
-_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_MAX_NUMBER_TEXT = 100  # longer "numbers" are typos or abuse, never a config value
-_MISSING: Any = object()  # "not in the result": distinct from None, which JSON allows
 
 
 # --------------------------------------------------------------------------- the tree
@@ -110,61 +95,7 @@ class FormNode:
             yield from child.walk()
 
 
-@dataclass
-class ParsedForm:
-    value: dict[str, Any]  # typed JSON; invalid, empty optional and locked fields are absent
-    errors: dict[str, list[str]]  # {dotted path: [messages]}
-    action: tuple[str, str] | None  # ("add"|"remove"|"reset", dotted path) or None for a save
-    display: dict[str, Any] = field(default_factory=dict)  # what to re-render: raw text where invalid
-
-
-# --------------------------------------------------------------------------- schema helpers
-
-
-def _type(schema: dict[str, Any]) -> str | None:
-    t = schema.get("type")
-    if isinstance(t, list):
-        t = next((x for x in t if isinstance(x, str) and x != "null"), None)
-    return t if isinstance(t, str) else None
-
-
-def schema_kind(schema: Any) -> str:
-    """Which form control a (sub)schema becomes."""
-    if not isinstance(schema, dict):
-        return "unsupported"
-    t = _type(schema)
-    if t == "object" or (t is None and "properties" in schema):
-        if isinstance(schema.get("properties"), dict):
-            return "fieldset"
-        if schema_kind(schema.get("additionalProperties")) in ("integer", "number", "string"):
-            return "map"
-        return "unsupported"
-    if t == "array":
-        item_kind = schema_kind(schema.get("items"))
-        if item_kind == "fieldset":
-            return "rows"
-        if item_kind == "select":
-            return "checkboxes"
-        if item_kind in ("string", "integer", "number"):
-            return "list"
-        return "unsupported"
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum and all(isinstance(x, str) for x in enum) and t in (None, "string"):
-        return "select"
-    if t in ("boolean", "integer", "number", "string"):
-        return t
-    return "unsupported"
-
-
-def _properties(schema: dict[str, Any]) -> dict[str, Any]:
-    props = schema.get("properties")
-    return {k: v for k, v in props.items() if isinstance(k, str) and isinstance(v, dict)} if isinstance(
-        props, dict) else {}
-
-
-def _required(schema: dict[str, Any]) -> set[str]:
-    req = schema.get("required")
-    return {x for x in req if isinstance(x, str)} if isinstance(req, list) else set()
+# --------------------------------------------------------------------------- labels and text
 
 
 def _ui(ui: Any, key: str | None = None) -> dict[str, Any]:
@@ -234,7 +165,7 @@ def _bounds(schema: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 def _scalar_text(value: Any, kind: str) -> str:
     """What goes in an input's value attribute."""
-    if value is _MISSING or value is None:
+    if value is MISSING or value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -254,10 +185,10 @@ def _get(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, list) and _ROW_INDEX.fullmatch(part) and int(part) < len(current):
+        elif isinstance(current, list) and ROW_INDEX.fullmatch(part) and int(part) < len(current):
             current = current[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
@@ -270,23 +201,14 @@ def _map_pairs(value: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def _join(path: str, key: str | int) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
 def _html_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name)
-
-
-def _check_prefix(prefix: str) -> None:
-    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
-        raise ValueError("prefix must be a letter followed by letters, digits, '_' or '-'")
 
 
 def _summary(value: Any, schema: dict[str, Any], limit: int = 160) -> str:
     """Short text of a value, for "Inherited: …" and read-only previews."""
     kind = schema_kind(schema)
-    if value is _MISSING or value is None:
+    if value is MISSING or value is None:
         text = "not set"
     elif isinstance(value, bool):
         text = "Yes" if value else "No"
@@ -324,42 +246,6 @@ def _row_title(row: Any) -> str:
     return "row"
 
 
-def _empty_instance(schema: dict[str, Any]) -> dict[str, Any]:
-    """A new row of an array of objects: each property's default, nested objects and arrays empty."""
-    row: dict[str, Any] = {}
-    for key, sub in _properties(schema).items():
-        kind = schema_kind(sub)
-        if "default" in sub:
-            row[key] = copy.deepcopy(sub["default"])
-        elif kind == "fieldset":
-            row[key] = _empty_instance(sub)
-        elif kind in ("list", "rows", "checkboxes"):
-            row[key] = []
-        elif kind == "map":
-            row[key] = {}
-    return row
-
-
-def errors_by_path(errors: Iterable[Any]) -> dict[str, list[str]]:
-    """ConfigError-like objects (``.path``, ``.message``) or (path, message) pairs → {path: [messages]}."""
-    out: dict[str, list[str]] = {}
-    for e in errors:
-        path, message = (e.path, e.message) if hasattr(e, "path") else e
-        messages = out.setdefault(str(path), [])
-        if message not in messages:
-            messages.append(str(message))
-    return out
-
-
-def merge_errors(*dicts: dict[str, list[str]] | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for d in dicts:
-        for path, messages in (d or {}).items():
-            bucket = out.setdefault(path, [])
-            for m in [messages] if isinstance(messages, str) else messages:
-                if m not in bucket:
-                    bucket.append(m)
-    return out
 
 
 # --------------------------------------------------------------------------- build
@@ -385,7 +271,7 @@ def build_form(
     "x-locked" fields disabled: programs and campaigns may not override them, the template
     author may. Errors on paths without a node of their own show at the nearest ancestor.
     """
-    _check_prefix(prefix)
+    check_prefix(prefix)
     builder = _Builder(
         prefix=prefix,
         inherited=inherited,
@@ -429,7 +315,7 @@ class _Builder:
     enforce_locks: bool
 
     def name(self, path: str) -> str:
-        return _join(self.prefix, path) if path else self.prefix
+        return join_path(self.prefix, path) if path else self.prefix
 
     def base(self, kind: str, path: str, label: str, **kw: Any) -> FormNode:
         name = self.name(path)
@@ -472,12 +358,12 @@ class _Builder:
     def object_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, *, label: str,
                     kind: str, locked: bool, in_row: bool, depth: int) -> FormNode:
         node = self.base(kind, path, label)
-        props = _properties(schema)
-        required = _required(schema)
+        props = object_properties(schema)
+        required = required_keys(schema)
         values = value if isinstance(value, dict) else {}
         for key in _ordered(props, ui):
             node.children.append(self.node(
-                props[key], _ui(ui, key), key, _join(path, key), values.get(key, _MISSING),
+                props[key], _ui(ui, key), key, join_path(path, key), values.get(key, MISSING),
                 required=key in required, locked=locked, in_row=in_row, depth=depth + 1))
         return node
 
@@ -528,7 +414,7 @@ class _Builder:
         items, item_ui = schema["items"], _ui(ui, "items")
         for i, row in enumerate(value if isinstance(value, list) else []):
             node.children.append(self.object_node(
-                items, item_ui, _join(path, i), row, label=f"{node.item_label} {i + 1}", kind="row",
+                items, item_ui, join_path(path, i), row, label=f"{node.item_label} {i + 1}", kind="row",
                 locked=locked, in_row=True, depth=depth + 1))
         for row in node.children:
             row.locked, row.in_row = locked, True
@@ -542,7 +428,7 @@ class _Builder:
         node = self.base("list", path, label, item_label=item_label)
         items, item_ui = schema["items"], _ui(ui, "items")
         for i, item in enumerate(value if isinstance(value, list) else []):
-            child = self.node(items, item_ui, str(i), _join(path, i), item, required=False, locked=locked,
+            child = self.node(items, item_ui, str(i), join_path(path, i), item, required=False, locked=locked,
                               in_row=True, depth=depth + 1, label=f"{item_label} {i + 1}")
             node.children.append(child)
         self.add_remove(node, locked)
@@ -569,8 +455,8 @@ class _Builder:
         node.bounds, _, _ = _bounds(entry) if value_kind in ("integer", "number") else ("", None, None)
         pairs = _map_pairs(value)
         for i, (key, val) in enumerate(pairs):
-            row_name = _join(node.name, i)
-            row = FormNode(kind="map_row", path=_join(path, key) if key else "", name=row_name,
+            row_name = join_path(node.name, i)
+            row = FormNode(kind="map_row", path=join_path(path, key) if key else "", name=row_name,
                            id=_html_id(row_name), label=f"{label} {i + 1}", readonly=self.readonly,
                            in_row=True, locked=locked, depth=depth + 1)
             key_node = FormNode(kind="string", path="", name=f"{row_name}.__key", id=_html_id(f"{row_name}.__key"),
@@ -606,273 +492,3 @@ class _Builder:
         node.is_overridden = self.current_layer is not None and source == self.current_layer
         if node.is_overridden and not (node.locked or self.readonly):
             node.reset_action = f"reset:{node.name}"
-
-
-# --------------------------------------------------------------------------- parse
-
-
-def parse_form(
-    schema: dict[str, Any],
-    formdata: Any,
-    *,
-    prefix: str = "cfg",
-    enforce_locks: bool = True,
-    current: Any = None,
-) -> ParsedForm:
-    """Read a submission of ``build_form``'s form back into typed JSON. Never raises on the input.
-
-    ``value`` holds every field that parsed: integers as int, numbers as int when written
-    without "."/"e" else float, booleans from the hidden "false" + checkbox "true" pair (last
-    wins), arrays and maps always present (possibly empty), empty optional fields absent.
-    Locked fields ("x-locked") are never read while ``enforce_locks`` is on: they are absent
-    so the caller keeps the inherited value (the template's own defaults form passes False).
-
-    ``_action`` "add:…" and "remove:…" are applied here (the removed row is not validated,
-    the new row is appended after parsing and so shows no errors); "reset:…" is only
-    reported. ``display`` is what to re-render (pass it to ``build_form``): raw text where
-    a field did not parse, maps as [key, value] rows; with ``current`` (the values the form
-    was built from) it also carries the fields the form did not submit, such as locked ones.
-    """
-    _check_prefix(prefix)
-    data = _normalise(formdata, prefix)
-    parser = _Parser(data, prefix, enforce_locks, _read_action(data, prefix))
-    root = schema if isinstance(schema, dict) and schema_kind(schema) == "fieldset" else {}
-    value, display = parser.object(root, prefix, "", required=True, locked=False)
-    value = value if isinstance(value, dict) else {}
-    display = display if isinstance(display, dict) else {}
-    if current is not None:
-        display = deep_merge(current, display)
-    return ParsedForm(value=value, errors=parser.errors, action=parser.action, display=display)
-
-
-def _normalise(formdata: Any, prefix: str) -> dict[str, list[str]]:
-    """Any MultiDict-like or mapping → {name: [str values]} for this form's names only."""
-    out: dict[str, list[str]] = {}
-    try:
-        keys = list(formdata.keys()) if formdata is not None else []
-    except Exception:
-        return out
-    for key in keys:
-        if not isinstance(key, str) or not (key == ACTION_FIELD or key.startswith(prefix + ".") or key == prefix):
-            continue
-        try:
-            raw = formdata.getlist(key) if hasattr(formdata, "getlist") else formdata[key]
-        except Exception:
-            continue
-        if not isinstance(raw, (list, tuple)):
-            raw = [raw]
-        values = []
-        for v in raw:
-            if isinstance(v, bytes):
-                v = v.decode("utf-8", "replace")
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                v = str(v)
-            if isinstance(v, str):
-                values.append(v)
-        out[key] = values
-    return out
-
-
-def _read_action(data: dict[str, list[str]], prefix: str) -> tuple[str, str] | None:
-    raw = (data.get(ACTION_FIELD) or [""])[-1]
-    verb, _, target = raw.partition(":")
-    if verb in ACTIONS and target.startswith(prefix + "."):
-        return verb, target
-    return None
-
-
-class _Parser:
-    def __init__(self, data: dict[str, list[str]], prefix: str, enforce_locks: bool,
-                 requested: tuple[str, str] | None) -> None:
-        self.data = data
-        self.prefix = prefix
-        self.enforce_locks = enforce_locks
-        self.requested = requested  # (verb, HTML name) as submitted
-        self.action: tuple[str, str] | None = None
-        self.errors: dict[str, list[str]] = {}
-
-    def error(self, path: str, message: str) -> None:
-        bucket = self.errors.setdefault(path, [])
-        if message not in bucket:
-            bucket.append(message)
-
-    def last(self, name: str) -> str | None:
-        values = self.data.get(name)
-        return values[-1] if values else None
-
-    def submitted(self, name: str) -> bool:
-        start = name + "."
-        return any(key == name or key.startswith(start) for key in self.data)
-
-    def wants(self, verb: str, name: str) -> bool:
-        return self.requested == (verb, name)
-
-    def row_indexes(self, name: str) -> list[int]:
-        start = name + "."
-        found: set[int] = set()
-        for key in self.data:
-            if key.startswith(start):
-                segment = key[len(start):].split(".", 1)[0]
-                if _ROW_INDEX.fullmatch(segment) and str(int(segment)) == segment:
-                    found.add(int(segment))
-        return sorted(found)
-
-    def node(self, schema: dict[str, Any], name: str, path: str, *, required: bool, locked: bool) -> tuple[Any, Any]:
-        locked = locked or (bool(schema.get("x-locked")) and self.enforce_locks)
-        if locked:
-            # The form renders locked fields disabled, so a browser never sends them: a value
-            # that arrives anyway is refused at its path, never silently dropped.
-            if self.submitted(name):
-                self.error(path, LOCKED_MESSAGE)
-            return _MISSING, _MISSING
-        kind = schema_kind(schema)
-        if self.wants("reset", name):
-            self.action = ("reset", path)
-        if kind == "fieldset":
-            return self.object(schema, name, path, required=required, locked=locked)
-        if kind == "rows":
-            return self.rows(schema, name, path)
-        if kind == "list":
-            return self.scalar_list(schema, name, path)
-        if kind == "checkboxes":
-            return self.checkboxes(schema, name, path)
-        if kind == "map":
-            return self.map(schema, name, path)
-        if kind == "unsupported":
-            return _MISSING, _MISSING
-        raw = self.last(name)
-        if raw is None:
-            if required:
-                self.error(path, MSG_REQUIRED)
-            return _MISSING, _MISSING
-        return self.convert(schema, kind, raw, path, required=required)
-
-    def convert(self, schema: dict[str, Any], kind: str, raw: str, path: str, *, required: bool) -> tuple[Any, Any]:
-        """One submitted text → (typed value or _MISSING, text to re-display)."""
-        if kind == "boolean":
-            low = raw.strip().lower()
-            if low in _TRUE:
-                return True, True
-            if low in _FALSE:
-                return False, False
-            self.error(path, MSG_BOOLEAN)
-            return _MISSING, raw
-        text = raw.replace("\r\n", "\n").strip()
-        if text == "":
-            if required:
-                self.error(path, MSG_REQUIRED)
-            return _MISSING, ""
-        if kind == "integer":
-            if len(text) <= _MAX_NUMBER_TEXT and _INT_TEXT.fullmatch(text):
-                return int(text), int(text)
-            self.error(path, MSG_WHOLE_NUMBER)
-            return _MISSING, raw
-        if kind == "number":
-            if len(text) <= _MAX_NUMBER_TEXT and _NUMBER_TEXT.fullmatch(text):
-                if _INT_TEXT.fullmatch(text):
-                    return int(text), int(text)
-                number = float(text)
-                if math.isfinite(number):
-                    return number, number
-            self.error(path, MSG_NUMBER)
-            return _MISSING, raw
-        if kind == "select":
-            if text in schema["enum"]:
-                return text, text
-            self.error(path, MSG_CHOICE)
-            return _MISSING, raw
-        return text, text
-
-    def object(self, schema: dict[str, Any], name: str, path: str, *, required: bool,
-               locked: bool) -> tuple[Any, Any]:
-        value: dict[str, Any] = {}
-        display: dict[str, Any] = {}
-        needed = _required(schema)
-        for key, sub in _properties(schema).items():
-            v, d = self.node(sub, _join(name, key), _join(path, key), required=key in needed, locked=locked)
-            if v is not _MISSING:
-                value[key] = v
-            if d is not _MISSING:
-                display[key] = d
-        if not value and not required and path:
-            return _MISSING, display
-        return value, display
-
-    def kept_rows(self, name: str, path: str) -> list[tuple[str, str]]:
-        """(row name, renumbered row path) for each submitted row, minus the one being removed."""
-        kept: list[tuple[str, str]] = []
-        for index in self.row_indexes(name):
-            row_name = _join(name, index)
-            if self.wants("remove", row_name):
-                self.action = ("remove", _join(path, len(kept)))
-                continue
-            kept.append((row_name, _join(path, len(kept))))
-        return kept
-
-    def rows(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
-        items = schema["items"]
-        value: list[Any] = []
-        display: list[Any] = []
-        for row_name, row_path in self.kept_rows(name, path):
-            v, d = self.object(items, row_name, row_path, required=True, locked=False)
-            value.append(v if isinstance(v, dict) else {})
-            display.append(d if isinstance(d, dict) else {})
-        if self.wants("add", name):
-            self.action = ("add", path)
-            value.append(_empty_instance(items))
-            display.append(_empty_instance(items))
-        return value, display
-
-    def scalar_list(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
-        items = schema["items"]
-        kind = schema_kind(items)
-        value: list[Any] = []
-        display: list[Any] = []
-        for row_name, row_path in self.kept_rows(name, path):
-            raw = self.last(row_name) or ""
-            v, d = self.convert(items, kind, raw, row_path, required=False)
-            if v is not _MISSING:  # blank rows are dropped from the value but stay on screen
-                value.append(v)
-            display.append(d)
-        if self.wants("add", name):
-            self.action = ("add", path)
-            if kind == "string":
-                value.append("")
-            display.append("")
-        return value, display
-
-    def checkboxes(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
-        enum = schema["items"]["enum"]
-        chosen: list[str] = []
-        for raw in self.data.get(name, []):
-            text = raw.strip()
-            if not text:
-                continue
-            if text not in enum:
-                self.error(path, MSG_CHOICE)
-            elif text not in chosen:
-                chosen.append(text)
-        return chosen, list(chosen)
-
-    def map(self, schema: dict[str, Any], name: str, path: str) -> tuple[Any, Any]:
-        entry = schema["additionalProperties"]
-        kind = schema_kind(entry)
-        value: dict[str, Any] = {}
-        display: list[list[Any]] = []
-        for row_name, _ in self.kept_rows(name, path):
-            key = (self.last(f"{row_name}.__key") or "").strip()
-            raw = self.last(f"{row_name}.__value") or ""
-            if not key:  # a row without a name is ignored (it stays on screen)
-                display.append(["", raw])
-                continue
-            v, d = self.convert(entry, kind, raw, _join(path, key), required=True)
-            display.append([key, d])
-            if key in value or any(p[0] == key for p in display[:-1]):
-                self.error(path, MSG_DUPLICATE_KEY)
-                continue
-            if v is not _MISSING:
-                value[key] = v
-        if self.wants("add", name):
-            self.action = ("add", path)
-            display.append(["", ""])
-        return value, display
