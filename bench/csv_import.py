@@ -48,7 +48,10 @@ def time_import(url: str, data: bytes, folder: Path) -> float:
 
     from portal.campaigns.models import Campaign
     from portal.db import db, transaction
-    from portal.enrollments.csv_io import ImportUploads, apply_import, parse_csv, plan_import
+    from portal.enrollments.csv.apply import apply_import
+    from portal.enrollments.csv.parse import parse_csv
+    from portal.enrollments.csv.plan import plan_import
+    from portal.enrollments.csv.uploads import ImportUploads
     from portal.enrollments.models import Enrollment
 
     app = _app(url)

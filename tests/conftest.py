@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from portal import create_app
 from portal.db import db
@@ -109,6 +109,12 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Invokes the app's CLI commands (``runner.invoke(args=[...])``) in the test's transaction."""
+    return app.test_cli_runner()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Test data factories: each call creates one committed row with sensible defaults
 and returns it detached (columns loaded). Rules are tested through operations; these
-only build the scene."""
+only build the scene, but a consistent one: an enrollment moves its campaign's seat
+counters as the operation would."""
 from __future__ import annotations
 
 import copy
@@ -11,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 
 from portal.auth.passwords import hash_password
@@ -39,6 +41,15 @@ def test_password_hash() -> str:
 @lru_cache(maxsize=4)
 def master(name: str) -> dict[str, Any]:
     return json.loads((MASTERS / f"{name}.json").read_text())
+
+
+# Which of the campaign's counters an enrollment of a beneficiary moves, by its status
+# (the enrollment operations keep them equal to the rows).
+_SEATS_TAKEN: dict[str, dict[str, int]] = {
+    "active": {"enrolled_count": 1},
+    "completed": {"enrolled_count": 1},
+    "waitlisted": {"waitlisted_count": 1},
+}
 
 
 class Factory:
@@ -116,10 +127,32 @@ class Factory:
         return self._save(Participant(**kw))
 
     def enrollment(self, campaign: Campaign, participant: Participant | None = None, **kw: Any) -> Enrollment:
+        """An enrollment row, and the campaign's seat counters moved as enrolling does:
+        an active or completed beneficiary takes a seat, a waitlisted one joins the
+        waitlist; volunteers and dropped enrollments move nothing. A row the campaign's
+        cap or budget has no seat for is refused by the database's CHECKs."""
         from portal.db import utcnow
 
         participant = participant or self.participant()
         kw.setdefault("role", "beneficiary")
         kw.setdefault("status", "active")
         kw.setdefault("enrolled_at", utcnow())
-        return self._save(Enrollment(campaign_id=campaign.id, participant_id=participant.id, **kw))
+        enrollment = Enrollment(campaign_id=campaign.id, participant_id=participant.id, **kw)
+        seats = _SEATS_TAKEN.get(kw["status"], {}) if kw["role"] == "beneficiary" else {}
+        with self.app.app_context():
+            db.session.add(enrollment)
+            if seats:
+                db.session.execute(sa.update(Campaign).where(Campaign.id == campaign.id).values(
+                    **{column: getattr(Campaign, column) + n for column, n in seats.items()}))
+            db.session.commit()
+            db.session.refresh(enrollment)
+            db.session.expunge(enrollment)
+        return enrollment
+
+    def seat_counters(self, campaign: Campaign, *, enrolled: int | None = None, waitlisted: int | None = None) -> None:
+        """Set a campaign's seat counters with no enrollment rows behind them: an
+        inconsistent scene, on purpose (many seats taken without making the rows)."""
+        values = {k: v for k, v in (("enrolled_count", enrolled), ("waitlisted_count", waitlisted)) if v is not None}
+        with self.app.app_context():
+            db.session.execute(sa.update(Campaign).where(Campaign.id == campaign.id).values(**values))
+            db.session.commit()

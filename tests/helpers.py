@@ -3,10 +3,22 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+# What differs between two answers to the same request: CSRF tokens carry a timestamp,
+# and every import dry run gets a new one-time token.
+_VOLATILE = [
+    (re.compile(r'name="csrf_token"[^>]*value="[^"]+"'), 'name="csrf_token" value="X"'),
+    (re.compile(r'value="[^"]+" name="csrf_token"'), 'value="X" name="csrf_token"'),
+    (re.compile(r'"X-CSRFToken": ?"[^"]+"'), '"X-CSRFToken": "X"'),
+    (re.compile(r'<meta name="csrf-token" content="[^"]+"'), '<meta name="csrf-token" content="X"'),
+    (re.compile(r"/import/[A-Za-z0-9_-]{43}/"), "/import/TOKEN/"),
+]
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
@@ -15,6 +27,68 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     match = _CSRF.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)
+
+
+def without_volatile(body: str) -> str:
+    """``body`` with per-request noise (CSRF tokens, import tokens) replaced by placeholders,
+    so two answers can be compared whole."""
+    for pattern, replacement in _VOLATILE:
+        body = pattern.sub(replacement, body)
+    return body
+
+
+def normalised(response, *terms: str) -> tuple[int, str]:
+    """Status and body without per-request noise (:func:`without_volatile`) and with the
+    caller's own input (echoed back in form fields) replaced by a placeholder."""
+    body = without_volatile(response.get_data(as_text=True))
+    for term in sorted(terms, key=len, reverse=True):
+        body = body.replace(term, "TERM")
+    return response.status_code, body
+
+
+def browser_form(html: str) -> MultiDict:
+    """What a browser submits from ``html``: every named input, checked box or radio,
+    selected option (a select with none selected sends its first) and textarea, in page
+    order. Meant for a page with one form to post."""
+
+    class Inputs(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self.select, self.textarea = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "input" and a.get("name") and a.get("type") not in ("submit", "checkbox", "radio"):
+                self.data.append((a["name"], a.get("value", "")))
+            elif tag == "input" and a.get("type") in ("checkbox", "radio") and "checked" in a:
+                self.data.append((a["name"], a.get("value", "on")))
+            elif tag == "select":
+                self.select, self.first_option, self.chosen = a.get("name"), None, False
+            elif tag == "option" and self.select:
+                if self.first_option is None:
+                    self.first_option = a.get("value", "")
+                if "selected" in a:
+                    self.data.append((self.select, a.get("value", "")))
+                    self.chosen = True
+            elif tag == "textarea":
+                self.textarea = a.get("name")
+                self.data.append((self.textarea, ""))
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[-1] = (self.textarea, data)
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                if not self.chosen and self.first_option is not None:  # browsers send the first option
+                    self.data.append((self.select, self.first_option))
+                self.select = None
+            if tag == "textarea":
+                self.textarea = None
+
+    parser = Inputs()
+    parser.feed(html)
+    return MultiDict(parser.data)
 
 
 def sign_in(client: FlaskClient, email: str, password: str):
@@ -43,3 +117,17 @@ def counting_statements(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def route_url(app, rule, objects: dict) -> str:
+    """A URL for ``rule`` whose arguments come from ``objects`` (1 for any argument it lacks)."""
+    from flask import url_for
+
+    values = {}
+    for arg in rule.arguments:
+        if arg == "action" and "deactivate" in rule.rule:
+            values[arg] = "deactivate"
+        else:
+            values[arg] = objects.get(arg, 1)
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)

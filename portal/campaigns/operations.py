@@ -8,7 +8,8 @@ from portal.activity.operations import record_event
 from portal.auth.models import Company, User
 from portal.campaigns.capacity import capacity_change_errors, fill_freed_seats, lock_campaign
 from portal.campaigns.models import Campaign
-from portal.configuration.engine import config_errors, effective_config, locked_override_errors
+from portal.configuration.layers import layer_problems
+from portal.configuration.merge import effective_config
 from portal.db import db
 from portal.errors import DomainError, Forbidden, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -58,8 +59,12 @@ def create_campaign(actor: User | None, *, program: Program, company: Company, n
     return campaign
 
 
-def transition_campaign(actor: User | None, campaign: Campaign, target: str) -> Campaign:
-    """Move a campaign along the shared lifecycle. Starting needs an active program."""
+def transition_campaign(actor: User | None, campaign: Campaign, target: str, *,
+                        expected_version: int | None = None) -> Campaign:
+    """Move a campaign along the shared lifecycle (a move based on a stale version is
+    refused). Starting needs an active program."""
+    if expected_version is not None and campaign.lock_version != expected_version:
+        raise StaleEdit(f"campaign “{campaign.name}”")
     check_transition(campaign.status, target)
     if target == ACTIVE and campaign.program.status != ACTIVE:
         raise DomainError(f"The program is {campaign.program.status}; a campaign runs only while its program is active.",
@@ -133,11 +138,10 @@ def campaign_field_errors(values: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def config_layer_problems(program: Program, overrides: dict[str, Any]) -> list:
-    """The campaign layer may not touch locked settings, and template ← program ←
-    campaign must validate."""
+    """The campaign layer inherits template ← program (the rule: :func:`layer_problems`)."""
     template = program.template
-    return locked_override_errors(template.config_schema, overrides) or config_errors(
-        template.config_schema, effective_config(template.default_config, program.config_overrides, overrides))
+    return layer_problems(template.config_schema,
+                          effective_config(template.default_config, program.config_overrides), overrides)
 
 
 def update_campaign_config(actor: User | None, campaign: Campaign, overrides: dict[str, Any], *,

@@ -128,25 +128,29 @@ def new():
 @bp.get("/<int:campaign_id>")
 @login_required
 def detail(campaign_id: int):
-    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    return detail_page(get_visible_or_404(Campaign, campaign_id, current_user))
+
+
+def detail_page(campaign: Campaign, status_code: int = 200):
+    """The campaign dashboard; a refused action re-renders it with its 409/422 and message."""
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     search = (request.args.get("q") or "").strip()[:100] or None
     page = enrollment_page(campaign, current_user, status=status, role=role, search=search,
                            cursor=request.args.get("after"), size=current_app.config["PORTAL_PAGE_SIZE"])
     filters = {k: v for k, v in {"status": status, "role": role, "q": search}.items() if v}
-    if is_partial_request():  # paging or filtering the list: only the list is needed
+    if is_partial_request() and request.method == "GET":  # paging or filtering the list: only the list
         return render("campaigns/detail.html", block="enrollments", campaign=campaign, page=page, filters=filters,
                       label=participant_label, bulk_form=BulkForm())
     context = campaign_layer(campaign.program)
-    return render("campaigns/detail.html", block="enrollments", campaign=campaign, program=campaign.program,
+    return render("campaigns/detail.html", campaign=campaign, program=campaign.program,
                   board=campaign_dashboard(campaign), page=page, filters=filters, label=participant_label,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
                   action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
                   config_preview=context.form(campaign.config_overrides, readonly=True),
                   events=timeline("campaigns", campaign.id, current_user), describe=describe,
                   has_import="imports.upload" in current_app.view_functions,
-                  has_export="imports.export" in current_app.view_functions)
+                  has_export="imports.export" in current_app.view_functions, status_code=status_code)
 
 
 @bp.post("/<int:campaign_id>/status")
@@ -160,12 +164,11 @@ def transition(campaign_id: int):
     try:
         with transaction():
             campaign = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
-            if form.expected_version() is not None and campaign.lock_version != form.expected_version():
-                raise StaleEdit(f"campaign “{campaign.name}”")
-            ops.transition_campaign(current_user, campaign, target)
-        flash(f"Campaign is now {target}.", "success")
+            ops.transition_campaign(current_user, campaign, target, expected_version=form.expected_version())
     except DomainError as exc:
         flash(exc.message, "error")
+        return detail_page(get_visible_or_404(Campaign, campaign_id, current_user), exc.status_code)
+    flash(f"Campaign is now {target}.", "success")
     return redirect_to(url_for(".detail", campaign_id=campaign_id))
 
 

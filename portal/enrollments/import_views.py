@@ -1,5 +1,5 @@
 """CSV import and export of a campaign's enrollments: thin handlers over
-:mod:`portal.enrollments.csv_io` (upload → dry run → confirm in one transaction; export).
+:mod:`portal.enrollments.csv` (upload → dry run → confirm in one transaction; export).
 
 Company admins reach only their own campaigns (404 otherwise, as for any missing object);
 an upload token works only for the user and campaign that made it.
@@ -18,23 +18,11 @@ from flask_wtf.file import FileField, FileRequired
 
 from portal.campaigns.models import Campaign
 from portal.db import transaction
-from portal.enrollments.csv_io import (
-    CHANGED_MESSAGE,
-    COLUMNS,
-    DEFAULT_MAX_ROWS,
-    ImportChanged,
-    ImportFileError,
-    ImportHasErrors,
-    ImportPlan,
-    ImportUploads,
-    StoredUpload,
-    UploadExpired,
-    apply_import,
-    errors_csv,
-    export_csv,
-    parse_csv,
-    plan_import,
-)
+from portal.enrollments.csv.apply import CHANGED_MESSAGE, ImportChanged, ImportHasErrors, apply_import
+from portal.enrollments.csv.export import errors_csv, export_csv
+from portal.enrollments.csv.parse import COLUMNS, DEFAULT_MAX_ROWS, ImportFileError, parse_csv
+from portal.enrollments.csv.plan import ImportPlan, plan_import
+from portal.enrollments.csv.uploads import ImportUploads, StoredUpload, UploadExpired
 from portal.tenancy import get_visible_or_404
 from portal.web import redirect_to, render, role_required
 

@@ -7,9 +7,10 @@ conditional UPDATE, and CHECK constraints on the campaign are the backstop.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,12 +23,20 @@ from portal.campaigns.capacity import CapacityReached, lock_campaign, move_count
 from portal.campaigns.models import Campaign
 from portal.db import db, utcnow
 from portal.enrollments.models import ROLES, SOURCES, Enrollment, Participant
+from portal.enrollments.participant_fields import (
+    FieldProblem,
+    clean_country,
+    clean_display_name,
+    clean_email,
+    clean_external_ref,
+    clean_languages,
+    clean_year_of_birth,
+)
 from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM, company_reference
 from portal.enrollments.rollup import count_enrollment_days
 from portal.enrollments.waitlist import promote_waitlisted
 from portal.errors import DomainError, InvalidTransition, NotFound, StaleEdit, ValidationFailed
 from portal.lifecycle import ACTIVE
-from portal.reference import country_problem, language_problem
 
 BENEFICIARY, VOLUNTEER = "beneficiary", "volunteer"
 WAITLISTED, ENROLLED, COMPLETED, DROPPED = "waitlisted", "active", "completed", "dropped"
@@ -86,49 +95,37 @@ def same_owner(company_id: int | None) -> sa.ColumnElement[bool]:
 
 
 def clean_participant_fields(values: dict[str, Any], *, participant_id: int | None = None) -> dict[str, Any]:
-    """The participant rules in one place (create, edit, import): a 1–255 character name;
-    an e-mail that is valid and unique case-insensitively within its owner (stored
-    normalised); a year of birth from 1900 to this year; ISO 639-1 languages; an ISO
-    3166-1 country; an external reference unique within its owner. The owner is
+    """The participant rules (create, edit, import): the field rules of
+    :mod:`portal.enrollments.participant_fields` (a 1–255 character name, a valid e-mail
+    stored normalised, a year of birth from 1900 to this year, ISO 639-1 languages, an ISO
+    3166-1 country, a reference of at most 100 characters), plus uniqueness within the
+    owner: e-mail (case-insensitively) and external reference. The owner is
     ``values["company_id"]`` (None: the NGO's beneficiaries), so a check never looks at
     another owner's people. Returns the normalised values or raises ValidationFailed with
     every field's problem."""
-    from portal.auth.operations import normalize_email
-
     errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    rules: dict[str, Callable[[Any], Any]] = {
+        "display_name": clean_display_name, "email": clean_email, "year_of_birth": clean_year_of_birth,
+        "languages": clean_languages, "country": clean_country, "external_ref": clean_external_ref,
+    }
+    for name, rule in rules.items():
+        try:
+            clean[name] = rule(values.get(name))
+        except FieldProblem as exc:
+            errors[name] = exc.messages
     others = [same_owner(values.get("company_id"))]
     if participant_id is not None:
         others.append(Participant.id != participant_id)
-    display_name = (values.get("display_name") or "").strip()
-    if not 1 <= len(display_name) <= 255:
-        errors["display_name"] = ["Enter a name of 1 to 255 characters."]
-    email = (values.get("email") or "").strip() or None
-    if email:
-        try:
-            email = normalize_email(email)
-            if db.session.scalar(sa.select(Participant.id).where(Participant.email == email, *others)):
-                errors["email"] = ["A participant with this e-mail already exists."]
-        except DomainError as exc:
-            errors["email"] = [exc.message]
-    year_of_birth = values.get("year_of_birth")
-    if year_of_birth is not None and not 1900 <= year_of_birth <= datetime.now(UTC).year:
-        errors["year_of_birth"] = ["Enter a year between 1900 and this year."]
-    languages = list(values.get("languages") or [])
-    if bad := [p for code in languages if (p := language_problem(code))]:
-        errors["languages"] = bad
-    country = (values.get("country") or "").strip().upper() or None
-    if country and (problem := country_problem(country)):
-        errors["country"] = [problem]
-    external_ref = (values.get("external_ref") or "").strip() or None
-    if external_ref and len(external_ref) > 100:
-        errors["external_ref"] = ["Use at most 100 characters."]
-    elif external_ref and db.session.scalar(sa.select(Participant.id).where(Participant.external_ref == external_ref,
-                                                                             *others)):
+    if clean.get("email") and db.session.scalar(sa.select(Participant.id).where(Participant.email == clean["email"],
+                                                                                 *others)):
+        errors["email"] = ["A participant with this e-mail already exists."]
+    if clean.get("external_ref") and db.session.scalar(
+            sa.select(Participant.id).where(Participant.external_ref == clean["external_ref"], *others)):
         errors["external_ref"] = ["Another participant has this external reference."]
     if errors:
         raise ValidationFailed(errors)
-    return {"display_name": display_name, "email": email, "year_of_birth": year_of_birth, "languages": languages,
-            "country": country, "external_ref": external_ref}
+    return clean
 
 
 def create_participant(actor: User | None, *, display_name: str, email: str | None = None,
@@ -176,52 +173,110 @@ def update_participant(actor: User | None, participant: Participant, *, expected
 
 
 # --- enrollments ------------------------------------------------------------------
+class EnrollmentFacts(Protocol):
+    """What the enrollment decision reads about a campaign: its status, its program's and
+    template version's, its company, its beneficiary group and waitlist switch, and the
+    seat counters :func:`seats_allow` reads. :meth:`CampaignFacts.of` takes them from a
+    (locked) campaign; the CSV import's planner keeps its own copy and moves the seat
+    counter as the file's rows take seats."""
+
+    status: str
+    program_status: str
+    template_status: str
+    company_id: int
+    waitlist_enabled: bool
+    group: Any  # a BeneficiaryGroup, or anything with its age_min, age_max, languages, language_requirement
+    max_enrollment: int | None
+    enrolled_count: int
+    seat_price: int | None
+    budget_allocated: int | None
+
+
+@dataclass(slots=True)
+class CampaignFacts:
+    """A snapshot of :class:`EnrollmentFacts`; ``enrolled_count`` may be moved by its owner."""
+
+    status: str
+    program_status: str
+    template_status: str
+    company_id: int
+    waitlist_enabled: bool
+    group: Any
+    max_enrollment: int | None
+    enrolled_count: int
+    seat_price: int | None
+    budget_allocated: int | None
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignFacts:
+        program = campaign.program
+        return cls(campaign.status, program.status, program.template.status, campaign.company_id,
+                   bool(campaign.waitlist_enabled), program.group, campaign.max_enrollment, campaign.enrolled_count,
+                   campaign.seat_price, campaign.budget_allocated)
+
+
+# Decision codes: why a decision came out as it did, for callers that word it their own way
+# (the CSV import's row reasons).
+NOT_ACCEPTING, TEMPLATE_ARCHIVED, DEACTIVATED = "not_accepting", "template_archived", "deactivated"
+ALREADY_ENROLLED, OTHER_COMPANY, INELIGIBLE, FULL = "already_enrolled", "other_company", "not_eligible", "full"
+VOLUNTEER_UNCAPPED, SEAT, WAITLIST_PLACE = "volunteer", "seat", "waitlist"
+
+
 @dataclass
 class Decision:
     """What enrolling would do: ``status`` ("active" or "waitlisted") with reasons to show,
-    or the ``error`` that refuses it."""
+    or the ``error`` that refuses it; ``code`` names which step of the rule decided."""
 
     status: str | None
     reasons: list[str]
     error: DomainError | None = None
+    code: str = ""
 
 
-def decide_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | None, languages: list[str],
-                      company_id: int | None, is_enabled: bool = True, already_enrolled: bool = False) -> Decision:
+def _refusal(code: str, error: DomainError) -> Decision:
+    return Decision(None, list(getattr(error, "reasons", None) or [error.message]), error, code)
+
+
+def decide_enrollment(facts: EnrollmentFacts | Campaign, *, role: str, year_of_birth: int | None,
+                      languages: list[str], company_id: int | None, is_enabled: bool = True,
+                      already_enrolled: bool = False, today_year: int | None = None) -> Decision:
     """The enrollment rule, in order: campaign and program active (template not archived);
     participant enabled and not already enrolled; volunteers: from the campaign's company
     when they have one, never capped; beneficiaries: eligible for the group, then a seat
     (capacity and budget) or the waitlist when it is on. Reads, never writes: the preview
-    on the enroll screen and enroll_participant (under the campaign lock) both call it."""
+    on the enroll screen, enroll_participant (under the campaign lock) and the CSV
+    import's dry run (once per row, on its copy of the counters) all call it.
 
-    def refuse(error: DomainError) -> Decision:
-        return Decision(None, list(getattr(error, "reasons", None) or [error.message]), error)
-
-    program = campaign.program
-    if campaign.status != ACTIVE or program.status != ACTIVE:
-        return refuse(NotAcceptingEnrollments(
+    ``facts`` is any :class:`EnrollmentFacts`; a Campaign is read through
+    :meth:`CampaignFacts.of`."""
+    if isinstance(facts, Campaign):
+        facts = CampaignFacts.of(facts)
+    if facts.status != ACTIVE or facts.program_status != ACTIVE:
+        return _refusal(NOT_ACCEPTING, NotAcceptingEnrollments(
             f"Enrollments are accepted only while the campaign and its program are active "
-            f"(campaign {campaign.status}, program {program.status}).", "campaign"))
-    if program.template.status == "archived":
-        return refuse(NotAcceptingEnrollments(
+            f"(campaign {facts.status}, program {facts.program_status}).", "campaign"))
+    if facts.template_status == "archived":
+        return _refusal(TEMPLATE_ARCHIVED, NotAcceptingEnrollments(
             "The program's template version is archived; it accepts no new enrollments.", "campaign"))
     if not is_enabled:
-        return refuse(DomainError("This participant is deactivated.", "participant_id"))
+        return _refusal(DEACTIVATED, DomainError("This participant is deactivated.", "participant_id"))
     if already_enrolled:
-        return refuse(AlreadyEnrolled("This participant is already enrolled in the campaign.", "participant_id"))
+        return _refusal(ALREADY_ENROLLED, AlreadyEnrolled("This participant is already enrolled in the campaign.",
+                                                          "participant_id"))
     if role == VOLUNTEER:
-        if company_id is not None and company_id != campaign.company_id:
-            return refuse(DomainError("Volunteers from a company can join only that company's campaigns.",
-                                      "participant_id"))
-        return Decision(ENROLLED, ["Volunteers are not capped."])
-    check = eligibility(program.group, year_of_birth=year_of_birth, languages=languages)
+        if company_id is not None and company_id != facts.company_id:
+            return _refusal(OTHER_COMPANY, DomainError("Volunteers from a company can join only that company's "
+                                                       "campaigns.", "participant_id"))
+        return Decision(ENROLLED, ["Volunteers are not capped."], code=VOLUNTEER_UNCAPPED)
+    check = eligibility(facts.group, year_of_birth=year_of_birth, languages=languages, today_year=today_year)
     if not check.eligible:
-        return refuse(NotEligible(check.reasons))
-    if seats_allow(campaign):
-        return Decision(ENROLLED, ["Eligible, and a seat is free."])
-    if campaign.waitlist_enabled:
-        return Decision(WAITLISTED, ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."])
-    return refuse(CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign"))
+        return _refusal(INELIGIBLE, NotEligible(check.reasons))
+    if seats_allow(facts):
+        return Decision(ENROLLED, ["Eligible, and a seat is free."], code=SEAT)
+    if facts.waitlist_enabled:
+        return Decision(WAITLISTED, ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."],
+                        code=WAITLIST_PLACE)
+    return _refusal(FULL, CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign"))
 
 
 def check_enroller(actor: User | None, *, role: str, participant_company_id: int | None) -> None:
@@ -252,7 +307,7 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     campaign = lock_campaign(campaign_id)
     already = db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
                                                                 Enrollment.participant_id == participant.id))
-    decision = decide_enrollment(campaign, role=role, year_of_birth=participant.year_of_birth,
+    decision = decide_enrollment(CampaignFacts.of(campaign), role=role, year_of_birth=participant.year_of_birth,
                                  languages=participant.languages, company_id=participant.company_id,
                                  is_enabled=participant.is_enabled, already_enrolled=already is not None)
     if decision.error is not None:
@@ -280,15 +335,19 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     return enrollment
 
 
-def _check_enrollment_move(enrollment: Enrollment, target: str) -> None:
+def _check_enrollment_move(enrollment: Enrollment, target: str, expected_version: int | None = None) -> None:
+    """A move based on a stale version is refused; then only the transitions the table allows."""
+    if expected_version is not None and enrollment.lock_version != expected_version:
+        raise StaleEdit("this enrollment")
     allowed = ENROLLMENT_TRANSITIONS.get(enrollment.status, ())
     if target not in allowed:
         raise InvalidTransition(enrollment.status, target, list(allowed))
 
 
-def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = "") -> list[Enrollment]:
+def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = "", *,
+                    expected_version: int | None = None) -> list[Enrollment]:
     """Drop; an active beneficiary's seat goes to the oldest waitlisted one. Returns the promoted."""
-    _check_enrollment_move(enrollment, DROPPED)
+    _check_enrollment_move(enrollment, DROPPED, expected_version)
     campaign = lock_campaign(enrollment.campaign_id)
     was = enrollment.status
     enrollment.status, enrollment.dropped_at = DROPPED, utcnow()
@@ -313,9 +372,10 @@ def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = ""
     return []
 
 
-def complete_enrollment(actor: User | None, enrollment: Enrollment) -> Enrollment:
+def complete_enrollment(actor: User | None, enrollment: Enrollment, *,
+                        expected_version: int | None = None) -> Enrollment:
     """Completed beneficiaries keep their seat (they count toward the cap and budget)."""
-    _check_enrollment_move(enrollment, COMPLETED)
+    _check_enrollment_move(enrollment, COMPLETED, expected_version)
     enrollment.status, enrollment.completed_at = COMPLETED, utcnow()
     campaign = enrollment.campaign
     record_event("program.enrollment.completed", actor=actor, subject=enrollment, company_id=campaign.company_id,

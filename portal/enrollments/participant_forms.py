@@ -1,15 +1,22 @@
-"""Forms of the participants screens. They check shape only (lengths, numbers); the
-rules (unique e-mail, ISO codes, stale edits) live in
+"""Forms of the participants screens. They read what was typed with the participant field
+rules (:mod:`portal.enrollments.participant_fields`: the year-of-birth range, languages as
+"uk, en"); the rest (unique e-mail, ISO codes, stale edits) is checked by
 :func:`portal.enrollments.operations.update_participant`."""
 from __future__ import annotations
 
 from typing import Any
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
-from portal.beneficiaries.forms import TEXT, country_choices, language_codes
+from portal.beneficiaries.forms import TEXT, country_choices
+from portal.enrollments.participant_fields import (
+    FieldProblem,
+    clean_year_of_birth,
+    parse_languages,
+    year_of_birth_bounds,
+)
 from portal.forms import choices, coerce_id
 
 SEARCH_FIELDS = {
@@ -19,12 +26,30 @@ SEARCH_FIELDS = {
 }
 
 
+class YearOfBirth:
+    """The participant rule for a year of birth (1900 to this year) as a form validator. The
+    bounds are read when a form is built, so they also become the input's min and max
+    attributes and never freeze at the year the server started."""
+
+    @property
+    def field_flags(self) -> dict[str, int]:
+        low, high = year_of_birth_bounds()
+        return {"min": low, "max": high}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data is None:
+            return
+        try:
+            clean_year_of_birth(field.data)
+        except FieldProblem as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class ParticipantForm(VersionedActionForm):
     display_name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)], **TEXT)
     email = StringField("E-mail", validators=[Optional(), Length(max=254)], **TEXT,
                         description="Optional. Unique: no two participants share an address (case does not matter).")
-    year_of_birth = IntegerField("Year of birth", validators=[Optional(), NumberRange(
-        min=1900, max=2100, message="Enter a year between 1900 and this year.")])
+    year_of_birth = IntegerField("Year of birth", validators=[Optional(), YearOfBirth()])
     languages = StringField("Languages", validators=[Optional(), Length(max=300)], **TEXT,
                             description="ISO 639-1 codes separated by commas, e.g. uk, en.")
     country = SelectField("Country", validators=[Optional()])
@@ -56,7 +81,7 @@ class ParticipantForm(VersionedActionForm):
             "display_name": self.display_name.data or "",
             "email": self.email.data or None,
             "year_of_birth": self.year_of_birth.data,
-            "languages": language_codes(self.languages.data),
+            "languages": parse_languages(self.languages.data),
             "country": self.country.data or None,
             "external_ref": self.external_ref.data or None,
             "company_id": self.company_id.data,

@@ -7,14 +7,10 @@ from typing import Any
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import BeneficiaryGroup
-from portal.configuration.engine import (
-    ConfigError,
-    config_errors,
-    effective_config,
-    locked_override_errors,
-    override_report,
-    sparse_overrides,
-)
+from portal.configuration.layers import layer_problems
+from portal.configuration.merge import sparse_overrides
+from portal.configuration.paths import ConfigError
+from portal.configuration.upgrades import override_report
 from portal.db import db
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -24,9 +20,8 @@ from portal.templates_catalog.models import ProgramTemplate
 
 
 def override_problems(template: ProgramTemplate, overrides: dict[str, Any]) -> list[ConfigError]:
-    """Locked settings may not be overridden, and the effective config must validate."""
-    return locked_override_errors(template.config_schema, overrides) or config_errors(
-        template.config_schema, effective_config(template.default_config, overrides))
+    """The program layer inherits the template's defaults (the rule: :func:`layer_problems`)."""
+    return layer_problems(template.config_schema, template.default_config, overrides)
 
 
 def launch_problems(template: ProgramTemplate, group: BeneficiaryGroup) -> list[str]:
@@ -39,6 +34,16 @@ def launch_problems(template: ProgramTemplate, group: BeneficiaryGroup) -> list[
     if template.category not in (group.eligible_categories or []):
         problems.append(f"The group is not eligible for {template.category} programs.")
     return problems
+
+
+def program_key_problem(key: str) -> str | None:
+    """Why ``key`` can't be a new program's key (format, taken), or None."""
+    return key_problem(key, Program.key)
+
+
+def program_sdg_goals(template: ProgramTemplate, extra: list[int] | None) -> list[int]:
+    """A program's SDGs start as its template's; more may be added, none removed."""
+    return sorted(set(template.sdg_goals or []) | set(extra or []))
 
 
 def launch_program(actor: User | None, *, template: ProgramTemplate, group: BeneficiaryGroup, name: str,
@@ -54,7 +59,7 @@ def launch_program(actor: User | None, *, template: ProgramTemplate, group: Bene
     name = (name or "").strip()
     if not 1 <= len(name) <= 255:
         errors["name"] = ["Enter a name of 1 to 255 characters."]
-    if key and (problem := key_problem(key, Program.key)):
+    if key and (problem := program_key_problem(key)):
         errors["key"] = [problem]
     if start_date and end_date and end_date < start_date:
         errors["end_date"] = ["The end date must be on or after the start date."]
@@ -72,7 +77,7 @@ def launch_program(actor: User | None, *, template: ProgramTemplate, group: Bene
         key=key or unique_key(Program.key, key_from_name(name)), template_id=template.id, group_id=group.id,
         name=name, description=description or "", config_overrides=overrides, status=DRAFT,
         start_date=start_date, end_date=end_date, visibility=visibility, tags=tags or [],
-        sdg_goals=sorted(set(template.sdg_goals) | set(extra)), external_id=external_id or None,
+        sdg_goals=program_sdg_goals(template, extra), external_id=external_id or None,
         created_by_id=actor.id if actor else None,
     )
     db.session.add(program)
@@ -81,8 +86,12 @@ def launch_program(actor: User | None, *, template: ProgramTemplate, group: Bene
     return program
 
 
-def transition_program(actor: User | None, program: Program, target: str) -> Program:
-    """Move a program along the shared lifecycle; refused moves name the allowed ones."""
+def transition_program(actor: User | None, program: Program, target: str, *,
+                       expected_version: int | None = None) -> Program:
+    """Move a program along the shared lifecycle; a move based on a stale version is
+    refused, and refused moves name the allowed ones."""
+    if expected_version is not None and program.lock_version != expected_version:
+        raise StaleEdit(f"program “{program.name}”")
     check_transition(program.status, target)
     if target == ACTIVE:
         # A pinned version that was deprecated meanwhile keeps working; an archived one does not.

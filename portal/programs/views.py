@@ -11,10 +11,11 @@ from flask_login import current_user
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER
 from portal.beneficiaries.models import BeneficiaryGroup
-from portal.configuration import engine
 from portal.configuration.layers import LayerContext, read_layer_form
+from portal.configuration.merge import effective_config
+from portal.configuration.upgrades import override_report, schema_diff
 from portal.db import db, transaction
-from portal.errors import ConfigInvalid, DomainError, StaleEdit
+from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
 from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
 from portal.programs import operations as ops
@@ -145,23 +146,17 @@ def new():
     if submission.action is not None:
         return _details_step(template, group, form, submission.overrides, display=submission.display)
     details_ok = form.validate_on_submit()
-    if form.key.data and (problem := _key_problem(form.key.data)):
+    if form.key.data and (problem := ops.program_key_problem(form.key.data)):
         form.key.errors = [*form.key.errors, problem]
         details_ok = False
     if submission.errors or not details_ok:
         return _details_step(template, group, form, submission.overrides, errors=submission.errors,
                              display=submission.display, status_code=422)
     context = program_layer(template)
-    sdgs = sorted(set(template.sdg_goals or []) | set(form.extra_sdgs.data or []))
+    sdgs = ops.program_sdg_goals(template, form.extra_sdgs.data)
     return render("programs/wizard_review.html", block="wizard", template=template, group=group, form=form,
                   preview=context.form(submission.overrides, readonly=True), overrides=submission.overrides,
                   sdgs=sdgs)
-
-
-def _key_problem(key: str) -> str | None:
-    from portal.keys import key_problem
-
-    return key_problem(key, Program.key)
 
 
 # --- detail, configuration, lifecycle, upgrade ---------------------------------
@@ -213,7 +208,7 @@ def config(program_id: int):
     try:
         with transaction():
             program = _get_program(program_id, for_update=True)
-            desired = engine.effective_config(program.template.default_config, submission.overrides)
+            desired = effective_config(program.template.default_config, submission.overrides)
             ops.update_program_config(current_user, program, desired, expected_version=form.expected_version())
     except ConfigInvalid as exc:
         return _config_page(_get_program(program_id), overrides=submission.overrides, display=submission.display,
@@ -245,9 +240,7 @@ def transition(program_id: int):
     try:
         with transaction():
             program = _get_program(program_id, for_update=True)
-            if form.expected_version() is not None and program.lock_version != form.expected_version():
-                raise StaleEdit(f"program “{program.name}”")
-            ops.transition_program(current_user, program, form.target.data)
+            ops.transition_program(current_user, program, form.target.data, expected_version=form.expected_version())
     except DomainError as exc:
         return _refused(program_id, exc)
     flash(f"Program is now {form.target.data}.", "success")
@@ -267,9 +260,9 @@ def upgrade(program_id: int):
         flash(NO_NEWER_VERSION, "info")
         return redirect_to(url_for(".detail", program_id=program_id))
     current = program.template
-    diff = engine.schema_diff(current.config_schema, current.default_config, target.config_schema,
-                              target.default_config)
-    report = engine.override_report(target.config_schema, target.default_config, program.config_overrides or {})
+    diff = schema_diff(current.config_schema, current.default_config, target.config_schema,
+                       target.default_config)
+    report = override_report(target.config_schema, target.default_config, program.config_overrides or {})
     can_apply = all(status == "kept" for _, status, _ in report)
     form = UpgradeForm(lock_version=program.lock_version, template_id=target.id)
     status_code = 200

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from portal.activity.operations import record_event
 from portal.auth.models import User
-from portal.configuration.engine import config_errors, document_problems, schema_errors
+from portal.configuration.limits import document_problems
+from portal.configuration.validation import config_errors, schema_errors
 from portal.db import db, utcnow
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -62,9 +63,11 @@ def _check_config_documents(config_schema: Any, default_config: Any) -> None:
         raise ConfigInvalid("default_config", problems)
 
 
-def publish_template(actor: User | None, template: ProgramTemplate) -> ProgramTemplate:
+def publish_template(actor: User | None, template: ProgramTemplate, *,
+                     expected_version: int | None = None) -> ProgramTemplate:
     """Publish a draft: the schema must be valid and the defaults must validate. The key's
     active version (if any) becomes deprecated and points at this one."""
+    _check_version(template, expected_version)
     check_transition(template.status, ACTIVE, TEMPLATE_TRANSITIONS)
     _check_config_documents(template.config_schema, template.default_config)
     previous = db.session.scalars(
@@ -178,24 +181,29 @@ def new_version(actor: User | None, source: ProgramTemplate) -> tuple[ProgramTem
     return draft, True
 
 
-def deprecate_template(actor: User | None, template: ProgramTemplate) -> ProgramTemplate:
+def deprecate_template(actor: User | None, template: ProgramTemplate, *,
+                       expected_version: int | None = None) -> ProgramTemplate:
     """Active → deprecated: no new programs; running programs keep working."""
+    _check_version(template, expected_version)
     check_transition(template.status, DEPRECATED, TEMPLATE_TRANSITIONS)
     template.status = DEPRECATED
     record_event("program.template.deprecated", actor=actor, subject=template, label=template.label)
     return template
 
 
-def archive_template(actor: User | None, template: ProgramTemplate) -> ProgramTemplate:
+def archive_template(actor: User | None, template: ProgramTemplate, *,
+                     expected_version: int | None = None) -> ProgramTemplate:
     """Active or deprecated → archived: its programs' campaigns accept no new enrollments."""
+    _check_version(template, expected_version)
     check_transition(template.status, ARCHIVED, TEMPLATE_TRANSITIONS)
     template.status = ARCHIVED
     record_event("program.template.archived", actor=actor, subject=template, label=template.label)
     return template
 
 
-def delete_draft(actor: User | None, template: ProgramTemplate) -> None:
+def delete_draft(actor: User | None, template: ProgramTemplate, *, expected_version: int | None = None) -> None:
     """Only drafts can be deleted (nothing can have been launched from them)."""
+    _check_version(template, expected_version)
     if template.status != DRAFT:
         raise DomainError(f"Only drafts can be deleted; version {template.version} is {template.status}.", "status")
     record_event("program.template.deleted", actor=actor, subject=template,

@@ -9,13 +9,16 @@ from flask_login import current_user
 
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER
-from portal.configuration import engine
-from portal.configuration.forms import build_form, errors_by_path, merge_errors, parse_form
+from portal.configuration.form_build import build_form
+from portal.configuration.form_fields import errors_by_path, merge_errors
+from portal.configuration.form_parse import parse_form
+from portal.configuration.masters import load_master
+from portal.configuration.upgrades import reconcile_defaults, schema_diff
+from portal.configuration.validation import config_errors
 from portal.db import transaction
-from portal.errors import ConfigInvalid, DomainError, StaleEdit
+from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
 from portal.lifecycle import TEMPLATE_STATUSES
-from portal.seed import load_master
 from portal.templates_catalog import operations as ops
 from portal.templates_catalog.forms import (
     START_FROM,
@@ -30,7 +33,6 @@ from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("templates_catalog", __name__, url_prefix="/templates")
 
-MASTER_FILES = {"mentorship": "mentorship", "language": "language", "buddy": "buddy"}
 
 
 @bp.get("/")
@@ -56,11 +58,11 @@ def new():
     if request.method == "GET" and request.args.get("from") in START_FROM:
         form.start_from.data = request.args["from"]
         if form.start_from.data:
-            master = load_master(MASTER_FILES[form.start_from.data])
+            master = load_master(form.start_from.data)
             form.category.data, form.name.data = master["category"], f"{master['name']} (copy)"
     if form.validate_on_submit():
         if form.start_from.data:
-            master = load_master(MASTER_FILES[form.start_from.data])
+            master = load_master(form.start_from.data)
             documents = {"config_schema": master["config_schema"], "default_config": master["default_config"],
                          "ui_schema": master.get("ui_schema"), "tags": master.get("tags"),
                          "sdg_goals": master.get("sdg_goals")}
@@ -172,7 +174,7 @@ def save_schema(key: str, version: int):
                 # Defaults follow the new shape: new properties take the schema's own defaults.
                 ops.update_draft(current_user, template, expected_version=form.expected_version(),
                                  config_schema=config_schema, ui_schema=ui_schema,
-                                 default_config=engine.reconcile_defaults(config_schema, template.default_config))
+                                 default_config=reconcile_defaults(config_schema, template.default_config))
             flash("Schema saved.", "success")
             return redirect_to(url_for(".edit", key=key, version=version))
         except ConfigInvalid as exc:
@@ -201,7 +203,7 @@ def save_defaults(key: str, version: int):
     parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
     if parsed.action is not None:
         return _edit_page(template, defaults_values=parsed.display, block="defaults")
-    errors = merge_errors(parsed.errors, errors_by_path(engine.config_errors(template.config_schema, parsed.value)))
+    errors = merge_errors(parsed.errors, errors_by_path(config_errors(template.config_schema, parsed.value)))
     if errors:
         return _edit_page(template, defaults_values=parsed.display, defaults_errors=errors, status_code=422,
                           block="defaults")
@@ -224,7 +226,7 @@ def validate_defaults(key: str, version: int):
     """Live validation: every field's error slot, swapped out-of-band; nothing is saved."""
     template = get_version_or_404(key, version)
     parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
-    errors = merge_errors(parsed.errors, errors_by_path(engine.config_errors(template.config_schema, parsed.value)))
+    errors = merge_errors(parsed.errors, errors_by_path(config_errors(template.config_schema, parsed.value)))
     node = build_form(template.config_schema, parsed.display, ui_schema=template.ui_schema, errors=errors,
                       enforce_locks=False)
     return render("templates_catalog/_live_errors.html", node=node)
@@ -240,9 +242,7 @@ def _lifecycle_action(key: str, version: int, operation, success: str, done_url=
     try:
         with transaction():
             template = get_version_or_404(key, version, for_update=True)
-            if form.expected_version() is not None and template.lock_version != form.expected_version():
-                raise StaleEdit(template.label)
-            operation(current_user, template)
+            operation(current_user, template, expected_version=form.expected_version())
     except ConfigInvalid as exc:
         flash(f"Cannot publish version {version}: " + "; ".join(exc.errors[exc.field][:5]), "error")
         return _version_page(get_version_or_404(key, version), status_code=exc.status_code)
@@ -305,6 +305,6 @@ def compare(key: str):
     base_n = request.args.get("base", type=parse_id) or (numbers[1] if len(numbers) > 1 else numbers[0])
     other_n = request.args.get("other", type=parse_id) or numbers[0]
     base, other = get_version_or_404(key, base_n), get_version_or_404(key, other_n)
-    diff = engine.schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config)
+    diff = schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config)
     return render("templates_catalog/compare.html", block="diff", key=key, versions=versions, base=base,
                   other=other, diff=diff)

@@ -28,8 +28,7 @@ def _counts(app):
         return {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in SEED_TABLES}
 
 
-def test_seed_creates_the_demo_world_and_is_idempotent(app):
-    runner = app.test_cli_runner()
+def test_seed_creates_the_demo_world_and_is_idempotent(app, runner):
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     assert "pm@impact.example" in result.output and "admin@acme.example" in result.output
@@ -64,8 +63,7 @@ def test_seed_creates_the_demo_world_and_is_idempotent(app):
             assert campaign.max_enrollment is None or seats <= campaign.max_enrollment
 
 
-def test_users_create_command(app):
-    runner = app.test_cli_runner()
+def test_users_create_command(app, runner):
     result = runner.invoke(args=["users", "create", "--email", "First.PM@Example.org", "--name", "First PM",
                                  "--role", "program_manager", "--password", "a long password"])
     assert result.exit_code == 0, result.output
@@ -76,8 +74,7 @@ def test_users_create_command(app):
                                                                   ActivityEvent.subject_id == user.id)) == 1
 
 
-def test_users_create_refuses_bad_input_without_saving(app):
-    runner = app.test_cli_runner()
+def test_users_create_refuses_bad_input_without_saving(app, runner):
     result = runner.invoke(args=["users", "create", "--email", "not-an-email", "--name", "X",
                                  "--role", "company_admin", "--password", "short"])
     assert result.exit_code == 2
@@ -86,8 +83,7 @@ def test_users_create_refuses_bad_input_without_saving(app):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
-def test_events_export_writes_json_lines_since_a_time(app, make, tmp_path):
-    runner = app.test_cli_runner()
+def test_events_export_writes_json_lines_since_a_time(runner, tmp_path):
     runner.invoke(args=["users", "create", "--email", "a@example.org", "--name", "A", "--role", "program_manager",
                         "--password", "a long password"])
     out = tmp_path / "events.jsonl"
@@ -100,6 +96,6 @@ def test_events_export_writes_json_lines_since_a_time(app, make, tmp_path):
     assert later.exit_code == 0 and later.stdout == ""
 
 
-def test_events_export_rejects_a_bad_time(app):
-    result = app.test_cli_runner().invoke(args=["events", "export", "--since", "yesterday"])
+def test_events_export_rejects_a_bad_time(runner):
+    result = runner.invoke(args=["events", "export", "--since", "yesterday"])
     assert result.exit_code == 2 and "ISO 8601" in result.output

@@ -1,10 +1,12 @@
-"""The enrollment rules the seed and later screens rely on (capacity, waitlist, promotion)."""
+"""SPEC §2.5, the enrollment rules (capacity, waitlist, promotion, eligibility), through the
+operations and through the campaign's enroll screen: the inline outlook, complete and drop,
+single and bulk."""
 import pytest
 import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
 from portal.campaigns.models import Campaign
-from portal.db import db, transaction
+from portal.db import db, transaction, utcnow
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.operations import (
     AlreadyEnrolled,
@@ -13,6 +15,7 @@ from portal.enrollments.operations import (
     drop_enrollment,
     enroll_participant,
 )
+from tests.helpers import csrf_token
 
 
 def enroll(app, campaign_id, participant_id, role="beneficiary"):
@@ -79,18 +82,79 @@ def test_enrolling_needs_an_active_campaign_of_an_active_program(app, make, tena
         enroll(app, camp.id, make.participant().id)
 
 
-def test_group_privacy_rules_are_enforced_on_save(app):
-    from portal.beneficiaries.operations import create_group
-    from portal.errors import ValidationFailed
-
+# --- through the campaign's enroll and enrollment screens ----------------------------
+def test_enroll_shows_the_outlook_then_enrolls_and_writes_events(app, pm_client, make, tenants, language_program):
+    camp = make.campaign(tenants["company_a"], language_program, max_enrollment=10)
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enroll")
+    check = pm_client.post(f"/campaigns/{camp.id}/enroll/check", data={
+        "csrf_token": token, "role": "beneficiary", "display_name": "Olena", "year_of_birth": "2015",
+        "languages": "uk"})
+    assert "Cannot enroll" in check.get_data(as_text=True) and "below the group" in check.get_data(as_text=True)
+    check = pm_client.post(f"/campaigns/{camp.id}/enroll/check", data={
+        "csrf_token": token, "role": "beneficiary", "display_name": "Olena", "year_of_birth": "1990",
+        "languages": "uk"})
+    assert "Will be enrolled" in check.get_data(as_text=True)
+    response = pm_client.post(f"/campaigns/{camp.id}/enroll", data={
+        "csrf_token": token, "role": "beneficiary", "display_name": "Olena K", "email": "olena.k@example.org",
+        "year_of_birth": "1990", "languages": "uk, en"})
+    assert response.status_code == 303
+    # the same form again (a double submit) creates nothing new
+    again = pm_client.post(f"/campaigns/{camp.id}/enroll", data={
+        "csrf_token": token, "role": "beneficiary", "display_name": "Olena K", "email": "OLENA.K@example.org",
+        "year_of_birth": "1990", "languages": "uk, en"})
+    assert again.status_code == 409 and "already enrolled" in again.get_data(as_text=True)
     with app.app_context():
-        with pytest.raises(ValidationFailed) as refused:
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).where(
+            ActivityEvent.type == "program.enrollment.created", ActivityEvent.company_id == tenants["company_a"].id)) == 1
+        # Program managers enroll beneficiaries into the NGO's own records, never a company's.
+        assert db.session.scalar(sa.select(Participant.company_id)) is None
+        assert db.session.get(Campaign, camp.id).enrolled_count == 1
+
+
+def test_ineligible_enrollment_is_refused_with_the_reason_and_nothing_saved(app, pm_client, make, tenants,
+                                                                            language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enroll")
+    response = pm_client.post(f"/campaigns/{camp.id}/enroll", data={
+        "csrf_token": token, "role": "beneficiary", "display_name": "Amal", "year_of_birth": "1990",
+        "languages": "ar"})
+    assert response.status_code == 422 and "No shared working language" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 0
+
+
+def test_drop_promotes_and_bulk_complete(app, admin_a_client, make, tenants, language_program):
+    camp = make.campaign(tenants["company_a"], language_program, max_enrollment=2, waitlist_enabled=True)
+    people = [make.participant(year_of_birth=1990, languages=["uk"]) for _ in range(3)]
+    with app.app_context():
+        ids = []
+        for p in people:
             with transaction():
-                create_group(None, name="Olena's group, call +47 912 34 567", group_type="refugees", country="NO",
-                             eligible_categories=["language"], description="Contact anna@example.org",
-                             tags=["born 12.03.1990"])
-        assert set(refused.value.errors) == {"name", "description", "tags"}
-        with transaction():
-            group = create_group(None, name="2026 cohort, Oslo", group_type="refugees", country="NO",
-                                 eligible_categories=["language"], languages=["uk"])
-        assert group.key == "2026-cohort-oslo"
+                ids.append(enroll_participant(None, camp.id, db.session.get(Participant, p.id)).id)
+    token = csrf_token(admin_a_client, f"/campaigns/{camp.id}")
+    response = admin_a_client.post(f"/campaigns/{camp.id}/enrollments/{ids[0]}/drop",
+                                   data={"csrf_token": token, "reason": "moved"})
+    assert response.status_code == 303
+    page = admin_a_client.get(f"/campaigns/{camp.id}").get_data(as_text=True)
+    assert "1 waitlisted participant(s) promoted" in page
+    response = admin_a_client.post(f"/campaigns/{camp.id}/enrollments/bulk", data={
+        "csrf_token": token, "action": "complete", "enrollment_ids": [str(ids[1]), str(ids[2])]})
+    assert response.status_code == 303
+    with app.app_context():
+        statuses = [db.session.get(Enrollment, i).status for i in ids]
+        assert statuses == ["dropped", "completed", "completed"]
+        assert db.session.get(Campaign, camp.id).enrolled_count == 2
+
+
+def test_bulk_with_a_final_enrollment_changes_nothing(app, admin_a_client, make, tenants, language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    done = make.enrollment(camp, status="completed", completed_at=utcnow())
+    open_one = make.enrollment(camp)
+    token = csrf_token(admin_a_client, f"/campaigns/{camp.id}")
+    admin_a_client.post(f"/campaigns/{camp.id}/enrollments/bulk", data={
+        "csrf_token": token, "action": "drop", "enrollment_ids": [str(done.id), str(open_one.id)]})
+    with app.app_context():
+        assert db.session.get(Enrollment, open_one.id).status == "active"

@@ -15,8 +15,7 @@ from portal import create_app
 from portal.db import db
 from portal.models import ActivityEvent, Campaign, Enrollment, Participant, Program, ProgramTemplate, User
 from tests.conftest import sign_in_client
-from tests.helpers import csrf_token
-from tests.integration.test_route_matrix import _url, world  # noqa: F401  (fixture)
+from tests.helpers import csrf_token, route_url
 
 PAYLOAD = "<script>alert(1)</script>"
 NASTY = st.one_of(
@@ -47,10 +46,10 @@ def _counts(app):
 
 
 @pytest.mark.parametrize("endpoint,rule", POST_RULES, ids=[e for e, _ in POST_RULES])
-def test_fuzzed_posts_never_fail_or_reflect(app, tenants, world, endpoint, rule):  # noqa: F811
+def test_fuzzed_posts_never_fail_or_reflect(app, tenants, route_objects, endpoint, rule):
     client = sign_in_client(app, tenants["pm"])
     rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
-    url = _url(app, rule_obj, world)
+    url = route_url(app, rule_obj, route_objects)
     token = csrf_token(client, "/home")
     names = _field_names(client, url.split("/validate")[0].removesuffix("/check").removesuffix("/remaining"))
 
@@ -78,10 +77,10 @@ QUERY_NAMES = ["q", "status", "category", "country", "group", "template", "role"
 
 
 @pytest.mark.parametrize("endpoint,rule", GET_RULES, ids=[e for e, _ in GET_RULES])
-def test_fuzzed_query_strings_never_fail_or_reflect(app, tenants, world, endpoint, rule):  # noqa: F811
+def test_fuzzed_query_strings_never_fail_or_reflect(app, tenants, route_objects, endpoint, rule):
     client = sign_in_client(app, tenants["pm"])
     rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
-    url = _url(app, rule_obj, world)
+    url = route_url(app, rule_obj, route_objects)
 
     @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(st.fixed_dictionaries({}, optional={n: NASTY for n in QUERY_NAMES}), st.booleans())

@@ -224,6 +224,20 @@ def test_a_duplicate_submit_creates_two_keys_not_an_error(app, pm_client):
     assert group_count(app) == 1
 
 
+def test_group_privacy_rules_are_enforced_on_save(app):
+    with app.app_context():
+        with pytest.raises(ValidationFailed) as refused:
+            with transaction():
+                ops.create_group(None, name="Olena's group, call +47 912 34 567", group_type="refugees",
+                                 country="NO", eligible_categories=["language"], description="Contact anna@example.org",
+                                 tags=["born 12.03.1990"])
+        assert set(refused.value.errors) == {"name", "description", "tags"}
+        with transaction():
+            group = ops.create_group(None, name="2026 cohort, Oslo", group_type="refugees", country="NO",
+                                     eligible_categories=["language"], languages=["uk"])
+        assert group.key == "2026-cohort-oslo"
+
+
 # --- live privacy validation -------------------------------------------------------------------
 @pytest.mark.parametrize("text,message", PRIVACY_SAMPLES)
 def test_live_validation_returns_the_message_out_of_band_and_saves_nothing(app, pm_client, text, message):

@@ -11,7 +11,7 @@ from portal.enrollments.models import Participant
 from portal.enrollments.operations import enroll_participant, update_participant
 from portal.enrollments.queries import _next_text, name_prefixes
 from portal.errors import StaleEdit, ValidationFailed
-from tests.integration.test_programs import _browser_form
+from tests.helpers import browser_form
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_detail_of_a_missing_participant_is_404(pm_client):
 def test_editing_saves_and_records_what_changed(app, pm_client, people):
     anna = people["anna"]
     url = f"/participants/{anna.id}/edit"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     assert form["lock_version"] == "1"
     form["display_name"] = "Anna Berg-Olsen"
     form["languages"] = "uk, English, no"
@@ -191,7 +191,7 @@ def test_editing_saves_and_records_what_changed(app, pm_client, people):
 
 def test_a_stale_edit_is_refused_with_409_and_nothing_is_overwritten(app, pm_client, people):
     url = f"/participants/{people['anna'].id}/edit"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["display_name"] = "First save"
     assert pm_client.post(url, data=form).status_code == 303
     form["display_name"] = "Second save, from the old page"
@@ -213,7 +213,7 @@ def test_a_stale_edit_is_refused_with_409_and_nothing_is_overwritten(app, pm_cli
 ])
 def test_bad_input_is_shown_next_to_its_field_with_422(app, pm_client, people, field, value, message):
     url = f"/participants/{people['anna'].id}/edit"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form[field] = value
     response = pm_client.post(url, data=form)
     html = response.get_data(as_text=True)
@@ -225,7 +225,7 @@ def test_bad_input_is_shown_next_to_its_field_with_422(app, pm_client, people, f
 
 def test_an_htmx_save_with_errors_returns_the_form_fragment(pm_client, people):
     url = f"/participants/{people['anna'].id}/edit"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["email"] = "annika@example.org"
     response = pm_client.post(url, data=form, headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
@@ -235,7 +235,7 @@ def test_an_htmx_save_with_errors_returns_the_form_fragment(pm_client, people):
 
 def test_an_email_may_change_case_and_is_stored_lowercase(app, pm_client, people):
     url = f"/participants/{people['anna'].id}/edit"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["email"] = "Anna.Berg@EXAMPLE.org"
     assert pm_client.post(url, data=form).status_code == 303
     assert get_participant(app, people["anna"].id).email == "anna.berg@example.org"
@@ -243,7 +243,7 @@ def test_an_email_may_change_case_and_is_stored_lowercase(app, pm_client, people
 
 def test_an_htmx_save_redirects_with_hx_redirect(pm_client, people):
     url = f"/participants/{people['bob'].id}/edit"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["display_name"] = "Bob Hansen Jr"
     response = pm_client.post(url, data=form, headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.headers["HX-Redirect"].endswith(f"/participants/{people['bob'].id}")

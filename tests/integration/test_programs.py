@@ -5,7 +5,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.datastructures import MultiDict
 
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
@@ -13,7 +12,7 @@ from portal.programs import operations as ops
 from portal.programs.models import Program
 from portal.templates_catalog.models import ProgramTemplate
 from tests.factories import master
-from tests.helpers import csrf_token
+from tests.helpers import browser_form, csrf_token
 
 
 def run(app, fn):
@@ -153,50 +152,6 @@ def test_upgrade_screen_shows_the_diff_and_the_override_report(pm_client, make):
 
 
 # --- screens --------------------------------------------------------------------------
-def _browser_form(html: str) -> MultiDict:
-    """What a browser submits for the first <form method=post> with a step field."""
-    from html.parser import HTMLParser
-
-    class Inputs(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.data, self.select, self.textarea = [], None, None
-
-        def handle_starttag(self, tag, attrs):
-            a = dict(attrs)
-            if tag == "input" and a.get("name") and a.get("type") not in ("submit", "checkbox", "radio"):
-                self.data.append((a["name"], a.get("value", "")))
-            elif tag == "input" and a.get("type") in ("checkbox", "radio") and "checked" in a:
-                self.data.append((a["name"], a.get("value", "on")))
-            elif tag == "select":
-                self.select, self.first_option, self.chosen = a.get("name"), None, False
-            elif tag == "option" and self.select:
-                if self.first_option is None:
-                    self.first_option = a.get("value", "")
-                if "selected" in a:
-                    self.data.append((self.select, a.get("value", "")))
-                    self.chosen = True
-            elif tag == "textarea":
-                self.textarea = a.get("name")
-                self.data.append((self.textarea, ""))
-
-        def handle_data(self, data):
-            if self.textarea:
-                self.data[-1] = (self.textarea, data)
-
-        def handle_endtag(self, tag):
-            if tag == "select":
-                if not self.chosen and self.first_option is not None:  # browsers send the first option
-                    self.data.append((self.select, self.first_option))
-                self.select = None
-            if tag == "textarea":
-                self.textarea = None
-
-    parser = Inputs()
-    parser.feed(html)
-    return MultiDict(parser.data)
-
-
 def test_launch_wizard_through_the_screens(app, pm_client, make):
     template = make.template("language")
     compatible = make.group(name="Ukrainians in Bergen")
@@ -206,7 +161,7 @@ def test_launch_wizard_through_the_screens(app, pm_client, make):
     assert step2.index("Ukrainians in Bergen") < step2.index("Inactive group")
     assert "only active groups" in step2 and "not eligible for language" in step2
     url = f"/programs/new?template={template.id}&group={compatible.id}"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["name"], form["step"] = "Language in Bergen", "review"
     form["cfg.session.defaultDurationMinutes"] = "60"
     form.setlist("extra_sdgs", ["4", "10", "16", "5"])
@@ -214,7 +169,7 @@ def test_launch_wizard_through_the_screens(app, pm_client, make):
     body = review.get_data(as_text=True)
     assert review.status_code == 200, re.findall(r'field__error[^>]*>([^<]+)', body)
     assert "Review “Language in Bergen”" in body and "set in program" in body
-    hidden = _browser_form(body)
+    hidden = browser_form(body)
     hidden["step"] = "create"
     created = pm_client.post(url, data=hidden)
     assert created.status_code == 303
@@ -228,7 +183,7 @@ def test_wizard_shows_config_errors_next_to_the_field_and_creates_nothing(app, p
     template = make.template("language")
     group = make.group()
     url = f"/programs/new?template={template.id}&group={group.id}"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["name"], form["step"] = "Too long sessions", "review"
     form["cfg.session.defaultDurationMinutes"] = "500"
     response = pm_client.post(url, data=form)
@@ -259,7 +214,7 @@ def test_lifecycle_buttons_follow_the_table(app, pm_client, make, start, target,
 def test_config_screen_saves_sparse_overrides_and_resets(app, pm_client, make):
     program = make.program(template=make.template("language"))
     url = f"/programs/{program.id}/config"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["cfg.session.maxSessionsPerWeek"] = "6"
     assert pm_client.post(url, data=form).status_code == 303
     with app.app_context():
@@ -267,10 +222,10 @@ def test_config_screen_saves_sparse_overrides_and_resets(app, pm_client, make):
         assert saved.config_overrides == {"session": {"maxSessionsPerWeek": 6}}
     page = pm_client.get(url).get_data(as_text=True)
     assert "reset:cfg.session.maxSessionsPerWeek" in page
-    form = _browser_form(page)
+    form = browser_form(page)
     form["_action"] = "reset:cfg.session.maxSessionsPerWeek"
     reset = pm_client.post(url, data=form).get_data(as_text=True)
-    form = _browser_form(reset)
+    form = browser_form(reset)
     assert form["cfg.session.maxSessionsPerWeek"] == str(master("language")["default_config"]["session"]
                                                          ["maxSessionsPerWeek"])
     assert pm_client.post(url, data=form).status_code == 303
@@ -281,7 +236,7 @@ def test_config_screen_saves_sparse_overrides_and_resets(app, pm_client, make):
 def test_cross_field_rule_shows_on_the_right_field(pm_client, make):
     program = make.program(template=make.template("language"))
     url = f"/programs/{program.id}/config"
-    form = _browser_form(pm_client.get(url).get_data(as_text=True))
+    form = browser_form(pm_client.get(url).get_data(as_text=True))
     form["cfg.session.minSessionsPerWeek"] = "6"
     form["cfg.session.maxSessionsPerWeek"] = "5"
     response = pm_client.post(url, data=form)

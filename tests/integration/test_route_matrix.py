@@ -11,9 +11,6 @@ Company B's requests for company A's objects are 404 and change nothing in the d
 """
 from __future__ import annotations
 
-from datetime import date
-
-import pytest
 import sqlalchemy as sa
 
 from portal.db import db
@@ -31,7 +28,7 @@ from portal.models import (
     User,
 )
 from tests.conftest import sign_in_client
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, route_url
 
 POLICY: dict[str, str] = {
     "static": "public",
@@ -70,50 +67,6 @@ TABLES = (ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAll
           Program, ProgramTemplate, User)
 
 
-@pytest.fixture
-def world(app, make, tenants):
-    template = make.template("language", status="active")
-    program = make.program(template=template)
-    campaign = make.campaign(tenants["company_a"], program, max_enrollment=10)
-    participant = make.participant(display_name="Matrix Person")
-    enrollment = make.enrollment(campaign, participant)
-    with app.app_context():
-        sub = L2ISubscription(company_id=tenants["company_a"].id, sku="L2I-250", learners=250, annual_price=1000,
-                              currency="EUR", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
-        db.session.add(sub)
-        db.session.commit()
-        sub_id = sub.id
-        deactivated = User(email="gone@example.org", name="Gone", role="company_admin",
-                           company_id=tenants["company_a"].id, password_hash="x", is_enabled=False)
-        target = User(email="target@example.org", name="Target", role="company_admin",
-                      company_id=tenants["company_a"].id, password_hash="x")
-        db.session.add_all([deactivated, target])
-        db.session.commit()
-        db.session.refresh(deactivated)
-        db.session.expunge(deactivated)
-        target_id = target.id
-    return {
-        "campaign_id": campaign.id, "enrollment_id": enrollment.id, "program_id": program.id,
-        "participant_id": participant.id, "subscription_id": sub_id, "user_id": target_id,
-        "key": template.key, "version": template.version, "action": "complete", "group_id": program.group_id,
-        "token": "0" * 32,
-        "filename": "app.css", "deactivated": deactivated,
-    }
-
-
-def _url(app, rule, world) -> str:
-    values = {}
-    for arg in rule.arguments:
-        if arg == "action" and "deactivate" in rule.rule:
-            values[arg] = "deactivate"
-        else:
-            values[arg] = world.get(arg, 1)
-    with app.test_request_context():
-        from flask import url_for
-
-        return url_for(rule.endpoint, **values)
-
-
 def _counts(app) -> dict[str, int]:
     with app.app_context():
         return {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in TABLES}
@@ -136,7 +89,7 @@ def _request(client, method, url, token):
     return client.open(url, method=method, data={"csrf_token": token})
 
 
-def _fresh_clients(app, tenants, world):
+def _fresh_clients(app, tenants, route_objects):
     """New sessions per route, so one route (sign-out, deactivation) cannot affect the next."""
     from portal.auth.models import User as UserModel
 
@@ -146,7 +99,7 @@ def _fresh_clients(app, tenants, world):
             db.session.expunge(user)
     clients = {
         "anonymous": app.test_client(),
-        "deactivated": sign_in_client(app, world["deactivated"]),
+        "deactivated": sign_in_client(app, route_objects["deactivated"]),
         "pm": sign_in_client(app, current["pm"]),
         "admin_a": sign_in_client(app, current["admin_a"]),
         "admin_b": sign_in_client(app, current["admin_b"]),
@@ -156,12 +109,12 @@ def _fresh_clients(app, tenants, world):
     return clients, tokens
 
 
-def test_route_role_matrix(app, tenants, world):
+def test_route_role_matrix(app, tenants, route_objects):
     problems = []
     for rule, method in _cases(app):
         policy = POLICY.get(rule.endpoint)
-        url = _url(app, rule, world)
-        clients, tokens = _fresh_clients(app, tenants, world)
+        url = route_url(app, rule, route_objects)
+        clients, tokens = _fresh_clients(app, tenants, route_objects)
         for role, client in clients.items():
             before = _counts(app) if (method == "GET" or role == "admin_b") else None  # noqa: SIM108
             response = _request(client, method, url, tokens[role])
@@ -199,14 +152,14 @@ def test_route_role_matrix(app, tenants, world):
     assert not problems, "\n".join(problems)
 
 
-def test_every_state_changing_route_refuses_a_request_without_csrf(app, tenants, world):
+def test_every_state_changing_route_refuses_a_request_without_csrf(app, tenants, route_objects):
     client = sign_in_client(app, tenants["pm"])
     problems = []
     for rule, method in _cases(app):
         if method == "GET":
             continue
         before = _counts(app)
-        response = client.open(_url(app, rule, world), method=method, data={})
+        response = client.open(route_url(app, rule, route_objects), method=method, data={})
         if response.status_code != 400:
             problems.append(f"{method} {rule.rule}: {response.status_code}")
         if _counts(app) != before:

@@ -1,22 +1,20 @@
-"""The pure parts of the CSV import: parsing every row with plain code, and planning
+"""The pure parts of the CSV import (portal.enrollments.csv): parsing every row with plain code, and planning
 outcomes (matching, duplicates, eligibility, capacity) without a database."""
 from types import SimpleNamespace
 
 import pytest
 
-from portal.enrollments.csv_io import (
+from portal.enrollments.csv.export import csv_line, neutralise
+from portal.enrollments.csv.parse import ImportFileError, parse_csv
+from portal.enrollments.csv.plan import (
     ALREADY,
     ENROLL,
     ERROR,
     OUTCOMES,
     WAITLIST,
     CampaignState,
-    ImportFileError,
     ImportPlan,
     KnownParticipant,
-    csv_line,
-    neutralise,
-    parse_csv,
     plan_rows,
 )
 
@@ -283,7 +281,7 @@ def test_bulk_refs_use_the_participant_ref_alphabet():
 ])
 def test_the_file_email_normalizer_agrees_with_normalize_email(raw):
     from portal.auth.operations import normalize_email
-    from portal.enrollments.csv_io import EmailNormalizer
+    from portal.enrollments.csv.parse import EmailNormalizer
     from portal.errors import DomainError
 
     def outcome(fn):

@@ -51,12 +51,14 @@ def test_seats_allow_respects_cap_and_budget():
 
 
 def _campaign_for_decision(**kw):
+    from portal.enrollments.operations import CampaignFacts
+
     the_group = group(age_min=18, age_max=65, language_requirement="beginner")
-    program = SimpleNamespace(status="active", template=SimpleNamespace(status="active"), group=the_group)
-    base = dict(status="active", program=program, company_id=1, max_enrollment=1, enrolled_count=0,
-                seat_price=None, budget_allocated=None, waitlist_enabled=False)
+    base = dict(status="active", program_status="active", template_status="active", company_id=1,
+                waitlist_enabled=False, group=the_group, max_enrollment=1, enrolled_count=0, seat_price=None,
+                budget_allocated=None)
     base.update(kw)
-    return SimpleNamespace(**base)
+    return CampaignFacts(**base)
 
 
 def test_one_decision_rule_in_order():

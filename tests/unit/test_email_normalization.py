@@ -3,7 +3,7 @@ sign-in, CSV import). Look-alike spellings must collapse onto the plain address.
 import pytest
 
 from portal.auth.operations import normalize_email
-from portal.enrollments.csv_io import EmailNormalizer
+from portal.enrollments.csv.parse import EmailNormalizer
 from portal.errors import DomainError
 
 

@@ -1,0 +1,257 @@
+"""Step 1 of the import: read an uploaded file (SPEC §4 "CSV import of enrollments").
+
+File-level problems (encoding, CSV syntax, header, size) raise :class:`ImportFileError`;
+every data row is parsed with plain code into an :class:`ImportRow` whose problems are
+collected, not raised. A row's fields follow :mod:`portal.enrollments.participant_fields`,
+the same rules as the participant forms and operations.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+
+from portal.auth.operations import normalize_email
+from portal.enrollments.csv.bulk import cycle_gc_paused
+from portal.enrollments.models import ROLES
+from portal.enrollments.operations import BENEFICIARY
+from portal.enrollments.participant_fields import (
+    DISPLAY_NAME_MAX,
+    EXTERNAL_REF_MAX,
+    YEAR_OF_BIRTH_MIN,
+    FieldProblem,
+    clean_country,
+    clean_email,
+    clean_languages,
+    clean_year_of_birth,
+    this_year,
+)
+from portal.errors import DomainError
+
+# --- columns ----------------------------------------------------------------------
+IDENTITY_COLUMNS = ("email", "external_ref")
+COLUMNS = ("email", "external_ref", "display_name", "role", "year_of_birth", "languages", "country", "source_id")
+# Written by the export; accepted and ignored by the import, so an export can be re-imported.
+EXPORT_ONLY_COLUMNS = ("status", "enrolled_at")
+EXPORT_COLUMNS = (*COLUMNS, *EXPORT_ONLY_COLUMNS)
+META_PREFIX = "metadata."
+
+DEFAULT_MAX_ROWS = 200_000
+MAX_LENGTHS = {"display_name": DISPLAY_NAME_MAX, "external_ref": EXTERNAL_REF_MAX, "source_id": 100}
+MAX_META_VALUE = 1000
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be read (encoding, CSV syntax, header, size)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "file")
+
+
+# --- parsing ----------------------------------------------------------------------
+@dataclass(slots=True)
+class ImportRow:
+    """One data row, parsed. ``number`` is the spreadsheet row (the header is row 1)."""
+
+    number: int
+    email: str | None = None
+    external_ref: str | None = None
+    display_name: str | None = None
+    role: str = BENEFICIARY
+    role_given: bool = False  # False: the file has no role for this row (the importer's default applies)
+    year_of_birth: int | None = None
+    languages: list[str] = field(default_factory=list)
+    country: str | None = None
+    source_id: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    rows: list[ImportRow]
+    sha256: str
+    columns: list[str]
+    meta_keys: list[str]
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _unescape(cell: str) -> str:
+    # Our export prefixes formula-like cells with an apostrophe; take it off again.
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
+        return cell[1:]
+    return cell
+
+
+def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Known column -> index and metadata key -> index, or ImportFileError naming the problem."""
+    known: dict[str, int] = {}
+    meta: dict[str, int] = {}
+    unknown: list[str] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(cells):
+        name = raw.strip()
+        lowered = name.lower()
+        if not name:
+            raise ImportFileError(f"Column {index + 1} of the header has no name. Every column needs one.")
+        if lowered in seen:
+            raise ImportFileError(f"The header names the column {name!r} twice.")
+        seen.add(lowered)
+        if lowered in COLUMNS:
+            known[lowered] = index
+        elif lowered in EXPORT_ONLY_COLUMNS:
+            continue
+        elif lowered.startswith(META_PREFIX):
+            key = name[len(META_PREFIX):].strip()
+            if not key:
+                raise ImportFileError(f"Column {index + 1} is {name!r}: name the metadata key, e.g. metadata.starting_cefr.")
+            meta[key] = index
+        else:
+            unknown.append(name)
+    if unknown:
+        raise ImportFileError(
+            "Unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(repr(u) for u in unknown)
+            + ". Allowed: " + ", ".join(COLUMNS) + " and metadata.<key>."
+        )
+    if not any(c in known for c in IDENTITY_COLUMNS):
+        raise ImportFileError("The header needs an email or an external_ref column: one of them identifies each "
+                              "participant.")
+    return known, meta
+
+
+@cycle_gc_paused()
+def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS) -> ParsedFile:
+    """Every row of an uploaded file, parsed; file-level problems raise ImportFileError.
+
+    Blank lines are skipped but still counted, so row numbers match what a spreadsheet
+    shows (header = row 1, first data row = row 2)."""
+    if not data or not data.strip():
+        raise ImportFileError("The file is empty.")
+    try:
+        text = data.decode("utf-8-sig")  # a UTF-8 BOM (Excel's "CSV UTF-8") is fine
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"The file is not UTF-8 text (unreadable byte at position {exc.start}). "
+                              "Save it as \"CSV UTF-8\" and upload it again.") from None
+    if "\x00" in text:
+        raise ImportFileError("The file contains NUL bytes; it is not a CSV text file.")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","  # Excel in many locales
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[ImportRow] = []
+    try:
+        header = next(reader, None)
+        if not header or not any(c.strip() for c in header):
+            raise ImportFileError("The file has no header row. The first row names the columns (e.g. email, "
+                                  "display_name).")
+        known, meta_columns = read_header(header)
+        parse_row = RowParser(known, meta_columns, len(header))
+        number = 1
+        for cells in reader:
+            number += 1
+            if not cells or not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= max_rows:
+                raise ImportFileError(f"The file has more than {max_rows:,} data rows. Split it into smaller files.")
+            rows.append(parse_row(number, cells))
+    except csv.Error as exc:
+        raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}: {exc}). Check the quotes "
+                              "around that line.") from None
+    if not rows:
+        raise ImportFileError("The file has a header but no data rows.")
+    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=[h.strip() for h in header],
+                      meta_keys=list(meta_columns))
+
+
+class EmailNormalizer:
+    """:func:`normalize_email` (the one e-mail rule) for a whole file, faster.
+
+    Checking an address's domain (IDNA, special-use names) is most of the cost, and a
+    file's addresses share a handful of domains. So each distinct domain goes through
+    normalize_email once; later addresses with that domain and a plain ASCII dot-atom
+    local part (the only local parts whose check is this one regex; anything else still
+    goes through normalize_email) reuse the domain's normalized form."""
+
+    _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+    _LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+    LOCAL_MAX, ADDRESS_MAX = 64, 254
+
+    def __init__(self) -> None:
+        self.domains: dict[str, str] = {}
+
+    def __call__(self, raw: str) -> str:
+        local, _, domain = raw.rpartition("@")
+        plain_local = len(local) <= self.LOCAL_MAX and self._LOCAL.fullmatch(local) is not None
+        known = self.domains.get(domain)
+        if known is not None and plain_local and len(local) + 1 + len(known) <= self.ADDRESS_MAX:
+            return f"{local}@{known}".lower()
+        normalized = normalize_email(raw)  # raises DomainError with the reason
+        if plain_local and raw == raw.strip():
+            self.domains[domain] = normalized.rpartition("@")[2]
+        return normalized
+
+
+class RowParser:
+    """Parses the data rows of one file with plain code; problems are collected, not raised."""
+
+    def __init__(self, known: dict[str, int], meta_columns: dict[str, int], width: int) -> None:
+        self.known, self.meta_columns, self.width = list(known.items()), list(meta_columns.items()), width
+        self.normalize_email = EmailNormalizer()
+        self.this_year = this_year()
+
+    def __call__(self, number: int, cells: list[str]) -> ImportRow:
+        row = ImportRow(number)
+        problems = row.problems
+        if len(cells) != self.width:
+            problems.append(f"the row has {len(cells)} values but the header has {self.width} columns")
+            return row
+        value = {name: _unescape(cells[index].strip()) for name, index in self.known}
+        email, ref = value.get("email"), value.get("external_ref")
+        if email:
+            try:
+                row.email = clean_email(email, normalize=self.normalize_email)
+            except FieldProblem as exc:
+                problems.append(f"email {email[:80]!r}: {exc}")
+        if ref:
+            row.external_ref = ref
+        if not email and not ref:
+            problems.append("no email or external_ref: one of them identifies the participant")
+        row.display_name = value.get("display_name") or None
+        row.source_id = value.get("source_id") or None
+        if role := value.get("role"):
+            role = role.lower()
+            if role in ROLES:
+                row.role, row.role_given = role, True
+            else:
+                problems.append(f"role {role[:40]!r} is unknown: use beneficiary or volunteer")
+        if year := value.get("year_of_birth"):
+            try:
+                row.year_of_birth = clean_year_of_birth(year, today_year=self.this_year)
+            except FieldProblem:
+                problems.append(f"year_of_birth {year[:20]!r} is not a year between {YEAR_OF_BIRTH_MIN} and "
+                                f"{self.this_year}")
+        if langs := value.get("languages"):
+            try:
+                row.languages = clean_languages(langs)
+            except FieldProblem as exc:
+                problems.extend(f"languages: {message}" for message in exc.messages)
+        if country := value.get("country"):
+            try:
+                row.country = clean_country(country)
+            except FieldProblem as exc:
+                problems.append(f"country: {exc}")
+        for name, limit in MAX_LENGTHS.items():
+            text = value.get(name)
+            if text and len(text) > limit:
+                problems.append(f"{name} is longer than {limit} characters")
+        for key, index in self.meta_columns:
+            text = _unescape(cells[index].strip())
+            if text:
+                if len(text) > MAX_META_VALUE:
+                    problems.append(f"metadata.{key} is longer than {MAX_META_VALUE} characters")
+                row.meta[key] = text
+        return row
