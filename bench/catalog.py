@@ -39,8 +39,8 @@ def _build(app, rng: random.Random) -> int:
     from portal.campaigns.models import Campaign
     from portal.db import db
     from portal.enrollments.models import Enrollment, Participant
+    from portal.program_templates.models import ProgramTemplate
     from portal.programs.models import Program
-    from portal.templates_catalog.models import ProgramTemplate
 
     masters = Path(__file__).resolve().parent.parent / "portal" / "configuration" / "masters"
     language = json.loads((masters / "language.json").read_text())

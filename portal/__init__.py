@@ -119,13 +119,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import admin_bp, auth_bp
     from portal.beneficiaries.views import bp as groups_bp
     from portal.campaigns.views import bp as campaigns_bp
+    from portal.catalog.views import bp as catalog_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.enrollments.enrollment_views import bp as enrollments_bp
     from portal.enrollments.import_views import bp as imports_bp
     from portal.enrollments.participant_views import bp as participants_bp
     from portal.l2i.views import bp as l2i_bp
-    from portal.programs.catalog_views import bp as catalog_bp
+    from portal.program_templates.views import bp as templates_bp
     from portal.programs.views import bp as programs_bp
-    from portal.templates_catalog.views import bp as templates_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(enrollments_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(activity_bp)
@@ -144,7 +146,7 @@ def _register_blueprints(app: Flask) -> None:
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.
 NAVIGATION = [
     ("dashboard.home", "Home", ("program_manager", "company_admin")),
-    ("templates_catalog.index", "Templates", ("program_manager",)),
+    ("program_templates.index", "Templates", ("program_manager",)),
     ("beneficiaries.index", "Beneficiary groups", ("program_manager",)),
     ("programs.index", "Programs", ("program_manager",)),
     ("catalog.index", "Catalog", ("program_manager", "company_admin")),

@@ -5,8 +5,8 @@ from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
 from portal.enrollments.models import Enrollment, EnrollmentDay, Participant
 from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
-from portal.templates_catalog.models import ProgramTemplate
 
 __all__ = [
     "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "L2IAllocation",

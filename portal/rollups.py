@@ -61,6 +61,15 @@ def programs_of(group_id: int, limit: int = 100) -> list[Program]:
 
 
 # --- programs -----------------------------------------------------------------------
+def campaign_counts(program_ids: list[int]) -> dict[int, int]:
+    """How many campaigns each program has (one grouped query)."""
+    if not program_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Campaign.program_id, sa.func.count()).where(Campaign.program_id.in_(program_ids))
+        .group_by(Campaign.program_id)).all())
+
+
 @dataclass
 class CampaignRollup:
     campaigns: list[Campaign]

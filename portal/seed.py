@@ -21,9 +21,9 @@ from portal.enrollments.operations import (
 )
 from portal.enrollments.rollup import rebuild_enrollment_days
 from portal.l2i.operations import allocate, create_subscription
+from portal.program_templates.models import ProgramTemplate
+from portal.program_templates.operations import create_template, publish_template
 from portal.programs.operations import launch_program, transition_program
-from portal.templates_catalog.models import ProgramTemplate
-from portal.templates_catalog.operations import create_template, publish_template
 
 DEMO_PASSWORD = "demo-password-2026"
 PM_EMAIL = "pm@impact.example"

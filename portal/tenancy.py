@@ -19,8 +19,8 @@ from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment, Participant
 from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program, in_catalog
-from portal.templates_catalog.models import ProgramTemplate
 
 M = TypeVar("M")
 

@@ -12,9 +12,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from portal.auth.forms import VersionedActionForm
 from portal.beneficiaries.models import GROUP_TYPES, LANGUAGE_REQUIREMENTS
 from portal.forms import choices
+from portal.program_templates.forms import CheckboxesField
+from portal.program_templates.models import CATEGORY_LABELS
 from portal.reference import countries, languages
-from portal.templates_catalog.forms import CheckboxesField
-from portal.templates_catalog.models import CATEGORY_LABELS
 
 GROUP_TYPE_LABELS = {t: t.replace("_", " ").capitalize() for t in GROUP_TYPES}
 GROUP_TYPE_LABELS["women_in_tech"] = "Women in tech"

@@ -16,8 +16,8 @@ from portal.db import db
 from portal.errors import DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import check_transition
+from portal.program_templates.models import CATEGORIES
 from portal.reference import country_problem, language_problem
-from portal.templates_catalog.models import CATEGORIES
 
 ACTIVE, INACTIVE, ARCHIVED = GROUP_STATUSES
 # active ⇄ inactive, either → archived; archived is final.

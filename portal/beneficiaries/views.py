@@ -24,9 +24,9 @@ from portal.beneficiaries.models import GROUP_STATUSES, BeneficiaryGroup
 from portal.beneficiaries.queries import GroupFilters, countries_in_use, group_page
 from portal.db import transaction
 from portal.errors import DomainError, ValidationFailed
+from portal.program_templates.models import CATEGORY_LABELS
 from portal.reference import country_name
 from portal.rollups import group_figures, programs_of
-from portal.templates_catalog.models import CATEGORY_LABELS
 from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, is_partial_request, redirect_to, render, role_required
 

@@ -73,22 +73,6 @@ class EditCampaignForm(CampaignFieldsMixin, VersionedActionForm):
     pass
 
 
-class EnrollForm(FlaskForm):
-    participant_id = HiddenField()
-    role = SelectField("Role", choices=[])
-    display_name = StringField("Name", validators=[Optional(), Length(max=255)])
-    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
-    external_ref = StringField("External reference", validators=[Optional(), Length(max=100)],
-                               description="e.g. kintell:8812")
-    year_of_birth = IntegerField("Year of birth", validators=[Optional(), NumberRange(min=1900, max=2100)])
-    languages = StringField("Languages", validators=[Optional(), Length(max=100)],
-                            description="ISO 639-1 codes separated by commas, e.g. uk, en.")
-    country = StringField("Country", validators=[Optional(), Length(max=2)], description="ISO code, e.g. UA.")
-
-    def language_list(self) -> list[str]:
-        return [c.strip().lower() for c in (self.languages.data or "").replace(";", ",").split(",") if c.strip()]
-
-
 class DropForm(VersionedActionForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=500)])
 

@@ -11,17 +11,15 @@ from flask_login import current_user, login_required
 from portal.activity.queries import describe, timeline
 from portal.auth.models import Company
 from portal.campaigns import operations as ops
-from portal.campaigns.forms import BulkForm, DropForm, EditCampaignForm, EnrollForm, NewCampaignForm, from_minor_units
+from portal.campaigns.forms import BulkForm, DropForm, EditCampaignForm, NewCampaignForm, from_minor_units
 from portal.campaigns.models import Campaign
 from portal.configuration.json_input import parse_json_document
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
-from portal.enrollments import operations as enrollment_ops
-from portal.enrollments.intake import enroll_from_form, find_participant, owner_of, preview_enrollment
-from portal.enrollments.models import ROLES, STATUSES, Enrollment, Participant
-from portal.enrollments.privacy import company_reference, may_see_identity, participant_label
-from portal.enrollments.queries import enrollment_page, searchable_participants
-from portal.errors import ConfigInvalid, DomainError, StaleEdit
+from portal.enrollments.models import ROLES, STATUSES
+from portal.enrollments.privacy import participant_label
+from portal.enrollments.queries import enrollment_page
+from portal.errors import ConfigInvalid, DomainError
 from portal.forms import choices, parse_id
 from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
 from portal.pagination import keyset_page
@@ -234,182 +232,4 @@ def config(campaign_id: int):
         flash(exc.message, "error")
         return page(submission.overrides, submission.display, status_code=exc.status_code, block="config")
     flash("Configuration saved.", "success")
-    return redirect_to(url_for(".detail", campaign_id=campaign_id))
-
-
-# --- enrolling ----------------------------------------------------------------------
-def _enroll_form() -> EnrollForm:
-    form = EnrollForm()
-    if current_user.is_company_admin:  # its own employees, as volunteers only (SPEC §2.5)
-        form.role.choices = choices([("volunteer", f"Volunteer ({current_user.company.name} employee)")])
-        form.role.validate_choice = False  # another role reaches the rule, which names who enrolls beneficiaries
-        if request.method == "GET":
-            form.role.data = "volunteer"
-    else:
-        form.role.choices = choices([("beneficiary", "Beneficiary"), ("volunteer", "Volunteer (company employee)")])
-    return form
-
-
-def _chosen_participant(form: EnrollForm) -> Participant | None:
-    """The participant picked from the search (404 unless the viewer may enroll them)."""
-    if not form.participant_id.data:
-        return None
-    return get_visible_or_404(Participant, parse_id(form.participant_id.data) or 0, current_user)
-
-
-def _outlook_for(campaign: Campaign, form: EnrollForm):
-    """The outlook for what the form holds, or (None, None) while no one is entered yet.
-    A company admin's lookups stay among its own employees (find_participant by owner), so
-    an outsider's e-mail reads exactly like a made-up one."""
-    participant = _chosen_participant(form)
-    if participant is None and (form.email.data or form.external_ref.data):
-        participant = find_participant(owner_of(current_user), form.email.data, form.external_ref.data)
-    if participant is not None:
-        return participant, preview_enrollment(campaign, role=form.role.data, year_of_birth=participant.year_of_birth,
-                                               languages=participant.languages, company_id=participant.company_id,
-                                               participant=participant, actor=current_user)
-    if not ((form.display_name.data or "").strip() or form.email.data or form.external_ref.data):
-        return None, None
-    return None, preview_enrollment(campaign, role=form.role.data, year_of_birth=form.year_of_birth.data,
-                                    languages=form.language_list(), company_id=owner_of(current_user),
-                                    actor=current_user)
-
-
-def _enroll_page(campaign: Campaign, form: EnrollForm, *, matches=(), chosen=None, outlook=None,
-                 status_code: int = 200, block: str | None = None):
-    return render("campaigns/enroll.html", block=block, campaign=campaign, form=form, matches=list(matches),
-                  chosen=chosen, outlook=outlook, label=participant_label, status_code=status_code)
-
-
-@bp.route("/<int:campaign_id>/enroll", methods=["GET", "POST"])
-@login_required
-def enroll(campaign_id: int):
-    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
-    form = _enroll_form()
-    if request.method == "GET":
-        matches = searchable_participants(current_user, request.args.get("q", ""))
-        if request.args.get("participant", type=parse_id):
-            form.participant_id.data = str(request.args.get("participant", type=parse_id))
-        chosen, outlook = _outlook_for(campaign, form) if form.participant_id.data else (None, None)
-        return _enroll_page(campaign, form, matches=matches, chosen=chosen, outlook=outlook)
-    if not form.validate_on_submit():
-        return _enroll_page(campaign, form, status_code=422)
-    participant_id = parse_id(form.participant_id.data)
-    if form.participant_id.data and participant_id is None:
-        abort(404)
-    if participant_id is not None:
-        get_visible_or_404(Participant, participant_id, current_user)
-    elif not (form.display_name.data or "").strip() and not (form.email.data or form.external_ref.data):
-        form.display_name.errors = ["Enter the participant's name, or pick an existing participant."]
-        return _enroll_page(campaign, form, status_code=422)
-    new_participant = {
-        "display_name": form.display_name.data or "", "email": form.email.data or None,
-        "external_ref": form.external_ref.data or None, "year_of_birth": form.year_of_birth.data,
-        "languages": form.language_list(), "country": form.country.data or None,
-    }
-    for attempt in (1, 2):  # a concurrent double submit may trip a unique key once; the retry finds the row
-        try:
-            with transaction():
-                enrollment = enroll_from_form(current_user, campaign.id, participant_id=participant_id,
-                                              new_participant=new_participant, role=form.role.data)
-            break
-        except sa.exc.IntegrityError:
-            if attempt == 2:
-                raise
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-            return _enroll_page(campaign, form, status_code=exc.status_code)
-    person = db.session.get(Participant, enrollment.participant_id)
-    who = participant_label(current_user, person)
-    if not may_see_identity(current_user, person):
-        who = f"The participant (listed as {who})"
-    flash(f"{who} is enrolled." if enrollment.status == "active" else
-          f"{who} is on the waitlist: the campaign is full.", "success")
-    return redirect_to(url_for(".detail", campaign_id=campaign_id))
-
-
-@bp.post("/<int:campaign_id>/enroll/check")
-@login_required
-def enroll_check(campaign_id: int):
-    """The eligibility and capacity outlook for what the form holds now (nothing is saved)."""
-    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
-    form = _enroll_form()
-    form.validate()
-    chosen, outlook = _outlook_for(campaign, form)
-    return render("campaigns/_outlook.html", outlook=outlook, chosen=chosen, label=participant_label)
-
-
-# --- enrollment actions ---------------------------------------------------------------
-@bp.get("/<int:campaign_id>/enrollments/<int:enrollment_id>")
-@login_required
-def enrollment_detail(campaign_id: int, enrollment_id: int):
-    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
-    enrollment = get_visible_or_404(Enrollment, enrollment_id, current_user)
-    if enrollment.campaign_id != campaign.id:
-        abort(404)
-    return render("campaigns/enrollment.html", campaign=campaign, enrollment=enrollment,
-                  participant=enrollment.participant, show_identity=may_see_identity(current_user, enrollment.participant),
-                  company_ref=company_reference(campaign.company, enrollment.participant_id),
-                  label=participant_label, form=DropForm(lock_version=enrollment.lock_version),
-                  events=timeline("enrollments", enrollment.id, current_user), describe=describe)
-
-
-def _change_enrollment(enrollment: Enrollment, action: str, reason: str) -> list:
-    if action == "complete":
-        enrollment_ops.complete_enrollment(current_user, enrollment)
-        return []
-    if action == "drop":
-        return enrollment_ops.drop_enrollment(current_user, enrollment, reason)
-    raise DomainError("Unknown action.", None)
-
-
-@bp.post("/<int:campaign_id>/enrollments/<int:enrollment_id>/<any(complete, drop):action>")
-@login_required
-def change_enrollment(campaign_id: int, enrollment_id: int, action: str):
-    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
-    form = DropForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        with transaction():
-            enrollment = get_visible_or_404(Enrollment, enrollment_id, current_user, for_update=True)
-            if enrollment.campaign_id != campaign.id:
-                abort(404)
-            if form.expected_version() is not None and enrollment.lock_version != form.expected_version():
-                raise StaleEdit("this enrollment")
-            promoted = _change_enrollment(enrollment, action, form.reason.data or "")
-        flash(("Enrollment completed." if action == "complete" else "Enrollment dropped.")
-              + (f" {len(promoted)} waitlisted participant(s) promoted." if promoted else ""), "success")
-    except DomainError as exc:
-        flash(exc.message, "error")
-    return redirect_to(request.form.get("next") if (request.form.get("next") or "").startswith("/campaigns/")
-                       else url_for(".detail", campaign_id=campaign_id))
-
-
-@bp.post("/<int:campaign_id>/enrollments/bulk")
-@login_required
-def bulk(campaign_id: int):
-    """Complete or drop several enrollments in one transaction: all or none."""
-    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
-    form = BulkForm()
-    if not form.validate_on_submit() or form.action.data not in ("complete", "drop"):
-        abort(400)
-    ids = sorted(set(form.enrollment_ids.data or []))
-    if not ids:
-        flash("Tick at least one enrollment first.", "error")
-        return redirect_to(url_for(".detail", campaign_id=campaign_id))
-    try:
-        with transaction():
-            rows = db.session.scalars(sa.select(Enrollment).where(Enrollment.id.in_(ids),
-                                                                  Enrollment.campaign_id == campaign.id)
-                                      .order_by(Enrollment.id).with_for_update()).all()
-            if len(rows) != len(ids):
-                abort(404)
-            promoted = 0
-            for enrollment in rows:
-                promoted += len(_change_enrollment(enrollment, form.action.data, form.reason.data or ""))
-        flash(f"{len(rows)} enrollment(s) {'completed' if form.action.data == 'complete' else 'dropped'}."
-              + (f" {promoted} waitlisted participant(s) promoted." if promoted else ""), "success")
-    except DomainError as exc:
-        flash(f"Nothing changed: {exc.message}", "error")
     return redirect_to(url_for(".detail", campaign_id=campaign_id))

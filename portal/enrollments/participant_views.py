@@ -11,9 +11,9 @@ from flask_login import current_user
 from portal.activity.queries import describe
 from portal.db import transaction
 from portal.enrollments import queries
+from portal.enrollments.forms import SEARCH_FIELDS, ParticipantForm
 from portal.enrollments.models import Participant
 from portal.enrollments.operations import update_participant
-from portal.enrollments.participant_forms import SEARCH_FIELDS, ParticipantForm
 from portal.errors import DomainError
 from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, redirect_to, render, role_required

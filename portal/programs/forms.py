@@ -8,7 +8,7 @@ from portal.auth.forms import VersionedActionForm
 from portal.configuration.json_input import parse_json_document
 from portal.errors import ConfigInvalid
 from portal.forms import choices
-from portal.templates_catalog.forms import SDG_LABELS, CheckboxesField
+from portal.program_templates.forms import SDG_LABELS, CheckboxesField
 
 
 class ProgramDetailsForm(FlaskForm):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.db import JSONDocument, TimestampMixin, VersionedMixin, db, enum_check
 from portal.lifecycle import RUN_STATUSES
-from portal.templates_catalog.models import ProgramTemplate
+from portal.program_templates.models import ProgramTemplate
 
 VISIBILITIES = ("public", "private")
 

@@ -15,8 +15,8 @@ from portal.db import db
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
+from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import VISIBILITIES, Program
-from portal.templates_catalog.models import ProgramTemplate
 
 
 def override_problems(template: ProgramTemplate, overrides: dict[str, Any]) -> list[ConfigError]:

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal.beneficiaries.models import BeneficiaryGroup
-from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.pagination import Page, keyset_page
+from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
-from portal.templates_catalog.models import ProgramTemplate
 
 
 @dataclass
@@ -28,9 +27,9 @@ class ProgramFilters:
         return {k: str(v) for k, v in args.items() if v}
 
 
-def program_page(filters: ProgramFilters, cursor: str | None, size: int) -> tuple[Page, dict[int, int]]:
-    """A page of programs (newest first) with their group and template loaded, and the
-    number of campaigns of each (one grouped query)."""
+def program_page(filters: ProgramFilters, cursor: str | None, size: int) -> Page:
+    """A page of programs (newest first) with their group and template loaded (their
+    campaign counts: :func:`portal.rollups.campaign_counts`)."""
     stmt = (
         sa.select(Program)
         .join(ProgramTemplate, ProgramTemplate.id == Program.template_id)
@@ -48,15 +47,10 @@ def program_page(filters: ProgramFilters, cursor: str | None, size: int) -> tupl
     if filters.template_key:
         stmt = stmt.where(ProgramTemplate.key == filters.template_key)
     if filters.search:
-        pattern = f"%{filters.search.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Program.name).like(pattern), Program.key.like(pattern)))
-    page = keyset_page(stmt, Program, cursor, size)
-    ids = [p.id for p in page.items]
-    counts = dict(db.session.execute(
-        sa.select(Campaign.program_id, sa.func.count()).where(Campaign.program_id.in_(ids))
-        .group_by(Campaign.program_id)
-    ).all()) if ids else {}
-    return page, counts
+        term = filters.search.lower()
+        stmt = stmt.where(sa.or_(sa.func.lower(Program.name).contains(term, autoescape=True),
+                                 Program.key.contains(term, autoescape=True)))
+    return keyset_page(stmt, Program, cursor, size)
 
 
 def newer_active_version(program: Program) -> ProgramTemplate | None:

@@ -18,12 +18,12 @@ from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
 from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
+from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.programs import operations as ops
 from portal.programs.forms import ConfigLayerForm, ProgramDetailsForm, TransitionForm, UpgradeForm
 from portal.programs.models import Program
 from portal.programs.queries import ProgramFilters, newer_active_version, program_page
-from portal.rollups import program_campaign_rollup
-from portal.templates_catalog.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
+from portal.rollups import campaign_counts, program_campaign_rollup
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
@@ -59,12 +59,13 @@ def index():
         template_key=(args.get("template") or "")[:100] or None,
         search=(args.get("q") or "").strip()[:100] or None,
     )
-    page, campaign_counts = program_page(filters, args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
+    page = program_page(filters, args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
+    counts = campaign_counts([p.id for p in page.items])
     groups = db.session.execute(sa.select(BeneficiaryGroup.id, BeneficiaryGroup.name)
                                 .order_by(BeneficiaryGroup.name).limit(500)).all()
     template_keys = db.session.scalars(sa.select(ProgramTemplate.key).distinct().order_by(ProgramTemplate.key)).all()
     countries = db.session.scalars(sa.select(BeneficiaryGroup.country).distinct().order_by(BeneficiaryGroup.country)).all()
-    return render("programs/index.html", block="results", page=page, campaign_counts=campaign_counts,
+    return render("programs/index.html", block="results", page=page, campaign_counts=counts,
                   filters=filters, args=filters.as_args(), categories=CATEGORY_LABELS, statuses=RUN_STATUSES,
                   groups=groups, template_keys=template_keys, countries=countries)
 
@@ -228,7 +229,7 @@ def validate_config(program_id: int):
     context = program_layer(program.template)
     submission = read_layer_form(context, request.form, program.config_overrides)
     node = context.form(submission.overrides, values=submission.display, errors=submission.errors)
-    return render("templates_catalog/_live_errors.html", node=node)
+    return render("program_templates/_live_errors.html", node=node)
 
 
 @bp.post("/<int:program_id>/status")

@@ -28,9 +28,9 @@ def a11y_world(live_server):
     from portal.db import db, transaction
     from portal.enrollments.operations import create_participant, enroll_participant
     from portal.l2i.operations import allocate, create_subscription
+    from portal.program_templates.models import ProgramTemplate
+    from portal.program_templates.operations import create_template, publish_template
     from portal.programs.operations import launch_program, transition_program
-    from portal.templates_catalog.models import ProgramTemplate
-    from portal.templates_catalog.operations import create_template, publish_template
 
     master = json.loads((MASTERS / "buddy.json").read_text())
     with live_server.app.app_context():

@@ -24,9 +24,9 @@ def stavanger_program(live_server):
 
     from portal.beneficiaries.operations import create_group
     from portal.db import db, transaction
+    from portal.program_templates.operations import create_template, publish_template
     from portal.programs.models import Program
     from portal.programs.operations import launch_program, transition_program
-    from portal.templates_catalog.operations import create_template, publish_template
 
     master = json.loads((MASTERS / "language.json").read_text())
     with live_server.app.app_context():

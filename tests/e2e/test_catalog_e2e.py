@@ -34,10 +34,10 @@ def catalog_world(live_server):
     from portal.beneficiaries.operations import create_group
     from portal.campaigns.operations import create_campaign
     from portal.db import db, transaction
+    from portal.program_templates.models import ProgramTemplate
+    from portal.program_templates.operations import create_template, publish_template
     from portal.programs.models import Program
     from portal.programs.operations import launch_program, transition_program
-    from portal.templates_catalog.models import ProgramTemplate
-    from portal.templates_catalog.operations import create_template, publish_template
 
     def template(master_name: str, key: str) -> ProgramTemplate:
         master = json.loads((MASTERS / f"{master_name}.json").read_text())

@@ -22,8 +22,8 @@ def l2i_world(live_server):
     from portal.db import db, transaction
     from portal.l2i.models import L2ISubscription
     from portal.l2i.operations import create_subscription
+    from portal.program_templates.operations import create_template, publish_template
     from portal.programs.operations import launch_program, transition_program
-    from portal.templates_catalog.operations import create_template, publish_template
 
     with live_server.app.app_context():
         acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()

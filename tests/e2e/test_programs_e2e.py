@@ -22,8 +22,8 @@ def language_world(live_server):
     from portal.beneficiaries.models import BeneficiaryGroup
     from portal.beneficiaries.operations import create_group
     from portal.db import db, transaction
-    from portal.templates_catalog.models import ProgramTemplate
-    from portal.templates_catalog.operations import create_template, publish_template
+    from portal.program_templates.models import ProgramTemplate
+    from portal.program_templates.operations import create_template, publish_template
 
     master = json.loads((MASTERS / "language.json").read_text())
     with live_server.app.app_context():

@@ -154,7 +154,27 @@ def test_bulk_with_a_final_enrollment_changes_nothing(app, admin_a_client, make,
     done = make.enrollment(camp, status="completed", completed_at=utcnow())
     open_one = make.enrollment(camp)
     token = csrf_token(admin_a_client, f"/campaigns/{camp.id}")
-    admin_a_client.post(f"/campaigns/{camp.id}/enrollments/bulk", data={
+    refused = admin_a_client.post(f"/campaigns/{camp.id}/enrollments/bulk", data={
         "csrf_token": token, "action": "drop", "enrollment_ids": [str(done.id), str(open_one.id)]})
+    # A refusal says so: 409 with the campaign page and the reason, not a redirect.
+    assert refused.status_code == 409
+    assert "Nothing changed: Cannot move from completed to dropped" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Enrollment, open_one.id).status == "active"
+
+
+def test_a_refused_or_stale_enrollment_action_answers_409_with_the_page(app, pm_client, make, tenants,
+                                                                        language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    done = make.enrollment(camp, status="completed", completed_at=utcnow())
+    active = make.enrollment(camp)
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enrollments/{active.id}")
+    refused = pm_client.post(f"/campaigns/{camp.id}/enrollments/{done.id}/drop", data={"csrf_token": token})
+    assert refused.status_code == 409 and "Cannot move from completed to dropped" in refused.get_data(as_text=True)
+    stale = pm_client.post(f"/campaigns/{camp.id}/enrollments/{active.id}/complete",
+                           data={"csrf_token": token, "lock_version": "7"})
+    assert stale.status_code == 409 and "Someone else changed" in stale.get_data(as_text=True)
+    nothing = pm_client.post(f"/campaigns/{camp.id}/enrollments/bulk", data={"csrf_token": token, "action": "drop"})
+    assert nothing.status_code == 422 and "Tick at least one enrollment" in nothing.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Enrollment, active.id).status == "active"

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
+from portal.program_templates.models import ProgramTemplate
 from portal.programs import operations as ops
 from portal.programs.models import Program
-from portal.templates_catalog.models import ProgramTemplate
 from tests.factories import master
 from tests.helpers import browser_form, csrf_token
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 
 from portal.db import db
-from portal.templates_catalog.models import ProgramTemplate
+from portal.program_templates.models import ProgramTemplate
 from tests.helpers import csrf_token
 
 HOSTILE_VALUE = "a" * 40 + "!"

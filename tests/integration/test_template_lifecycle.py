@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from portal.activity.models import ActivityEvent
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError, InvalidTransition, StaleEdit
-from portal.templates_catalog import operations as ops
-from portal.templates_catalog.models import ProgramTemplate
+from portal.program_templates import operations as ops
+from portal.program_templates.models import ProgramTemplate
 from tests.factories import master
 from tests.helpers import csrf_token
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from portal import create_app
 from portal.enrollments.csv.parse import parse_csv
+from portal.enrollments.forms import ParticipantForm
 from portal.enrollments.operations import clean_participant_fields
 from portal.enrollments.participant_fields import (
     FieldProblem,
@@ -25,7 +26,6 @@ from portal.enrollments.participant_fields import (
     parse_languages,
     year_of_birth_bounds,
 )
-from portal.enrollments.participant_forms import ParticipantForm
 from portal.errors import ValidationFailed
 
 THIS_YEAR = datetime.now(UTC).year

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user, login_required
 
-from portal.programs.catalog import CatalogFilters, catalog_choices, catalog_page
+from portal.catalog.queries import CatalogFilters, catalog_choices, catalog_page
 from portal.web import is_partial_request, render
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")

@@ -15,7 +15,7 @@ from portal.db import db, utcnow
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, ARCHIVED, DEPRECATED, DRAFT, TEMPLATE_TRANSITIONS, check_transition
-from portal.templates_catalog.models import CATEGORIES, ProgramTemplate
+from portal.program_templates.models import CATEGORIES, ProgramTemplate
 
 
 def create_template(actor: User | None, *, name: str, category: str, config_schema: dict[str, Any],

@@ -1,4 +1,4 @@
-"""Forms of the participants screens. They read what was typed with the participant field
+"""Forms of the enroll and participants screens. They read what was typed with the participant field
 rules (:mod:`portal.enrollments.participant_fields`: the year-of-birth range, languages as
 "uk, en"); the rest (unique e-mail, ISO codes, stale edits) is checked by
 :func:`portal.enrollments.operations.update_participant`."""
@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
@@ -87,3 +88,32 @@ class ParticipantForm(VersionedActionForm):
             "company_id": self.company_id.data,
             "is_enabled": bool(self.is_enabled.data),
         }
+
+
+class EnrollForm(FlaskForm):
+    """Enroll one participant: pick an existing one (``participant_id``) or enter one. The
+    same participant-field rules as everywhere (year of birth, languages, country select)."""
+
+    participant_id = HiddenField()
+    role = SelectField("Role", choices=[])
+    display_name = StringField("Name", validators=[Optional(), Length(max=255)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    external_ref = StringField("External reference", validators=[Optional(), Length(max=100)],
+                               description="e.g. kintell:8812")
+    year_of_birth = IntegerField("Year of birth", validators=[Optional(), YearOfBirth()])
+    languages = StringField("Languages", validators=[Optional(), Length(max=100)],
+                            description="ISO 639-1 codes separated by commas, e.g. uk, en.")
+    country = SelectField("Country", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+
+    def language_list(self) -> list[str]:
+        return parse_languages(self.languages.data)
+
+    def new_participant(self) -> dict[str, Any]:
+        """The typed-in participant, for :func:`portal.enrollments.intake.enroll_from_form`."""
+        return {"display_name": self.display_name.data or "", "email": self.email.data or None,
+                "external_ref": self.external_ref.data or None, "year_of_birth": self.year_of_birth.data,
+                "languages": self.language_list(), "country": self.country.data or None}

@@ -19,19 +19,19 @@ from portal.db import transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
 from portal.lifecycle import TEMPLATE_STATUSES
-from portal.templates_catalog import operations as ops
-from portal.templates_catalog.forms import (
+from portal.program_templates import operations as ops
+from portal.program_templates.forms import (
     START_FROM,
     DefaultsForm,
     NewTemplateForm,
     TemplateDetailsForm,
     TemplateSchemaForm,
 )
-from portal.templates_catalog.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
-from portal.templates_catalog.queries import get_version_or_404, programs_using, template_rows, versions_of
+from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
+from portal.program_templates.queries import get_version_or_404, programs_using, template_rows, versions_of
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
-bp = Blueprint("templates_catalog", __name__, url_prefix="/templates")
+bp = Blueprint("program_templates", __name__, url_prefix="/templates")
 
 
 
@@ -46,7 +46,7 @@ def index():
                                    size=current_app.config["PORTAL_PAGE_SIZE"])
     filters = {"category": category or "", "status": status or "", "q": search or ""}
     active_filters = {name: value for name, value in filters.items() if value}
-    return render("templates_catalog/index.html", block="results", rows=rows, next_key=next_key, filters=filters,
+    return render("program_templates/index.html", block="results", rows=rows, next_key=next_key, filters=filters,
                   active_filters=active_filters,
                   categories=CATEGORY_LABELS, statuses=TEMPLATE_STATUSES)
 
@@ -78,7 +78,7 @@ def new():
         except DomainError as exc:
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
-    return render("templates_catalog/new.html", block="form", form=form, status_code=status)
+    return render("program_templates/new.html", block="form", form=form, status_code=status)
 
 
 def _detail_context(template: ProgramTemplate) -> dict:
@@ -95,19 +95,19 @@ def _detail_context(template: ProgramTemplate) -> dict:
 
 
 def _version_page(template: ProgramTemplate, status_code: int = 200):
-    return render("templates_catalog/detail.html", status_code=status_code, **_detail_context(template))
+    return render("program_templates/detail.html", status_code=status_code, **_detail_context(template))
 
 
 @bp.get("/<key>")
 @role_required(PROGRAM_MANAGER)
 def detail(key: str):
-    return render("templates_catalog/detail.html", **_detail_context(get_version_or_404(key)))
+    return render("program_templates/detail.html", **_detail_context(get_version_or_404(key)))
 
 
 @bp.get("/<key>/v<int:version>")
 @role_required(PROGRAM_MANAGER)
 def version_detail(key: str, version: int):
-    return render("templates_catalog/detail.html", **_detail_context(get_version_or_404(key, version)))
+    return render("program_templates/detail.html", **_detail_context(get_version_or_404(key, version)))
 
 
 # --- editing a draft ------------------------------------------------------------
@@ -128,7 +128,7 @@ def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None
     defaults = build_form(template.config_schema, template.default_config if defaults_values is None
                           else defaults_values, ui_schema=template.ui_schema, errors=defaults_errors or {},
                           enforce_locks=False)
-    return render("templates_catalog/edit.html", block=block, template=template, details_form=details_form,
+    return render("program_templates/edit.html", block=block, template=template, details_form=details_form,
                   schema_form=schema_form, defaults=defaults,
                   defaults_form=DefaultsForm(lock_version=template.lock_version), status_code=status_code)
 
@@ -229,7 +229,7 @@ def validate_defaults(key: str, version: int):
     errors = merge_errors(parsed.errors, errors_by_path(config_errors(template.config_schema, parsed.value)))
     node = build_form(template.config_schema, parsed.display, ui_schema=template.ui_schema, errors=errors,
                       enforce_locks=False)
-    return render("templates_catalog/_live_errors.html", node=node)
+    return render("program_templates/_live_errors.html", node=node)
 
 
 # --- lifecycle ------------------------------------------------------------------
@@ -306,5 +306,5 @@ def compare(key: str):
     other_n = request.args.get("other", type=parse_id) or numbers[0]
     base, other = get_version_or_404(key, base_n), get_version_or_404(key, other_n)
     diff = schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config)
-    return render("templates_catalog/compare.html", block="diff", key=key, versions=versions, base=base,
+    return render("program_templates/compare.html", block="diff", key=key, versions=versions, base=base,
                   other=other, diff=diff)

@@ -29,9 +29,9 @@ from portal.db import db, json_array_contains
 from portal.disclosure import rounded_count
 from portal.forms import MAX_DB_ID
 from portal.pagination import decode_cursor, encode_cursor
+from portal.program_templates.forms import SDG_LABELS
+from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.programs.models import Program, in_catalog
-from portal.templates_catalog.forms import SDG_LABELS
-from portal.templates_catalog.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 
 SEARCH_MAX_LENGTH = 100
 # Enrollments that occupy a seat: the figure a card shows (k-suppressed in the template).

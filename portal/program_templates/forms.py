@@ -10,7 +10,7 @@ from portal.auth.forms import VersionedActionForm
 from portal.configuration.json_input import parse_json_document
 from portal.errors import ConfigInvalid
 from portal.forms import choices
-from portal.templates_catalog.models import CATEGORY_LABELS
+from portal.program_templates.models import CATEGORY_LABELS
 
 SDG_LABELS = {
     1: "No poverty", 2: "Zero hunger", 3: "Good health", 4: "Quality education", 5: "Gender equality",

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask import abort
 
 from portal.db import db
+from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
-from portal.templates_catalog.models import ProgramTemplate
 
 
 @dataclass
