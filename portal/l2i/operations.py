@@ -6,37 +6,76 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
-from portal.activity.operations import record_event
+from portal.activity.operations import changed_fields, record_event
 from portal.auth.models import Company, User
 from portal.campaigns.models import Campaign
 from portal.db import db, utcnow
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import DomainError, NotFound, StaleEdit, ValidationFailed
 from portal.forms import MAX_DB_ID, parse_decimal
 from portal.l2i.models import FULL_SHARE_BP, SKU_LEARNERS, L2IAllocation, L2ISubscription
 from portal.programs.models import Program
 from portal.reference import currency_problem
 from portal.tenancy import _program_visible_to_company
 
-SHARE_MESSAGE = "Enter the share as a decimal between 0 and 1 (e.g. 0.25)."
+# People type shares as percentages (45 or 12.5 %); they are stored as basis points of the
+# subscription (45 % → 4500), so "two decimals of a percent" is exactly SPEC §2.6's "four
+# decimals of a fraction" and the two notations can never disagree.
+SHARE_MESSAGE = "Enter the share as a percentage between 0 and 100, such as 25 or 12.5."
+SHARE_RANGE = "The share must be more than 0 % and at most 100 %."
+SHARE_PLACES = "Use at most two decimals (e.g. 12.25 %)."
+TAKES_NO_NEW = "it takes no new allocations"
+ALLOCATIONS_FROZEN = "its allocations can no longer be changed"
 # One wording for every refused target (missing, another company's, private, malformed):
 # the answer never tells whether the id exists.
 TARGET_REFUSED = "Choose one of the company's campaigns, or a program it runs or finds in the catalog."
 
 
+def without_percent_sign(value: object) -> object:
+    """"45 %" → "45": people type the unit. The number itself still goes through parse_decimal."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            return text[:-1].rstrip()
+    return value
+
+
+def percent_to_bp(percent: object) -> int:
+    """A share as people type it: a percentage 0 < p ≤ 100 with at most two decimals, as
+    basis points (45.5 → 4550). Plain decimals only (portal.forms.parse_decimal: no NaN,
+    infinity or exponent); one trailing % sign is allowed."""
+    try:
+        value = parse_decimal(without_percent_sign(percent))
+    except ValueError:
+        raise DomainError(SHARE_MESSAGE, "share") from None
+    if not (0 < value <= 100):
+        raise DomainError(SHARE_RANGE, "share")
+    scaled = value * 100
+    if scaled != scaled.to_integral_value():
+        raise DomainError(SHARE_PLACES, "share")
+    return int(scaled)
+
+
 def share_to_bp(share: str | Decimal) -> int:
-    """A share 0 < p ≤ 1 with at most four decimals, as basis points (0.0045 → 45).
-    Plain decimals only (portal.forms.parse_decimal): no NaN, infinity or exponent."""
+    """A share written as SPEC §2.6 writes it, a fraction 0 < p ≤ 1 (0.0045 → 45 basis points),
+    for code such as the seed. The same rule as :func:`percent_to_bp`, a hundred times smaller."""
     try:
         value = parse_decimal(share)
     except ValueError:
         raise DomainError(SHARE_MESSAGE, "share") from None
-    if not (0 < value <= 1):
-        raise DomainError("The share must be more than 0 and at most 1.", "share")
-    scaled = value * FULL_SHARE_BP
-    if scaled != scaled.to_integral_value():
-        raise DomainError("Use at most four decimals (e.g. 0.0045).", "share")
-    return int(scaled)
+    return percent_to_bp(value * 100)
+
+
+def _share_bp(percent: object, share: str | Decimal | None) -> int:
+    if (percent is None) == (share is None):
+        raise TypeError("give the share either as percent= (people's notation) or as share= (a fraction)")
+    return percent_to_bp(percent) if percent is not None else share_to_bp(share)  # type: ignore[arg-type]
+
+
+def percent_text(share_bp: int) -> str:
+    """Basis points as the percentage people read: 4550 → "45.50"."""
+    return f"{Decimal(share_bp) / 100:.2f}"
 
 
 def allocation_amount(annual_price: int, share_bp: int) -> int:
@@ -85,13 +124,14 @@ def target_programs(company_id: int) -> sa.ColumnElement[bool]:
     return _program_visible_to_company(_SubscribingCompany(company_id))  # type: ignore[arg-type]
 
 
-def subscription_closed_reason(subscription: L2ISubscription, today: date | None = None) -> str | None:
-    """Why the subscription takes no new allocation (None while it is active and running)."""
+def subscription_closed_reason(subscription: L2ISubscription, today: date | None = None, *,
+                               consequence: str = TAKES_NO_NEW) -> str | None:
+    """Why the subscription takes no new allocation, and its allocations no change (None while
+    it is active and running: a closed subscription's shares are its record)."""
     if subscription.status != "active":
-        return f"This subscription is {subscription.status}: it takes no new allocations."
+        return f"This subscription is {subscription.status}: {consequence}."
     if subscription.period_end < (today or utcnow().date()):
-        return (f"This subscription's period ended on {subscription.period_end.isoformat()}: "
-                "it takes no new allocations.")
+        return f"This subscription's period ended on {subscription.period_end.isoformat()}: {consequence}."
     return None
 
 
@@ -103,20 +143,33 @@ def _target_id(target: Program | Campaign | int | None) -> int | None:
     return target.id
 
 
-def allocate(actor: User | None, subscription_id: int, *, share: str | Decimal, period_start: date,
-             period_end: date, program: Program | int | None = None,
-             campaign: Campaign | int | None = None) -> L2IAllocation:
-    """Give a share of an active, running subscription to exactly one target: one of the
-    subscribing company's campaigns or a program that company may see (objects or ids).
-    Any other target gets one message, whether or not it exists. The shares of one
-    subscription never sum above 100 %, also under concurrent saves."""
-    subscription = db.session.scalars(
+def _locked_subscription(subscription_id: int) -> L2ISubscription:
+    """The subscription, its row locked for the rest of the transaction (SQLite: the write lock
+    taken by transaction()), freshly read: every change to its shares queues here."""
+    return db.session.scalars(
         sa.select(L2ISubscription).where(L2ISubscription.id == subscription_id).with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    if reason := subscription_closed_reason(subscription):
-        raise DomainError(reason)
-    program_id, campaign_id = _target_id(program), _target_id(campaign)
+
+
+def _locked_allocation(allocation_id: int) -> tuple[L2IAllocation, L2ISubscription]:
+    """The allocation and its subscription, locked in the order allocate() locks them
+    (subscription first, so no two changes of one subscription can deadlock)."""
+    subscription_id = db.session.scalar(sa.select(L2IAllocation.subscription_id)
+                                        .where(L2IAllocation.id == allocation_id))
+    if subscription_id is None:
+        raise NotFound("That allocation")
+    subscription = _locked_subscription(subscription_id)
+    allocation = db.session.scalars(
+        sa.select(L2IAllocation).where(L2IAllocation.id == allocation_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if allocation is None:  # removed while we waited for the lock
+        raise NotFound("That allocation")
+    return allocation, subscription
+
+
+def _check_target(subscription: L2ISubscription, program_id: int | None, campaign_id: int | None) -> None:
     if (program_id is None) == (campaign_id is None):
         raise DomainError(TARGET_REFUSED, "target")
     if campaign_id is not None:
@@ -125,20 +178,52 @@ def allocate(actor: User | None, subscription_id: int, *, share: str | Decimal, 
         allowed = sa.select(Program.id).where(Program.id == program_id, target_programs(subscription.company_id))
     if db.session.scalar(allowed) is None:
         raise DomainError(TARGET_REFUSED, "target")
-    bp = share_to_bp(share)
+
+
+def _check_period(subscription: L2ISubscription, period_start: date, period_end: date) -> None:
     if not (subscription.period_start <= period_start <= period_end <= subscription.period_end):
         raise DomainError("The allocation period must lie inside the subscription's period.", "period_start")
-    remaining = FULL_SHARE_BP - subscription.allocated_bp
-    if bp > remaining:
-        raise DomainError(f"Only {Decimal(remaining) / FULL_SHARE_BP:.2%} of this subscription is left to allocate.",
-                          "share")
+
+
+def _shift_allocated(subscription: L2ISubscription, delta_bp: int) -> bool:
+    """Move the subscription's ``allocated_bp`` by ``delta_bp`` unless it would leave 0–100 %:
+    one conditional UPDATE (the row is locked; the CHECK constraint backs it). True if moved."""
     result = db.session.execute(
         sa.update(L2ISubscription)
-        .where(L2ISubscription.id == subscription.id, L2ISubscription.allocated_bp + bp <= FULL_SHARE_BP)
-        .values(allocated_bp=L2ISubscription.allocated_bp + bp)
+        .where(L2ISubscription.id == subscription.id,
+               L2ISubscription.allocated_bp + delta_bp <= FULL_SHARE_BP,
+               L2ISubscription.allocated_bp + delta_bp >= 0)
+        .values(allocated_bp=L2ISubscription.allocated_bp + delta_bp)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    db.session.expire(subscription, ["allocated_bp"])
+    return result.rowcount == 1
+
+
+def _left_message(left_bp: int, for_this: bool = False) -> str:
+    where = "for this allocation" if for_this else "to allocate"
+    return f"Only {Decimal(left_bp) / FULL_SHARE_BP:.2%} of this subscription is left {where}."
+
+
+def allocate(actor: User | None, subscription_id: int, *, period_start: date, period_end: date,
+             percent: str | Decimal | None = None, share: str | Decimal | None = None,
+             program: Program | int | None = None, campaign: Campaign | int | None = None) -> L2IAllocation:
+    """Give a share of an active, running subscription to exactly one target: one of the
+    subscribing company's campaigns or a program that company may see (objects or ids).
+    Any other target gets one message, whether or not it exists. The share comes as
+    ``percent`` (what people type, 45.5) or ``share`` (a fraction, 0.455). The shares of one
+    subscription never sum above 100 %, also under concurrent saves."""
+    subscription = _locked_subscription(subscription_id)
+    if reason := subscription_closed_reason(subscription):
+        raise DomainError(reason)
+    program_id, campaign_id = _target_id(program), _target_id(campaign)
+    _check_target(subscription, program_id, campaign_id)
+    bp = _share_bp(percent, share)
+    _check_period(subscription, period_start, period_end)
+    remaining = FULL_SHARE_BP - subscription.allocated_bp
+    if bp > remaining:
+        raise DomainError(_left_message(remaining), "share")
+    if not _shift_allocated(subscription, bp):
         raise DomainError("The subscription is already fully allocated.", "share")
     allocation = L2IAllocation(subscription_id=subscription.id, program_id=program_id, campaign_id=campaign_id,
                                share_bp=bp,
@@ -146,5 +231,72 @@ def allocate(actor: User | None, subscription_id: int, *, share: str | Decimal, 
                                period_start=period_start, period_end=period_end)
     db.session.add(allocation)
     record_event("l2i.allocation.created", actor=actor, subject=allocation, company_id=subscription.company_id,
-                 data={"share_bp": bp, "amount": allocation.amount}, label=subscription.sku)
+                 data={"subscription_id": subscription.id, "share_bp": bp, "amount": allocation.amount},
+                 label=subscription.sku)
     return allocation
+
+
+def update_allocation(actor: User | None, allocation_id: int, *, expected_version: int | None,
+                      period_start: date, period_end: date, percent: str | Decimal | None = None,
+                      share: str | Decimal | None = None, program: Program | int | None = None,
+                      campaign: Campaign | int | None = None) -> L2IAllocation:
+    """Change an allocation's share, period or target, under allocate()'s rules: the
+    subscription active and running, the period inside its period, a new target one the
+    company may use (an unchanged target is kept even if it could no longer be chosen), and
+    the subscription's shares never above 100 %: the difference moves ``allocated_bp`` under
+    the subscription's row lock, as allocate() does. A save based on a stale ``lock_version``
+    is refused (StaleEdit). Writes ``l2i.allocation.updated`` with what changed."""
+    allocation, subscription = _locked_allocation(allocation_id)
+    if expected_version is not None and allocation.lock_version != expected_version:
+        raise StaleEdit("this allocation")
+    if reason := subscription_closed_reason(subscription, consequence=ALLOCATIONS_FROZEN):
+        raise DomainError(reason)
+    program_id, campaign_id = _target_id(program), _target_id(campaign)
+    if (program_id, campaign_id) != (allocation.program_id, allocation.campaign_id):
+        _check_target(subscription, program_id, campaign_id)
+    bp = _share_bp(percent, share)
+    _check_period(subscription, period_start, period_end)
+    delta = bp - allocation.share_bp
+    available = FULL_SHARE_BP - subscription.allocated_bp + allocation.share_bp
+    if bp > available:
+        raise DomainError(_left_message(available, for_this=True), "share")
+    if delta and not _shift_allocated(subscription, delta):
+        raise DomainError("The subscription is already fully allocated.", "share")
+    made = changed_fields(allocation, {
+        "program_id": program_id, "campaign_id": campaign_id, "share_bp": bp,
+        "amount": allocation_amount(subscription.annual_price, bp),
+        "period_start": period_start, "period_end": period_end})
+    if not made:
+        return allocation
+    try:
+        db.session.flush()
+    except StaleDataError:  # belt and braces: the row lock makes this unreachable
+        raise StaleEdit("this allocation") from None
+    record_event("l2i.allocation.updated", actor=actor, subject=allocation, company_id=subscription.company_id,
+                 data={"subscription_id": subscription.id, **made}, label=subscription.sku)
+    return allocation
+
+
+def remove_allocation(actor: User | None, allocation_id: int, *, expected_version: int | None) -> None:
+    """Remove an allocation: its share returns to the subscription (``allocated_bp`` drops in
+    the same transaction, under the subscription's row lock). Refused on a closed
+    subscription and when based on a stale ``lock_version``. Writes ``l2i.allocation.removed``
+    holding what was removed, so the subscription's timeline keeps it."""
+    allocation, subscription = _locked_allocation(allocation_id)
+    if expected_version is not None and allocation.lock_version != expected_version:
+        raise StaleEdit("this allocation")
+    if reason := subscription_closed_reason(subscription, consequence=ALLOCATIONS_FROZEN):
+        raise DomainError(reason)
+    if not _shift_allocated(subscription, -allocation.share_bp):
+        raise RuntimeError(f"allocated_bp of subscription {subscription.id} is below its allocations' shares")
+    record_event("l2i.allocation.removed", actor=actor, subject=allocation, company_id=subscription.company_id,
+                 data={"subscription_id": subscription.id, "share_bp": allocation.share_bp,
+                       "amount": allocation.amount, "program_id": allocation.program_id,
+                       "campaign_id": allocation.campaign_id, "period_start": allocation.period_start.isoformat(),
+                       "period_end": allocation.period_end.isoformat()},
+                 label=subscription.sku)
+    db.session.delete(allocation)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleEdit("this allocation") from None

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
 
+from portal.activity.models import ActivityEvent
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment
 from portal.l2i.models import L2IAllocation, L2ISubscription
-from portal.l2i.operations import target_campaigns, target_programs
+from portal.l2i.operations import percent_text, target_campaigns, target_programs
 from portal.programs.models import Program
 
 
@@ -19,6 +20,10 @@ class AllocationRow:
     allocation: L2IAllocation
     target_label: str
     learners_served: int
+
+    @property
+    def percent(self) -> str:
+        return percent_text(self.allocation.share_bp)
 
 
 def _bounds(allocation: L2IAllocation) -> tuple[datetime, datetime]:
@@ -40,9 +45,11 @@ def learners_served(allocation: L2IAllocation, company_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def allocation_rows(subscription: L2ISubscription) -> list[AllocationRow]:
-    allocations = db.session.scalars(sa.select(L2IAllocation).where(L2IAllocation.subscription_id == subscription.id)
-                                     .order_by(L2IAllocation.created_at, L2IAllocation.id)).all()
+def allocation_rows(subscription: L2ISubscription, only: L2IAllocation | None = None) -> list[AllocationRow]:
+    """The subscription's allocations (or just ``only``) with their targets' names and learners served."""
+    allocations = [only] if only is not None else db.session.scalars(
+        sa.select(L2IAllocation).where(L2IAllocation.subscription_id == subscription.id)
+        .order_by(L2IAllocation.created_at, L2IAllocation.id)).all()
     campaign_names = dict(db.session.execute(sa.select(Campaign.id, Campaign.name).where(
         Campaign.id.in_([a.campaign_id for a in allocations if a.campaign_id]))).all())
     program_names = dict(db.session.execute(sa.select(Program.id, Program.name).where(
@@ -50,6 +57,14 @@ def allocation_rows(subscription: L2ISubscription) -> list[AllocationRow]:
     return [AllocationRow(a, (f"Campaign: {campaign_names.get(a.campaign_id, '?')}" if a.campaign_id
                               else f"Program: {program_names.get(a.program_id, '?')}"),
                           learners_served(a, subscription.company_id)) for a in allocations]
+
+
+def removed_allocation_ids(subscription: L2ISubscription) -> list[int]:
+    """Allocations of the subscription that were removed (their removal event names it), so
+    its timeline keeps their whole history."""
+    return list(db.session.scalars(sa.select(ActivityEvent.subject_id).where(
+        ActivityEvent.type == "l2i.allocation.removed", ActivityEvent.subject_type == L2IAllocation.__tablename__,
+        ActivityEvent.data["subscription_id"].as_integer() == subscription.id)))
 
 
 def allocation_targets(subscription: L2ISubscription) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:

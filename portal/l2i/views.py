@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from portal.activity.queries import describe, timeline
@@ -15,11 +15,11 @@ from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
 from portal.l2i import operations as ops
-from portal.l2i.forms import AllocationForm, SubscriptionForm
-from portal.l2i.models import FULL_SHARE_BP, L2ISubscription
-from portal.l2i.queries import allocation_rows, allocation_targets
+from portal.l2i.forms import AllocationEditForm, AllocationForm, RemoveAllocationForm, SubscriptionForm
+from portal.l2i.models import FULL_SHARE_BP, L2IAllocation, L2ISubscription
+from portal.l2i.queries import AllocationRow, allocation_rows, allocation_targets, removed_allocation_ids
 from portal.tenancy import get_visible_or_404, select_visible
-from portal.web import apply_domain_error, redirect_to, render, role_required
+from portal.web import apply_domain_error, is_partial_request, redirect_to, render, role_required
 
 bp = Blueprint("l2i", __name__, url_prefix="/l2i")
 
@@ -67,31 +67,52 @@ def _target(form: AllocationForm) -> dict[str, int]:
     return {kind: parse_id(raw_id) or 0}
 
 
-def _detail(subscription: L2ISubscription, form: AllocationForm | None = None, status_code: int = 200):
+def _target_choices(form: AllocationForm, subscription: L2ISubscription, keep: AllocationRow | None = None) -> None:
+    """Offer exactly the targets the operation accepts, plus an edited allocation's own
+    target (kept even if it could no longer be chosen, e.g. an archived campaign)."""
     campaigns, programs = allocation_targets(subscription)
+    options = ([(f"campaign:{i}", f"Campaign · {n}") for i, n in campaigns]
+               + [(f"program:{i}", f"Program · {n}") for i, n in programs])
+    if keep is not None:
+        a = keep.allocation
+        current = f"campaign:{a.campaign_id}" if a.campaign_id else f"program:{a.program_id}"
+        if current not in {value for value, _ in options}:
+            options.insert(0, (current, keep.target_label.replace(": ", " · ", 1)))
+    form.target.choices = choices([("", "Choose…"), *options])
+
+
+def _detail(subscription: L2ISubscription, form: AllocationForm | None = None, status_code: int = 200):
     form = form or AllocationForm(period_start=subscription.period_start, period_end=subscription.period_end)
-    form.target.choices = choices([("", "Choose…")] + [(f"campaign:{i}", f"Campaign · {n}") for i, n in campaigns]
-                                  + [(f"program:{i}", f"Program · {n}") for i, n in programs])
+    _target_choices(form, subscription)
     rows = allocation_rows(subscription)
     return render("l2i/detail.html", subscription=subscription, rows=rows, form=form,
                   closed=ops.subscription_closed_reason(subscription),
-                  remaining=remaining_share(subscription, form.share.data), full=FULL_SHARE_BP,
+                  frozen=ops.subscription_closed_reason(subscription, consequence=ops.ALLOCATIONS_FROZEN),
+                  remaining=remaining_share(subscription, _typed_share(form)), full=FULL_SHARE_BP,
                   served=sum(r.learners_served for r in rows),
-                  events=timeline("l2i_subscriptions", subscription.id, current_user,
-                                  also={"l2i_allocations": [r.allocation.id for r in rows]}), describe=describe,
+                  events=timeline("l2i_subscriptions", subscription.id, current_user, also={"l2i_allocations": [
+                      r.allocation.id for r in rows] + removed_allocation_ids(subscription)}), describe=describe,
                   status_code=status_code)
 
 
-def remaining_share(subscription: L2ISubscription, typed: str | None) -> dict:
-    """What is left of the subscription, and what would be left after the typed share."""
+def _typed_share(form: AllocationForm) -> object:
+    """The share as typed (kept even when it is invalid, so the indicator says why)."""
+    return form.share.raw_data[0] if form.share.raw_data else form.share.data
+
+
+def remaining_share(subscription: L2ISubscription, typed: object, allocation: L2IAllocation | None = None) -> dict:
+    """What is left of the subscription, and what would be left after the typed share
+    (replacing ``allocation``'s share when it is being edited)."""
     left_bp = FULL_SHARE_BP - subscription.allocated_bp
-    result = {"left": Decimal(left_bp) / FULL_SHARE_BP, "after": None, "problem": None, "amount": None}
-    if typed:
+    result = {"left": Decimal(left_bp) / FULL_SHARE_BP, "after": None, "problem": None, "amount": None,
+              "editing": allocation is not None}
+    if typed not in (None, ""):
         try:
-            bp_typed = ops.share_to_bp(typed)
-            result["after"] = Decimal(left_bp - bp_typed) / FULL_SHARE_BP
+            bp_typed = ops.percent_to_bp(typed)
+            after_bp = left_bp + (allocation.share_bp if allocation else 0) - bp_typed
+            result["after"] = Decimal(after_bp) / FULL_SHARE_BP
             result["amount"] = ops.allocation_amount(subscription.annual_price, bp_typed)
-            if bp_typed > left_bp:
+            if after_bp < 0:
                 result["problem"] = "That is more than is left of this subscription."
         except DomainError as exc:
             result["problem"] = exc.message
@@ -107,10 +128,14 @@ def detail(subscription_id: int):
 @bp.post("/<int:subscription_id>/remaining")
 @login_required
 def remaining(subscription_id: int):
-    """Live: the share left after the one being typed (nothing is saved)."""
+    """Live: the share left after the one being typed (nothing is saved). ``?allocation=<id>``:
+    the typed share replaces that allocation's."""
     subscription = get_visible_or_404(L2ISubscription, subscription_id, current_user)
+    allocation = None
+    if "allocation" in request.args:
+        _, allocation = _allocation_or_404(subscription_id, parse_id(request.args["allocation"]) or 0)
     return render("l2i/_remaining.html", subscription=subscription,
-                  remaining=remaining_share(subscription, request.form.get("share")))
+                  remaining=remaining_share(subscription, request.form.get("share"), allocation))
 
 
 @bp.post("/<int:subscription_id>/allocations")
@@ -122,13 +147,104 @@ def allocate(subscription_id: int):
         return _detail(subscription, form, 422)
     try:
         with transaction():
-            allocation = ops.allocate(current_user, subscription.id, share=form.share.data,
+            allocation = ops.allocate(current_user, subscription.id, percent=form.share.data,
                                       period_start=form.period_start.data or subscription.period_start,
                                       period_end=form.period_end.data or subscription.period_end,
                                       **_target(form))
-        flash(f"Allocated {Decimal(allocation.share_bp) / 100:.2f} % "
+        flash(f"Allocated {ops.percent_text(allocation.share_bp)} % "
               f"({allocation.amount / 100:,.2f} {subscription.currency}).", "success")
         return redirect_to(url_for(".detail", subscription_id=subscription_id))
     except DomainError as exc:
         apply_domain_error(form, exc)
         return _detail(get_visible_or_404(L2ISubscription, subscription_id, current_user), form, exc.status_code)
+
+
+# --- one allocation: edit, remove -----------------------------------------------------------
+MISSING_VERSION = "This form is missing the version of the allocation you saw. Reload the page and try again."
+
+
+def _allocation_or_404(subscription_id: int, allocation_id: int) -> tuple[L2ISubscription, L2IAllocation]:
+    """The allocation if the user may see it and it belongs to the subscription in the URL."""
+    allocation = get_visible_or_404(L2IAllocation, allocation_id, current_user)
+    if allocation.subscription_id != subscription_id:
+        abort(404)
+    return get_visible_or_404(L2ISubscription, subscription_id, current_user), allocation
+
+
+def _edit_page(subscription: L2ISubscription, allocation: L2IAllocation, form: AllocationEditForm,
+               status_code: int = 200):
+    row = allocation_rows(subscription, only=allocation)[0]
+    _target_choices(form, subscription, keep=row)
+    return render("l2i/edit_allocation.html", block="form", subscription=subscription, row=row, form=form,
+                  frozen=ops.subscription_closed_reason(subscription, consequence=ops.ALLOCATIONS_FROZEN),
+                  remaining=remaining_share(subscription, _typed_share(form), allocation),
+                  status_code=status_code)
+
+
+@bp.route("/<int:subscription_id>/allocations/<int:allocation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_allocation(subscription_id: int, allocation_id: int):
+    subscription, allocation = _allocation_or_404(subscription_id, allocation_id)
+    if request.method == "GET":
+        target = f"campaign:{allocation.campaign_id}" if allocation.campaign_id else f"program:{allocation.program_id}"
+        form = AllocationEditForm(target=target, share=ops.percent_text(allocation.share_bp),
+                                  period_start=allocation.period_start, period_end=allocation.period_end,
+                                  lock_version=str(allocation.lock_version))
+        return _edit_page(subscription, allocation, form)
+    form = AllocationEditForm()
+    if not form.validate_on_submit():
+        return _edit_page(subscription, allocation, form, 422)
+    if form.expected_version() is None:
+        form.form_errors.append(MISSING_VERSION)
+        return _edit_page(subscription, allocation, form, 422)
+    try:
+        with transaction():
+            saved = ops.update_allocation(current_user, allocation_id, expected_version=form.expected_version(),
+                                          percent=form.share.data,
+                                          period_start=form.period_start.data or subscription.period_start,
+                                          period_end=form.period_end.data or subscription.period_end,
+                                          **_target(form))
+            message = (f"Allocation saved: {ops.percent_text(saved.share_bp)} % "
+                       f"({saved.amount / 100:,.2f} {subscription.currency}).")
+    except DomainError as exc:
+        if exc.status_code == 404:
+            abort(404)
+        apply_domain_error(form, exc)
+        return _edit_page(*_allocation_or_404(subscription_id, allocation_id), form, exc.status_code)
+    flash(message, "success")
+    return redirect_to(url_for(".detail", subscription_id=subscription_id))
+
+
+@bp.route("/<int:subscription_id>/allocations/<int:allocation_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_allocation(subscription_id: int, allocation_id: int):
+    """GET: the confirmation page (works without JavaScript). POST: remove, for the version
+    the user confirmed; htmx's hx-confirm posts here directly from the subscription page."""
+    subscription, allocation = _allocation_or_404(subscription_id, allocation_id)
+    error, status_code = None, 200
+    if request.method == "POST":
+        form = RemoveAllocationForm()
+        if not form.validate_on_submit() or form.expected_version() is None:
+            error, status_code = MISSING_VERSION, 422
+        else:
+            try:
+                with transaction():
+                    row = allocation_rows(subscription, only=allocation)[0]
+                    ops.remove_allocation(current_user, allocation_id, expected_version=form.expected_version())
+                flash(f"Removed the allocation of {row.percent} % to {row.target_label.split(': ', 1)[-1]}; "
+                      "its share is free again.", "success")
+                return redirect_to(url_for(".detail", subscription_id=subscription_id))
+            except DomainError as exc:
+                if exc.status_code == 404:
+                    abort(404)
+                error, status_code = exc.message, exc.status_code
+        if is_partial_request():  # the one-click remove of the list: show why on the confirmation page
+            flash(error, "error")
+            return redirect_to(url_for(".remove_allocation", subscription_id=subscription_id,
+                                       allocation_id=allocation_id))
+        subscription, allocation = _allocation_or_404(subscription_id, allocation_id)  # as it is now
+    row = allocation_rows(subscription, only=allocation)[0]
+    return render("l2i/remove_allocation.html", subscription=subscription, row=row, error=error,
+                  form=RemoveAllocationForm(formdata=None, lock_version=str(allocation.lock_version)),
+                  frozen=ops.subscription_closed_reason(subscription, consequence=ops.ALLOCATIONS_FROZEN),
+                  status_code=status_code)

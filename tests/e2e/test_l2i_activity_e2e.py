@@ -53,7 +53,7 @@ def test_company_admin_allocates_an_l2i_bundle(page: Page, sign_in, accounts, sc
     page.get_by_role("link", name="L2I-EXPAND").click()
     page.get_by_label("Allocate to").select_option(label=f"Campaign · {l2i_world}")
     share = page.get_by_label("Share of the subscription")
-    share.fill("0.6")
+    share.fill("60")
     remaining = page.locator("#remaining")
     expect(remaining).to_contain_text("after this allocation: 40.00 %")
     expect(remaining).to_contain_text("12,000.00 EUR")
@@ -62,7 +62,7 @@ def test_company_admin_allocates_an_l2i_bundle(page: Page, sign_in, accounts, sc
     expect(page.get_by_text("40.00 %").first).to_be_visible()
 
     page.get_by_label("Allocate to").select_option(label=f"Campaign · {l2i_world}")
-    page.get_by_label("Share of the subscription").fill("0.5")
+    page.get_by_label("Share of the subscription").fill("50")
     expect(page.locator("#remaining")).to_contain_text("more than is left")
     page.get_by_role("button", name="Allocate").click()
     expect(page.get_by_text(re.compile(r"Only 40\.00% of this subscription is left"))).to_be_visible()

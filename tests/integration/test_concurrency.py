@@ -26,14 +26,15 @@ from flask import Blueprint, Flask
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.activity.models import ActivityEvent
 from portal.auth.models import Company
 from portal.campaigns.models import Campaign
 from portal.db import db, transaction
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.operations import AlreadyEnrolled, CapacityReached, enroll_participant
-from portal.errors import DomainError
+from portal.errors import DomainError, StaleEdit
 from portal.l2i.models import L2IAllocation, L2ISubscription
-from portal.l2i.operations import allocate
+from portal.l2i.operations import allocate, remove_allocation, update_allocation
 from portal.programs.models import Program
 from tests.conftest import migrate_to_head
 from tests.factories import Factory
@@ -268,3 +269,95 @@ def test_forty_racers_for_five_percent_each_fill_the_subscription_to_exactly_one
                                     .where(L2IAllocation.subscription_id == subscription_id)).all()
         assert len(shares) == 20 and sum(shares) == 10_000
         assert db.session.get(L2ISubscription, subscription_id).allocated_bp == 10_000
+
+
+# --- 6. L2I allocations edited and removed under races ------------------------------------
+def _l2i_subscription_with_allocations(world: RaceWorld, percents: list[str]) -> tuple[int, list[int], Campaign]:
+    campaign = world.campaign()
+    year = date.today().year
+    with world.app.app_context():
+        with transaction():
+            subscription = L2ISubscription(company_id=world.company.id, sku="L2I-500", learners=500,
+                                           annual_price=1_300_000, currency="EUR", period_start=date(year, 1, 1),
+                                           period_end=date(year, 12, 31))
+            db.session.add(subscription)
+        subscription_id = subscription.id
+        ids = []
+        for percent in percents:
+            with transaction():
+                ids.append(allocate(None, subscription_id, percent=percent, period_start=date(year, 1, 1),
+                                    period_end=date(year, 12, 31), campaign=campaign.id).id)
+    return subscription_id, ids, campaign
+
+
+def _l2i_shares(app: Flask, subscription_id: int) -> tuple[int, list[int]]:
+    with app.app_context():
+        allocated = db.session.get(L2ISubscription, subscription_id).allocated_bp
+        shares = db.session.scalars(sa.select(L2IAllocation.share_bp)
+                                    .where(L2IAllocation.subscription_id == subscription_id)).all()
+        return allocated, list(shares)
+
+
+def test_twenty_racing_l2i_allocation_edits_never_pass_one_hundred_percent(world: RaceWorld) -> None:
+    """20 allocations of 2 % (40 %); each racer raises its own to 6 %: only 15 of the +4 % fit."""
+    subscription_id, ids, campaign = _l2i_subscription_with_allocations(world, ["2"] * 20)
+    year = date.today().year
+
+    def attempt(i: int) -> str:
+        try:
+            with transaction():
+                update_allocation(None, ids[i], expected_version=1, percent="6", campaign=campaign.id,
+                                  period_start=date(year, 1, 1), period_end=date(year, 12, 31))
+            return "raised"
+        except DomainError:
+            return "refused"
+
+    outcomes = race(world.app, 20, attempt)
+
+    assert outcomes == Counter({"raised": 15, "refused": 5}), outcomes
+    allocated, shares = _l2i_shares(world.app, subscription_id)
+    assert allocated == sum(shares) == 10_000
+    assert Counter(shares) == Counter({600: 15, 200: 5})
+
+
+def test_racing_l2i_allocation_creates_edits_and_removals_keep_the_sum_at_most_one_hundred(world: RaceWorld) -> None:
+    """Ten allocations of 8 % (80 %); at once: ten racers raise them to 15 %, ten create 10 %
+    allocations, five remove one each, and five edit the same allocation from the same
+    version (one wins, the others are stale). Whatever the order, the counter equals the sum
+    of the shares that exist, and the sum never passes 100 %."""
+    subscription_id, ids, campaign = _l2i_subscription_with_allocations(world, ["8"] * 10)
+    year = date.today().year
+    period = {"period_start": date(year, 1, 1), "period_end": date(year, 12, 31), "campaign": campaign.id}
+
+    def attempt(i: int) -> str:
+        try:
+            with transaction():
+                if i < 5:  # raise allocations 0-4
+                    update_allocation(None, ids[i], expected_version=1, percent="15", **period)
+                elif i < 10:  # remove allocations 5-9
+                    remove_allocation(None, ids[i], expected_version=1)
+                elif i < 20:
+                    allocate(None, subscription_id, percent="10", **period)
+                else:  # five racers for allocation 0 at version 1
+                    update_allocation(None, ids[0], expected_version=1, percent="1", **period)
+            return "done"
+        except StaleEdit:
+            return "stale"
+        except DomainError:
+            return "refused"
+
+    outcomes = race(world.app, 25, attempt)
+
+    assert outcomes["done"] + outcomes["stale"] + outcomes["refused"] == 25, outcomes
+    assert outcomes["stale"] == 5, outcomes  # allocation 0 changes once from version 1 (lowering always fits)
+    allocated, shares = _l2i_shares(world.app, subscription_id)
+    assert allocated == sum(shares) <= 10_000, (allocated, shares)
+    with world.app.app_context():
+        left = db.session.scalar(sa.select(sa.func.count()).select_from(L2IAllocation)
+                                 .where(L2IAllocation.id.in_(ids[5:10])))
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityEvent).where(
+            ActivityEvent.type.like("l2i.allocation.%"), ActivityEvent.data["subscription_id"].as_integer()
+            == subscription_id))
+    assert left == 0  # a removal only needs its own version: all five happen
+    assert events == 10 + outcomes["done"]  # one event exactly for each change that happened
+
