@@ -1,26 +1,46 @@
 """Small server-side charts: geometry computed here, drawn as inline SVG by the
-templates (attributes only — no inline styles under the CSP)."""
+templates (attributes only — no inline styles under the CSP).
+
+A line chart is drawn at its real pixel height and the full width of its box: text is laid
+out in CSS pixels (so a 12 px label is 12 px on a phone and on a desktop) and only the line
+itself is stretched to the width. x positions are therefore percentages of the plot's width,
+y positions pixels from the plot's top."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+PLOT_HEIGHT = 160  # pixels; the macro adds the margins for the axis labels
+LINE_BOX_WIDTH = 1000  # the line's own coordinate box, stretched to the plot's width
+MAX_X_LABELS = 5  # 5 dates of ~40 px still leave gaps on a phone-wide plot
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float  # x: percent of the plot's width; y: pixels from the plot's top
+    text: str
+    anchor: str = "middle"  # SVG text-anchor: the end labels are anchored inwards
 
 
 @dataclass(frozen=True)
 class LineChart:
-    width: int
-    height: int
-    line: str  # "x,y x,y …" for <polyline points>
-    area: str  # closed polygon under the line
-    x_labels: list[tuple[float, str]]
-    y_labels: list[tuple[float, str]]
+    plot_height: int
+    line: str  # "x,y x,y …" for <polyline points>, in a LINE_BOX_WIDTH × plot_height box
+    area: str  # closed polygon under the line, same box
+    x_labels: list[Tick]
+    y_labels: list[Tick]
     total: int
     empty: bool
+    title: str = ""  # what the line counts, said precisely (the screen's label otherwise)
+    box_width: int = LINE_BOX_WIDTH
 
 
 def cumulative_by_day(counts: dict[date, int], start: date, end: date) -> list[tuple[date, int]]:
-    """Running totals for every day from start to end (days without events carry the total)."""
-    series, total, day = [], 0, start
+    """Running totals for every day from start to end (days without events carry the total;
+    events before ``start`` are the total the series starts from)."""
+    total = sum(n for day, n in counts.items() if day < start)
+    series, day = [], start
     while day <= end:
         total += counts.get(day, 0)
         series.append((day, total))
@@ -28,28 +48,66 @@ def cumulative_by_day(counts: dict[date, int], start: date, end: date) -> list[t
     return series
 
 
-def line_chart(series: list[tuple[date, int]], width: int = 640, height: int = 200) -> LineChart:
-    left, right, top, bottom = 44, 12, 12, 28
+def integer_ticks(peak: float, max_ticks: int = 6) -> list[int]:
+    """Distinct whole-number axis ticks from 0 to the first round step at or above ``peak``:
+    steps of 1, 2, 2.5 (from 25 on) or 5 times a power of ten, at most ``max_ticks`` ticks.
+    A count axis never says "0, 0, 1"."""
+    top = max(math.ceil(peak), 1)
+    magnitude = 1
+    while True:
+        for mantissa in (1, 2, 2.5, 5):
+            step = mantissa * magnitude
+            if step != int(step):
+                continue
+            step = int(step)
+            intervals = math.ceil(top / step)
+            if intervals + 1 <= max_ticks:
+                return [k * step for k in range(intervals + 1)]
+        magnitude *= 10
+
+
+def _count_label(n: int) -> str:
+    """A y-axis count short enough for the axis gutter: 7,500 · 12.5k · 1.25M."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g}M"
+    if n >= 10_000:
+        return f"{n / 1000:g}k"
+    return f"{n:,}"
+
+
+def _date_label(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def _x_labels(series: list[tuple[date, int]]) -> list[Tick]:
+    """Up to MAX_X_LABELS evenly spread dates; the first and last anchored inwards so that
+    neither is cut at the chart's edge."""
+    last = len(series) - 1
+    if last == 0:
+        return [Tick(50.0, _date_label(series[0][0]))]
+    count = min(MAX_X_LABELS, len(series))
+    indexes = sorted({round(k * last / (count - 1)) for k in range(count)})
+    anchors = {0: "start", last: "end"}
+    return [Tick(round(i / last * 100, 2), _date_label(series[i][0]), anchors.get(i, "middle")) for i in indexes]
+
+
+def line_chart(series: list[tuple[date, int]], *, title: str = "", plot_height: int = PLOT_HEIGHT) -> LineChart:
+    """The geometry of a line over ``series`` (one value a day) on an integer y axis."""
     if not series:
-        return LineChart(width, height, "", "", [], [], 0, True)
-    peak = max(v for _, v in series) or 1
-    plot_w, plot_h = width - left - right, height - top - bottom
-    step = plot_w / max(len(series) - 1, 1)
+        return LineChart(plot_height, "", "", [], [], 0, True, title)
+    ticks = integer_ticks(max(v for _, v in series))
 
-    def xy(i: int, value: int) -> tuple[float, float]:
-        return round(left + i * step, 1), round(top + plot_h - value / peak * plot_h, 1)
+    def y_of(value: float) -> float:
+        return round(plot_height - value / ticks[-1] * plot_height, 1)
 
-    coords = [xy(i, v) for i, (_, v) in enumerate(series)]
+    points = series if len(series) > 1 else series * 2  # one day: a flat line across
+    step = LINE_BOX_WIDTH / (len(points) - 1)
+    coords = [(round(i * step, 1), y_of(v)) for i, (_, v) in enumerate(points)]
     line = " ".join(f"{x},{y}" for x, y in coords)
-    baseline = top + plot_h
-    area = f"{coords[0][0]},{baseline} {line} {coords[-1][0]},{baseline}"
-    ticks = min(6, len(series))
-    x_labels = []
-    for k in range(ticks):
-        i = round(k * (len(series) - 1) / max(ticks - 1, 1))
-        x_labels.append((coords[i][0], series[i][0].strftime("%d %b")))
-    y_labels = [(round(top + plot_h - f * plot_h, 1), str(round(peak * f))) for f in (0, 0.5, 1)]
-    return LineChart(width, height, line, area, x_labels, y_labels, series[-1][1], series[-1][1] == 0)
+    area = f"{coords[0][0]},{plot_height} {line} {coords[-1][0]},{plot_height}"
+    y_labels = [Tick(y_of(t), _count_label(t), "end") for t in ticks]
+    total = series[-1][1]
+    return LineChart(plot_height, line, area, _x_labels(series), y_labels, total, total == 0, title)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Read-only summaries that span layers (SPEC §4 dashboards and roll-ups), in one declared
-place: a group's programs and participants, a program's campaigns, a campaign's dashboard.
+place: templates with their programs, a group's programs and participants, a program's
+campaigns, a campaign's dashboard.
 Domains never import this module; screens do. Every figure here is read, never kept."""
 from __future__ import annotations
 
@@ -11,11 +12,72 @@ import sqlalchemy as sa
 from portal.campaigns.models import Campaign
 from portal.charts import Gauge, LineChart, capacity_gauge, cumulative_by_day, line_chart
 from portal.db import db
-from portal.enrollments.models import Enrollment, EnrollmentDay
+from portal.enrollments.models import Enrollment
+from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
 # Enrollments that count as participants of a group: beneficiaries taking part or done.
 COUNTED_STATUSES = ("active", "completed")
+
+
+# --- program templates ---------------------------------------------------------------
+@dataclass
+class TemplateRow:
+    latest: ProgramTemplate
+    versions: int
+    programs: int
+
+
+def template_rows(*, category: str | None = None, status: str | None = None, search: str | None = None,
+                  after_key: str | None = None, size: int = 50) -> tuple[list[TemplateRow], str | None]:
+    """One row per key (its latest version), ordered by key, paged by key (keyset)."""
+    latest = (
+        sa.select(ProgramTemplate.key, sa.func.max(ProgramTemplate.version).label("version"),
+                  sa.func.count().label("versions"))
+        .group_by(ProgramTemplate.key).subquery()
+    )
+    programs = (
+        sa.select(ProgramTemplate.key, sa.func.count(Program.id).label("programs"))
+        .join(Program, Program.template_id == ProgramTemplate.id).group_by(ProgramTemplate.key).subquery()
+    )
+    stmt = (
+        sa.select(ProgramTemplate, latest.c.versions, sa.func.coalesce(programs.c.programs, 0))
+        .join(latest, sa.and_(latest.c.key == ProgramTemplate.key, latest.c.version == ProgramTemplate.version))
+        .outerjoin(programs, programs.c.key == ProgramTemplate.key)
+        .order_by(ProgramTemplate.key)
+    )
+    if category:
+        stmt = stmt.where(ProgramTemplate.category == category)
+    if status:
+        stmt = stmt.where(ProgramTemplate.status == status)
+    if search:
+        term = search.strip().lower()
+        stmt = stmt.where(sa.or_(sa.func.lower(ProgramTemplate.name).contains(term, autoescape=True),
+                                 ProgramTemplate.key.contains(term, autoescape=True)))
+    if after_key:
+        stmt = stmt.where(ProgramTemplate.key > after_key)
+    rows = db.session.execute(stmt.limit(size + 1)).all()
+    items = [TemplateRow(t, versions, count) for t, versions, count in rows[:size]]
+    return items, (items[-1].latest.key if len(rows) > size and items else None)
+
+
+def versions_of(key: str) -> list[tuple[ProgramTemplate, int]]:
+    """Every version of a key, newest first, with how many programs use each."""
+    counts = (
+        sa.select(Program.template_id, sa.func.count().label("n")).group_by(Program.template_id).subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ProgramTemplate, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.template_id == ProgramTemplate.id)
+        .where(ProgramTemplate.key == key).order_by(ProgramTemplate.version.desc())
+    ).all()
+    return [(t, n) for t, n in rows]
+
+
+def programs_using(template_id: int, limit: int = 20) -> list[Program]:
+    return list(db.session.scalars(
+        sa.select(Program).where(Program.template_id == template_id).order_by(Program.name).limit(limit)
+    ))
 
 
 # --- beneficiary groups -------------------------------------------------------------
@@ -105,20 +167,35 @@ class Dashboard:
     waitlist: list[Enrollment]
 
 
+# The campaign chart counts what the capacity gauge counts: seats (active + completed
+# beneficiaries), each on the day it was taken — never the waitlist or the volunteers.
+SEATS_CHART_TITLE = "Cumulative enrollments (active + completed beneficiaries, by day enrolled)"
+
+
+def seats_taken_by_day(campaign_id: int) -> dict[date, int]:
+    """Seats held now (the gauge's ``enrolled_count``), counted on the day each was taken."""
+    day = sa.func.date(sa.func.coalesce(Enrollment.enrolled_at, Enrollment.created_at))
+    rows = db.session.execute(
+        sa.select(day, sa.func.count()).where(Enrollment.campaign_id == campaign_id,
+                                              Enrollment.role == "beneficiary",
+                                              Enrollment.status.in_(COUNTED_STATUSES))
+        .group_by(day)).all()
+    return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): n for d, n in rows}
+
+
 def campaign_dashboard(campaign: Campaign, today: date | None = None) -> Dashboard:
     by_status = dict(db.session.execute(
         sa.select(Enrollment.status, sa.func.count()).where(Enrollment.campaign_id == campaign.id)
         .group_by(Enrollment.status)).all())
     by_role = dict(db.session.execute(
         sa.select(Enrollment.role, sa.func.count()).where(Enrollment.campaign_id == campaign.id,
-                                                          Enrollment.status.in_(("active", "completed")))
+                                                          Enrollment.status.in_(COUNTED_STATUSES))
         .group_by(Enrollment.role)).all())
-    counts = dict(db.session.execute(sa.select(EnrollmentDay.day, EnrollmentDay.enrollments)
-                                     .where(EnrollmentDay.campaign_id == campaign.id)).all())
+    counts = seats_taken_by_day(campaign.id)
     today = today or datetime.now(UTC).date()
     start = min([*counts, campaign.start_date, today - timedelta(days=30)])
-    start = max(start, today - timedelta(days=365))
-    chart = line_chart(cumulative_by_day(counts, start, today))
+    start = max(start, today - timedelta(days=365))  # older seats are the line's starting total
+    chart = line_chart(cumulative_by_day(counts, start, today), title=SEATS_CHART_TITLE)
     waitlist = list(db.session.scalars(
         sa.select(Enrollment).options(sa.orm.joinedload(Enrollment.participant))
         .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "waitlisted")

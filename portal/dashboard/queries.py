@@ -71,7 +71,8 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
         .join(Campaign, Campaign.id == EnrollmentDay.campaign_id)
         .where(EnrollmentDay.day >= since.date(), visible(Campaign, viewer)).group_by(EnrollmentDay.day)).all()
     counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows}
-    chart = line_chart(cumulative_by_day(counts, since.date(), now.date()))
+    chart = line_chart(cumulative_by_day(counts, since.date(), now.date()),
+                       title="Cumulative enrollments created in the last 90 days (all roles, waitlisted included)")
     enrollments_this_month = sum(n for day_, n in counts.items() if day_ >= month_start.date())
     return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month, list(near_capacity),
                        chart, int(l2i_learners), int(l2i_allocated), int(l2i_count))

@@ -2,6 +2,11 @@
 before saving, an enrollment's page, and complete/drop, single and in bulk. Thin: parse →
 operation in one transaction → render. URLs live under the campaign they belong to.
 
+The enroll form has one box that answers "can they join?": the outlook. htmx refreshes it
+(and the Enroll button, disabled while it says "Cannot enroll") on every change; without
+JavaScript a "Check" button re-renders the page with it, and a refused enroll shows the
+refusal there too (field problems also at their fields), never a second, stale box.
+
 A company admin enrolls only its own employees, as volunteers: every lookup here goes
 through :mod:`portal.enrollments.intake`, which never looks outside the enroller's owner."""
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from portal.activity.queries import describe, timeline
 from portal.campaigns.forms import BulkForm, DropForm
@@ -17,7 +23,7 @@ from portal.campaigns.views import detail_page as campaign_page
 from portal.db import db, transaction
 from portal.enrollments import operations as ops
 from portal.enrollments.forms import EnrollForm
-from portal.enrollments.intake import enroll_from_form, find_participant, owner_of, preview_enrollment
+from portal.enrollments.intake import Outlook, enroll_from_form, find_participant, owner_of, preview_enrollment
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.privacy import company_reference, may_see_identity, participant_label
 from portal.enrollments.queries import searchable_participants
@@ -39,6 +45,8 @@ def _enroll_form() -> EnrollForm:
             form.role.data = "volunteer"
     else:
         form.role.choices = choices([("beneficiary", "Beneficiary"), ("volunteer", "Volunteer (company employee)")])
+        if request.method == "GET" and request.args.get("role") in ("beneficiary", "volunteer"):
+            form.role.data = request.args["role"]  # "enroll another" keeps the role of the last one
     return form
 
 
@@ -51,9 +59,12 @@ def _chosen_participant(form: EnrollForm) -> Participant | None:
 
 def _outlook_for(campaign: Campaign, form: EnrollForm):
     """The outlook for what the form holds, or (None, None) while no one is entered yet.
-    A company admin's lookups stay among its own employees (find_participant by owner), so
-    an outsider's e-mail reads exactly like a made-up one."""
+    Fields the form refused come first ("Cannot enroll" until they are corrected). A company
+    admin's lookups stay among its own employees (find_participant by owner), so an
+    outsider's e-mail reads exactly like a made-up one."""
     participant = _chosen_participant(form)
+    if problems := form.field_problems():
+        return participant, Outlook("refuse", problems)
     if participant is None and (form.email.data or form.external_ref.data):
         participant = find_participant(owner_of(current_user), form.email.data, form.external_ref.data)
     if participant is not None:
@@ -68,9 +79,20 @@ def _outlook_for(campaign: Campaign, form: EnrollForm):
 
 
 def _enroll_page(campaign: Campaign, form: EnrollForm, *, matches=(), chosen=None, outlook=None,
-                 status_code: int = 200):
+                 refused: bool = False, status_code: int = 200):
     return render("enrollments/enroll.html", campaign=campaign, form=form, matches=list(matches),
-                  chosen=chosen, outlook=outlook, label=participant_label, status_code=status_code)
+                  chosen=chosen, outlook=outlook, refused=refused, label=participant_label, status_code=status_code)
+
+
+def _refused_page(campaign: Campaign, form: EnrollForm, status_code: int, exc: DomainError | None = None):
+    """The form again after a refused enroll: each field's problem at the field, and the
+    outlook box saying "Cannot enroll" with every reason (a refusal that concerns no field
+    too: the person chosen, the campaign), so nothing else on the page contradicts it."""
+    reasons = [*(getattr(exc, "reasons", None) or form.form_errors), *form.field_problems()]  # worded as the outlook
+    form.form_errors = []  # shown in the outlook instead of a second box
+    return _enroll_page(campaign, form, chosen=_chosen_participant(form),
+                        outlook=Outlook("refuse", reasons or ["Check the details above."]), refused=True,
+                        status_code=status_code)
 
 
 @bp.route("/<int:campaign_id>/enroll", methods=["GET", "POST"])
@@ -84,16 +106,21 @@ def enroll(campaign_id: int):
             form.participant_id.data = str(request.args.get("participant", type=parse_id))
         chosen, outlook = _outlook_for(campaign, form) if form.participant_id.data else (None, None)
         return _enroll_page(campaign, form, matches=matches, chosen=chosen, outlook=outlook)
-    if not form.validate_on_submit():
-        return _enroll_page(campaign, form, status_code=422)
+    valid = form.validate_on_submit()
     participant_id = parse_id(form.participant_id.data)
     if form.participant_id.data and participant_id is None:
         abort(404)
     if participant_id is not None:
         get_visible_or_404(Participant, participant_id, current_user)
-    elif not (form.display_name.data or "").strip() and not (form.email.data or form.external_ref.data):
+    if form.check.data:  # "Check" (no JavaScript): the page again with the outlook, nothing saved
+        chosen, outlook = _outlook_for(campaign, form)
+        return _enroll_page(campaign, form, chosen=chosen, outlook=outlook, status_code=200 if valid else 422)
+    if not valid:
+        return _refused_page(campaign, form, 422)
+    if participant_id is None and not (form.display_name.data or "").strip() and not (
+            form.email.data or form.external_ref.data):
         form.display_name.errors = ["Enter the participant's name, or pick an existing participant."]
-        return _enroll_page(campaign, form, status_code=422)
+        return _refused_page(campaign, form, 422)
     for attempt in (1, 2):  # a concurrent double submit may trip a unique key once; the retry finds the row
         try:
             with transaction():
@@ -105,14 +132,20 @@ def enroll(campaign_id: int):
                 raise
         except DomainError as exc:
             apply_domain_error(form, exc)
-            return _enroll_page(campaign, form, status_code=exc.status_code)
+            return _refused_page(campaign, form, exc.status_code, exc)
     person = db.session.get(Participant, enrollment.participant_id)
     who = participant_label(current_user, person)
     if not may_see_identity(current_user, person):
         who = f"The participant (listed as {who})"
-    flash(f"{who} is enrolled." if enrollment.status == "active" else
-          f"{who} is on the waitlist: the campaign is full.", "success")
-    return redirect_to(url_for("campaigns.detail", campaign_id=campaign_id))
+    done = (f"{who} is enrolled." if enrollment.status == "active" else
+            f"{who} is on the waitlist: the campaign is full.")
+    campaign_url = url_for("campaigns.detail", campaign_id=campaign_id)
+    enroll_url = url_for("enrollments.enroll", campaign_id=campaign_id, role=form.role.data)
+    if form.add_another.data:  # entering several people: straight back to an empty form, same role
+        flash(Markup('{} <a href="{}">Back to the campaign</a>').format(done, campaign_url), "success")
+        return redirect_to(enroll_url)
+    flash(Markup('{} <a href="{}">Enroll another</a>').format(done, enroll_url), "success")
+    return redirect_to(campaign_url)
 
 
 @bp.post("/<int:campaign_id>/enroll/check")
@@ -123,7 +156,9 @@ def enroll_check(campaign_id: int):
     form = _enroll_form()
     form.validate()
     chosen, outlook = _outlook_for(campaign, form)
-    return render("enrollments/_outlook.html", outlook=outlook, chosen=chosen, label=participant_label)
+    # The Enroll buttons follow the outlook: they come along, swapped out of band.
+    return render("enrollments/_outlook.html", outlook=outlook, chosen=chosen, label=participant_label,
+                  campaign=campaign, out_of_band=True)
 
 
 # --- one enrollment -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
@@ -104,10 +104,20 @@ class EnrollForm(FlaskForm):
     languages = StringField("Languages", validators=[Optional(), Length(max=100)],
                             description="ISO 639-1 codes separated by commas, e.g. uk, en.")
     country = SelectField("Country", validators=[Optional()])
+    # Which button was pressed. "Check" (shown without JavaScript; htmx checks on every change)
+    # only shows the outlook; "Enroll and add another" comes back to an empty form after saving.
+    check = SubmitField("Check")
+    add_another = SubmitField("Enroll and add another")
+
+    PERSON_FIELDS = ("role", "display_name", "email", "external_ref", "year_of_birth", "languages", "country")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
+
+    def field_problems(self) -> list[str]:
+        """Each field's errors as "Label: message", for the outlook (the fields show them too)."""
+        return [f"{self[name].label.text}: {message}" for name in self.PERSON_FIELDS for message in self[name].errors]
 
     def language_list(self) -> list[str]:
         return parse_languages(self.languages.data)

@@ -1,5 +1,7 @@
 """CSV import and export of a campaign's enrollments: thin handlers over
-:mod:`portal.enrollments.csv` (upload → dry run → confirm in one transaction; export).
+:mod:`portal.enrollments.csv` (upload → dry run → confirm in one transaction; export),
+plus a sample file for the viewer's role, the stored dry run shown again (all rows or
+errors only) and its error rows as a file to correct and upload again.
 
 Company admins reach only their own campaigns (404 otherwise, as for any missing object);
 an upload token works only for the user and campaign that made it.
@@ -19,7 +21,7 @@ from flask_wtf.file import FileField, FileRequired
 from portal.campaigns.models import Campaign
 from portal.db import transaction
 from portal.enrollments.csv.apply import CHANGED_MESSAGE, ImportChanged, ImportHasErrors, apply_import
-from portal.enrollments.csv.export import errors_csv, export_csv
+from portal.enrollments.csv.export import errors_csv, export_csv, sample_csv
 from portal.enrollments.csv.parse import COLUMNS, DEFAULT_MAX_ROWS, ImportFileError, parse_csv
 from portal.enrollments.csv.plan import ImportPlan, plan_import
 from portal.enrollments.csv.uploads import ImportUploads, StoredUpload, UploadExpired
@@ -32,6 +34,9 @@ ROLES_ALLOWED = ("program_manager", "company_admin")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 SHOWN_ROWS = 200
 CLOSED_STATUSES = ("completed", "archived")  # final: no enrollment can ever be added again
+ERRORS_ONLY = "errors"  # ?show=errors: the dry-run table lists its error rows only
+RESHOWN_CHANGED_MESSAGE = ("The campaign changed since this dry run (seats, status or participants). Below is the "
+                           "dry run as of now; a confirm imports what it shows.")
 
 
 class UploadForm(FlaskForm):
@@ -71,11 +76,19 @@ def _expired(campaign_id: int, exc: UploadExpired) -> Response:
     return redirect_to(url_for("imports.upload", campaign_id=campaign_id))
 
 
+def _shown(plan: ImportPlan | None, errors_only: bool) -> list:
+    if plan is None:
+        return []
+    return plan.errors if errors_only else plan.shown_rows(SHOWN_ROWS)
+
+
 def _page(campaign: Campaign, form: FlaskForm, *, plan: ImportPlan | None = None, token: str | None = None,
-          filename: str = "", changed: bool = False, status_code: int = 200) -> Response:
+          filename: str = "", changed: bool = False, changed_message: str = CHANGED_MESSAGE,
+          errors_only: bool = False, status_code: int = 200) -> Response:
+    errors_only = errors_only and plan is not None and plan.has_errors
     return render("imports/upload.html", block="import", campaign=campaign, form=form, plan=plan, token=token,
-                  filename=filename, changed=changed, changed_message=CHANGED_MESSAGE, columns=COLUMNS,
-                  shown=plan.shown_rows(SHOWN_ROWS) if plan else [], shown_limit=SHOWN_ROWS,
+                  filename=filename, changed=changed, changed_message=changed_message, columns=COLUMNS,
+                  errors_only=errors_only, shown=_shown(plan, errors_only), shown_limit=SHOWN_ROWS,
                   max_rows=_setting("PORTAL_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS),
                   confirm_form=ConfirmForm(formdata=None), status_code=status_code)
 
@@ -143,16 +156,49 @@ def confirm(campaign_id: int, token: str):
     return redirect_to(url_for("campaigns.detail", campaign_id=campaign_id))
 
 
+@bp.get("/import/<token>/", endpoint="dry_run")
+@role_required(*ROLES_ALLOWED)
+def dry_run(campaign_id: int, token: str):
+    """The stored dry run again, all rows or (``?show=errors``) the error rows only. It is
+    checked against the campaign as it is now: when that differs from the last one shown,
+    the page says so and the new one becomes the one a confirm checks against."""
+    campaign = _campaign(campaign_id)
+    try:
+        stored = _load(token, campaign_id)
+    except UploadExpired as exc:
+        return _expired(campaign_id, exc)
+    plan = plan_import(campaign, parse_csv(stored.data, max_rows=_setting("PORTAL_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)),
+                       current_user)
+    changed = (plan.fingerprint, plan.digest) != (stored.meta.get("fingerprint"), stored.meta.get("digest"))
+    if changed:
+        _uploads().remember(stored, plan)
+    return _page(campaign, UploadForm(formdata=None), plan=plan, token=token, filename=stored.meta.get("filename", ""),
+                 changed=changed, changed_message=RESHOWN_CHANGED_MESSAGE,
+                 errors_only=request.args.get("show") == ERRORS_ONLY)
+
+
 @bp.get("/import/<token>/errors.csv", endpoint="errors")
 @role_required(*ROLES_ALLOWED)
 def errors(campaign_id: int, token: str):
-    """The dry run's error rows (row number and reason) as CSV."""
+    """The dry run's error rows as a file to correct and upload again: row and reason,
+    then every column of the uploaded file (formula-like cells neutralised)."""
     _campaign(campaign_id)
     try:
         stored = _load(token, campaign_id)
     except UploadExpired as exc:
         return _expired(campaign_id, exc)
-    return _csv_response(errors_csv(stored.errors), "import-errors.csv")
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", re.sub(r"(?i)\.csv$", "", stored.meta.get("filename", "")))[:80]
+    return _csv_response(errors_csv(stored.data, stored.errors), f"{stem or 'import'}-errors.csv")
+
+
+@bp.get("/import/sample.csv", endpoint="sample")
+@role_required(*ROLES_ALLOWED)
+def sample(campaign_id: int):
+    """A small, correct file to start from: a company admin's employees as volunteers; a
+    program manager's beneficiaries fitting the program's group, and a volunteer."""
+    campaign = _campaign(campaign_id)
+    name = "sample-volunteers.csv" if current_user.is_company_admin else "sample-enrollments.csv"
+    return _csv_response(sample_csv(current_user, campaign), name)
 
 
 @bp.get("/export.csv", endpoint="export")

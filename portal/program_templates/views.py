@@ -28,7 +28,8 @@ from portal.program_templates.forms import (
     TemplateSchemaForm,
 )
 from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
-from portal.program_templates.queries import get_version_or_404, programs_using, template_rows, versions_of
+from portal.program_templates.queries import get_version_or_404
+from portal.rollups import programs_using, template_rows, versions_of
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
 bp = Blueprint("program_templates", __name__, url_prefix="/templates")

@@ -2,68 +2,23 @@
 
 A small world (template, group, program, campaign with enrollments, subscription) is
 made through the operations on the live server's database; then every screen either
-role may open is visited, list pages and their first detail page alike."""
+role may open is visited, list pages and their first detail page alike (tests/e2e/screens.py
+holds the world and the list of screens, shared with the layout gate)."""
 from __future__ import annotations
-
-import json
-import re
-from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.a11y import assert_no_serious_a11y_violations
-
-MASTERS = Path(__file__).resolve().parents[2] / "portal" / "configuration" / "masters"
+from tests.e2e.screens import admin_screens, ensure_screens_world, pm_screens
 
 
 @pytest.fixture(scope="module")
 def a11y_world(live_server):
-    import sqlalchemy as sa
-
-    from portal.auth.models import Company
-    from portal.beneficiaries.operations import create_group
-    from portal.campaigns.operations import create_campaign, transition_campaign
-    from portal.db import db, transaction
-    from portal.enrollments.operations import create_participant, enroll_participant
-    from portal.l2i.operations import allocate, create_subscription
-    from portal.program_templates.models import ProgramTemplate
-    from portal.program_templates.operations import create_template, publish_template
-    from portal.programs.operations import launch_program, transition_program
-
-    master = json.loads((MASTERS / "buddy.json").read_text())
-    with live_server.app.app_context():
-        existing = db.session.scalar(sa.select(ProgramTemplate.id).where(ProgramTemplate.key == "a11y-buddy"))
-        if existing is None:
-            with transaction():
-                acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
-                template = create_template(None, key="a11y-buddy", name="Buddy (a11y)", category="buddy",
-                                           config_schema=master["config_schema"],
-                                           default_config=master["default_config"], ui_schema=master["ui_schema"])
-                publish_template(None, template)
-                group = create_group(None, name="Newcomers in Bergen (a11y)", group_type="newcomers", country="NO",
-                                     languages=["en", "uk"], eligible_categories=["buddy"])
-                program = launch_program(None, template=template, group=group, name="Buddy Bergen (a11y)")
-                transition_program(None, program, "active")
-                campaign = create_campaign(None, program=program, company=acme, name="Acme Buddy (a11y)",
-                                           start_date=date(2026, 1, 1), max_enrollment=2, waitlist_enabled=True,
-                                           budget_allocated=100_000, seat_price=10_000)
-                transition_campaign(None, campaign, "active")
-                for i in range(3):
-                    person = create_participant(None, display_name=f"A11y Person {i}", languages=["en"])
-                    db.session.flush()
-                    enroll_participant(None, campaign.id, person)
-                sub = create_subscription(None, company=acme, sku="L2I-250", annual_price=1_000_000, currency="NOK",
-                                          period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31))
-                db.session.flush()
-                allocate(None, sub.id, share="0.3", period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31),
-                         campaign=campaign)
-        db.session.remove()
-    return True
+    return ensure_screens_world(live_server)
 
 
-def _visit_all(page: Page, paths: list[str], screenshot=None, prefix: str = "") -> list[str]:
+def _visit_all(page: Page, paths: list[str]) -> list[str]:
     checked = []
     for path in paths:
         response = page.goto(path)
@@ -73,39 +28,11 @@ def _visit_all(page: Page, paths: list[str], screenshot=None, prefix: str = "") 
     return checked
 
 
-# Every screen must answer 200: one that errors fails the gate, it is never skipped.
-PM_PATHS = ["/home", "/templates/", "/templates/new", "/templates/a11y-buddy", "/templates/a11y-buddy/compare",
-            "/programs/", "/programs/new", "/campaigns/", "/activity/", "/l2i/", "/l2i/new", "/admin/",
-            "/admin/companies/new", "/admin/users/new", "/groups/", "/groups/new", "/catalog/", "/participants/"]
-ADMIN_PATHS = ["/home", "/campaigns/", "/activity/", "/l2i/", "/catalog/"]
-
-
-def _detail_links(page: Page, list_path: str, pattern: str) -> list[str]:
-    """The first detail page linked from ``list_path`` (which must answer 200)."""
-    response = page.goto(list_path)
-    assert response is not None and response.status == 200, f"{list_path}: {response and response.status}"
-    hrefs = page.eval_on_selector_all(f"main a[href^='{pattern}']", "els => els.map(e => e.getAttribute('href'))")
-    detail = re.compile(re.escape(pattern) + r"\d+$")
-    first = [h for h in hrefs if h and detail.match(h)][:1]
-    assert first, f"{list_path} links to no {pattern}<id> page to check"
-    return first
-
-
 def test_every_program_manager_screen_is_accessible(page: Page, sign_in, accounts, a11y_world):
     sign_in(page, accounts.pm.email)
-    details = []
-    for list_path, pattern in (("/programs/", "/programs/"), ("/campaigns/", "/campaigns/"), ("/l2i/", "/l2i/")):
-        details += _detail_links(page, list_path, pattern)
-    campaign = next(p for p in details if p.startswith("/campaigns/"))
-    program = next(p for p in details if p.startswith("/programs/"))
-    details += [f"{campaign}/edit", f"{campaign}/config", f"{campaign}/enroll", f"{program}/config"]
-    details += _detail_links(page, campaign, f"{campaign}/enrollments/")
-    _visit_all(page, PM_PATHS + details)
+    _visit_all(page, pm_screens(page, a11y_world))
 
 
 def test_every_company_admin_screen_is_accessible(page: Page, sign_in, accounts, a11y_world):
     sign_in(page, accounts.admin.email)
-    details = _detail_links(page, "/campaigns/", "/campaigns/") + _detail_links(page, "/l2i/", "/l2i/")
-    campaign = next(p for p in details if p.startswith("/campaigns/"))
-    details += [f"{campaign}/edit", f"{campaign}/enroll"] + _detail_links(page, campaign, f"{campaign}/enrollments/")
-    _visit_all(page, ADMIN_PATHS + details)
+    _visit_all(page, admin_screens(page, a11y_world))

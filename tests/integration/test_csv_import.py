@@ -280,8 +280,9 @@ def test_ten_thousand_rows_with_one_bad_row_save_nothing_and_list_the_row(app, p
     assert download.status_code == 200 and download.mimetype == "text/csv"
     assert "attachment" in download.headers["Content-Disposition"]
     table = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
-    assert table[0] == ["row", "email", "external_ref", "reason"]
-    assert len(table) == 2 and table[1][0] == "5002" and "email" in table[1][3]
+    assert table[0] == ["row", "reason", "email", "display_name", "year_of_birth", "languages"]
+    assert len(table) == 2 and table[1][0] == "5002" and "email" in table[1][1]
+    assert table[1][2:] == ["bulk5000@example", "Bulk 5000", "1990", "uk"]
 
 
 def test_a_change_between_dry_run_and_confirm_shows_the_new_dry_run_and_commits_nothing(
@@ -425,6 +426,8 @@ def test_another_companys_campaign_is_404_for_import_confirm_errors_and_export(a
     assert upload_status(admin_a_client, camp_b.id, token) == 404
     assert admin_a_client.post(confirm_url(dry), data={"csrf_token": token}).status_code == 404
     assert admin_a_client.get(errors_url).status_code == 404
+    assert admin_a_client.get(errors_url.removesuffix("errors.csv")).status_code == 404
+    assert admin_a_client.get(f"/campaigns/{camp_b.id}/import/sample.csv").status_code == 404
     assert admin_a_client.get(f"/campaigns/{camp_b.id}/export.csv").status_code == 404
     assert count_rows(app, Enrollment) == 0
 
@@ -441,6 +444,8 @@ def test_a_token_is_useless_to_another_user(app, admin_a_client, pm_client, camp
     errors_url = ERRORS.search(html).group(1)
     assert admin_a_client.get(errors_url).status_code == 200
     assert pm_client.get(errors_url).status_code == 404
+    assert admin_a_client.get(errors_url.removesuffix("errors.csv")).status_code == 200
+    assert pm_client.get(errors_url.removesuffix("errors.csv"), query_string={"show": "errors"}).status_code == 404
     clean = upload(admin_a_client, camp.id, people_csv(2))
     assert pm_client.post(confirm_url(clean), data={"csrf_token": csrf_token(pm_client, "/home")}).status_code == 404
     assert count_rows(app, Enrollment) == 0
@@ -465,3 +470,141 @@ def test_canaries_of_company_b_never_appear_in_company_as_export(app, admin_a_cl
     assert "CANARY-B" not in body.upper() and "canary" not in body.lower()
     # The program manager sees both campaigns in full, each in its own export.
     assert "CANARY-B Person" in pm_client.get(f"/campaigns/{camp_b.id}/export.csv").get_data(as_text=True)
+
+
+# --- the sample file, the errors-only view and the errors file to re-upload ---------------
+DRY_RUN = re.compile(r'href="(/campaigns/\d+/import/[A-Za-z0-9_-]{43}/)"')
+
+
+def stat_figures(response) -> dict[str, str]:
+    html = response.get_data(as_text=True)
+    return {label: value for value, label in re.findall(
+        r'stat__value">([\d,]+)</span><span class="stat__label">([^<]+)<', html)}
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_the_sample_file_fits_the_viewers_role_and_imports_cleanly(app, pm_client, admin_a_client, camp):
+    from portal.enrollments.csv.parse import COLUMNS
+
+    pm_sample = pm_client.get(f"/campaigns/{camp.id}/import/sample.csv")
+    table = read_csv(pm_sample)
+    assert table[0][:len(COLUMNS)] == list(COLUMNS) and table[0][-1].startswith("metadata.")
+    assert sorted({row[3] for row in table[1:]}) == ["beneficiary", "volunteer"]
+    dry = upload(pm_client, camp.id, pm_sample.get_data())
+    assert dry.status_code == 200 and {o for _, o, _ in outcome_rows(dry)} == {"will enroll"}
+    assert len(outcome_rows(dry)) == len(table) - 1
+
+    admin_sample = admin_a_client.get(f"/campaigns/{camp.id}/import/sample.csv")
+    table = read_csv(admin_sample)
+    assert {row[3] for row in table[1:]} == {"volunteer"} and len(table) >= 3
+    dry = upload(admin_a_client, camp.id, admin_sample.get_data())
+    assert dry.status_code == 200 and {o for _, o, _ in outcome_rows(dry)} == {"will enroll"}
+    assert "sample.csv" in admin_a_client.get(f"/campaigns/{camp.id}/import").get_data(as_text=True)
+    assert count_rows(app, Enrollment) == 0  # a sample and its dry runs save nothing
+
+
+def test_errors_only_reshows_the_stored_dry_run_filtered_with_the_same_counts(app, pm_client, camp):
+    content = (people_csv(3) + "bad-address,Bad One,1990,uk\n" + people_csv(2, start=10).split("\n", 1)[1]
+               + "also-bad,Bad Two,1990,uk\n")
+    dry = upload(pm_client, camp.id, content)
+    assert dry.status_code == 422
+    all_url = DRY_RUN.search(dry.get_data(as_text=True)).group(1)
+    assert f'href="{all_url}?show=errors"' in dry.get_data(as_text=True)
+    only = pm_client.get(all_url, query_string={"show": "errors"})
+    html = only.get_data(as_text=True)
+    assert only.status_code == 200 and "Vary" in only.headers
+    assert [(n, o) for n, o, _ in outcome_rows(only)] == [(5, "error"), (8, "error")]
+    assert "Rows with errors" in html and "Showing the 2 rows with errors only" in html
+    assert stat_figures(only) == stat_figures(dry) == {"will enroll": "5", "will waitlist": "0",
+                                                         "already enrolled": "0", "errors": "2"}
+    assert 'id="rows-errors"' in html and re.search(r'id="rows-errors"[^>]*aria-current="page"', html)
+    again = pm_client.get(all_url)
+    assert [n for n, _, _ in outcome_rows(again)] == [2, 3, 4, 5, 6, 7, 8]
+    assert re.search(r'id="rows-all"[^>]*aria-current="page"', again.get_data(as_text=True))
+    # htmx: the same URL answers with the import fragment only
+    partial = pm_client.get(all_url, query_string={"show": "errors"}, headers={"HX-Request": "true"})
+    assert partial.get_data(as_text=True).lstrip().startswith('<div id="import">')
+    assert len(outcome_rows(partial)) == 2 and "HX-Request" in partial.headers["Vary"]
+    assert imported(app) == (0, 0)
+
+
+def test_a_reshown_dry_run_is_checked_again_and_confirms_what_it_shows(app, pm_client, make, tenants, program):
+    camp = make.campaign(tenants["company_a"], program, max_enrollment=3, waitlist_enabled=True)
+    dry = upload(pm_client, camp.id, people_csv(3))
+    url = re.search(r'(/campaigns/\d+/import/[A-Za-z0-9_-]{43}/)confirm', dry.get_data(as_text=True)).group(1)
+    assert "changed since" not in pm_client.get(url).get_data(as_text=True)
+    make.enrollment(camp, make.participant(year_of_birth=1990, languages=["uk"]))  # a seat taken meanwhile
+    reshown = pm_client.get(url)
+    assert "The campaign changed since this dry run" in reshown.get_data(as_text=True)
+    assert [o for _, o, _ in outcome_rows(reshown)] == ["will enroll", "will enroll", "will waitlist"]
+    response = confirm(pm_client, reshown)  # what it showed is what lands
+    assert response.status_code == 303 and counters(app, camp.id) == (3, 1)
+
+
+def test_the_errors_file_carries_every_column_and_uploads_again_once_corrected(app, pm_client, camp):
+    header = "metadata.cohort,display_name,languages,EMAIL,year_of_birth,source_id"
+    content = (f"{header}\n"
+               "spring,Good One,uk,good1@example.org,1990,s-1\n"           # 2
+               "spring,Bad Mail,uk;en,bad-mail,1991,=HYPERLINK(\"x\")\n"   # 3: formula in a cell
+               "autumn,Good Two,en,good2@example.org,1992,s-3\n"          # 4
+               "autumn,Bad Year,uk,bad.year@example.org,19x0,s-4\n")      # 5
+    dry = upload(pm_client, camp.id, content, filename="spring intake.csv")
+    assert dry.status_code == 422
+    download = pm_client.get(ERRORS.search(dry.get_data(as_text=True)).group(1))
+    assert 'filename="spring_intake-errors.csv"' in download.headers["Content-Disposition"]
+    table = read_csv(download)
+    assert table[0] == ["row", "reason", *header.split(",")]
+    assert [r[0] for r in table[1:]] == ["3", "5"]
+    assert table[1][2:] == ["spring", "Bad Mail", "uk;en", "bad-mail", "1991", "'=HYPERLINK(\"x\")"]  # neutralised
+    assert "email 'bad-mail'" in table[1][1] and "year_of_birth '19x0'" in table[2][1]
+
+    # Correct the two rows in the downloaded file and upload it as it is.
+    table[1][5], table[2][6] = "bad.mail@example.org", "1993"
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(table)
+    from portal.enrollments.csv.parse import parse_csv
+
+    reparsed = parse_csv(fixed.getvalue().encode())
+    assert reparsed.columns == table[0] and reparsed.meta_keys == ["cohort"]  # the same columns, row/reason ignored
+    assert [(r.email, r.source_id, r.meta) for r in reparsed.rows] == [
+        ("bad.mail@example.org", '=HYPERLINK("x")', {"cohort": "spring"}),
+        ("bad.year@example.org", "s-4", {"cohort": "autumn"})]
+    again = upload(pm_client, camp.id, fixed.getvalue(), filename="spring intake-errors.csv")
+    assert again.status_code == 200
+    assert [(n, o) for n, o, _ in outcome_rows(again)] == [(2, "will enroll"), (3, "will enroll")]
+    assert confirm(pm_client, again).status_code == 303
+    with app.app_context():
+        rows = db.session.execute(sa.select(Participant.email, Participant.year_of_birth, Enrollment.meta)
+                                  .join(Enrollment).order_by(Participant.email)).all()
+    assert rows == [("bad.mail@example.org", 1991, {"cohort": "spring"}),
+                    ("bad.year@example.org", 1993, {"cohort": "autumn"})]
+
+
+def test_an_errors_file_with_errors_again_replaces_its_row_and_reason_columns(pm_client, camp):
+    first = upload(pm_client, camp.id, "email,display_name\nnope,Nope\n")
+    table = read_csv(pm_client.get(ERRORS.search(first.get_data(as_text=True)).group(1)))
+    body = io.StringIO()
+    csv.writer(body).writerows(table)  # uploaded again uncorrected: still an error
+    second = upload(pm_client, camp.id, body.getvalue())
+    again = read_csv(pm_client.get(ERRORS.search(second.get_data(as_text=True)).group(1)))
+    assert again[0] == ["row", "reason", "email", "display_name"] and again[1][0] == "2"
+    assert again[1][2:] == ["nope", "Nope"]
+
+
+def test_the_errors_file_keeps_a_row_of_the_wrong_width_as_it_was(pm_client, camp):
+    dry = upload(pm_client, camp.id, "email,display_name,languages\na@example.org,A\nb@example.org,B,uk,extra\n")
+    table = read_csv(pm_client.get(ERRORS.search(dry.get_data(as_text=True)).group(1)))
+    assert table[1][0] == "2" and table[1][2:] == ["a@example.org", "A"] and "2 values" in table[1][1]
+    assert table[2][0] == "3" and table[2][2:] == ["b@example.org", "B", "uk", "extra"]
+
+
+def test_a_semicolon_file_gets_its_errors_file_with_the_same_columns(pm_client, camp):
+    dry = upload(pm_client, camp.id, "email;display_name;languages\nbad;Bad;uk\nok@example.org;Ok;uk\n")
+    table = read_csv(pm_client.get(ERRORS.search(dry.get_data(as_text=True)).group(1)))
+    assert table == [["row", "reason", "email", "display_name", "languages"],
+                     ["2", table[1][1], "bad", "Bad", "uk"]]

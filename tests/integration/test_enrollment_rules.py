@@ -1,6 +1,8 @@
 """SPEC §2.5, the enrollment rules (capacity, waitlist, promotion, eligibility), through the
 operations and through the campaign's enroll screen: the inline outlook, complete and drop,
 single and bulk."""
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -178,3 +180,101 @@ def test_a_refused_or_stale_enrollment_action_answers_409_with_the_page(app, pm_
     assert nothing.status_code == 422 and "Tick at least one enrollment" in nothing.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Enrollment, active.id).status == "active"
+
+
+# --- the enroll form: one outlook, buttons that follow it, entering several people ----------
+ENROLL_BUTTON = re.compile(r'<button type="submit" class="button button--primary"( disabled)?[^>]*>Enroll</button>')
+
+
+def enroll_disabled(html: str) -> bool:
+    match = ENROLL_BUTTON.search(html)
+    assert match, "no Enroll button"
+    return bool(match.group(1))
+
+
+def outlook_box(html: str) -> str:
+    return html.split('id="outlook"', 1)[1].split("</div>", 1)[0]
+
+
+def test_the_check_answer_brings_the_enroll_buttons_disabled_while_it_says_cannot_enroll(
+        pm_client, make, tenants, language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    url = f"/campaigns/{camp.id}/enroll/check"
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enroll")
+    person = {"csrf_token": token, "role": "beneficiary", "display_name": "Olena", "languages": "uk"}
+    refused = pm_client.post(url, data={**person, "year_of_birth": "2015"}).get_data(as_text=True)
+    assert "Cannot enroll" in outlook_box(refused)
+    assert '<div id="enroll-actions" class="form-actions enroll-actions" hx-swap-oob="true">' in refused
+    assert enroll_disabled(refused) and "Enrolling is off while the outlook says they cannot join" in refused
+    assert 'name="add_another" value="Enroll and add another" class="button" disabled' in refused
+    fine = pm_client.post(url, data={**person, "year_of_birth": "1990"}).get_data(as_text=True)
+    assert "Will be enrolled" in outlook_box(fine) and not enroll_disabled(fine) and "Enrolling is off" not in fine
+    empty = pm_client.post(url, data={"csrf_token": token, "role": "beneficiary"}).get_data(as_text=True)
+    assert "Fill in the participant" in outlook_box(empty) and not enroll_disabled(empty)
+    typo = pm_client.post(url, data={**person, "year_of_birth": "19x0"}).get_data(as_text=True)
+    assert "Cannot enroll" in outlook_box(typo) and "Year of birth: " in outlook_box(typo) and enroll_disabled(typo)
+
+
+def test_without_javascript_check_shows_the_outlook_in_the_page_and_saves_nothing(app, pm_client, make, tenants,
+                                                                                 language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    url = f"/campaigns/{camp.id}/enroll"
+    html = pm_client.get(url).get_data(as_text=True)
+    assert '<noscript><button type="submit" name="check" value="Check" class="button">Check</button></noscript>' in html
+    assert html.index('name="check"') < html.index(">Enroll</button>")  # Enter in a field checks first
+    token = csrf_token(pm_client, url)
+    person = {"csrf_token": token, "role": "beneficiary", "display_name": "Olena", "languages": "uk", "check": "Check"}
+    refused = pm_client.post(url, data={**person, "year_of_birth": "2015"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "Cannot enroll" in outlook_box(html) and "below the group" in html
+    assert "alert--error" not in html and html.count('class="outlook ') == 1 and enroll_disabled(html)
+    assert 'value="Olena"' in html  # what was typed stays
+    fine = pm_client.post(url, data={**person, "year_of_birth": "1990"}).get_data(as_text=True)
+    assert "Will be enrolled" in outlook_box(fine) and not enroll_disabled(fine)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 0
+
+
+def test_a_refused_enroll_says_why_in_the_one_outlook_box_and_keeps_the_chosen_person(app, pm_client, make, tenants,
+                                                                                      language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    url = f"/campaigns/{camp.id}/enroll"
+    token = csrf_token(pm_client, url)
+    olena = make.participant(display_name="Olena Chosen", year_of_birth=1990, languages=["uk"])
+    make.enrollment(camp, olena)
+    response = pm_client.post(url, data={"csrf_token": token, "role": "beneficiary", "participant_id": olena.id})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "already enrolled" in outlook_box(html) and "Cannot enroll" in outlook_box(html)
+    assert "alert--error" not in html and "Fill in the participant" not in html and enroll_disabled(html)
+    assert "Enroll Olena Chosen</h2>" in html and f'name="participant_id" type="hidden" value="{olena.id}"' in html
+    assert 'role="alert"' in outlook_box(html).split(">", 1)[0]  # announced: the answer to what was just pressed
+    typed = pm_client.post(url, data={"csrf_token": token, "role": "beneficiary", "display_name": "Amal",
+                                      "year_of_birth": "1990", "languages": "ar"}).get_data(as_text=True)
+    assert typed.count("No shared working language") == 1 and "No shared working language" in outlook_box(typed)
+    assert "alert--error" not in typed
+    nobody = pm_client.post(url, data={"csrf_token": token, "role": "beneficiary"}).get_data(as_text=True)
+    assert "Enter the participant" in nobody.split('id="outlook"', 1)[0]  # at the field...
+    assert "Cannot enroll" in outlook_box(nobody)  # ...and the outlook agrees
+
+
+def test_after_enrolling_the_flash_offers_another_and_add_another_comes_back_to_an_empty_form(
+        pm_client, make, tenants, language_program):
+    camp = make.campaign(tenants["company_a"], language_program)
+    url = f"/campaigns/{camp.id}/enroll"
+    token = csrf_token(pm_client, url)
+    response = pm_client.post(url, data={"csrf_token": token, "role": "volunteer", "display_name": "Ingrid <b>B</b>",
+                                         "email": "ingrid.b@example.org"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/campaigns/{camp.id}")
+    page = pm_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (f'Ingrid &lt;b&gt;B&lt;/b&gt; is enrolled. <a href="/campaigns/{camp.id}/enroll?role=volunteer">'
+            "Enroll another</a>") in page
+    again = pm_client.get(f"{url}?role=volunteer").get_data(as_text=True)
+    assert '<option selected value="volunteer">' in again
+    response = pm_client.post(url, data={"csrf_token": token, "role": "volunteer", "display_name": "Lars H",
+                                         "email": "lars.h@example.org", "add_another": "Enroll and add another"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"{url}?role=volunteer")
+    form = pm_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'Lars H is enrolled. <a href="/campaigns/{camp.id}">Back to the campaign</a>' in form
+    assert '<option selected value="volunteer">' in form and 'value="lars.h@example.org"' not in form
+    assert "Fill in the participant" in outlook_box(form)

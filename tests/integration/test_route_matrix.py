@@ -11,6 +11,7 @@ Company B's requests for company A's objects are 404 and change nothing in the d
 """
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from portal.db import db
@@ -56,12 +57,28 @@ POLICY: dict[str, str] = {
     "campaigns.config": "tenant", "enrollments.enroll": "tenant", "enrollments.enroll_check": "tenant",
     "enrollments.detail": "tenant", "enrollments.change": "tenant", "enrollments.bulk": "tenant",
     "l2i.detail": "tenant", "l2i.remaining": "tenant", "l2i.allocate": "tenant",
+    "l2i.edit_allocation": "tenant", "l2i.remove_allocation": "tenant",
     "beneficiaries.index": "pm", "beneficiaries.validate": "pm", "beneficiaries.new": "pm",
     "beneficiaries.edit": "pm", "beneficiaries.detail": "pm", "beneficiaries.set_status": "pm",
     "catalog.index": "signed_in",
     "imports.upload": "tenant", "imports.confirm": "token", "imports.errors": "token", "imports.export": "tenant",
+    "imports.dry_run": "token", "imports.sample": "tenant",
     "participants.index": "pm", "participants.detail": "pm", "participants.edit": "pm",
 }
+
+
+@pytest.fixture
+def route_objects(route_objects, app):
+    """The shared objects plus one L2I allocation of company A's subscription (allocation_id)."""
+    with app.app_context():
+        sub = db.session.get(L2ISubscription, route_objects["subscription_id"])
+        allocation = L2IAllocation(subscription_id=sub.id, campaign_id=route_objects["campaign_id"], share_bp=1000,
+                                   amount=100, period_start=sub.period_start, period_end=sub.period_end)
+        sub.allocated_bp = 1000
+        db.session.add(allocation)
+        db.session.commit()
+        return {**route_objects, "allocation_id": allocation.id}
+
 
 TABLES = (ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
           Program, ProgramTemplate, User)

@@ -1,4 +1,4 @@
-"""A campaign's enrollments as CSV, and a dry run's error rows (SPEC §4, §7).
+"""A campaign's enrollments as CSV, a dry run's error rows, and a sample file (SPEC §4, §7).
 
 Cells are safe against formula injection; company admins see beneficiaries only as the
 company's pseudonyms.
@@ -16,9 +16,15 @@ import sqlalchemy as sa
 from portal.auth.models import Company, User
 from portal.campaigns.models import Campaign
 from portal.db import db
-from portal.enrollments.csv.bulk import chunks
-from portal.enrollments.csv.parse import EXPORT_COLUMNS, META_PREFIX
+from portal.enrollments.csv.parse import (
+    COLUMNS,
+    ERRORS_FILE_COLUMNS,
+    EXPORT_COLUMNS,
+    META_PREFIX,
+    sniff_delimiter,
+)
 from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.participant_fields import this_year
 from portal.enrollments.privacy import company_reference, may_see_identity
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,11 +42,55 @@ def csv_line(cells: Iterable[Any]) -> str:
     return buffer.getvalue()
 
 
-def errors_csv(errors: list[list[Any]]) -> Iterator[str]:
-    """The dry run's error rows as CSV: row number (header = row 1) and reason."""
-    yield "\ufeff" + csv_line(["row", "email", "external_ref", "reason"])
-    for chunk in chunks(errors, 1000):
-        yield "".join(csv_line(e) for e in chunk)
+def errors_csv(data: bytes, errors: list[list[Any]]) -> Iterator[str]:
+    """The dry run's error rows as a file to correct and upload again: ``row`` (the row's
+    number in the uploaded file, header = row 1) and ``reason``, then every column of the
+    uploaded file in its own header order with the row's cells as they were. The import
+    ignores ``row`` and ``reason``, so the corrected file parses with the same columns.
+    A previous errors file's own ``row``/``reason`` columns are replaced, not repeated.
+
+    ``data`` is the uploaded file (it parsed, so it decodes); ``errors`` the stored
+    ``[row, email, external_ref, reason]`` of each error row."""
+    reasons = {int(e[0]): str(e[-1]) for e in errors}
+    text = data.decode("utf-8-sig")
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    header = next(records)
+    kept = [i for i, name in enumerate(header) if name.strip().lower() not in ERRORS_FILE_COLUMNS]
+    width = len(header)
+    yield "\ufeff" + csv_line(["row", "reason", *(header[i] for i in kept)])
+    lines: list[str] = []
+    for number, cells in enumerate(records, start=2):  # numbered as parse_csv numbers them
+        if number not in reasons:
+            continue
+        # A row of the wrong width keeps every cell it has, as it was: its reason says what to fix.
+        own = [cells[i] for i in kept if i < len(cells)] + cells[width:]
+        lines.append(csv_line([number, reasons[number], *own]))
+        if len(lines) >= 1000:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)
+
+
+def sample_csv(viewer: User, campaign: Campaign) -> str:
+    """A small, correct file for ``viewer`` to start from, fitting ``campaign``: a company
+    admin's lists its employees as volunteers only; a program manager's has beneficiaries
+    (of an age and a language the program's group accepts) and a volunteer."""
+    if viewer.is_company_admin:
+        header = [*COLUMNS, META_PREFIX + "team"]
+        rows = [["kari.nordmann@example.org", "", "Kari Nordmann", "volunteer", "", "nb;en", "NO", "hr-1041", "Finance"],
+                ["", "hr:1042", "Lars Hansen", "volunteer", "", "en", "", "hr-1042", ""]]
+    else:
+        group = campaign.program.group
+        low = group.age_min if group.age_min is not None else 18
+        high = group.age_max if group.age_max is not None else max(low, 60)
+        first, second = (this_year() - min(max(age, low), high) for age in (34, 27))
+        languages = list(group.languages or []) or ["en"]
+        header = [*COLUMNS, META_PREFIX + "referred_by"]
+        rows = [["olena.kovalenko@example.org", "", "Olena Kovalenko", "beneficiary", first, ";".join(languages[:2]),
+                 group.country or "", "intake-17", "Community centre"],
+                ["", "kintell:8812", "Amir Haddad", "beneficiary", second, languages[0], "", "intake-18", ""],
+                ["ingrid.berg@example.org", "", "Ingrid Berg", "volunteer", "", "nb;en", "NO", "", ""]]
+    return "\ufeff" + csv_line(header) + "".join(csv_line(row) for row in rows)
 
 
 def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 2000) -> Iterator[str]:

@@ -36,6 +36,8 @@ COLUMNS = ("email", "external_ref", "display_name", "role", "year_of_birth", "la
 # Written by the export; accepted and ignored by the import, so an export can be re-imported.
 EXPORT_ONLY_COLUMNS = ("status", "enrolled_at")
 EXPORT_COLUMNS = (*COLUMNS, *EXPORT_ONLY_COLUMNS)
+# Written by the dry run's errors file; ignored on import, so a corrected errors file can be uploaded as it is.
+ERRORS_FILE_COLUMNS = ("row", "reason")
 META_PREFIX = "metadata."
 
 DEFAULT_MAX_ROWS = 200_000
@@ -104,7 +106,7 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
         seen.add(lowered)
         if lowered in COLUMNS:
             known[lowered] = index
-        elif lowered in EXPORT_ONLY_COLUMNS:
+        elif lowered in EXPORT_ONLY_COLUMNS or lowered in ERRORS_FILE_COLUMNS:
             continue
         elif lowered.startswith(META_PREFIX):
             key = name[len(META_PREFIX):].strip()
@@ -124,6 +126,12 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     return known, meta
 
 
+def sniff_delimiter(text: str) -> str:
+    """";" when the header line uses it and no comma (Excel in many locales), else ","."""
+    first_line = text.split("\n", 1)[0]
+    return ";" if ";" in first_line and "," not in first_line else ","
+
+
 @cycle_gc_paused()
 def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS) -> ParsedFile:
     """Every row of an uploaded file, parsed; file-level problems raise ImportFileError.
@@ -139,9 +147,7 @@ def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS) -> ParsedFile:
                               "Save it as \"CSV UTF-8\" and upload it again.") from None
     if "\x00" in text:
         raise ImportFileError("The file contains NUL bytes; it is not a CSV text file.")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first_line and "," not in first_line else ","  # Excel in many locales
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
     rows: list[ImportRow] = []
     try:
         header = next(reader, None)
