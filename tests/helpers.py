@@ -131,3 +131,37 @@ def route_url(app, rule, objects: dict) -> str:
             values[arg] = objects.get(arg, 1)
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
+
+
+class TookTooLong(Exception):
+    pass
+
+
+@contextmanager
+def deadline(seconds: int):
+    """Fail (instead of hanging the run) when the block takes longer than ``seconds``: a guard
+    against catastrophic backtracking, not a speed assertion."""
+    import signal
+
+    def expire(*_):
+        raise TookTooLong(f"did not finish within {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def refuse_fetching(monkeypatch) -> None:
+    """Any network fetch (a ``$ref`` resolved remotely, say) fails the test loudly."""
+    import socket
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a $ref was fetched: {args!r}")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)

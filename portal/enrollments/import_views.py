@@ -23,7 +23,7 @@ from portal.db import transaction
 from portal.enrollments.csv.apply import CHANGED_MESSAGE, ImportChanged, ImportHasErrors, apply_import
 from portal.enrollments.csv.export import errors_csv, export_csv, sample_csv
 from portal.enrollments.csv.parse import COLUMNS, DEFAULT_MAX_ROWS, ImportFileError, parse_csv
-from portal.enrollments.csv.plan import ImportPlan, plan_import
+from portal.enrollments.csv.plan import ImportClosed, ImportPlan, check_import_open, plan_import
 from portal.enrollments.csv.uploads import ImportUploads, StoredUpload, UploadExpired
 from portal.tenancy import get_visible_or_404
 from portal.web import redirect_to, render, role_required
@@ -33,7 +33,6 @@ bp = Blueprint("imports", __name__, url_prefix="/campaigns/<int:campaign_id>")
 ROLES_ALLOWED = ("program_manager", "company_admin")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 SHOWN_ROWS = 200
-CLOSED_STATUSES = ("completed", "archived")  # final: no enrollment can ever be added again
 ERRORS_ONLY = "errors"  # ?show=errors: the dry-run table lists its error rows only
 RESHOWN_CHANGED_MESSAGE = ("The campaign changed since this dry run (seats, status or participants). Below is the "
                            "dry run as of now; a confirm imports what it shows.")
@@ -101,10 +100,12 @@ def upload(campaign_id: int):
     form = UploadForm()
     if request.method == "GET":
         return _page(campaign, form)
-    if campaign.status in CLOSED_STATUSES:  # refused before the file is even read
+    try:
+        check_import_open(campaign)
+    except ImportClosed as exc:
         form.validate_on_submit()
-        form.file.errors = [f"This campaign is {campaign.status}: it accepts no imports."]
-        return _page(campaign, form, status_code=409)
+        form.file.errors = [exc.message]
+        return _page(campaign, form, status_code=exc.status_code)
     max_bytes = _setting("PORTAL_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
     if request.content_length is not None and request.content_length > max_bytes:
         form.file.errors = [_too_large(max_bytes)]

@@ -608,3 +608,12 @@ def test_a_semicolon_file_gets_its_errors_file_with_the_same_columns(pm_client, 
     table = read_csv(pm_client.get(ERRORS.search(dry.get_data(as_text=True)).group(1)))
     assert table == [["row", "reason", "email", "display_name", "languages"],
                      ["2", table[1][1], "bad", "Bad", "uk"]]
+
+
+@pytest.mark.parametrize("status", ["archived", "completed"])
+def test_a_closed_campaign_refuses_an_import_before_reading_it(app, pm_client, make, tenants, status):
+    camp = make.campaign(tenants["company_a"], status=status)
+    response = upload(pm_client, camp.id, "not,a,valid\x00file")
+    assert response.status_code == 409
+    assert f"This campaign is {status}: it accepts no imports." in response.get_data(as_text=True)
+    assert imported(app) == (0, 0)

@@ -1,9 +1,8 @@
-import signal
-from contextlib import contextmanager
 
 import pytest
 
 from portal.beneficiaries.privacy import privacy_problems
+from tests.helpers import deadline
 
 
 @pytest.mark.parametrize("text", [
@@ -50,25 +49,6 @@ def test_small_cohorts_are_suppressed():
 
 
 # --------------------------------------------------------------------------- linear time, length first
-
-
-class TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def deadline(seconds: int):
-    """Fail (instead of hanging the run) when the block takes longer than ``seconds``."""
-    def expire(*_):
-        raise TookTooLong(f"did not finish within {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def adversarial(unit: str, length: int) -> str:

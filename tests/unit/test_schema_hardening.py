@@ -4,10 +4,6 @@ and text PostgreSQL can store. Every refusal is a ConfigError at a JSON path, ne
 exception."""
 
 import json
-import signal
-import socket
-import urllib.request
-from contextlib import contextmanager
 
 import pytest
 
@@ -16,37 +12,14 @@ from portal.configuration.limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, document_
 from portal.configuration.paths import ConfigError
 from portal.configuration.validation import config_errors, schema_errors
 from portal.errors import ConfigInvalid
+from tests.helpers import deadline, refuse_fetching
 
 HOSTILE_VALUE = "a" * 40 + "!"  # 2^40 steps for a backtracking engine against ^(a+)+$
 
 
-class TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def deadline(seconds: int = 5):
-    """Fail (instead of hanging the run) when the block takes longer than ``seconds``."""
-    def expire(*_):
-        raise TookTooLong(f"did not finish within {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.fixture(autouse=True)
 def no_network_or_files(monkeypatch):
-    """Any attempt to fetch a reference fails the test loudly."""
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"a $ref was fetched: {args!r}")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+    refuse_fetching(monkeypatch)
 
 
 def obj(**properties):

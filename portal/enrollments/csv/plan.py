@@ -43,6 +43,7 @@ from portal.enrollments.operations import (
     same_owner,
 )
 from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM
+from portal.errors import DomainError
 
 # Outcomes, in the order the screen lists their counts.
 ENROLL, WAITLIST, ALREADY, ERROR = "enroll", "waitlist", "already", "error"
@@ -61,6 +62,20 @@ class KnownParticipant:
     company_id: int | None
     year_of_birth: int | None
     languages: list[str]
+
+
+# Final states: a campaign in them can never take an enrollment again.
+CLOSED_STATUSES = ("completed", "archived")
+
+
+class ImportClosed(DomainError):
+    status_code = 409
+
+
+def check_import_open(campaign: Campaign) -> None:
+    """A completed or archived campaign refuses an import before its file is even read."""
+    if campaign.status in CLOSED_STATUSES:
+        raise ImportClosed(f"This campaign is {campaign.status}: it accepts no imports.", "file")
 
 
 @dataclass(frozen=True)
