@@ -1,8 +1,9 @@
-"""CSV import of 100,000 new participants, end to end through the operations (parse →
-dry run → store → confirm in one transaction), beside a bare Core insert of the same
+"""CSV import of 100,000 new participants, end to end through the import views and their
+jobs (upload → dry run → confirm in one transaction), beside a bare Core insert of the same
 number of participant rows. SQLite always; PostgreSQL when its binaries are present."""
 from __future__ import annotations
 
+import io
 import tempfile
 import time
 from datetime import date
@@ -43,36 +44,36 @@ def _scene(app) -> int:
 
 
 def time_import(url: str, data: bytes, folder: Path) -> float:
-    """Milliseconds for dry run + confirm of ``data`` (what the two requests do, minus HTTP)."""
+    """Milliseconds for upload → dry run → confirm of ``data`` through the views and the job
+    functions (jobs inline, Flask's test client; no gunicorn yet — issue #14's HTTP bench)."""
+    import re
+
     import sqlalchemy as sa
+    from werkzeug.test import EnvironBuilder
 
     from portal.campaigns.models import Campaign
-    from portal.db import db, transaction
-    from portal.enrollments.csv.apply import apply_import
-    from portal.enrollments.csv.parse import parse_csv
-    from portal.enrollments.csv.plan import plan_import
-    from portal.enrollments.csv.uploads import ImportUploads
+    from portal.db import db
     from portal.enrollments.models import Enrollment
+    from tests.conftest import sign_in_client
+    from tests.factories import Factory
 
     app = _app(url)
     campaign_id = _scene(app)
-    uploads = ImportUploads(folder / "imports")
+    client = sign_in_client(app, Factory(app).user(role="program_manager", name="Bench PM"))
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/home").get_data(as_text=True)).group(1)
+    start = time.perf_counter()
+    builder = EnvironBuilder(path=f"/campaigns/{campaign_id}/import", method="POST",
+                             data={"csrf_token": csrf, "file": (io.BytesIO(data), "bench.csv")})
+    try:
+        dry = client.open(builder, follow_redirects=True)
+    finally:
+        builder.close()
+    confirm = re.search(r'action="(/campaigns/\d+/import/[A-Za-z0-9_-]{43}/confirm)"', dry.get_data(as_text=True))
+    assert confirm, dry.get_data(as_text=True)[:2000]
+    done = client.post(confirm.group(1), data={"csrf_token": csrf}, follow_redirects=True)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert done.status_code == 200 and "Imported 100,000 rows" in done.get_data(as_text=True)
     with app.app_context():
-        start = time.perf_counter()
-        # Request 1: upload → dry run → store.
-        campaign = db.session.get(Campaign, campaign_id)
-        plan = plan_import(campaign, parse_csv(data))
-        assert not plan.has_errors, plan.errors[:3]
-        token = uploads.save(user_id=1, campaign_id=campaign_id, data=data, plan=plan)
-        db.session.remove()
-        # Request 2: confirm.
-        stored = uploads.load(token, user_id=1, campaign_id=campaign_id)
-        with transaction():
-            result = apply_import(None, campaign_id, parse_csv(stored.data),
-                                  expected_fingerprint=stored.meta["fingerprint"],
-                                  expected_digest=stored.meta["digest"])
-        elapsed = (time.perf_counter() - start) * 1000
-        assert result.enrolled == ROWS
         stored_rows = db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment))
         assert stored_rows == ROWS and db.session.get(Campaign, campaign_id).enrolled_count == ROWS
         db.session.remove()

@@ -44,6 +44,9 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args["render_as_batch"] = True
+    from portal.jobs.models import is_application_table
+
+    conf_args.setdefault("include_name", is_application_table)
 
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)

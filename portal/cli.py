@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from portal.db import db, transaction
 from portal.errors import DomainError, ValidationFailed
+from portal.text import plural
 
 users_cli = AppGroup("users", help="Manage portal users.")
 events_cli = AppGroup("events", help="Activity events.")
@@ -72,7 +73,7 @@ def export_events_command(since: str, output) -> None:  # type: ignore[no-untype
     for record in iter_event_records(_parse_since(since)):
         output.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         count += 1
-    click.echo(f"Exported {count} events.", err=True)
+    click.echo(f"Exported {plural(count, 'event')}.", err=True)
 
 
 @click.command("seed")
@@ -94,3 +95,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(events_cli)
     app.cli.add_command(seed_command)
+    from portal.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)

@@ -60,13 +60,19 @@ class Config:
     PORTAL_MIN_COHORT = _int("PORTAL_MIN_COHORT", 10)
     PORTAL_PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 50)
     PORTAL_CATALOG_PAGE_SIZE = _int("PORTAL_CATALOG_PAGE_SIZE", 24)
-    # CSV imports: row and size limits; uploads wait between dry run and confirm in PORTAL_IMPORT_DIR.
+    # CSV imports: row and size limits (uploads wait between dry run and confirm in the database).
     PORTAL_IMPORT_MAX_ROWS = _int("PORTAL_IMPORT_MAX_ROWS", 200_000)
     PORTAL_IMPORT_MAX_BYTES = _int("PORTAL_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
-    PORTAL_IMPORT_DIR = os.environ.get("PORTAL_IMPORT_DIR") or None  # default: instance/imports
     MAX_CONTENT_LENGTH = _int("PORTAL_IMPORT_MAX_BYTES", 64 * 1024 * 1024) + 1024 * 1024
     # The catalog's country/language filter options are shared by every user: reuse them briefly.
     PORTAL_CATALOG_CHOICES_TTL = _int("PORTAL_CATALOG_CHOICES_TTL", 60)
+    # Background jobs (SPEC §6): "procrastinate" (PostgreSQL), "database" (SQLite) or "inline"
+    # (in the request: the tests); empty picks by database. A job whose worker sent no heartbeat
+    # for PORTAL_JOBS_STALL_SECONDS is run again (or failed when its attempts are used up).
+    PORTAL_JOBS = os.environ.get("PORTAL_JOBS", "")
+    PORTAL_JOBS_STALL_SECONDS = _int("PORTAL_JOBS_STALL_SECONDS", 60)
+    # A worker thread inside the web process (make run: no worker to start, nothing to install).
+    PORTAL_JOBS_EMBEDDED_WORKER = os.environ.get("PORTAL_JOBS_EMBEDDED_WORKER", "0") == "1"
     SQLITE_BUSY_TIMEOUT_MS = _int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000)
     FORCE_HTTPS = os.environ.get("PORTAL_FORCE_HTTPS", "0") == "1"
 
@@ -77,6 +83,7 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_SSL_STRICT = False
+    PORTAL_JOBS_EMBEDDED_WORKER = os.environ.get("PORTAL_JOBS_EMBEDDED_WORKER", "1") == "1"
 
 
 class TestingConfig(DevelopmentConfig):
@@ -86,6 +93,8 @@ class TestingConfig(DevelopmentConfig):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = True
     PORTAL_CATALOG_CHOICES_TTL = 0  # tests create programs and look at the catalog at once
+    PORTAL_JOBS = os.environ.get("PORTAL_TEST_JOBS", "inline")  # the harness's transaction is never committed
+    PORTAL_JOBS_EMBEDDED_WORKER = False
 
 
 CONFIGS = {

@@ -4,11 +4,12 @@ from portal.auth.models import Company, User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
 from portal.enrollments.models import Enrollment, EnrollmentDay, Participant
+from portal.jobs.models import Job, StoredFile
 from portal.l2i.models import L2IAllocation, L2ISubscription
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
 __all__ = [
-    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "L2IAllocation",
-    "L2ISubscription", "Participant", "Program", "ProgramTemplate", "User",
+    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "Job", "L2IAllocation",
+    "L2ISubscription", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
 ]

@@ -15,6 +15,7 @@ screen, the benchmark and the tests:
    campaign, plan again, refuse when the plan is not the one the user saw, otherwise
    bulk-insert and write one summary event.
 
-Between dry run and confirm the file waits in :class:`~.uploads.ImportUploads`;
+The upload waits in the database (:mod:`portal.jobs.files`); the dry run and the confirm
+run as jobs (:mod:`.tasks`), the dry run kept with the upload (:mod:`.summary`);
 :mod:`.export` writes a campaign's enrollments back out in the same columns.
 """

@@ -23,6 +23,7 @@ from portal.enrollments.models import _REF_ALPHABET, Enrollment, Participant
 from portal.enrollments.operations import BENEFICIARY, ENROLLED, WAITLISTED
 from portal.enrollments.rollup import count_enrollment_days
 from portal.errors import DomainError
+from portal.text import plural
 
 CHANGED_MESSAGE = ("The campaign changed since your dry run (seats, status or participants), so nothing was "
                    "imported. Below is the dry run as of now; confirm again if it is still what you want.")
@@ -53,9 +54,9 @@ class ImportResult:
     @property
     def message(self) -> str:
         if not self.enrolled and not self.waitlisted:
-            return f"Nothing to import: all {self.rows:,} rows are already enrolled."
-        return (f"Imported {self.rows:,} rows: {self.enrolled:,} enrolled, {self.waitlisted:,} waitlisted, "
-                f"{self.already:,} already enrolled ({self.participants_created:,} new participants).")
+            return f"Nothing to import: every row is already enrolled ({plural(self.rows, 'row')})."
+        return (f"Imported {plural(self.rows, 'row')}: {self.enrolled:,} enrolled, {self.waitlisted:,} waitlisted, "
+                f"{self.already:,} already enrolled ({plural(self.participants_created, 'new participant')}).")
 
 
 def _fresh_refs(count: int) -> list[str]:

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from portal.auth.operations import normalize_email
@@ -29,6 +30,7 @@ from portal.enrollments.participant_fields import (
     this_year,
 )
 from portal.errors import DomainError
+from portal.text import plural
 
 # --- columns ----------------------------------------------------------------------
 IDENTITY_COLUMNS = ("email", "external_ref")
@@ -41,6 +43,8 @@ ERRORS_FILE_COLUMNS = ("row", "reason")
 META_PREFIX = "metadata."
 
 DEFAULT_MAX_ROWS = 200_000
+PROGRESS_EVERY_ROWS = 5_000
+HEADER_BYTES = 64 * 1024  # the longest header line check_header reads
 MAX_LENGTHS = {"display_name": DISPLAY_NAME_MAX, "external_ref": EXTERNAL_REF_MAX, "source_id": 100}
 MAX_META_VALUE = 1000
 
@@ -126,6 +130,28 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     return known, meta
 
 
+def check_header(data: bytes) -> None:
+    """The file-level checks that need only the first line (empty file, no header, unknown
+    or missing columns, not UTF-8 there): answered in the upload request itself, before
+    any job. :func:`parse_csv` makes them again with the rest."""
+    if not data or not data.strip():
+        raise ImportFileError("The file is empty.")
+    first = data.lstrip(b"\r\n")[:HEADER_BYTES].split(b"\n", 1)[0]
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"The file is not UTF-8 text (unreadable byte at position {exc.start}). "
+                              "Save it as \"CSV UTF-8\" and upload it again.") from None
+    try:
+        header = next(csv.reader([text.rstrip("\r")], delimiter=sniff_delimiter(text)), None)
+    except csv.Error:
+        return  # a header with odd quoting: parse_csv reports it with its line
+    if not header or not any(c.strip() for c in header):
+        raise ImportFileError("The file has no header row. The first row names the columns (e.g. email, "
+                              "display_name).")
+    read_header(header)
+
+
 def sniff_delimiter(text: str) -> str:
     """";" when the header line uses it and no comma (Excel in many locales), else ","."""
     first_line = text.split("\n", 1)[0]
@@ -133,11 +159,13 @@ def sniff_delimiter(text: str) -> str:
 
 
 @cycle_gc_paused()
-def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS) -> ParsedFile:
+def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS,
+              progress: Callable[[int], None] | None = None) -> ParsedFile:
     """Every row of an uploaded file, parsed; file-level problems raise ImportFileError.
 
     Blank lines are skipped but still counted, so row numbers match what a spreadsheet
-    shows (header = row 1, first data row = row 2)."""
+    shows (header = row 1, first data row = row 2). ``progress(rows_parsed)`` is called
+    every few thousand rows."""
     if not data or not data.strip():
         raise ImportFileError("The file is empty.")
     try:
@@ -164,6 +192,8 @@ def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS) -> ParsedFile:
             if len(rows) >= max_rows:
                 raise ImportFileError(f"The file has more than {max_rows:,} data rows. Split it into smaller files.")
             rows.append(parse_row(number, cells))
+            if progress is not None and not len(rows) % PROGRESS_EVERY_ROWS:
+                progress(len(rows))
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}: {exc}). Check the quotes "
                               "around that line.") from None
@@ -213,7 +243,7 @@ class RowParser:
         row = ImportRow(number)
         problems = row.problems
         if len(cells) != self.width:
-            problems.append(f"the row has {len(cells)} values but the header has {self.width} columns")
+            problems.append(f"the row has {plural(len(cells), 'value')} but the header has {plural(self.width, 'column')}")
             return row
         value = {name: _unescape(cells[index].strip()) for name, index in self.known}
         email, ref = value.get("email"), value.get("external_ref")

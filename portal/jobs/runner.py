@@ -1,0 +1,187 @@
+"""Running a job: the task registry, :func:`run_job` (one attempt, its progress and its
+outcome) and recovery of jobs whose worker died.
+
+A task is a function ``task(ctx) -> None`` registered with :func:`job_task` under a kind.
+It reports progress with ``ctx.progress(phase, done, total)`` (written on a connection of
+its own, so pages see it while the task's transaction is still open) and ends by calling
+``ctx.succeed(result)`` INSIDE its final write transaction: the job is marked succeeded
+exactly when the work it did commits, never one without the other. A task refuses with a
+:class:`~portal.errors.DomainError` (the job fails with that message, nothing retried);
+anything else is a bug (the job fails with a generic message, the traceback is logged).
+A worker killed mid-task leaves the job ``running``; it is run again (its transaction never
+committed, so nothing is half-saved) until ``max_attempts``, then fails saying why.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.db import db, transaction, utcnow
+from portal.errors import DomainError
+from portal.jobs.models import FAILED, QUEUED, RUNNING, SUCCEEDED, Job
+
+log = logging.getLogger(__name__)
+
+CRASHED_MESSAGE = ("The worker running this job stopped {attempts} time{s}, so it was not tried again. "
+                   "Nothing was saved. Start it again; if it stops again, tell the portal's administrators.")
+BUG_MESSAGE = "Something went wrong on our side, so nothing was saved. Try again; if it fails again, tell us."
+PROGRESS_EVERY_SECONDS = 0.5
+REFUSED = "Refused"  # the phase of a job that failed on a DomainError (bad input, not a crash)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    kind: str
+    function: Callable[[JobContext], None]
+    max_attempts: int = 2
+    # Jobs with the same lock never run at the same time (e.g. imports into one campaign).
+    lock: Callable[[dict[str, Any]], str | None] = lambda params: None
+
+
+TASKS: dict[str, TaskSpec] = {}
+
+
+def job_task(kind: str, *, max_attempts: int = 2,
+             lock: Callable[[dict[str, Any]], str | None] | None = None) -> Callable[[Callable], Callable]:
+    def register(function: Callable[[JobContext], None]) -> Callable[[JobContext], None]:
+        TASKS[kind] = TaskSpec(kind, function, max_attempts, lock or (lambda params: None))
+        return function
+
+    return register
+
+
+def task_spec(kind: str) -> TaskSpec:
+    _import_tasks()
+    return TASKS[kind]
+
+
+def _import_tasks() -> None:
+    """Every module defining tasks, so a worker knows them all."""
+    from portal.enrollments.csv import tasks  # noqa: F401
+
+
+@dataclass
+class JobContext:
+    job_id: int
+    kind: str
+    params: dict[str, Any]
+    created_by_id: int | None
+    live_progress: bool = True
+    succeeded: bool = False
+    _last: tuple[str, float] = field(default=("", 0.0))
+
+    @property
+    def actor(self):
+        from portal.auth.models import User
+
+        return db.session.get(User, self.created_by_id) if self.created_by_id else None
+
+    def progress(self, phase: str, done: int = 0, total: int | None = None, *, force: bool = False) -> None:
+        """Show ``phase`` and ``done`` of ``total`` on the job's page (at most twice a second)."""
+        now = time.monotonic()
+        last_phase, last_time = self._last
+        if not force and phase == last_phase and now - last_time < PROGRESS_EVERY_SECONDS:
+            return
+        self._last = (phase, now)
+        if self.live_progress:
+            write_progress(self.job_id, phase=phase[:60], done=done, total=total)
+
+    def succeed(self, result: dict[str, Any]) -> None:
+        """Mark the job succeeded with ``result``: call inside the task's final write transaction."""
+        db.session.execute(sa.update(Job).where(Job.id == self.job_id).values(
+            status=SUCCEEDED, result=result, phase="Done", finished_at=utcnow(), heartbeat_at=utcnow()))
+        self.succeeded = True
+
+
+def write_progress(job_id: int, **values: Any) -> None:
+    """Update a running job's progress on a separate, immediately committed connection.
+
+    Never waits: on SQLite, while the task's own transaction holds the write lock, the
+    update is skipped (the page shows the last phase until the lock is released)."""
+    try:
+        with db.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            try:
+                connection.execute(sa.update(Job).where(Job.id == job_id, Job.status == RUNNING)
+                                   .values(heartbeat_at=utcnow(), **values))
+                connection.commit()
+            finally:
+                if sqlite:
+                    connection.rollback()
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(current_app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
+    except sa.exc.OperationalError:
+        log.debug("progress of job %s skipped: database busy", job_id)
+
+
+def _finish(job_id: int, status: str, **values: Any) -> None:
+    with transaction():
+        db.session.execute(sa.update(Job).where(Job.id == job_id, Job.status.in_((QUEUED, RUNNING)))
+                           .values(status=status, finished_at=utcnow(), heartbeat_at=utcnow(), **values))
+
+
+def _start(job_id: int) -> JobContext | None:
+    """Begin one attempt; None when there is nothing (more) to do."""
+    with transaction():
+        job = db.session.scalar(sa.select(Job).where(Job.id == job_id).with_for_update())
+        if job is None or job.finished:
+            return None  # a redelivered message for a job already done
+        if job.attempts >= job.max_attempts:
+            job.status, job.phase, job.finished_at = FAILED, "Stopped", utcnow()
+            job.error = CRASHED_MESSAGE.format(attempts=job.attempts, s="s" if job.attempts != 1 else "")
+            return None
+        job.status, job.attempts, job.phase = RUNNING, job.attempts + 1, "Starting"
+        job.started_at = job.heartbeat_at = utcnow()
+        return JobContext(job.id, job.kind, dict(job.params), job.created_by_id,
+                          live_progress=backend_name() != "inline")
+
+
+def run_job(job_id: int) -> None:
+    """Run one attempt of job ``job_id`` (in an app context). Safe to call twice."""
+    ctx = _start(job_id)
+    if ctx is None:
+        return
+    spec = task_spec(ctx.kind)
+    try:
+        spec.function(ctx)
+    except DomainError as exc:
+        db.session.rollback()
+        _finish(job_id, FAILED, phase=REFUSED, error=exc.message)
+        return
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, ctx.kind)
+        _finish(job_id, FAILED, phase="Failed", error=BUG_MESSAGE)
+        return
+    if not ctx.succeeded:
+        _finish(job_id, SUCCEEDED, phase="Done", result={})
+
+
+def recover_stalled(stall_seconds: float | None = None) -> list[int]:
+    """Jobs left ``running`` by a worker that stopped (no heartbeat for ``stall_seconds``)
+    go back to the queue; :func:`run_job` tries them again or fails them when their
+    attempts are used up. Returns their ids."""
+    stall = stall_seconds if stall_seconds is not None else current_app.config["PORTAL_JOBS_STALL_SECONDS"]
+    cutoff = utcnow() - timedelta(seconds=stall)
+    with transaction():
+        ids = list(db.session.scalars(sa.select(Job.id).where(
+            Job.status == RUNNING, sa.func.coalesce(Job.heartbeat_at, Job.created_at) < cutoff)))
+        if ids:
+            db.session.execute(sa.update(Job).where(Job.id.in_(ids)).values(
+                status=QUEUED, phase="Waiting for a worker (the previous one stopped)"))
+    return ids
+
+
+def backend_name() -> str:
+    configured = current_app.config.get("PORTAL_JOBS") or ""
+    if configured:
+        return configured
+    return "procrastinate" if db.engine.dialect.name == "postgresql" else "database"
