@@ -4,6 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export FLASK_APP := portal
+# The suite runs in parallel (pytest-xdist): one worker per core, at most 4 (each worker
+# starts its own PostgreSQL server or Chromium). PYTEST_XDIST=N picks N workers, 0 runs
+# in one process (make test PYTEST_XDIST=0, or PYTEST_XDIST=0 make test); PYTEST_ARGS adds
+# pytest arguments (make test-sqlite PYTEST_ARGS="-k campaigns -x").
+PYTEST_XDIST ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=0; echo $$n)
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 .PHONY: lint run test test-sqlite test-postgresql system-deps bench migrate-check clean help
 
@@ -33,14 +39,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check portal tests bench migrations
 
 test: $(STAMP) system-deps lint
-	$(BIN)/python -m pytest --db=sqlite
-	$(BIN)/python -m pytest --db=postgresql -m "not e2e"
+	$(PYTEST) --db=sqlite
+	$(PYTEST) --db=postgresql -m "not e2e"
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest --db=sqlite
+	$(PYTEST) --db=sqlite
 
 test-postgresql: $(STAMP)
-	$(BIN)/python -m pytest --db=postgresql -m "not e2e"
+	$(PYTEST) --db=postgresql -m "not e2e"
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench $(BENCH)

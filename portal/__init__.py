@@ -51,13 +51,18 @@ def create_app(env_name: str | None = None, **overrides: Any) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
 
-    from portal.web import register_error_handlers
+    from portal.web import register_error_handlers, register_template_helpers
 
     register_error_handlers(app)
+    register_template_helpers(app)
 
     from portal.cli import register_cli
 
     register_cli(app)
+    if app.config["PORTAL_JOBS_EMBEDDED_WORKER"]:
+        from portal.jobs.queue import embed_worker
+
+        embed_worker(app)
     return app
 
 
@@ -124,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.enrollments.enrollment_views import bp as enrollments_bp
     from portal.enrollments.import_views import bp as imports_bp
     from portal.enrollments.participant_views import bp as participants_bp
+    from portal.jobs.views import bp as jobs_bp
     from portal.l2i.views import bp as l2i_bp
     from portal.program_templates.views import bp as templates_bp
     from portal.programs.views import bp as programs_bp
@@ -138,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(enrollments_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(l2i_bp)
@@ -179,6 +186,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["country_name"] = reference.country_name
     app.jinja_env.filters["language_name"] = reference.language_name
+    app.jinja_env.filters["sdg_title"] = reference.sdg_title  # templates/_sdg.html
     app.jinja_env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["date"] = lambda d: d.isoformat() if d else "—"
 

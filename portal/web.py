@@ -2,7 +2,9 @@
 checks, mapping domain errors onto forms, and the error pages."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -11,8 +13,11 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from portal.errors import DomainError, ValidationFailed
+from portal.lifecycle import asks_confirmation, run_move_question
+from portal.text import plural, plural_word
 
 
 def is_partial_request() -> bool:
@@ -189,3 +194,84 @@ def redirect_to(location: str) -> Response:
         response.headers["Location"] = location
     response.vary.add("HX-Request")
     return response
+
+
+# --- confirmations ------------------------------------------------------------------
+# A destructive button (drop, complete, archive, publish…) posts its form as usual. The
+# server performs the action only when the post carries CONFIRM_FIELD=yes; otherwise it
+# answers the confirmation page (templates/_confirm.html), which says what will happen and
+# posts the same fields again with the field set. With JavaScript, htmx asks first
+# (hx-confirm) and sends the field itself (confirm_attrs), so the page is skipped.
+CONFIRM_FIELD = "confirmed"
+
+
+def is_confirmed() -> bool:
+    """True when the user confirmed: the confirmation page's button, or htmx's hx-confirm."""
+    return request.form.get(CONFIRM_FIELD) == "yes"
+
+
+@dataclass
+class Confirmation:
+    """What the confirmation page shows. ``fields``: the hidden fields its Confirm button
+    posts (by default everything the refused post carried, so nothing is lost)."""
+
+    title: str  # the question, e.g. "Drop 3 enrollments?"
+    action: str  # where Confirm posts
+    confirm_label: str  # the button: "Drop 3 enrollments"
+    cancel_url: str
+    consequences: list[str] = field(default_factory=list)  # what will happen, in sentences
+    facts: list[tuple[str, str]] = field(default_factory=list)  # (term, value) shown as a list
+    items: list[str] = field(default_factory=list)  # the people or objects affected, by name
+    items_label: str = ""
+    crumbs: list[tuple[str, str | None]] = field(default_factory=list)  # (text, url) — the last has no url
+    fields: list[tuple[str, str]] | None = None
+    cancel_label: str = "Cancel"
+    danger: bool = True
+    final: bool = True  # says "This cannot be undone." above the buttons
+
+
+def posted_fields(skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Every posted field except the CSRF token, the confirmation itself and ``skip``."""
+    left_out = {"csrf_token", CONFIRM_FIELD, *skip}
+    return [(name, value) for name, values in request.form.lists() if name not in left_out for value in values]
+
+
+def confirmation_page(confirmation: Confirmation) -> Response:
+    """The confirm step without JavaScript: nothing has changed yet (200)."""
+    if confirmation.fields is None:
+        confirmation.fields = posted_fields()
+    return render("_confirm.html", c=confirmation)
+
+
+def confirm_attrs(action: str, question: str) -> Markup:
+    """The attributes that make a form (or button) ask ``question`` with htmx before posting
+    to ``action`` with the confirmation field set. Without JavaScript they do nothing."""
+    return Markup(' hx-post="{}" hx-confirm="{}" hx-vals=\'{}\'').format(
+        action, question, json.dumps({CONFIRM_FIELD: "yes"}))
+
+
+def refused_action(message: str, page: Callable[[], Response], back: str) -> Response:
+    """A refused action: its message flashed, then the page again with the refusal's status;
+    an htmx request (which swaps no 409) gets a full load of ``back`` instead, where the
+    message shows."""
+    flash(message, "error")
+    if is_partial_request():
+        return redirect_to(back)
+    return page()
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates share: {{ n|plural("person", "people") }} → "3 people",
+    {{ n|plural_word("row") }} → "rows", {{ key|category_label }} and |category_description
+    (what a program category means), {{ confirm_attrs(url, "Archive it?") }}, and which
+    lifecycle moves ask first (asks_confirmation, run_move_question)."""
+    from portal.program_templates.models import CATEGORY_DESCRIPTIONS, CATEGORY_LABELS
+
+    app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["category_label"] = lambda key: CATEGORY_LABELS.get(key, key)
+    app.jinja_env.filters["category_description"] = lambda key: CATEGORY_DESCRIPTIONS.get(key, "")
+    app.jinja_env.filters["plural_word"] = plural_word
+    app.jinja_env.globals["confirm_attrs"] = confirm_attrs
+    app.jinja_env.globals["asks_confirmation"] = asks_confirmation
+    app.jinja_env.globals["run_move_question"] = run_move_question
+    app.jinja_env.globals["CONFIRM_FIELD"] = CONFIRM_FIELD

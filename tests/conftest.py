@@ -7,6 +7,16 @@
   back afterwards (savepoints inside), so code that commits leaves nothing behind.
 * Don't make client requests while an app context is pushed: use ``app_ctx()`` for
   direct database work between requests.
+
+Parallel runs (pytest-xdist, ``make test`` passes ``-n``): every worker is a separate
+pytest session, so each session-scoped fixture below runs once per worker and nothing
+is shared between workers: SQLite files live under the worker's own basetemp
+(``tmp_path_factory``), each worker starts its own throwaway PostgreSQL server (own
+directory, own free port), and the browser tests' live server binds port 0. A new
+throwaway service (Redis, say) follows ``pg_server``: a session fixture that starts one
+server for this worker on a free port and directory named with ``worker_label()``.
+``--dist loadfile`` (pyproject's addopts) keeps each test module on one worker, in order,
+so module-scoped fixtures are built once and tests may rely on their module's order.
 """
 from __future__ import annotations
 
@@ -32,11 +42,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="database backend for the suite")
 
 
+# --- parallel runs (pytest-xdist) ----------------------------------------------------
+def worker_label() -> str:
+    """This pytest-xdist worker's id ("gw0", "gw1", ...), or "main" in a run without workers."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def run_tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary folder shared by all workers of this run (the workers' basetemps are in
+    it), for files workers coordinate through; the session's own basetemp without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
 @pytest.fixture(scope="session")
 def db_backend(request: pytest.FixtureRequest) -> str:
     return request.config.getoption("--db")
 
 
+# --- throwaway servers: one per worker (see the module docstring) --------------------
 @pytest.fixture(scope="session")
 def pg_server(db_backend: str) -> Iterator[ThrowawayPostgres | None]:
     if db_backend != "postgresql":
@@ -47,11 +71,12 @@ def pg_server(db_backend: str) -> Iterator[ThrowawayPostgres | None]:
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL binaries are missing in CI; .ci/run must install them")
         pytest.skip("PostgreSQL binaries not found (set PORTAL_PG_BIN)")
-    server = ThrowawayPostgres(pg_bin).start()
+    server = ThrowawayPostgres(pg_bin, label=worker_label()).start()
     yield server
     server.stop()
 
 
+# --- databases -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def fresh_database_url(db_backend: str, pg_server: ThrowawayPostgres | None, tmp_path_factory: pytest.TempPathFactory):
     """A factory of empty databases on the chosen backend (migration tests, concurrency tests)."""

@@ -165,3 +165,15 @@ def refuse_fetching(monkeypatch) -> None:
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+def export_through_job(client, campaign_id):
+    """Export a campaign's enrollments as a user does: start the export job (inline in the
+    tests), then download the file its page offers. The start's answer when it was refused."""
+    started = client.post(f"/campaigns/{campaign_id}/export", data={"csrf_token": csrf_token(client, "/home")})
+    if started.status_code != 303:
+        return started
+    page = client.get(started.headers["Location"])
+    match = re.search(r'href="(/jobs/\d+/download)"', page.get_data(as_text=True))
+    assert match, "no Download link on the export's job page"
+    return client.get(match.group(1))

@@ -77,3 +77,28 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def config_changes(schema: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{dotted path: {"from": old, "to": new, "label": …}} for every setting whose effective
+    value differs between two configurations (what a settings save changed, in the
+    schema's own titles: "Matching › Max mentees per mentor")."""
+    from portal.configuration.paths import MISSING, iter_leaves, same_json, schema_at, split_path
+
+    old, new = dict(iter_leaves(before or {})), dict(iter_leaves(after or {}))
+    changes: dict[str, dict[str, Any]] = {}
+    for path in sorted(old.keys() | new.keys()):
+        was, now = old.get(path, MISSING), new.get(path, MISSING)
+        if not path:  # an empty document's root, not a setting
+            continue
+        if was is not MISSING and now is not MISSING and same_json(was, now):
+            continue
+        titles = []
+        parts = split_path(path)
+        for depth in range(1, len(parts) + 1):
+            node = schema_at(schema, parts[:depth])
+            title = node.get("title") if isinstance(node, dict) else None
+            titles.append(str(title) if title else str(parts[depth - 1]))
+        changes[path] = {"from": None if was is MISSING else was, "to": None if now is MISSING else now,
+                         "label": " › ".join(titles)}
+    return changes

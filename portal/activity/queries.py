@@ -6,15 +6,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
+from portal.activity.sentences import SUBJECT_KINDS, describe, event_kind
 from portal.auth.models import User
 from portal.db import db
 from portal.tenancy import visible
-
-EVENT_LABELS = {
-    "user.signed_in": "Signed in",
-    "user.signed_out": "Signed out",
-    "user.password_reset": "Password reset",
-}
 
 
 def timeline(subject_type: str, subject_id: int, viewer: User, limit: int = 50, *,
@@ -44,23 +39,6 @@ def recent_events(viewer: User, limit: int = 10) -> Sequence[ActivityEvent]:
     ).all()
 
 
-SUBJECT_NOUNS = {
-    "program.template": "Template",
-    "program.campaign": "Campaign",
-    "program.enrollment": "Enrollment",
-    "program": "Program",
-    "beneficiary_group": "Beneficiary group",
-    "participant": "Participant",
-    "l2i.subscription": "L2I subscription",
-    "l2i.allocation": "L2I allocation",
-    "user": "User",
-    "company": "Company",
-}
-
-
-def describe(event: ActivityEvent) -> str:
-    """A readable label such as "Campaign paused" or "Enrollment promoted"."""
-    if event.type in EVENT_LABELS:
-        return EVENT_LABELS[event.type]
-    prefix, _, verb = event.type.rpartition(".")
-    return f"{SUBJECT_NOUNS.get(prefix, prefix)} {verb.replace('_', ' ')}"
+# The kinds of change the log filters by, and the one describer of events (sentences.py).
+SUBJECT_NOUNS = SUBJECT_KINDS
+__all__ = ["SUBJECT_NOUNS", "describe", "event_kind", "recent_events", "timeline"]

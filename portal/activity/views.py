@@ -18,6 +18,12 @@ from portal.web import render
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")
 
+# One noun per subject, for "history of this campaign".
+SUBJECT_NOUNS_BY_TABLE = {
+    "program_templates": "template", "programs": "program", "campaigns": "campaign", "enrollments": "enrollment",
+    "participants": "participant", "beneficiary_groups": "group", "l2i_subscriptions": "subscription",
+    "l2i_allocations": "allocation", "users": "user", "companies": "company",
+}
 SUBJECT_TYPES = {
     "program_templates": "Templates", "programs": "Programs", "campaigns": "Campaigns", "enrollments": "Enrollments",
     "participants": "Participants", "beneficiary_groups": "Beneficiary groups", "l2i_subscriptions": "L2I subscriptions",
@@ -72,4 +78,5 @@ def index():
     active = {k: v for k, v in filters.items() if v}
     return render("activity/index.html", block="results", page=page, filters=filters, active=active,
                   subject_types=SUBJECT_TYPES, type_prefixes=SUBJECT_NOUNS, companies=companies,
-                  company_names=company_names, actors=actors, describe=describe)
+                  company_names=company_names, actors=actors, describe=describe,
+                  subject_nouns=SUBJECT_NOUNS_BY_TABLE)

@@ -169,8 +169,9 @@ def new_user():
 
 
 def _user_page(user: User, reset_form: ResetPasswordForm | None = None, status: int = 200):
-    reset_form = reset_form or ResetPasswordForm(lock_version=user.lock_version)
-    toggle_form = VersionedActionForm(lock_version=user.lock_version)
+    # formdata=None: the form not posted shows the user as saved, never the other form's submission.
+    reset_form = reset_form or ResetPasswordForm(formdata=None, lock_version=user.lock_version)
+    toggle_form = VersionedActionForm(formdata=None, lock_version=user.lock_version)
     return render("admin/user_detail.html", user=user, reset_form=reset_form, toggle_form=toggle_form,
                   events=timeline("users", user.id, current_user), describe_event=describe, status_code=status)
 

@@ -42,10 +42,13 @@ def language_codes(text: str | None) -> list[str]:
     return [by_name.get(part.lower(), part.lower()) for part in split_list(text)]
 
 
-def language_filter_choices() -> list[tuple[str, str]]:
-    """(code, name) by name, without pycountry's qualifiers ("Swahili (macrolanguage)" → "Swahili")
-    so the filter stays narrow."""
-    return sorted(((code, name.split(" (")[0]) for code, name in languages().items()), key=lambda item: item[1])
+def language_filter_choices(in_use: set[str] = frozenset()) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The language filter's option groups: "In use" (languages some group works in) first,
+    then every other language; each (code, name) by name, without pycountry's qualifiers
+    ("Swahili (macrolanguage)" → "Swahili") so the filter stays narrow."""
+    named = sorted(((code, name.split(" (")[0]) for code, name in languages().items()), key=lambda item: item[1])
+    groups = [("In use", [c for c in named if c[0] in in_use]), ("Other languages", [c for c in named if c[0] not in in_use])]
+    return [(label, options) for label, options in groups if options]
 
 
 def country_choices():

@@ -11,7 +11,12 @@ from typing import Any
 from portal.activity.operations import changed_fields, record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import GROUP_STATUSES, GROUP_TYPES, LANGUAGE_REQUIREMENTS, BeneficiaryGroup
-from portal.beneficiaries.privacy import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, privacy_problems
+from portal.beneficiaries.privacy import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NAME_LENGTH,
+    personal_name_warnings,
+    privacy_problems,
+)
 from portal.db import db
 from portal.errors import DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -46,6 +51,21 @@ def privacy_errors(*, name: str | None = None, description: str | None = None,
     if tag_problems:
         errors["tags"] = list(dict.fromkeys(tag_problems))
     return errors
+
+
+def privacy_warnings(*, name: str | None = None, description: str | None = None,
+                     tags: list[str] | None = None) -> dict[str, list[str]]:
+    """Field → warnings for texts that look like they name a person ("Olena K."). A warning,
+    never a refusal (a person and "Red Cross" look alike): the form shows it at the field as
+    the author types and with the saved group."""
+    warnings: dict[str, list[str]] = {}
+    for field, text, limit in (("name", name, MAX_NAME_LENGTH), ("description", description, MAX_DESCRIPTION_LENGTH)):
+        if found := personal_name_warnings(text, max_length=limit):
+            warnings[field] = found
+    tag_text = ", ".join(tag for tag in tags or [] if len(tag) <= MAX_TAG_LENGTH)
+    if found := personal_name_warnings(tag_text, max_length=MAX_TAGS * (MAX_TAG_LENGTH + 2)):
+        warnings["tags"] = found
+    return warnings
 
 
 def _clean_list(values: list[str] | None, *, lower: bool = False) -> list[str]:

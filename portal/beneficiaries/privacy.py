@@ -86,6 +86,126 @@ def privacy_problems(text: str | None, *, max_length: int = MAX_CHECKED_LENGTH) 
     return found
 
 
+# --- personal names: a warning, not a refusal ---------------------------------------------
+# A name cannot be told from an organisation or a place by its shape alone ("Maria Hansen",
+# "Red Cross", "Oslo Municipality" are all two capitalised words), so this is a warning the
+# author reads and decides on, never a refusal. It fires on two neighbouring words (only
+# spaces between them) that look like a person: a known given name followed by a surname or an
+# initial ("Maria Hansen", "Olena K."), any name-shaped word followed by an initial ("Olena K."),
+# a name-shaped word followed by a surname-shaped one ("Lars Kristiansen", "O. Kovalenko"), or a
+# title ("Mr Hansen"). Words that make the pair a place, an organisation or a group
+# ("Municipality", "Cross", "Refugees", "Group A.") keep it quiet.
+_NAME_TOKEN = _compile(r"[\pL\pM]+(?:['’-][\pL\pM]+)*\.?")
+GIVEN_NAMES = frozenset("""
+olena oksana olha olga iryna irina tetiana tetyana natalia nataliya natalie svitlana yulia yuliia kateryna
+anastasia viktoria victoria halyna hanna anna mariia maria marija mariya daria darya sofia sophia sofiia
+alina yana inna larysa liudmyla lyudmila nadia nadiya vira valentyna ivan ivanna oleksandr oleksandra
+olexandr alexander aleksandr andrii andriy andrey dmytro dmitri dmitry serhii sergey sergii mykola nikolai
+volodymyr vladimir yurii yuri petro taras bohdan vasyl oleh oleg maksym maxim artem roman pavlo pavel
+vitalii viktor ihor igor denys mykhailo mikhail yevhen yevgeny anton kyrylo kirill
+ola kari nora emma ingrid sigrid astrid liv solveig randi marit kristin kirsten hilde ragnhild silje ida
+thea tuva maja maia frida linnea ella ole lars per jan nils knut bjorn bjørn arne erik eirik hans kjell odd
+svein terje geir trond rune magnus henrik jonas sander mathias martin kristian kristoffer håkon haakon
+sindre eivind espen anders morten stian tor tore torbjørn sven gunnar leif harald sigurd einar
+ursula heidi ruth greta gretchen lukas luca lena leonie lea laura jana hannah johanna katharina
+sabine petra claudia andrea stefanie simone monika barbara susanne beat urs reto jürg jurg thomas
+michael daniel stefan markus peter andreas christian tobias florian matthias patrick marco
+john james robert david william richard joseph charles mary patricia jennifer linda elizabeth susan
+jessica sarah karen emily olivia amelia isabella charlotte george oliver harry jack jacob noah
+liam ethan mason lucas logan henry samuel benjamin alexandra kate helen grace alice lucy chloe
+mohammed muhammad mohamed mohammad ahmed ahmad ali omar hassan hussein hussain khalid yusuf yousef
+youssef ibrahim ismail mustafa abdullah abdul karim kareem tariq bilal hamza samir amir fatima fatma
+aisha aysha aisa khadija mariam maryam zainab zeinab layla leila noor nour amina amal huda rania
+salma yasmin yasmina hiba samira sara farah dina hala reem rima nadia jamal walid rami rashid
+ahmadi farid farhad reza mehdi hamid zahra parisa shirin soraya nasrin roya mina
+abdi abdirahman abdullahi hodan hawa halima ifrah idil ayaan faduma sahra warsame
+tesfaye mehari yonas yohannes senait helen selam mulu
+piotr pawel paweł tomasz krzysztof marek agnieszka katarzyna malgorzata małgorzata joanna ewa
+magdalena dorota zofia jakub kacper
+jose josé juan carlos luis miguel pedro javier sergio ana carmen lucia lucía elena rosa isabel
+giulia francesca giovanni giuseppe antonio francesco alessandro
+""".split())
+SURNAME_ENDINGS = ("sen", "son", "enko", "chuk", "czuk", "iuk", "yuk", "ova", "eva", "ski", "ska", "sky", "vich",
+                   "wicz", "dottir", "dóttir", "poulos", "escu", "ović", "ovic", "evic", "ević", "stad", "rud")
+TITLES = frozenset("mr mrs ms miss dr prof herr frau fru sr sra".split())
+# After a name-shaped word these make a place, an organisation or a group, not a surname.
+NOT_SURNAMES = frozenset("""
+municipality kommune county fylke region city town village district province state canton kanton gemeinde
+refugees refugee newcomers migrants women men youth children kids families students seniors elders
+centre center university college school academy institute foundation association society church mosque
+hospital clinic council office agency ministry cross crescent street road avenue station airport hall
+house library project program programme group team network club union fund trust camp shelter community
+initiative hub campus cohort partners services service aid relief care
+essen moldova alaska nebraska hudson madison jackson wisconsin
+""".split())
+# Before an initial these are labels ("Group A.", "Level B.", "Plan B."), not given names.
+NOT_GIVEN_NAMES = frozenset("""
+group cohort level plan type class section team phase part grade vitamin annex appendix block building
+room zone track stage step option category unit wing floor gate hall module tier batch round form list
+line route bus platform schedule sector area site camp ward figure table page chapter item exhibit
+""".split())
+
+
+def _name_shaped(word: str) -> bool:
+    """Capitalised and otherwise lower case ("Olena", "Jean-Luc", "O'Neill"): not "NGO", not "iPhone"."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) >= 2 and letters[0].isupper() and not any(ch.isupper() for ch in letters[1:2]) \
+        and not word.isupper()
+
+
+def _is_initial(word: str) -> bool:
+    return len(word) == 2 and word[0].isalpha() and word[0].isupper() and word[1] == "."
+
+
+def _looks_like_surname(word: str) -> bool:
+    bare = word.rstrip(".")
+    return (_name_shaped(bare) and len(bare) >= 5 and bare.lower() not in NOT_SURNAMES
+            and bare.lower().endswith(SURNAME_ENDINGS))
+
+
+def _person_pair(first: str, second: str) -> bool:
+    bare_first, bare_second = first.rstrip("."), second.rstrip(".")
+    if bare_first.lower() in TITLES and _name_shaped(bare_second) and bare_second.lower() not in NOT_SURNAMES:
+        return True  # "Mr Hansen", "Dr. Petrenko"
+    if first.endswith(".") and not _is_initial(first):
+        return False  # a sentence ends between them
+    if _is_initial(second):  # "Olena K."
+        return _name_shaped(bare_first) and bare_first.lower() not in NOT_GIVEN_NAMES
+    if _is_initial(first):  # "O. Kovalenko"
+        return _looks_like_surname(second)
+    if not (_name_shaped(bare_first) and _name_shaped(bare_second)) or bare_second.lower() in NOT_SURNAMES:
+        return False
+    return bare_first.lower() in GIVEN_NAMES or _looks_like_surname(second)  # "Maria Hansen", "Lars Kristiansen"
+
+
+def personal_names(text: str | None, *, max_length: int = MAX_CHECKED_LENGTH) -> list[str]:
+    """The phrases in ``text`` that look like a person's name ("Olena K.", "Maria Hansen"), in
+    order, each once. Two words count as neighbours only when spaces alone separate them."""
+    if not text or len(text) > max_length:
+        return []
+    tokens = [(m.start(), m.end(), m.group()) for m in _NAME_TOKEN.finditer(text)]
+    found: list[str] = []
+    for (_, end, first), (start, _, second) in zip(tokens, tokens[1:], strict=False):
+        gap = text[end:start]
+        if gap and not gap.strip(" \t\u00a0") and _person_pair(first, second):
+            phrase = f"{first} {second}".rstrip(".") if not _is_initial(second) else f"{first} {second}"
+            if phrase not in found:
+                found.append(phrase)
+    return found
+
+
+def personal_name_warnings(text: str | None, *, max_length: int = MAX_CHECKED_LENGTH) -> list[str]:
+    """The warning for ``text`` when it looks like it names a person (empty when it does not).
+    A warning, not a refusal: "Red Cross" and a person look alike, so the author decides."""
+    names = personal_names(text, max_length=max_length)
+    if not names:
+        return []
+    quoted = ", ".join(f"“{n}”" for n in names[:3]) + (" …" if len(names) > 3 else "")
+    looks = "looks like a person's name" if len(names) == 1 else "look like people's names"
+    return [f"{quoted} {looks}. A group describes a population, never a person: remove the name unless it "
+            "is an organisation or a place."]
+
+
 def cohort_figure(count: int | None, min_cohort: int) -> str:
     """An aggregate about a group, shown only for cohorts of at least ``min_cohort``
     (PORTAL_MIN_COHORT); smaller counts read "fewer than N" (zero included, so a

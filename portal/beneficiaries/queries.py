@@ -78,3 +78,9 @@ def group_page(filters: GroupFilters, cursor: str | None, size: int) -> Page:
 def countries_in_use() -> list[str]:
     """Country codes that at least one group has (the list filter's choices)."""
     return list(db.session.scalars(sa.select(BeneficiaryGroup.country).distinct()))
+
+
+def languages_in_use() -> set[str]:
+    """Language codes that at least one group works in (offered first by the list filter)."""
+    lists = db.session.scalars(sa.select(BeneficiaryGroup.languages).distinct())
+    return {code for codes in lists for code in (codes or []) if isinstance(code, str)}

@@ -21,14 +21,24 @@ from portal.beneficiaries.forms import (
     split_list,
 )
 from portal.beneficiaries.models import GROUP_STATUSES, BeneficiaryGroup
-from portal.beneficiaries.queries import GroupFilters, countries_in_use, group_page
+from portal.beneficiaries.queries import GroupFilters, countries_in_use, group_page, languages_in_use
 from portal.db import transaction
 from portal.errors import DomainError, ValidationFailed
+from portal.lifecycle import asks_confirmation, check_transition
 from portal.program_templates.models import CATEGORY_LABELS
 from portal.reference import country_name
 from portal.rollups import group_figures, programs_of
 from portal.tenancy import get_visible_or_404
-from portal.web import apply_domain_error, is_partial_request, redirect_to, render, role_required
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    is_partial_request,
+    redirect_to,
+    render,
+    role_required,
+)
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/groups")
 
@@ -52,7 +62,7 @@ def index():
     if not is_partial_request():  # the filter form is outside the results fragment
         in_use = set(countries_in_use()) | ({filters.country} if filters.country else set())
         context.update(countries=sorted(in_use, key=country_name),
-                       language_choices=language_filter_choices(),
+                       language_choices=language_filter_choices(languages_in_use()),
                        statuses=GROUP_STATUSES)
     return render("beneficiaries/index.html", block="results", **context)
 
@@ -67,9 +77,23 @@ def validate():
     # The field being typed in (htmx names it); without the header, every field posted.
     trigger = http_request.headers.get("HX-Trigger-Name")
     posted = [trigger] if trigger in LIVE_FIELDS else [f for f in LIVE_FIELDS if f in http_request.form]
-    errors = ops.privacy_errors(name=form.name.data, description=form.description.data,
-                                tags=split_list(form.tags.data))
-    return render("beneficiaries/_live_errors.html", slots={f: errors.get(f, []) for f in posted})
+    texts = {"name": form.name.data, "description": form.description.data, "tags": split_list(form.tags.data)}
+    errors, warnings = ops.privacy_errors(**texts), ops.privacy_warnings(**texts)
+    return render("beneficiaries/_live_errors.html",
+                  slots={f: (errors.get(f, []), warnings.get(f, [])) for f in posted})
+
+
+def _name_warnings(form) -> dict[str, list[str]]:
+    """Field → "looks like a person's name" warnings for the form's texts (shown, never refused)."""
+    values = form.values()
+    return ops.privacy_warnings(name=values["name"], description=values["description"], tags=values["tags"])
+
+
+def _flash_warnings(form, warnings: dict[str, list[str]]) -> None:
+    """After a save: the warnings the author may not have seen (without JavaScript there is no live check)."""
+    for field_name, messages in warnings.items():
+        for message in messages:
+            flash(f"{getattr(form, field_name).label.text}: {message}", "warning")
 
 
 def _merge_privacy(form) -> None:
@@ -88,18 +112,20 @@ def new():
     form = NewGroupForm()
     if http_request.method == "GET":
         form.eligible_categories.data = form.eligible_categories.data or []
-        return render("beneficiaries/new.html", block="form", form=form, **_labels())
+        return render("beneficiaries/new.html", block="form", form=form, warnings={}, **_labels())
     if form.validate_on_submit():
         try:
             with transaction():
                 group = ops.create_group(current_user, key=form.key.data or "", **form.values())
             flash(f"Group “{group.name}” created.", "success")
+            _flash_warnings(form, _name_warnings(form))
             return redirect_to(url_for(".detail", group_id=group.id))
         except DomainError as exc:
             apply_domain_error(form, exc)
     else:
         _merge_privacy(form)
-    return render("beneficiaries/new.html", block="form", form=form, status_code=422, **_labels())
+    return render("beneficiaries/new.html", block="form", form=form, warnings=_name_warnings(form), status_code=422,
+                  **_labels())
 
 
 # --- edit -----------------------------------------------------------------------------------
@@ -110,7 +136,8 @@ def edit(group_id: int):
     if http_request.method == "GET":
         form = EditGroupForm(obj=group, lock_version=group.lock_version)
         form.fill_from(group)
-        return render("beneficiaries/edit.html", block="form", form=form, group=group, **_labels())
+        return render("beneficiaries/edit.html", block="form", form=form, group=group, warnings=_name_warnings(form),
+                      **_labels())
     form = EditGroupForm()
     status = 422
     if form.validate_on_submit():
@@ -119,6 +146,7 @@ def edit(group_id: int):
                 locked = get_visible_or_404(BeneficiaryGroup, group_id, current_user, for_update=True)
                 ops.update_group(current_user, locked, expected_version=form.expected_version(), **form.values())
             flash("Group saved.", "success")
+            _flash_warnings(form, _name_warnings(form))
             return redirect_to(url_for(".detail", group_id=group_id))
         except ValidationFailed as exc:
             apply_domain_error(form, exc)
@@ -128,7 +156,8 @@ def edit(group_id: int):
         group = get_visible_or_404(BeneficiaryGroup, group_id, current_user)
     else:
         _merge_privacy(form)
-    return render("beneficiaries/edit.html", block="form", form=form, group=group, status_code=status, **_labels())
+    return render("beneficiaries/edit.html", block="form", form=form, group=group, warnings=_name_warnings(form),
+                  status_code=status, **_labels())
 
 
 # --- detail and status ----------------------------------------------------------------------
@@ -148,6 +177,19 @@ def detail(group_id: int):
     return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user))
 
 
+def _archive_confirmation(group: BeneficiaryGroup) -> Confirmation:
+    check_transition(group.status, "archived", ops.GROUP_TRANSITIONS)  # refused now, not after asking
+    detail_url = url_for(".detail", group_id=group.id)
+    programs = programs_of(group.id)
+    return Confirmation(
+        title=f"Archive “{group.name}”?", confirm_label="Archive the group", action=url_for(".set_status", group_id=group.id),
+        cancel_url=detail_url, items=[f"{p.name} ({p.status})" for p in programs],
+        items_label=f"Programs for this group: {len(programs):,}",
+        consequences=["The group can no longer be edited or used for new programs. Programs already launched for "
+                      "it are not changed."],
+        crumbs=[("Beneficiary groups", url_for(".index")), (group.name, detail_url), ("Archive", None)])
+
+
 @bp.post("/<int:group_id>/status")
 @role_required(PROGRAM_MANAGER)
 def set_status(group_id: int):
@@ -157,6 +199,8 @@ def set_status(group_id: int):
         flash("Choose one of the status buttons.", "error")
         return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user), status_code=400)
     try:
+        if asks_confirmation(form.target.data) and not is_confirmed():  # archiving: nothing changes until confirmed
+            return confirmation_page(_archive_confirmation(get_visible_or_404(BeneficiaryGroup, group_id, current_user)))
         with transaction():
             group = get_visible_or_404(BeneficiaryGroup, group_id, current_user, for_update=True)
             ops.set_group_status(current_user, group, form.target.data, expected_version=form.expected_version())

@@ -21,6 +21,7 @@ from portal.activity.operations import record_event
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.errors import DomainError
+from portal.text import plural
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -57,10 +58,10 @@ def capacity_change_errors(values: dict[str, Any], seats: int) -> dict[str, list
     errors: dict[str, list[str]] = {}
     if values["max_enrollment"] is not None and values["max_enrollment"] < seats:
         errors["max_enrollment"] = [
-            f"{seats} seats are already taken (active + completed beneficiaries); the maximum cannot go below {seats}."]
+            f"Seats already taken (active + completed beneficiaries): {seats:,}; the maximum cannot go below {seats}."]
     if not budget_allows(values["seat_price"], values["budget_allocated"], seats):
         errors["budget_allocated"] = [
-            f"{seats} seats at this price already commit {values['seat_price'] * seats / 100:,.2f} "
+            f"{plural(seats, 'seat')} at this price already commit {values['seat_price'] * seats / 100:,.2f} "
             f"{values['currency']}; the budget cannot go below that."]
     return errors
 

@@ -79,5 +79,8 @@ class DropForm(VersionedActionForm):
 
 class BulkForm(FlaskForm):
     enrollment_ids = SelectMultipleField("Enrollments", coerce=coerce_id, validate_choice=False)
+    # "All on this page" without JavaScript: the box, and the page's selectable ids it stands for.
+    all_on_page = BooleanField("Select all on this page")
+    page_ids = SelectMultipleField(coerce=coerce_id, validate_choice=False)
     action = SelectField("Action", choices=[], validate_choice=False)
     reason = StringField("Reason for dropping", validators=[Optional(), Length(max=500)])

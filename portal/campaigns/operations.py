@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from portal.activity.operations import record_event
+from portal.activity.operations import config_changes, record_event
 from portal.auth.models import Company, User
 from portal.campaigns.capacity import capacity_change_errors, fill_freed_seats, lock_campaign
 from portal.campaigns.models import Campaign
@@ -138,10 +138,12 @@ def campaign_field_errors(values: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def config_layer_problems(program: Program, overrides: dict[str, Any]) -> list:
-    """The campaign layer inherits template ← program (the rule: :func:`layer_problems`)."""
+    """The campaign layer inherits template ← program (the rule: :func:`layer_problems`); its
+    impact settings are closed (SPEC §2.11), whichever way the overrides arrive."""
     template = program.template
     return layer_problems(template.config_schema,
-                          effective_config(template.default_config, program.config_overrides), overrides)
+                          effective_config(template.default_config, program.config_overrides), overrides,
+                          layer="campaign")
 
 
 def update_campaign_config(actor: User | None, campaign: Campaign, overrides: dict[str, Any], *,
@@ -154,7 +156,12 @@ def update_campaign_config(actor: User | None, campaign: Campaign, overrides: di
     if problems := config_layer_problems(campaign.program, overrides):
         raise ConfigInvalid("config_overrides", problems)
     if overrides != (campaign.config_overrides or {}):
+        template, program = campaign.program.template, campaign.program
+        changes = config_changes(  # the settings that changed, old → new, for the timeline
+            template.config_schema,
+            effective_config(template.default_config, program.config_overrides, campaign.config_overrides),
+            effective_config(template.default_config, program.config_overrides, overrides))
         campaign.config_overrides = overrides
         record_event("program.campaign.updated", actor=actor, subject=campaign, company_id=campaign.company_id,
-                     data={"config_overrides": overrides})
+                     data={"config_overrides": overrides, "config_changes": changes})
     return campaign

@@ -21,12 +21,30 @@ from portal.enrollments.privacy import participant_label
 from portal.enrollments.queries import enrollment_page
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import choices, parse_id
-from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
+from portal.lifecycle import (
+    MOVE_LABELS,
+    RUN_MOVE_CONSEQUENCES,
+    RUN_STATUSES,
+    allowed_moves,
+    asks_confirmation,
+    check_transition,
+    run_move_question,
+)
 from portal.pagination import keyset_page
 from portal.programs.models import Program, in_catalog
 from portal.rollups import campaign_dashboard
 from portal.tenancy import get_visible_or_404, select_visible
-from portal.web import apply_domain_error, is_partial_request, redirect_to, render
+from portal.text import plural
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    is_partial_request,
+    redirect_to,
+    refused_action,
+    render,
+)
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -154,20 +172,33 @@ def detail_page(campaign: Campaign, status_code: int = 200):
 @bp.post("/<int:campaign_id>/status")
 @login_required
 def transition(campaign_id: int):
+    """A lifecycle move; one that cannot be undone (complete, archive) only once confirmed."""
     form = DropForm()
     target = request.form.get("target")
-    get_visible_or_404(Campaign, campaign_id, current_user)
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
     if not form.validate_on_submit() or target not in RUN_STATUSES:
         abort(400)
+    detail_url = url_for(".detail", campaign_id=campaign_id)
     try:
+        if asks_confirmation(target) and not is_confirmed():
+            check_transition(campaign.status, target)  # a move it cannot make is refused now, not after asking
+            return confirmation_page(Confirmation(
+                title=run_move_question(target, campaign.name), confirm_label=f"{MOVE_LABELS[target]} the campaign",
+                action=url_for(".transition", campaign_id=campaign_id), cancel_url=detail_url,
+                consequences=[RUN_MOVE_CONSEQUENCES[("campaign", target)]],
+                facts=[("Program", campaign.program.name), ("Status now", campaign.status.capitalize()),
+                       ("Taking part", f"{plural(campaign.enrolled_count, 'seat')} taken, "
+                                       f"{plural(campaign.waitlisted_count, 'person', 'people')} on the waitlist")],
+                crumbs=[("Campaigns", url_for(".index")), (campaign.name, detail_url), (MOVE_LABELS[target], None)]))
         with transaction():
             campaign = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
             ops.transition_campaign(current_user, campaign, target, expected_version=form.expected_version())
     except DomainError as exc:
-        flash(exc.message, "error")
-        return detail_page(get_visible_or_404(Campaign, campaign_id, current_user), exc.status_code)
+        status = exc.status_code
+        return refused_action(exc.message, lambda: detail_page(get_visible_or_404(Campaign, campaign_id, current_user),
+                                                               status), detail_url)
     flash(f"Campaign is now {target}.", "success")
-    return redirect_to(url_for(".detail", campaign_id=campaign_id))
+    return redirect_to(detail_url)
 
 
 # --- edit and configuration ---------------------------------------------------------
@@ -188,7 +219,7 @@ def edit(campaign_id: int):
                 locked = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
                 promoted = ops.update_campaign(current_user, locked, expected_version=form.expected_version(),
                                                **form.values())
-            flash("Campaign saved." + (f" {len(promoted)} waitlisted participant(s) promoted." if promoted else ""),
+            flash("Campaign saved." + (f" {plural(len(promoted), 'waitlisted participant')} promoted." if promoted else ""),
                   "success")
             return redirect_to(url_for(".detail", campaign_id=campaign_id))
         except DomainError as exc:
@@ -205,9 +236,9 @@ def config(campaign_id: int):
     context = campaign_layer(campaign.program)
     form = DropForm(lock_version=campaign.lock_version)
 
-    def page(overrides=None, display=None, errors=None, status_code=200, block=None):
+    def page(overrides=None, display=None, errors=None, status_code=200, block=None, focus=None):
         node = context.form(campaign.config_overrides if overrides is None else overrides, values=display,
-                            errors=errors)
+                            errors=errors, focus=focus)
         return render("campaigns/config.html", block=block, campaign=campaign, config_node=node, form=form,
                       status_code=status_code)
 
@@ -217,7 +248,7 @@ def config(campaign_id: int):
         abort(400)
     submission = read_layer_form(context, request.form, campaign.config_overrides)
     if submission.action is not None:
-        return page(submission.overrides, submission.display, block="config")
+        return page(submission.overrides, submission.display, block="config", focus=submission.focus)
     if submission.errors:
         return page(submission.overrides, submission.display, submission.errors, 422, "config")
     try:

@@ -16,12 +16,13 @@ import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from portal import reference
+from portal.auth.models import User
 from portal.beneficiaries.models import GROUP_TYPES, BeneficiaryGroup
 from portal.beneficiaries.privacy import cohort_figure
 from portal.campaigns.models import Campaign
@@ -29,9 +30,9 @@ from portal.db import db, json_array_contains
 from portal.disclosure import rounded_count
 from portal.forms import MAX_DB_ID
 from portal.pagination import decode_cursor, encode_cursor
-from portal.program_templates.forms import SDG_LABELS
 from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.programs.models import Program, in_catalog
+from portal.tenancy import visible
 
 SEARCH_MAX_LENGTH = 100
 # Enrollments that occupy a seat: the figure a card shows (k-suppressed in the template).
@@ -47,7 +48,7 @@ def _clean_search(text: str | None) -> str | None:
 
 def _sdg(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 2 and int(text) in SDG_LABELS else None
+    return int(text) if text.isdigit() and len(text) <= 2 and int(text) in reference.SDG_GOALS else None
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class CatalogCard:
 
     @property
     def sdg_badges(self) -> list[tuple[int, str]]:
-        return [(goal, SDG_LABELS.get(goal, "")) for goal in self.sdg_goals]
+        return [(goal, reference.sdg_names().get(goal, "")) for goal in self.sdg_goals]
 
 
 @dataclass
@@ -167,6 +168,32 @@ def _figures(program_ids: list[int], company_id: int | None) -> dict[int, tuple[
     return {program_id: (int(enrolled), own_count) for program_id, enrolled, own_count in rows}
 
 
+def _card_columns() -> sa.Select[Any]:
+    """What a card shows, and nothing more of the group (see the module's rule)."""
+    return (
+        sa.select(
+            Program.id, Program.created_at, Program.name, Program.description, Program.sdg_goals,
+            ProgramTemplate.category, BeneficiaryGroup.name.label("group_name"), BeneficiaryGroup.group_type,
+            BeneficiaryGroup.country, BeneficiaryGroup.languages,
+        )
+        .join(ProgramTemplate, ProgramTemplate.id == Program.template_id)
+        .join(BeneficiaryGroup, BeneficiaryGroup.id == Program.group_id)
+    )
+
+
+def _card(r: Any, figures: dict[int, tuple[int, int]], company_id: int | None, min_cohort: int) -> CatalogCard:
+    enrolled, own = figures.get(r.id, (0, 0))
+    return CatalogCard(
+        id=r.id, name=r.name, description=r.description or "", category=r.category,
+        sdg_goals=sorted(g for g in (r.sdg_goals or []) if isinstance(g, int)),
+        group_name=r.group_name, group_type=r.group_type, country=r.country,
+        languages=list(r.languages or []), enrolled=enrolled,
+        enrolled_text=(rounded_count(enrolled, min_cohort) if company_id is not None
+                       else cohort_figure(enrolled, min_cohort)),
+        own_campaigns=own if company_id is not None else None,
+    )
+
+
 def catalog_page(filters: CatalogFilters, *, company_id: int | None, cursor: str | None, size: int,
                  min_cohort: int = 10) -> CatalogPage:
     """A page of the catalog, newest first (keyset over (created_at, id)).
@@ -177,37 +204,51 @@ def catalog_page(filters: CatalogFilters, *, company_id: int | None, cursor: str
     includes other companies' campaigns) is rounded to 10 so subtracting one's own
     counts reveals nothing.
     """
-    stmt = _filtered(
-        sa.select(
-            Program.id, Program.created_at, Program.name, Program.description, Program.sdg_goals,
-            ProgramTemplate.category, BeneficiaryGroup.name.label("group_name"), BeneficiaryGroup.group_type,
-            BeneficiaryGroup.country, BeneficiaryGroup.languages,
-        )
-        .join(ProgramTemplate, ProgramTemplate.id == Program.template_id)
-        .join(BeneficiaryGroup, BeneficiaryGroup.id == Program.group_id)
-        .where(in_catalog()),
-        filters,
-    )
+    stmt = _filtered(_card_columns().where(in_catalog()), filters)
     position = _position(cursor)
     if position is not None:
         stmt = stmt.where(sa.tuple_(Program.created_at, Program.id) < sa.tuple_(*position))
     rows = db.session.execute(stmt.order_by(Program.created_at.desc(), Program.id.desc()).limit(size + 1)).all()
     more, rows = len(rows) > size, rows[:size]
     figures = _figures([r.id for r in rows], company_id)
-    cards = []
-    for r in rows:
-        enrolled, own = figures.get(r.id, (0, 0))
-        cards.append(CatalogCard(
-            id=r.id, name=r.name, description=r.description or "", category=r.category,
-            sdg_goals=sorted(g for g in (r.sdg_goals or []) if isinstance(g, int)),
-            group_name=r.group_name, group_type=r.group_type, country=r.country,
-            languages=list(r.languages or []), enrolled=enrolled,
-            enrolled_text=(rounded_count(enrolled, min_cohort) if company_id is not None
-                           else cohort_figure(enrolled, min_cohort)),
-            own_campaigns=own if company_id is not None else None,
-        ))
+    cards = [_card(r, figures, company_id, min_cohort) for r in rows]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
     return CatalogPage(cards, next_cursor, first=position is None)
+
+
+# --- one program's page ---------------------------------------------------------------------
+@dataclass
+class CatalogProgram:
+    """A program as a company admin may read it (the card, in full): what the card
+    promises, with its dates, and the viewer's own campaigns of it."""
+
+    card: CatalogCard
+    start_date: date | None
+    end_date: date | None
+    listed: bool  # in the catalog now (active and public): a campaign can start from it
+    campaigns: list[Campaign]  # the viewer's campaigns of it (a program manager: every company's)
+
+
+def catalog_program(program_id: int, viewer: User, *, min_cohort: int = 10) -> CatalogProgram | None:
+    """The program if ``viewer`` may see it (portal.tenancy: for a company admin the
+    catalog's programs and those of its own campaigns), else None. The same columns and
+    figures as its card: the group's name, type, country and languages only, the
+    enrollment figure rounded for a company."""
+    row = db.session.execute(
+        _card_columns().add_columns(Program.start_date, Program.end_date, in_catalog().label("listed"))
+        .where(Program.id == program_id, visible(Program, viewer))
+    ).first()
+    if row is None:
+        return None
+    company_id = viewer.company_id if viewer.is_company_admin else None
+    campaigns = list(db.session.scalars(
+        sa.select(Campaign).options(sa.orm.joinedload(Campaign.company))
+        .where(Campaign.program_id == program_id, visible(Campaign, viewer))
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(50)
+    ))
+    return CatalogProgram(card=_card(row, _figures([row.id], company_id), company_id, min_cohort),
+                          start_date=row.start_date, end_date=row.end_date, listed=bool(row.listed),
+                          campaigns=campaigns)
 
 
 # --- filter choices ------------------------------------------------------------------------
@@ -221,7 +262,7 @@ class CatalogChoices:
     languages: list[tuple[str, str]]
     categories: dict[str, str] = field(default_factory=lambda: dict(CATEGORY_LABELS))
     group_types: tuple[str, ...] = GROUP_TYPES
-    sdgs: dict[int, str] = field(default_factory=lambda: dict(SDG_LABELS))
+    sdgs: dict[int, str] = field(default_factory=reference.sdg_names)
 
 
 def _catalog_codes() -> tuple[frozenset[str], frozenset[str]]:

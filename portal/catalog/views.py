@@ -1,10 +1,10 @@
 """The catalog: active public programs, a company admin's starting point."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
-from portal.catalog.queries import CatalogFilters, catalog_choices, catalog_page
+from portal.catalog.queries import CatalogFilters, catalog_choices, catalog_page, catalog_program
 from portal.web import is_partial_request, render
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -36,3 +36,14 @@ def index():
         after = {"after": cursor} if cursor and not page.first else {}
         response.headers["HX-Push-Url"] = url_for(".index", **filters.as_args(), **after)
     return response
+
+
+@bp.get("/<int:program_id>")
+@login_required
+def program(program_id: int):
+    """One program, read-only, as its catalog card promises it (dates, SDGs by name). A
+    program the viewer may not see answers 404, like a missing one."""
+    found = catalog_program(program_id, current_user, min_cohort=current_app.config["PORTAL_MIN_COHORT"])
+    if found is None:
+        abort(404)
+    return render("catalog/program.html", program=found, card=found.card)

@@ -23,9 +23,17 @@ from portal.configuration.form_fields import (
     required_keys,
     schema_kind,
 )
+from portal.configuration.labels import bounds as _bounds
+from portal.configuration.labels import humanise, key_label, option_label, title_of, value_text
+from portal.configuration.labels import map_pairs as _map_pairs
+
+__all__ = ["FormNode", "Option", "build_form", "humanise"]
 
 LAYERS = ("template", "program", "campaign")
 SOURCE_TEXT = {"template": "from template", "program": "set in program", "campaign": "set in campaign"}
+# Settings most people never change sit in a collapsed "Advanced" section unless the
+# ui_schema says otherwise ("ui:advanced": true or false on any property).
+DEFAULT_ADVANCED = frozenset({"impact"})
 
 
 # --------------------------------------------------------------------------- the tree
@@ -83,6 +91,28 @@ class FormNode:
     source_text: str = ""  # "set in program"
     inherited_display: str = ""  # "60": what the field would be without this layer
     is_overridden: bool = False
+    advanced: bool = False  # shown in the collapsed "Advanced" section of its parent
+
+    @property
+    def basic_children(self) -> list[FormNode]:
+        return [c for c in self.children if not c.advanced]
+
+    @property
+    def advanced_children(self) -> list[FormNode]:
+        return [c for c in self.children if c.advanced]
+
+    focused: bool = False  # the add/remove/reset just applied was at or below this node
+
+    @property
+    def has_errors_below(self) -> bool:
+        """Does this node or anything beneath it carry an error?"""
+        return any(n.errors for n in self.walk())
+
+    @property
+    def wants_open(self) -> bool:
+        """An "Advanced" section holding this node opens by itself when something in it has an
+        error, is overridden by the layer being edited, or was just added, removed or reset."""
+        return any(n.errors or n.is_overridden or n.focused for n in self.walk())
 
     @property
     def has_error_slot(self) -> bool:
@@ -120,49 +150,6 @@ def _ordered(props: dict[str, Any], ui: dict[str, Any]) -> list[str]:
     return listed + rest
 
 
-def humanise(key: str) -> str:
-    """"defaultDurationMinutes" → "Default duration minutes"; "trackCEFR" → "Track CEFR"."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", str(key)).replace("_", " ")
-    words = [w if (w.isupper() and len(w) > 1) else w.lower() for w in spaced.split()]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-def _option_label(value: str, index: int, schema: dict[str, Any], ui: dict[str, Any]) -> str:
-    for names in (ui.get("ui:enumNames"), schema.get("x-enumNames")):
-        if isinstance(names, list) and index < len(names) and isinstance(names[index], str):
-            return names[index]
-    if value[:1].islower() or "_" in value:
-        return humanise(value) if "_" in value else value[:1].upper() + value[1:]
-    return value
-
-
-def _number_text(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _bounds(schema: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    def num(key: str) -> Any:
-        v = schema.get(key)
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-    lo, hi = num("minimum"), num("maximum")
-    xlo, xhi = num("exclusiveMinimum"), num("exclusiveMaximum")
-    low = f"at least {_number_text(lo)}" if lo is not None else (
-        f"more than {_number_text(xlo)}" if xlo is not None else "")
-    high = f"at most {_number_text(hi)}" if hi is not None else (
-        f"less than {_number_text(xhi)}" if xhi is not None else "")
-    if lo is not None and hi is not None:
-        text = f"{_number_text(lo)}–{_number_text(hi)}"
-    else:
-        text = ", ".join(x for x in (low, high) if x)
-    return (text, _number_text(lo) if lo is not None else None, _number_text(hi) if hi is not None else None)
-
-
 def _scalar_text(value: Any, kind: str) -> str:
     """What goes in an input's value attribute."""
     if value is MISSING or value is None:
@@ -192,60 +179,8 @@ def _get(data: Any, path: str) -> Any:
     return current
 
 
-def _map_pairs(value: Any) -> list[tuple[str, Any]]:
-    """A map's value as (key, value) rows: a dict, or the list of pairs parse_form displays."""
-    if isinstance(value, dict):
-        return [(str(k), v) for k, v in value.items()]
-    if isinstance(value, list):
-        return [(str(p[0]), p[1]) for p in value if isinstance(p, (list, tuple)) and len(p) == 2]
-    return []
-
-
 def _html_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name)
-
-
-def _summary(value: Any, schema: dict[str, Any], limit: int = 160) -> str:
-    """Short text of a value, for "Inherited: …" and read-only previews."""
-    kind = schema_kind(schema)
-    if value is MISSING or value is None:
-        text = "not set"
-    elif isinstance(value, bool):
-        text = "Yes" if value else "No"
-    elif kind == "select" and isinstance(value, str):
-        enum = schema.get("enum", [])
-        text = _option_label(value, enum.index(value), schema, {}) if value in enum else value
-    elif kind == "map":
-        pairs = _map_pairs(value)
-        text = ", ".join(f"{k}: {_number_text(v)}" for k, v in pairs) if pairs else "none"
-    elif isinstance(value, list):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        if not value:
-            text = "none"
-        elif kind == "rows":
-            text = ", ".join(_row_title(v) for v in value)
-        else:
-            text = ", ".join(_summary(v, items, limit) for v in value)
-    elif isinstance(value, (int, float)):
-        text = _number_text(value)
-    elif isinstance(value, str):
-        text = value or "empty"
-    else:
-        text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _row_title(row: Any) -> str:
-    if isinstance(row, dict):
-        for key in ("name", "title", "label", "key", "category"):
-            if isinstance(row.get(key), str) and row[key]:
-                return row[key]
-        for v in row.values():
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool):
-                return str(v)
-    return "row"
-
-
 
 
 # --------------------------------------------------------------------------- build
@@ -263,6 +198,8 @@ def build_form(
     readonly: bool = False,
     current_layer: str | None = None,
     enforce_locks: bool | None = None,
+    omit: frozenset[str] | set[str] | tuple[str, ...] = (),
+    focus: str | None = None,
 ) -> FormNode:
     """The form tree for ``values`` (full effective config, or the defaults) under ``schema``.
 
@@ -270,6 +207,9 @@ def build_form(
     the template's defaults form. ``enforce_locks`` (default: a layer is given) renders
     "x-locked" fields disabled: programs and campaigns may not override them, the template
     author may. Errors on paths without a node of their own show at the nearest ancestor.
+    ``omit`` names settings (dotted paths) this form leaves out altogether, e.g. the impact
+    section of a campaign's form (SPEC §2.11). ``focus`` is the dotted path of the add/remove/
+    reset just applied, so the section holding it stays open.
     """
     check_prefix(prefix)
     builder = _Builder(
@@ -279,12 +219,17 @@ def build_form(
         readonly=readonly,
         current_layer=current_layer,
         enforce_locks=(current_layer is not None) if enforce_locks is None else enforce_locks,
+        omit=frozenset(omit),
     )
     root_schema = schema if isinstance(schema, dict) else {}
     label = root_schema.get("title") if isinstance(root_schema.get("title"), str) else "Configuration"
     root = builder.object_node(root_schema, _ui(ui_schema), "", values, label=label, kind="root",
                                locked=False, in_row=False, depth=0)
     _attach_errors(root, errors or {})
+    if focus:
+        for node in root.walk():
+            if node.path and (focus == node.path or focus.startswith(node.path + ".")):
+                node.focused = True
     return root
 
 
@@ -313,6 +258,7 @@ class _Builder:
     readonly: bool
     current_layer: str | None
     enforce_locks: bool
+    omit: frozenset[str] = frozenset()
 
     def name(self, path: str) -> str:
         return join_path(self.prefix, path) if path else self.prefix
@@ -327,8 +273,7 @@ class _Builder:
         lockable = bool(schema.get("x-locked")) or locked
         locked = locked or (bool(schema.get("x-locked")) and self.enforce_locks)
         if label is None:
-            label = next((x for x in (ui.get("ui:title"), schema.get("title")) if isinstance(x, str) and x),
-                         humanise(key))
+            label = title_of(schema, ui, key)
         if kind == "fieldset":
             node = self.object_node(schema, ui, path, value, label=label, kind="fieldset",
                                     locked=locked, in_row=in_row, depth=depth)
@@ -341,18 +286,20 @@ class _Builder:
         elif kind == "map":
             node = self.map_node(schema, ui, path, value, label, locked, depth)
         elif kind == "unsupported":
-            node = self.base("unsupported", path, label, display=_summary(value, schema))
+            node = self.base("unsupported", path, label, display=value_text(value, schema, ui))
         else:
             node = self.leaf(schema, ui, kind, path, value, label, required=required, locked=locked)
         node.lockable, node.locked, node.in_row, node.depth = lockable, locked, in_row, depth
         node.required = required and kind != "fieldset"
+        flag = ui.get("ui:advanced")
+        node.advanced = flag if isinstance(flag, bool) else (not in_row and path in DEFAULT_ADVANCED)
         help_text = ui.get("ui:help") if isinstance(ui.get("ui:help"), str) else schema.get("description")
         help_text = help_text if isinstance(help_text, str) else ""
         if node.bounds:
             help_text = f"{help_text} Allowed: {node.bounds}.".strip()
         node.help = help_text
         if not in_row and kind not in ("fieldset", "unsupported"):
-            self.provenance_of(node, schema)
+            self.provenance_of(node, schema, ui)
         return node
 
     def object_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, *, label: str,
@@ -362,6 +309,8 @@ class _Builder:
         required = required_keys(schema)
         values = value if isinstance(value, dict) else {}
         for key in _ordered(props, ui):
+            if join_path(path, key) in self.omit:
+                continue
             node.children.append(self.node(
                 props[key], _ui(ui, key), key, join_path(path, key), values.get(key, MISSING),
                 required=key in required, locked=locked, in_row=in_row, depth=depth + 1))
@@ -380,7 +329,7 @@ class _Builder:
             enum = schema["enum"]
             if widget == "radio":
                 node.kind = "radio"
-            node.options = [Option(v, _option_label(v, i, schema, ui), v == text, f"{node.id}-{i}")
+            node.options = [Option(v, option_label(v, schema, ui), v == text, f"{node.id}-{i}")
                             for i, v in enumerate(enum)]
             node.value = text
             node.display = next((o.label for o in node.options if o.selected), text)
@@ -419,7 +368,7 @@ class _Builder:
         for row in node.children:
             row.locked, row.in_row = locked, True
         self.add_remove(node, locked)
-        node.display = _summary(value, schema)
+        node.display = value_text(value, schema, ui)
         return node
 
     def list_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
@@ -432,7 +381,7 @@ class _Builder:
                               in_row=True, depth=depth + 1, label=f"{item_label} {i + 1}")
             node.children.append(child)
         self.add_remove(node, locked)
-        node.display = _summary(value, schema)
+        node.display = value_text(value, schema, ui)
         return node
 
     def checkboxes_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
@@ -440,7 +389,7 @@ class _Builder:
         node = self.base("checkboxes", path, label)
         items = schema["items"]
         chosen = {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
-        node.options = [Option(v, _option_label(v, i, items, _ui(ui, "items")), v in chosen, f"{node.id}-{i}")
+        node.options = [Option(v, option_label(v, items, _ui(ui, "items")), v in chosen, f"{node.id}-{i}")
                         for i, v in enumerate(items["enum"])]
         node.display = ", ".join(o.label for o in node.options if o.selected) or "None"
         return node
@@ -449,9 +398,9 @@ class _Builder:
                  locked: bool, depth: int) -> FormNode:
         entry = schema["additionalProperties"]
         value_kind = schema_kind(entry)
-        key_label = ui.get("ui:keyTitle") if isinstance(ui.get("ui:keyTitle"), str) else "Name"
+        key_title = ui.get("ui:keyTitle") if isinstance(ui.get("ui:keyTitle"), str) else "Name"
         value_label = entry.get("title") if isinstance(entry.get("title"), str) else "Value"
-        node = self.base("map", path, label, item_label="Entry", column_labels=(key_label, value_label))
+        node = self.base("map", path, label, item_label="Entry", column_labels=(key_title, value_label))
         node.bounds, _, _ = _bounds(entry) if value_kind in ("integer", "number") else ("", None, None)
         pairs = _map_pairs(value)
         for i, (key, val) in enumerate(pairs):
@@ -460,7 +409,7 @@ class _Builder:
                            id=_html_id(row_name), label=f"{label} {i + 1}", readonly=self.readonly,
                            in_row=True, locked=locked, depth=depth + 1)
             key_node = FormNode(kind="string", path="", name=f"{row_name}.__key", id=_html_id(f"{row_name}.__key"),
-                                label=f"{key_label} {i + 1}", value=key, display=key, readonly=self.readonly,
+                                label=f"{key_title} {i + 1}", value=key, display=key_label(key, ui), readonly=self.readonly,
                                 in_row=True, locked=locked, required=True, depth=depth + 2)
             val_node = self.leaf(entry, {}, value_kind, row.path, val, f"{value_label} {i + 1}", required=True,
                                  locked=locked)
@@ -470,12 +419,12 @@ class _Builder:
             row.display = key
             node.children.append(row)
         self.add_remove(node, locked)
-        node.display = _summary(value, schema)
+        node.display = value_text(value, schema, ui)
         return node
 
-    def provenance_of(self, node: FormNode, schema: dict[str, Any]) -> None:
+    def provenance_of(self, node: FormNode, schema: dict[str, Any], ui: dict[str, Any]) -> None:
         if self.inherited is not None:
-            node.inherited_display = _summary(_get(self.inherited, node.path), schema)
+            node.inherited_display = value_text(_get(self.inherited, node.path), schema, ui)
         if self.provenance is None:
             return
         source = self.provenance.get(node.path)

@@ -70,6 +70,7 @@ def parse_form(
     prefix: str = "cfg",
     enforce_locks: bool = True,
     current: Any = None,
+    omit: frozenset[str] | set[str] | tuple[str, ...] = (),
 ) -> ParsedForm:
     """Read a submission of ``build_form``'s form back into typed JSON. Never raises on the input.
 
@@ -84,10 +85,13 @@ def parse_form(
     reported. ``display`` is what to re-render (pass it to ``build_form``): raw text where
     a field did not parse, maps as [key, value] rows; with ``current`` (the values the form
     was built from) it also carries the fields the form did not submit, such as locked ones.
+
+    ``omit`` names the settings the form left out (``build_form(omit=…)``): they are read only
+    when something was posted for them anyway, so the layer's rule can refuse it by name.
     """
     check_prefix(prefix)
     data = _normalise(formdata, prefix)
-    parser = _Parser(data, prefix, enforce_locks, _read_action(data, prefix))
+    parser = _Parser(data, prefix, enforce_locks, _read_action(data, prefix), frozenset(omit))
     root = schema if isinstance(schema, dict) and schema_kind(schema) == "fieldset" else {}
     value, display = parser.object(root, prefix, "", required=True, locked=False)
     value = value if isinstance(value, dict) else {}
@@ -135,8 +139,9 @@ def _read_action(data: dict[str, list[str]], prefix: str) -> tuple[str, str] | N
 
 class _Parser:
     def __init__(self, data: dict[str, list[str]], prefix: str, enforce_locks: bool,
-                 requested: tuple[str, str] | None) -> None:
+                 requested: tuple[str, str] | None, omit: frozenset[str] = frozenset()) -> None:
         self.data = data
+        self.omit = omit
         self.prefix = prefix
         self.enforce_locks = enforce_locks
         self.requested = requested  # (verb, HTML name) as submitted
@@ -241,6 +246,8 @@ class _Parser:
         display: dict[str, Any] = {}
         needed = required_keys(schema)
         for key, sub in object_properties(schema).items():
+            if join_path(path, key) in self.omit and not self.submitted(join_path(name, key)):
+                continue  # not on the form: nothing to read, nothing required
             v, d = self.node(sub, join_path(name, key), join_path(path, key), required=key in needed, locked=locked)
             if v is not MISSING:
                 value[key] = v

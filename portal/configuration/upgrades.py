@@ -4,15 +4,22 @@ schema changes."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from portal.configuration.labels import SettingLabels, limits_text, option_label, type_text
 from portal.configuration.locks import LOCKED_MESSAGE, locked_paths, touches_lock
 from portal.configuration.merge import effective_config, remove_override
 from portal.configuration.paths import MISSING, Path, get_path, has_path, iter_leaves, same_json, schema_at
 from portal.configuration.validation import config_errors
 
 REMOVED_MESSAGE = "This setting no longer exists in the template."
+
+KIND_TEXT = {"added": "Added", "removed": "Removed", "default_changed": "Default changed",
+             "bounds_changed": "Allowed values changed", "type_changed": "Kind of value changed",
+             "enum_changed": "Options changed", "locked_changed": "Lock changed"}
+STATUS_TEXT = {"kept": "Kept", "invalid": "Invalid in the new version", "locked": "Locked in the new version",
+               "removed": "Removed from the template"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,14 @@ class DiffEntry:
     path: str
     old: Any
     new: Any
+    # In people's words (portal.configuration.labels), for the compare and upgrade screens.
+    label: str = field(default="", compare=False)
+    old_text: str = field(default="", compare=False)
+    new_text: str = field(default="", compare=False)
+
+    @property
+    def kind_text(self) -> str:
+        return KIND_TEXT.get(self.kind, self.kind.replace("_", " "))
 
 
 BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
@@ -51,15 +66,49 @@ def _default_of(defaults: Any, path: str, sub: dict[str, Any]) -> Any:
     return get_path(defaults, path) if has_path(defaults, path) else MISSING
 
 
+def _entry_text(kind: str, value: Any, node: dict[str, Any] | None, labels: SettingLabels, path: str) -> str:
+    """One side of a diff entry in words ("" when that side has nothing)."""
+    if kind == "bounds_changed":  # the whole range, not just the keyword that moved: "1–12"
+        return limits_text({k: node.get(k) for k in BOUND_KEYWORDS} if isinstance(node, dict) else value)
+    if kind == "type_changed":
+        return type_text(value)
+    if kind == "enum_changed":
+        return ", ".join(option_label(v, node, None) for v in value) if isinstance(value, list) else "any text"
+    if kind == "locked_changed":
+        return "Locked" if value else "Not locked"
+    if value is None:
+        return ""
+    return labels.value(path, value)
+
+
 def schema_diff(
-    old_schema: dict[str, Any], old_defaults: dict[str, Any], new_schema: dict[str, Any], new_defaults: dict[str, Any]
+    old_schema: dict[str, Any], old_defaults: dict[str, Any], new_schema: dict[str, Any], new_defaults: dict[str, Any],
+    *, old_ui: dict[str, Any] | None = None, new_ui: dict[str, Any] | None = None,
 ) -> list[DiffEntry]:
     """What changed between two versions of a template, sorted by (path, kind).
 
     Only the topmost added or removed property is reported (not everything beneath it).
     ``bounds_changed`` carries dicts of the bound keywords that differ (``None`` = absent).
-    Defaults are compared for leaf properties, from the defaults documents.
+    Defaults are compared for leaf properties, from the defaults documents. Each entry also
+    carries its setting's label and both sides in words, from each version's schema titles
+    and (when given) its ui_schema.
     """
+    entries = _raw_diff(old_schema, old_defaults, new_schema, new_defaults)
+    old_labels, new_labels = SettingLabels(old_schema, old_ui), SettingLabels(new_schema, new_ui)
+    old_nodes, new_nodes = _diff_nodes(old_schema), _diff_nodes(new_schema)
+    labelled = []
+    for e in entries:
+        labels = old_labels if e.kind == "removed" else new_labels
+        labelled.append(DiffEntry(
+            e.kind, e.path, e.old, e.new, label=labels.label(e.path),
+            old_text=_entry_text(e.kind, e.old, old_nodes.get(e.path), old_labels, e.path),
+            new_text=_entry_text(e.kind, e.new, new_nodes.get(e.path), new_labels, e.path)))
+    return labelled
+
+
+def _raw_diff(
+    old_schema: dict[str, Any], old_defaults: dict[str, Any], new_schema: dict[str, Any], new_defaults: dict[str, Any]
+) -> list[DiffEntry]:
     old_nodes, new_nodes = _diff_nodes(old_schema), _diff_nodes(new_schema)
     entries: list[DiffEntry] = []
 
@@ -182,3 +231,104 @@ def reconcile_defaults(schema: dict[str, Any], defaults: Any) -> dict[str, Any]:
         return copy.deepcopy(value)
 
     return fit(schema, defaults if isinstance(defaults, dict) else {})
+
+
+@dataclass(frozen=True)
+class OverrideOutcome:
+    """What becomes of one override leaf when its program upgrades."""
+
+    path: str
+    status: str  # kept | invalid | locked | removed
+    message: str
+    value: Any  # the override's current value
+    label: str  # the setting in people's words
+    value_text: str
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT.get(self.status, self.status)
+
+    @property
+    def blocks(self) -> bool:
+        return self.status != "kept"
+
+
+def override_outcomes(current_schema: dict[str, Any], current_ui: dict[str, Any] | None,
+                      new_schema: dict[str, Any], new_defaults: dict[str, Any],
+                      overrides: dict[str, Any] | None) -> list[OverrideOutcome]:
+    """:func:`override_report` with each override's value and label (labelled by the version
+    the program uses now: a removed setting has no label in the new one)."""
+    labels = SettingLabels(current_schema, current_ui)
+    return [OverrideOutcome(path, status, message, get_path(overrides, path, None), labels.label(path),
+                            labels.value(path, get_path(overrides, path, None)))
+            for path, status, message in override_report(new_schema, new_defaults, overrides)]
+
+
+def without_overrides(overrides: dict[str, Any] | None, paths: list[str]) -> dict[str, Any]:
+    """``overrides`` with the leaves at ``paths`` dropped (emptied objects pruned): what a
+    program keeps when it upgrades dropping the overrides the new version refuses."""
+    result = copy.deepcopy(overrides or {})
+    for path in paths:
+        result = remove_override(result, path)
+    return result
+
+
+@dataclass(frozen=True)
+class DroppedOverride:
+    """An override an upgrade would drop, and what the setting becomes without it."""
+
+    path: str
+    label: str
+    value_text: str  # the program's value now
+    becomes_text: str  # the new version's value ("" when the setting no longer exists)
+    reason: str  # the outcome's status text
+
+
+@dataclass(frozen=True)
+class UpgradeReview:
+    """Everything the upgrade review shows, and the one rule of what an upgrade may drop."""
+
+    diff: list[DiffEntry]
+    outcomes: list[OverrideOutcome]
+    drops: list[DroppedOverride]  # the overrides the new version refuses, in path order
+    kept_overrides: dict[str, Any]  # the program's overrides once they are dropped
+    remaining_problems: list[Any]  # what is still wrong with the kept overrides (ConfigError)
+
+    @property
+    def blocking_paths(self) -> list[str]:
+        return [d.path for d in self.drops]
+
+    @property
+    def can_apply(self) -> bool:
+        """Upgrade as it is: every override fits the new version."""
+        return not self.drops and not self.remaining_problems
+
+    @property
+    def can_drop(self) -> bool:
+        """Upgrade dropping the overrides that don't fit: what is left must fit."""
+        return bool(self.drops) and not self.remaining_problems
+
+
+def review_upgrade(current_schema: dict[str, Any], current_defaults: dict[str, Any], current_ui: dict[str, Any] | None,
+                   new_schema: dict[str, Any], new_defaults: dict[str, Any], new_ui: dict[str, Any] | None,
+                   overrides: dict[str, Any] | None) -> UpgradeReview:
+    """The diff between two versions, what becomes of each override, which overrides an
+    upgrade must drop (invalid, locked or removed in the new version) and whether what is left
+    then fits the new version (the layer rule, :func:`~portal.configuration.layers.layer_problems`)."""
+    from portal.configuration.layers import layer_problems
+
+    overrides = overrides or {}
+    outcomes = override_outcomes(current_schema, current_ui, new_schema, new_defaults, overrides)
+    blocking = [o for o in outcomes if o.blocks]
+    kept = without_overrides(overrides, [o.path for o in blocking])
+    becomes = effective_config(new_defaults, kept)
+    new_labels = SettingLabels(new_schema, new_ui)
+    drops = [DroppedOverride(o.path, o.label, o.value_text,
+                             new_labels.value(o.path, get_path(becomes, o.path, None))
+                             if o.status != "removed" and schema_at(new_schema, o.path) is not None else "",
+                             o.status_text)
+             for o in blocking]
+    return UpgradeReview(
+        diff=schema_diff(current_schema, current_defaults, new_schema, new_defaults, old_ui=current_ui, new_ui=new_ui),
+        outcomes=outcomes, drops=drops, kept_overrides=kept,
+        remaining_problems=layer_problems(new_schema, new_defaults, kept, "program"))

@@ -28,6 +28,8 @@ class HomeFigures:
     l2i_learners: int  # learners in the viewer's active bundles
     l2i_allocated_bp: int  # average share allocated across them, basis points
     l2i_subscriptions: int
+    month_start: date  # where "this month" starts: the figure's list is the log from that day
+    trend_since: date  # the chart's first day
 
 
 def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
@@ -75,4 +77,5 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
                        title="Cumulative enrollments created in the last 90 days (all roles, waitlisted included)")
     enrollments_this_month = sum(n for day_, n in counts.items() if day_ >= month_start.date())
     return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month, list(near_capacity),
-                       chart, int(l2i_learners), int(l2i_allocated), int(l2i_count))
+                       chart, int(l2i_learners), int(l2i_allocated), int(l2i_count), month_start.date(),
+                       since.date())

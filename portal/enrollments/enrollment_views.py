@@ -30,7 +30,16 @@ from portal.enrollments.queries import searchable_participants
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
 from portal.tenancy import get_visible_or_404
-from portal.web import apply_domain_error, redirect_to, render
+from portal.text import plural, plural_word
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    redirect_to,
+    refused_action,
+    render,
+)
 
 bp = Blueprint("enrollments", __name__, url_prefix="/campaigns")
 
@@ -185,6 +194,9 @@ def detail(campaign_id: int, enrollment_id: int):
     return _detail_page(campaign, _enrollment_in(campaign, enrollment_id))
 
 
+ACTION_TARGETS = {"complete": ops.COMPLETED, "drop": ops.DROPPED}
+
+
 def _change(enrollment: Enrollment, action: str, reason: str, expected_version: int | None = None) -> list:
     if action == "complete":
         ops.complete_enrollment(current_user, enrollment, expected_version=expected_version)
@@ -195,54 +207,129 @@ def _change(enrollment: Enrollment, action: str, reason: str, expected_version: 
 
 
 def _promoted_note(promoted: int) -> str:
-    return f" {promoted} waitlisted participant(s) promoted." if promoted else ""
+    return f" {plural(promoted, 'waitlisted participant')} promoted." if promoted else ""
+
+
+def _what_happens(action: str, enrollments: list[Enrollment], campaign: Campaign) -> list[str]:
+    """The confirmation's sentences: what completing or dropping these enrollments does."""
+    if action == "complete":
+        return ["Completed means they finished the program: their seats stay counted towards the campaign's "
+                "maximum and budget."]
+    frees = sum(1 for e in enrollments if e.status == ops.ENROLLED and e.role == "beneficiary")
+    sentences = ["They leave the campaign; their enrollments stay in the history with the reason given."]
+    if frees:
+        waiting = campaign.waitlisted_count - sum(1 for e in enrollments if e.status == ops.WAITLISTED)
+        sentences.append(f"This frees {plural(frees, 'seat')}." + (
+            f" {plural(waiting, 'person', 'people')} on the waitlist: the longest waiting get freed seats first."
+            if waiting else ""))
+    return sentences
+
+
+def _change_confirmation(campaign: Campaign, enrollment: Enrollment, action: str, reason: str) -> Confirmation:
+    who = participant_label(current_user, enrollment.participant)
+    verb = "Complete" if action == "complete" else "Drop"
+    facts = [("Campaign", campaign.name), ("Role", enrollment.role.capitalize()),
+             ("Status now", enrollment.status.capitalize())]
+    if action == "drop":
+        facts.append(("Reason", reason.strip() or "None given"))
+    detail_url = url_for(".detail", campaign_id=campaign.id, enrollment_id=enrollment.id)
+    return Confirmation(
+        title=f"{verb} the enrollment of {who}?", confirm_label=f"{verb} the enrollment",
+        action=url_for(".change", campaign_id=campaign.id, enrollment_id=enrollment.id, action=action),
+        cancel_url=detail_url, cancel_label="Keep it", facts=facts,
+        consequences=_what_happens(action, [enrollment], campaign), danger=action == "drop",
+        crumbs=[("Campaigns", url_for("campaigns.index")),
+                (campaign.name, url_for("campaigns.detail", campaign_id=campaign.id)), (who, detail_url),
+                (verb, None)])
 
 
 @bp.post("/<int:campaign_id>/enrollments/<int:enrollment_id>/<any(complete, drop):action>")
 @login_required
 def change(campaign_id: int, enrollment_id: int, action: str):
+    """Complete or drop one enrollment, once confirmed (until then: the confirmation page)."""
     campaign = get_visible_or_404(Campaign, campaign_id, current_user)
     form = DropForm()
     if not form.validate_on_submit():
         abort(400)
+    detail_url = url_for(".detail", campaign_id=campaign_id, enrollment_id=enrollment_id)
     try:
+        if not is_confirmed():  # a move that would be refused is refused now, not after asking
+            enrollment = _enrollment_in(campaign, enrollment_id)
+            ops.check_enrollment_move(enrollment, ACTION_TARGETS[action], form.expected_version())
+            return confirmation_page(_change_confirmation(campaign, enrollment, action, form.reason.data or ""))
         with transaction():
             enrollment = _enrollment_in(campaign, enrollment_id, for_update=True)
             promoted = _change(enrollment, action, form.reason.data or "", form.expected_version())
     except DomainError as exc:
-        flash(exc.message, "error")
-        return _detail_page(campaign, _enrollment_in(campaign, enrollment_id), exc.status_code)
+        status = exc.status_code
+        return refused_action(exc.message, lambda: _detail_page(campaign, _enrollment_in(campaign, enrollment_id),
+                                                                status), detail_url)
     flash(("Enrollment completed." if action == "complete" else "Enrollment dropped.") + _promoted_note(len(promoted)),
           "success")
     return redirect_to(request.form.get("next") if (request.form.get("next") or "").startswith("/campaigns/")
                        else url_for("campaigns.detail", campaign_id=campaign_id))
 
 
+def _bulk_confirmation(campaign: Campaign, rows: list[Enrollment], action: str, reason: str) -> Confirmation:
+    verb = "Complete" if action == "complete" else "Drop"
+    count = plural(len(rows), "enrollment")
+    campaign_url = url_for("campaigns.detail", campaign_id=campaign.id)
+    fields = [("action", action), ("reason", reason), *(("enrollment_ids", str(e.id)) for e in rows)]
+    return Confirmation(
+        title=f"{verb} {count}?", confirm_label=f"{verb} {count}",
+        action=url_for(".bulk", campaign_id=campaign.id), cancel_url=campaign_url, cancel_label="Keep them",
+        facts=[("Campaign", campaign.name)] + ([("Reason", reason.strip() or "None given")] if action == "drop" else []),
+        items=[participant_label(current_user, e.participant) for e in rows],
+        items_label=f"{plural_word(len(rows), 'Enrollment')} to {action}",
+        consequences=["All of them change together, or none does.", *_what_happens(action, rows, campaign)],
+        fields=fields, danger=action == "drop",
+        crumbs=[("Campaigns", url_for("campaigns.index")), (campaign.name, campaign_url), (f"{verb} {count}", None)])
+
+
 @bp.post("/<int:campaign_id>/enrollments/bulk")
 @login_required
 def bulk(campaign_id: int):
-    """Complete or drop several enrollments in one transaction: all or none."""
+    """Complete or drop several enrollments in one transaction: all or none, once confirmed
+    (until then: the confirmation page naming each). "All on this page" ticks every row."""
     campaign = get_visible_or_404(Campaign, campaign_id, current_user)
     form = BulkForm()
     if not form.validate_on_submit() or form.action.data not in ("complete", "drop"):
         abort(400)
-    ids = sorted(set(form.enrollment_ids.data or []))
+    ticked = set(form.enrollment_ids.data or [])
+    if form.all_on_page.data:
+        ticked |= set(form.page_ids.data or [])
+    ids = sorted(ticked)
+    campaign_url = url_for("campaigns.detail", campaign_id=campaign_id)
     if not ids:
-        flash("Tick at least one enrollment first.", "error")
-        return campaign_page(campaign, 422)
+        return refused_action("Tick at least one enrollment first.", lambda: campaign_page(campaign, 422), campaign_url)
     try:
+        if not is_confirmed():
+            rows = _bulk_rows(campaign, ids)
+            for enrollment in rows:  # a move that would be refused is refused now, not after asking
+                ops.check_enrollment_move(enrollment, ACTION_TARGETS[form.action.data])
+            return confirmation_page(_bulk_confirmation(campaign, rows, form.action.data, form.reason.data or ""))
         with transaction():
-            rows = db.session.scalars(sa.select(Enrollment).where(Enrollment.id.in_(ids),
-                                                                  Enrollment.campaign_id == campaign.id)
-                                      .order_by(Enrollment.id).with_for_update()).all()
-            if len(rows) != len(ids):
-                abort(404)
+            rows = _bulk_rows(campaign, ids, for_update=True)
             promoted = 0
             for enrollment in rows:
                 promoted += len(_change(enrollment, form.action.data, form.reason.data or ""))
     except DomainError as exc:
-        flash(f"Nothing changed: {exc.message}", "error")
-        return campaign_page(get_visible_or_404(Campaign, campaign_id, current_user), exc.status_code)
+        status = exc.status_code
+        return refused_action(f"Nothing changed: {exc.message}",
+                              lambda: campaign_page(get_visible_or_404(Campaign, campaign_id, current_user), status),
+                              campaign_url)
     verb = "completed" if form.action.data == "complete" else "dropped"
-    flash(f"{len(rows)} enrollment(s) {verb}." + _promoted_note(promoted), "success")
-    return redirect_to(url_for("campaigns.detail", campaign_id=campaign_id))
+    flash(f"{plural(len(rows), 'enrollment')} {verb}." + _promoted_note(promoted), "success")
+    return redirect_to(campaign_url)
+
+
+def _bulk_rows(campaign: Campaign, ids: list[int], *, for_update: bool = False) -> list[Enrollment]:
+    """The campaign's enrollments with these ids, in id order; 404 if any is not the campaign's."""
+    stmt = sa.select(Enrollment).where(Enrollment.id.in_(ids), Enrollment.campaign_id == campaign.id) \
+        .order_by(Enrollment.id)
+    # FOR UPDATE locks the enrollments alone; the confirmation reads the names along.
+    stmt = stmt.with_for_update() if for_update else stmt.options(sa.orm.joinedload(Enrollment.participant))
+    rows = list(db.session.scalars(stmt))
+    if len(rows) != len(ids):
+        abort(404)
+    return rows

@@ -335,7 +335,7 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     return enrollment
 
 
-def _check_enrollment_move(enrollment: Enrollment, target: str, expected_version: int | None = None) -> None:
+def check_enrollment_move(enrollment: Enrollment, target: str, expected_version: int | None = None) -> None:
     """A move based on a stale version is refused; then only the transitions the table allows."""
     if expected_version is not None and enrollment.lock_version != expected_version:
         raise StaleEdit("this enrollment")
@@ -347,7 +347,7 @@ def _check_enrollment_move(enrollment: Enrollment, target: str, expected_version
 def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = "", *,
                     expected_version: int | None = None) -> list[Enrollment]:
     """Drop; an active beneficiary's seat goes to the oldest waitlisted one. Returns the promoted."""
-    _check_enrollment_move(enrollment, DROPPED, expected_version)
+    check_enrollment_move(enrollment, DROPPED, expected_version)
     campaign = lock_campaign(enrollment.campaign_id)
     was = enrollment.status
     enrollment.status, enrollment.dropped_at = DROPPED, utcnow()
@@ -375,7 +375,7 @@ def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = ""
 def complete_enrollment(actor: User | None, enrollment: Enrollment, *,
                         expected_version: int | None = None) -> Enrollment:
     """Completed beneficiaries keep their seat (they count toward the cap and budget)."""
-    _check_enrollment_move(enrollment, COMPLETED, expected_version)
+    check_enrollment_move(enrollment, COMPLETED, expected_version)
     enrollment.status, enrollment.completed_at = COMPLETED, utcnow()
     campaign = enrollment.campaign
     record_event("program.enrollment.completed", actor=actor, subject=enrollment, company_id=campaign.company_id,

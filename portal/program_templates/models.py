@@ -16,7 +16,16 @@ CATEGORY_LABELS = {
     "language": "Language",
     "buddy": "Buddy",
     "upskilling": "Upskilling",
-    "weei": "WEEI",
+    "weei": "Women’s economic empowerment (WEEI)",
+}
+# One sentence per category, for titles and help text where the label alone may not say enough.
+CATEGORY_DESCRIPTIONS = {
+    "mentorship": "One-to-one mentoring by an experienced volunteer.",
+    "language": "Practising a language in conversation with native speakers.",
+    "buddy": "A local buddy who helps with everyday life in a new place.",
+    "upskilling": "Courses and training that build skills for work.",
+    "weei": "WEEI: women’s economic empowerment and inclusion — programs that help women into work, "
+            "entrepreneurship and financial independence.",
 }
 
 

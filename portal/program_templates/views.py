@@ -18,7 +18,7 @@ from portal.configuration.validation import config_errors
 from portal.db import transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
-from portal.lifecycle import TEMPLATE_STATUSES
+from portal.lifecycle import ACTIVE, ARCHIVED, DEPRECATED, TEMPLATE_STATUSES, TEMPLATE_TRANSITIONS, check_transition
 from portal.program_templates import operations as ops
 from portal.program_templates.forms import (
     START_FROM,
@@ -30,7 +30,15 @@ from portal.program_templates.forms import (
 from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.program_templates.queries import get_version_or_404
 from portal.rollups import programs_using, template_rows, versions_of
-from portal.web import apply_domain_error, redirect_to, render, role_required
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    redirect_to,
+    render,
+    role_required,
+)
 
 bp = Blueprint("program_templates", __name__, url_prefix="/templates")
 
@@ -91,7 +99,7 @@ def _detail_context(template: ProgramTemplate) -> dict:
                               readonly=True),
         "events": timeline("program_templates", template.id, current_user),
         "describe": describe,
-        "action_form": DefaultsForm(lock_version=template.lock_version),
+        "action_form": DefaultsForm(formdata=None, lock_version=template.lock_version),
     }
 
 
@@ -112,8 +120,12 @@ def version_detail(key: str, version: int):
 
 
 # --- editing a draft ------------------------------------------------------------
-def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None, defaults_values=None,
-               defaults_errors=None, status_code: int = 200, block: str | None = None):
+def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None, defaults_form=None,
+               defaults_values=None, defaults_errors=None, status_code: int = 200, block: str | None = None):
+    """The edit page. The form that was posted comes back as the user left it; its sibling
+    forms show the saved draft and are built with ``formdata=None``: otherwise they would read
+    the other form's submission, and a field it lacks comes back empty (the SDG boxes unticked
+    after a failed defaults save, then wiped by "Save details")."""
     if template.status != "draft":
         flash(f"Version {template.version} is {template.status}; only drafts can be edited. Start a new version.",
               "error")
@@ -121,17 +133,18 @@ def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None
             return _version_page(template, status_code=status_code if status_code >= 400 else 422)
         return redirect_to(url_for(".version_detail", key=template.key, version=template.version))
     details_form = details_form or TemplateDetailsForm(
-        lock_version=template.lock_version, name=template.name, category=template.category,
+        formdata=None, lock_version=template.lock_version, name=template.name, category=template.category,
         description=template.description, tags=", ".join(template.tags or []), sdg_goals=template.sdg_goals)
     schema_form = schema_form or TemplateSchemaForm(
-        lock_version=template.lock_version, config_schema=json.dumps(template.config_schema, indent=2),
+        formdata=None, lock_version=template.lock_version, config_schema=json.dumps(template.config_schema, indent=2),
         ui_schema=json.dumps(template.ui_schema, indent=2) if template.ui_schema else "")
     defaults = build_form(template.config_schema, template.default_config if defaults_values is None
                           else defaults_values, ui_schema=template.ui_schema, errors=defaults_errors or {},
                           enforce_locks=False)
     return render("program_templates/edit.html", block=block, template=template, details_form=details_form,
                   schema_form=schema_form, defaults=defaults,
-                  defaults_form=DefaultsForm(lock_version=template.lock_version), status_code=status_code)
+                  defaults_form=defaults_form or DefaultsForm(formdata=None, lock_version=template.lock_version),
+                  status_code=status_code)
 
 
 @bp.get("/<key>/v<int:version>/edit")
@@ -203,20 +216,20 @@ def save_defaults(key: str, version: int):
         abort(400)
     parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
     if parsed.action is not None:
-        return _edit_page(template, defaults_values=parsed.display, block="defaults")
+        return _edit_page(template, defaults_form=form, defaults_values=parsed.display, block="defaults")
     errors = merge_errors(parsed.errors, errors_by_path(config_errors(template.config_schema, parsed.value)))
     if errors:
-        return _edit_page(template, defaults_values=parsed.display, defaults_errors=errors, status_code=422,
-                          block="defaults")
+        return _edit_page(template, defaults_form=form, defaults_values=parsed.display, defaults_errors=errors,
+                          status_code=422, block="defaults")
     try:
         with transaction():
             template = get_version_or_404(key, version, for_update=True)
             ops.update_draft(current_user, template, expected_version=form.expected_version(),
                              default_config=parsed.value)
-    except DomainError as exc:
-        flash(exc.message, "error")
+    except DomainError as exc:  # a stale edit: said in the form's error summary (also in an htmx swap)
         template = get_version_or_404(key, version)
-        return _edit_page(template, defaults_values=parsed.display, status_code=exc.status_code, block="defaults")
+        return _edit_page(template, defaults_form=form, defaults_values=parsed.display,
+                          defaults_errors={"": [exc.message]}, status_code=exc.status_code, block="defaults")
     flash("Defaults saved.", "success")
     return redirect_to(url_for(".edit", key=key, version=version))
 
@@ -234,13 +247,20 @@ def validate_defaults(key: str, version: int):
 
 
 # --- lifecycle ------------------------------------------------------------------
-def _lifecycle_action(key: str, version: int, operation, success: str, done_url=None):
+def _lifecycle_action(key: str, version: int, operation, success: str, done_url=None, *, ask=None, target=None):
     """Run one lifecycle button. Success: flash and redirect (303). Refusal: the version's
-    page again with the message and the refusal's status (409 conflict, 422 rule)."""
+    page again with the message and the refusal's status (409 conflict, 422 rule). With
+    ``ask`` (template → Confirmation) nothing happens until the post is confirmed; a move to
+    ``target`` the version cannot make is refused before asking."""
     form = DefaultsForm()
     if not form.validate_on_submit():
         abort(400)
     try:
+        if ask is not None and not is_confirmed():
+            template = get_version_or_404(key, version)
+            if target is not None:
+                check_transition(template.status, target, TEMPLATE_TRANSITIONS)
+            return confirmation_page(ask(template))
         with transaction():
             template = get_version_or_404(key, version, for_update=True)
             operation(current_user, template, expected_version=form.expected_version())
@@ -254,30 +274,87 @@ def _lifecycle_action(key: str, version: int, operation, success: str, done_url=
     return redirect_to(done_url() if done_url else url_for(".version_detail", key=key, version=version))
 
 
+def _asking(verb: str, consequences, *, danger: bool = True):
+    """A Confirmation builder for one lifecycle button: ``consequences(template)`` gives
+    (sentences, affected program names, their label)."""
+    def confirmation(template: ProgramTemplate) -> Confirmation:
+        sentences, items, items_label = consequences(template)
+        page_url = url_for(".version_detail", key=template.key, version=template.version)
+        return Confirmation(
+            title=f"{verb} {template.label}?", confirm_label=f"{verb} v{template.version}",
+            action=request.path,
+            cancel_url=page_url, consequences=sentences, items=items,
+            items_label=items_label, danger=danger,
+            facts=[("Template", template.name), ("Version", f"v{template.version} ({template.status})")],
+            crumbs=[("Templates", url_for(".index")), (template.name, page_url), (verb, None)])
+    return confirmation
+
+
+def _programs_of(template: ProgramTemplate) -> tuple[int, list[str]]:
+    """How many programs run on this version, and the names of the first ones."""
+    count = next((n for t, n in versions_of(template.key) if t.id == template.id), 0)
+    return count, [p.name for p in programs_using(template.id)]
+
+
+def _publish_consequences(template: ProgramTemplate):
+    sentences = [f"v{template.version} becomes the active version: new programs launch from it. It can no longer "
+                 "be edited; later changes need a new version."]
+    active = next(((t, n) for t, n in versions_of(template.key) if t.status == "active"), None)
+    if active is None:
+        return sentences, [], ""
+    previous = active[0]
+    sentences.append(f"v{previous.version}, the active version now, becomes deprecated: no new programs launch from "
+                     "it, and programs already launched from it keep running on it.")
+    return sentences, *_programs_on(previous)
+
+
+def _programs_on(template: ProgramTemplate) -> tuple[list[str], str]:
+    """The programs running on a version, by name, and the list's heading ("Programs on v1: 3")."""
+    count, names = _programs_of(template)
+    more = f", the first {len(names)} shown" if count > len(names) else ""
+    return names, f"Programs on v{template.version}: {count:,}{more}"
+
+
+def _deprecate_consequences(template: ProgramTemplate):
+    return ([f"No new programs launch from v{template.version}. Programs already launched from it keep running on "
+             "it and can be upgraded to a newer version."], *_programs_on(template))
+
+
+def _archive_consequences(template: ProgramTemplate):
+    return ([f"No new programs launch from v{template.version}, and the campaigns of programs launched from it take "
+             "no new enrollments until those programs are upgraded to a newer version."],
+            *_programs_on(template))
+
+
 @bp.post("/<key>/v<int:version>/publish")
 @role_required(PROGRAM_MANAGER)
 def publish(key: str, version: int):
-    return _lifecycle_action(key, version, ops.publish_template, "{label} is published and active.")
+    return _lifecycle_action(key, version, ops.publish_template, "{label} is published and active.",
+                             ask=_asking("Publish", _publish_consequences, danger=False), target=ACTIVE)
 
 
 @bp.post("/<key>/v<int:version>/deprecate")
 @role_required(PROGRAM_MANAGER)
 def deprecate(key: str, version: int):
     return _lifecycle_action(key, version, ops.deprecate_template,
-                             "{label} is deprecated: no new programs launch from it.")
+                             "{label} is deprecated: no new programs launch from it.",
+                             ask=_asking("Deprecate", _deprecate_consequences), target=DEPRECATED)
 
 
 @bp.post("/<key>/v<int:version>/archive")
 @role_required(PROGRAM_MANAGER)
 def archive(key: str, version: int):
-    return _lifecycle_action(key, version, ops.archive_template, "{label} is archived.")
+    return _lifecycle_action(key, version, ops.archive_template, "{label} is archived.",
+                             ask=_asking("Archive", _archive_consequences), target=ARCHIVED)
 
 
 @bp.post("/<key>/v<int:version>/delete")
 @role_required(PROGRAM_MANAGER)
 def delete(key: str, version: int):
     return _lifecycle_action(key, version, ops.delete_draft, "Draft {label} deleted.",
-                             done_url=lambda: url_for(".detail", key=key) if versions_of(key) else url_for(".index"))
+                             done_url=lambda: url_for(".detail", key=key) if versions_of(key) else url_for(".index"),
+                             ask=_asking("Delete", lambda t: (["The draft and every change made to it are deleted "
+                                                               "for good."], [], "")))
 
 
 @bp.post("/<key>/v<int:version>/new-version")

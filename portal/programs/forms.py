@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, FieldList, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
@@ -52,3 +52,12 @@ class TransitionForm(VersionedActionForm):
 
 class UpgradeForm(VersionedActionForm):
     template_id = HiddenField()
+    # "Drop these overrides and upgrade" posts the paths the review listed, one per field.
+    drop_override = FieldList(HiddenField(), max_entries=500)
+    action = StringField()  # the pressed button's value; not a hidden field (hidden_tag would repeat it)
+
+    def overrides_to_drop(self) -> list[str] | None:
+        """The overrides the review said it drops, when that button was pressed (else None)."""
+        if self.action.data != "drop":
+            return None
+        return [entry.data for entry in self.drop_override if isinstance(entry.data, str) and entry.data]

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from portal.activity.operations import record_event
+from portal.activity.operations import config_changes, record_event
 from portal.auth.models import User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.configuration.layers import layer_problems
-from portal.configuration.merge import sparse_overrides
+from portal.configuration.merge import effective_config, sparse_overrides
 from portal.configuration.paths import ConfigError
-from portal.configuration.upgrades import override_report
+from portal.configuration.upgrades import UpgradeReview, review_upgrade
 from portal.db import db
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
 from portal.keys import key_from_name, key_problem, unique_key
@@ -21,7 +21,7 @@ from portal.programs.models import VISIBILITIES, Program
 
 def override_problems(template: ProgramTemplate, overrides: dict[str, Any]) -> list[ConfigError]:
     """The program layer inherits the template's defaults (the rule: :func:`layer_problems`)."""
-    return layer_problems(template.config_schema, template.default_config, overrides)
+    return layer_problems(template.config_schema, template.default_config, overrides, "program")
 
 
 def launch_problems(template: ProgramTemplate, group: BeneficiaryGroup) -> list[str]:
@@ -123,8 +123,13 @@ def update_program_config(actor: User | None, program: Program, desired: dict[st
     if problems:
         raise ConfigInvalid("config_overrides", problems)
     if overrides != (program.config_overrides or {}):
+        template = program.template
+        changes = config_changes(template.config_schema,  # the settings that changed, old → new
+                                 effective_config(template.default_config, program.config_overrides),
+                                 effective_config(template.default_config, overrides))
         program.config_overrides = overrides
-        record_event("program.updated", actor=actor, subject=program, data={"config_overrides": overrides})
+        record_event("program.updated", actor=actor, subject=program,
+                     data={"config_overrides": overrides, "config_changes": changes})
     return program
 
 
@@ -139,23 +144,55 @@ def upgrade_problems(program: Program, target: ProgramTemplate) -> list[str]:
     return problems
 
 
+class ReviewOutdated(DomainError):
+    """The overrides an upgrade would drop are not the ones the user reviewed."""
+
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__("The overrides this upgrade would drop changed since you reviewed it. "
+                         "Nothing was changed: review the upgrade again.", "drop_overrides")
+
+
+def upgrade_review(program: Program, target: ProgramTemplate) -> UpgradeReview:
+    """What upgrading ``program`` to ``target`` changes, keeps and would have to drop."""
+    current = program.template
+    return review_upgrade(current.config_schema, current.default_config, current.ui_schema,
+                          target.config_schema, target.default_config, target.ui_schema,
+                          program.config_overrides or {})
+
+
 def upgrade_program(actor: User | None, program: Program, target: ProgramTemplate, *,
-                    expected_version: int | None) -> Program:
+                    expected_version: int | None, drop_overrides: list[str] | None = None) -> Program:
     """Move a program to a newer version of its template: explicit, and applied only when
-    the kept overrides validate against the new schema (never silently)."""
+    the kept overrides validate against the new schema (never silently).
+
+    Overrides the new version refuses (invalid, now locked, removed) block the upgrade unless
+    ``drop_overrides`` names exactly those the review listed: then they are dropped and the
+    program upgraded in this one change, its event naming the dropped paths. A list that no
+    longer matches (the program or the version changed meanwhile) is refused; nothing the
+    user did not see is ever dropped."""
     _check_version(program, expected_version)
     if problems := upgrade_problems(program, target):
         raise DomainError(" ".join(problems), "template_id")
-    report = override_report(target.config_schema, target.default_config, program.config_overrides or {})
-    blocking = [(path, status, message) for path, status, message in report if status != "kept"]
-    if blocking:
-        raise ConfigInvalid("config_overrides", [ConfigError(path, f"{status}: {message}")
-                                                 for path, status, message in blocking])
+    review = upgrade_review(program, target)
+    if drop_overrides is not None and sorted(set(drop_overrides)) != review.blocking_paths:
+        raise ReviewOutdated()
+    if review.drops and drop_overrides is None:
+        raise ConfigInvalid("config_overrides", [ConfigError(o.path, f"{o.status}: {o.message}")
+                                                 for o in review.outcomes if o.blocks])
+    if review.remaining_problems:
+        raise ConfigInvalid("config_overrides", review.remaining_problems)
     previous = program.template
+    previous_overrides = program.config_overrides or {}
     program.template_id = target.id
     program.template = target
     # SDGs start as the template's and may grow, never shrink.
     program.sdg_goals = sorted(set(program.sdg_goals or []) | set(target.sdg_goals or []))
-    record_event("program.updated", actor=actor, subject=program,
-                 data={"template_version": {"from": previous.version, "to": target.version}})
+    data: dict[str, Any] = {"template_version": {"from": previous.version, "to": target.version}}
+    if review.drops:
+        program.config_overrides = review.kept_overrides
+        data["dropped_overrides"] = review.blocking_paths
+        data["config_overrides"] = {"from": previous_overrides, "to": review.kept_overrides}
+    record_event("program.updated", actor=actor, subject=program, data=data)
     return program

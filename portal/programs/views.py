@@ -13,18 +13,35 @@ from portal.auth.models import PROGRAM_MANAGER
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.configuration.merge import effective_config
-from portal.configuration.upgrades import override_report, schema_diff
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
-from portal.lifecycle import MOVE_LABELS, RUN_STATUSES, allowed_moves
+from portal.lifecycle import (
+    MOVE_LABELS,
+    RUN_MOVE_CONSEQUENCES,
+    RUN_STATUSES,
+    allowed_moves,
+    asks_confirmation,
+    check_transition,
+    run_move_question,
+)
 from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.programs import operations as ops
 from portal.programs.forms import ConfigLayerForm, ProgramDetailsForm, TransitionForm, UpgradeForm
 from portal.programs.models import Program
 from portal.programs.queries import ProgramFilters, newer_active_version, program_page
 from portal.rollups import campaign_counts, program_campaign_rollup
-from portal.web import apply_domain_error, redirect_to, render, role_required
+from portal.text import plural
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    redirect_to,
+    refused_action,
+    render,
+    role_required,
+)
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
@@ -81,9 +98,9 @@ def _wizard_choice(model, arg: str):
     return obj
 
 
-def _details_step(template, group, form, overrides, *, errors=None, display=None, status_code=200):
+def _details_step(template, group, form, overrides, *, errors=None, display=None, status_code=200, focus=None):
     context = program_layer(template)
-    config_form = context.form(overrides, values=display, errors=errors)
+    config_form = context.form(overrides, values=display, errors=errors, focus=focus)
     return render("programs/wizard_details.html", block="wizard", template=template, group=group, form=form,
                   config_node=config_form, status_code=status_code)
 
@@ -145,7 +162,8 @@ def new():
     submission = read_layer_form(program_layer(template), request.form, form.overrides())
     form.overrides_json.data = json.dumps(submission.overrides)
     if submission.action is not None:
-        return _details_step(template, group, form, submission.overrides, display=submission.display)
+        return _details_step(template, group, form, submission.overrides, display=submission.display,
+                             focus=submission.focus)
     details_ok = form.validate_on_submit()
     if form.key.data and (problem := ops.program_key_problem(form.key.data)):
         form.key.errors = [*form.key.errors, problem]
@@ -156,8 +174,8 @@ def new():
     context = program_layer(template)
     sdgs = ops.program_sdg_goals(template, form.extra_sdgs.data)
     return render("programs/wizard_review.html", block="wizard", template=template, group=group, form=form,
-                  preview=context.form(submission.overrides, readonly=True), overrides=submission.overrides,
-                  sdgs=sdgs)
+                  preview=context.form(submission.overrides, readonly=True),
+                  overridden=context.labels.leaves(submission.overrides), sdgs=sdgs)
 
 
 # --- detail, configuration, lifecycle, upgrade ---------------------------------
@@ -183,11 +201,12 @@ def detail(program_id: int):
     return _detail_page(_get_program(program_id))
 
 
-def _config_page(program: Program, *, overrides=None, display=None, errors=None, status_code=200, block=None):
+def _config_page(program: Program, *, overrides=None, display=None, errors=None, status_code=200, block=None,
+                 focus=None):
     context = program_layer(program.template)
     overrides = program.config_overrides if overrides is None else overrides
     return render("programs/config.html", block=block, program=program,
-                  config_node=context.form(overrides, values=display, errors=errors),
+                  config_node=context.form(overrides, values=display, errors=errors, focus=focus),
                   form=ConfigLayerForm(lock_version=program.lock_version), status_code=status_code)
 
 
@@ -202,7 +221,8 @@ def config(program_id: int):
         abort(400)
     submission = read_layer_form(program_layer(program.template), request.form, program.config_overrides)
     if submission.action is not None:
-        return _config_page(program, overrides=submission.overrides, display=submission.display, block="config")
+        return _config_page(program, overrides=submission.overrides, display=submission.display, block="config",
+                            focus=submission.focus)
     if submission.errors:
         return _config_page(program, overrides=submission.overrides, display=submission.display,
                             errors=submission.errors, status_code=422, block="config")
@@ -232,18 +252,40 @@ def validate_config(program_id: int):
     return render("program_templates/_live_errors.html", node=node)
 
 
+def _move_confirmation(program: Program, target: str) -> Confirmation:
+    """What completing or archiving the program does, naming the campaigns it stops."""
+    detail_url = url_for(".detail", program_id=program.id)
+    running = [c for c in program_campaign_rollup(program.id).campaigns if c.status in ("draft", "active", "paused")]
+    return Confirmation(
+        title=run_move_question(target, program.name), confirm_label=f"{MOVE_LABELS[target]} the program",
+        action=url_for(".transition", program_id=program.id), cancel_url=detail_url,
+        consequences=[RUN_MOVE_CONSEQUENCES[("program", target)]],
+        facts=[("Template", program.template.label), ("Beneficiary group", program.group.name),
+               ("Status now", program.status.capitalize())],
+        items=[f"{c.name} ({c.company.name}, {c.status})" for c in running],
+        items_label=f"{plural(len(running), 'campaign')} not yet finished, which will take no new enrollments",
+        crumbs=[("Programs", url_for(".index")), (program.name, detail_url), (MOVE_LABELS[target], None)])
+
+
 @bp.post("/<int:program_id>/status")
 @role_required(PROGRAM_MANAGER)
 def transition(program_id: int):
+    """A lifecycle move; one that cannot be undone (complete, archive) only once confirmed."""
     form = TransitionForm()
     if not form.validate_on_submit() or form.target.data not in RUN_STATUSES:
         abort(400)
     try:
+        if asks_confirmation(form.target.data) and not is_confirmed():
+            program = _get_program(program_id)
+            check_transition(program.status, form.target.data)  # refused now, not after asking
+            return confirmation_page(_move_confirmation(program, form.target.data))
         with transaction():
             program = _get_program(program_id, for_update=True)
             ops.transition_program(current_user, program, form.target.data, expected_version=form.expected_version())
-    except DomainError as exc:
-        return _refused(program_id, exc)
+    except DomainError as exc:  # htmx gets a full load of the page, where the message shows
+        status = exc.status_code
+        return refused_action(exc.message, lambda: _detail_page(_get_program(program_id), status_code=status),
+                              url_for(".detail", program_id=program_id))
     flash(f"Program is now {form.target.data}.", "success")
     return redirect_to(url_for(".detail", program_id=program_id))
 
@@ -260,11 +302,7 @@ def upgrade(program_id: int):
             return _refused(program_id, refusal)
         flash(NO_NEWER_VERSION, "info")
         return redirect_to(url_for(".detail", program_id=program_id))
-    current = program.template
-    diff = schema_diff(current.config_schema, current.default_config, target.config_schema,
-                       target.default_config)
-    report = override_report(target.config_schema, target.default_config, program.config_overrides or {})
-    can_apply = all(status == "kept" for _, status, _ in report)
+    review = ops.upgrade_review(program, target)
     form = UpgradeForm(lock_version=program.lock_version, template_id=target.id)
     status_code = 200
     if request.method == "POST":
@@ -279,13 +317,20 @@ def upgrade(program_id: int):
             try:
                 with transaction():
                     locked_program = _get_program(program_id, for_update=True)
+                    dropped = form.overrides_to_drop()
                     ops.upgrade_program(current_user, locked_program, db.session.get(ProgramTemplate, target.id),
-                                        expected_version=form.expected_version())
-                flash(f"Program upgraded to {target.label}.", "success")
+                                        expected_version=form.expected_version(), drop_overrides=dropped)
+                flash(f"Program upgraded to {target.label}."
+                      + (f" {len(dropped)} override{'s' if len(dropped) != 1 else ''} dropped." if dropped else ""),
+                      "success")
                 return redirect_to(url_for(".detail", program_id=program_id))
             except DomainError as exc:
                 flash(exc.message if not isinstance(exc, ConfigInvalid) else
-                      "The overrides do not fit the new version; fix them first.", "error")
+                      "The overrides do not fit the new version: drop them below, or adjust the configuration first.", "error")
                 status_code = exc.status_code
-    return render("programs/upgrade.html", program=program, current=current, target=target, diff=diff,
-                  report=report, can_apply=can_apply, form=form, status_code=status_code)
+    if status_code != 200:  # refused: show the review as it is now
+        program = _get_program(program_id)
+        review = ops.upgrade_review(program, target)
+        form.lock_version.data = str(program.lock_version)
+    return render("programs/upgrade.html", program=program, current=program.template, target=target,
+                  review=review, form=form, status_code=status_code)

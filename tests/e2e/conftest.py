@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from portal import create_app
+from tests.conftest import run_tmp_dir
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parent.parent
@@ -45,6 +46,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# Under pytest-xdist two workers, each with its own Chromium and live server, share the
+# cores: an expectation waits up to 10 s instead of Playwright's 5 s before it fails.
+EXPECT_TIMEOUT_MS = 10_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -167,10 +173,22 @@ def sign_in() -> Callable[..., None]:
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Page, str], Path]:
-    """``screenshot(page, name)``: a full-page PNG in screenshots/ for humans to look at."""
+def screenshot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page, str], Path]:
+    """``screenshot(page, name)``: a full-page PNG in screenshots/ for humans to look at.
+    Parallel workers write into the same folder, so a name belongs to one test: a second
+    test that takes it fails instead of overwriting the first one's picture."""
+    claims = run_tmp_dir(tmp_path_factory) / "screenshot-names"
 
     def _shoot(page: Page, name: str) -> Path:
+        claims.mkdir(parents=True, exist_ok=True)
+        claim = claims / name
+        try:
+            with claim.open("x") as fh:
+                fh.write(request.node.nodeid)
+        except FileExistsError:
+            owner = claim.read_text()
+            if owner != request.node.nodeid:
+                pytest.fail(f"screenshot name {name!r} is already taken by {owner}")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True, animations="disabled")

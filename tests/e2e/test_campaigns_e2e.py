@@ -134,7 +134,10 @@ def test_company_admin_runs_a_campaign_end_to_end(page: Page, sign_in, accounts,
     active.get_by_role("link", name=re.compile(r"^P-")).click()
     expect(page.get_by_text("a pseudonym")).to_be_visible()
     page.get_by_label("Reason").fill("Moved to Bergen")
+    questions = []  # htmx asks first (hx-confirm); the no-JS confirmation page: test_confirmations_e2e.py
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Drop").click()
-    expect(page.get_by_role("status").first).to_contain_text("1 waitlisted participant(s) promoted")
+    expect(page.get_by_role("status").first).to_contain_text("1 waitlisted participant promoted")
+    assert questions and questions[0].startswith("Drop the enrollment of P-")
     expect(page.get_by_text("2 of 2 seats used")).to_be_visible()
     expect(page.get_by_text("0 on the waitlist")).to_be_visible()

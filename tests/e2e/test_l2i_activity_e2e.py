@@ -65,7 +65,9 @@ def test_company_admin_allocates_an_l2i_bundle(page: Page, sign_in, accounts, sc
     page.get_by_label("Share of the subscription").fill("50")
     expect(page.locator("#remaining")).to_contain_text("more than is left")
     page.get_by_role("button", name="Allocate").click()
-    expect(page.get_by_text(re.compile(r"Only 40\.00% of this subscription is left"))).to_be_visible()
+    refusal = re.compile(r"Only 40\.00% of this subscription is left")
+    expect(page.locator("#share-error")).to_contain_text(refusal)  # at the field...
+    expect(page.locator("[data-error-summary]")).to_contain_text(refusal)  # ...and in the error summary
     assert_no_serious_a11y_violations(page)
     screenshot(page, "l2i-allocation-editor")
 

@@ -49,7 +49,10 @@ def test_program_manager_builds_publishes_and_versions_a_template(page: Page, si
     assert_no_serious_a11y_violations(page)
     screenshot(page, "template-edit")
 
+    # Publishing asks first: from the edit page, the confirmation page (test_confirmations_e2e.py)
     page.get_by_role("button", name="Publish v1").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish Mentorship Nordics v1?")
+    page.get_by_role("button", name="Publish v1").click()
     expect(page.get_by_role("status")).to_contain_text("is published and active")
     expect(page.get_by_role("heading", level=1)).to_contain_text("active")
     screenshot(page, "template-detail")
@@ -61,13 +64,15 @@ def test_program_manager_builds_publishes_and_versions_a_template(page: Page, si
     page.get_by_role("button", name="Save defaults").click()
     expect(page.get_by_role("status")).to_contain_text("Defaults saved.")
     page.get_by_role("button", name="Publish v2").first.click()
+    expect(page.locator("main")).to_contain_text("v1, the active version now, becomes deprecated")
+    page.get_by_role("button", name="Publish v2").click()
     expect(page.get_by_role("status")).to_contain_text("is published and active")
     versions = page.get_by_role("region", name="Versions")
     expect(versions.get_by_role("row", name=re.compile(r"v1\s+deprecated", re.IGNORECASE))).to_be_visible()
     page.get_by_role("link", name="Compare versions").click()
     diff = page.get_by_role("table")
-    expect(diff.get_by_role("row", name=re.compile(r"session\.defaultDurationMinutes\s+default changed\s+90\s+75")))\
-        .to_be_visible()
+    expect(diff.get_by_role("row", name=re.compile(
+        r"Sessions › Default session duration \(minutes\)\s+Default changed\s+90\s+75"))).to_be_visible()
     assert_no_serious_a11y_violations(page)
     screenshot(page, "template-compare")
 

@@ -42,10 +42,18 @@ def route_objects(app, make, tenants) -> dict:
         db.session.refresh(deactivated)
         db.session.expunge(deactivated)
         target_id = target.id
+        from portal.enrollments.csv.tasks import EXPORT
+        from portal.jobs.models import Job
+
+        job = Job(kind=EXPORT, status="succeeded", params={"campaign_id": campaign.id}, result={},
+                  created_by_id=tenants["admin_a"].id, campaign_id=campaign.id, company_id=tenants["company_a"].id)
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
     return {
         "campaign_id": campaign.id, "enrollment_id": enrollment.id, "program_id": program.id,
         "participant_id": participant.id, "subscription_id": sub_id, "user_id": target_id,
         "key": template.key, "version": template.version, "action": "complete", "group_id": program.group_id,
-        "token": "0" * 32,
+        "token": "0" * 32, "job_id": job_id,
         "filename": "app.css", "deactivated": deactivated,
     }

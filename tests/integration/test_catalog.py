@@ -90,7 +90,8 @@ def test_card_shows_category_group_country_languages_sdgs_and_start_link(world, 
     assert "Language</span>" in card  # category label
     assert "Ukrainian newcomers in Bergen" in card and "Refugees" in card
     assert "Norway" in card and "Ukrainian, Norwegian Bokmål" in card
-    assert re.findall(r'<li class="sdg" title="SDG (\d+):', card) == ["4", "10", "16"]
+    assert re.findall(r'<li class="sdg-item" title="SDG (\d+):', card) == ["4", "10", "16"]
+    assert "Quality Education" in card and "Peace, Justice and Strong Institutions" in card  # names, not numbers
     assert "Norwegian conversation practice." in card
     program_id = world["programs"]["Language Bergen"].id
     assert f'href="/campaigns/new?program={program_id}"' in card

@@ -138,12 +138,12 @@ def test_drop_promotes_and_bulk_complete(app, admin_a_client, make, tenants, lan
                 ids.append(enroll_participant(None, camp.id, db.session.get(Participant, p.id)).id)
     token = csrf_token(admin_a_client, f"/campaigns/{camp.id}")
     response = admin_a_client.post(f"/campaigns/{camp.id}/enrollments/{ids[0]}/drop",
-                                   data={"csrf_token": token, "reason": "moved"})
+                                   data={"csrf_token": token, "reason": "moved", "confirmed": "yes"})
     assert response.status_code == 303
     page = admin_a_client.get(f"/campaigns/{camp.id}").get_data(as_text=True)
-    assert "1 waitlisted participant(s) promoted" in page
+    assert "1 waitlisted participant promoted" in page
     response = admin_a_client.post(f"/campaigns/{camp.id}/enrollments/bulk", data={
-        "csrf_token": token, "action": "complete", "enrollment_ids": [str(ids[1]), str(ids[2])]})
+        "csrf_token": token, "action": "complete", "enrollment_ids": [str(ids[1]), str(ids[2])], "confirmed": "yes"})
     assert response.status_code == 303
     with app.app_context():
         statuses = [db.session.get(Enrollment, i).status for i in ids]

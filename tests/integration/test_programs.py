@@ -147,8 +147,9 @@ def test_upgrade_screen_shows_the_diff_and_the_override_report(pm_client, make):
     program = make.program(template=v1, config_overrides={"session": {"defaultDurationMinutes": 100}})
     _v2(make, v1, lambda s, d: s["properties"]["session"]["properties"]["defaultDurationMinutes"].update(maximum=90))
     body = pm_client.get(f"/programs/{program.id}/upgrade").get_data(as_text=True)
-    assert "bounds changed" in body and "session.defaultDurationMinutes" in body and "invalid" in body
-    assert "Upgrade to v2" not in body
+    assert "Allowed values changed" in body and "Sessions › Default session duration (minutes)" in body
+    assert "15–120" in body and "15–90" in body and "Invalid in the new version" in body
+    assert "Upgrade to v2</button>" not in body  # only "Drop this override and upgrade" is offered
 
 
 # --- screens --------------------------------------------------------------------------

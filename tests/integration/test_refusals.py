@@ -135,7 +135,8 @@ def test_upgrading_to_a_version_superseded_meanwhile_is_409_and_offers_the_newes
 def _template_action(client, template, action: str, lock_version=None):
     token = csrf_token(client, "/home")
     return client.post(f"/templates/{template.key}/v{template.version}/{action}", data={
-        "csrf_token": token, "lock_version": template.lock_version if lock_version is None else lock_version})
+        "csrf_token": token, "lock_version": template.lock_version if lock_version is None else lock_version,
+        "confirmed": "yes"})  # the confirmation step is tested in test_confirmations.py
 
 
 def _template_status(app, template_id: int) -> str:

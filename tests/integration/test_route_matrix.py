@@ -7,6 +7,7 @@ its status, must carry the security headers of SPEC §5. Policies:
   pm          program managers; company admins get 403
   tenant      an object of company A: A and program managers reach it, company B gets 404
   token       a one-time token in the URL (an import): an unknown or foreign token is 404
+  owner       a job of company A's admin: only that user reaches it; everyone else gets 404
 Company B's requests for company A's objects are 404 and change nothing in the database.
 """
 from __future__ import annotations
@@ -60,10 +61,11 @@ POLICY: dict[str, str] = {
     "l2i.edit_allocation": "tenant", "l2i.remove_allocation": "tenant",
     "beneficiaries.index": "pm", "beneficiaries.validate": "pm", "beneficiaries.new": "pm",
     "beneficiaries.edit": "pm", "beneficiaries.detail": "pm", "beneficiaries.set_status": "pm",
-    "catalog.index": "signed_in",
+    "catalog.index": "signed_in", "catalog.program": "signed_in",
     "imports.upload": "tenant", "imports.confirm": "token", "imports.errors": "token", "imports.export": "tenant",
     "imports.dry_run": "token", "imports.sample": "tenant",
     "participants.index": "pm", "participants.detail": "pm", "participants.edit": "pm",
+    "jobs.detail": "owner", "jobs.download": "owner",
 }
 
 
@@ -154,6 +156,8 @@ def test_route_role_matrix(app, tenants, route_objects):
                 expected_ok = status == 403
             elif policy == "tenant" and role == "admin_b":
                 expected_ok = status == 404
+            elif policy == "owner":
+                expected_ok = status in (200, 303, 404) if role == "admin_a" else status == 404
             elif policy == "token":  # an unknown or foreign one-time token is simply not found
                 expected_ok = status in (200, 303, 404, 409, 422)
             else:

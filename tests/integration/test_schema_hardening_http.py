@@ -119,8 +119,8 @@ def test_publishing_a_stored_hostile_schema_is_refused_without_a_500(app, pm_cli
     token = csrf_token(pm_client, f"/templates/{draft.key}/v1")
     with deadline(10):
         response = pm_client.post(f"/templates/{draft.key}/v1/publish",
-                                  data={"csrf_token": token, "lock_version": draft.lock_version},
-                                  follow_redirects=True)
+                                  data={"csrf_token": token, "lock_version": draft.lock_version,
+                                        "confirmed": "yes"}, follow_redirects=True)
     assert response.status_code in (200, 409, 422)
     body = html.unescape(response.get_data(as_text=True))
     assert "Cannot publish version 1" in body and "properties.x.pattern" in body

@@ -166,6 +166,9 @@ def test_create_from_master_then_publish_through_the_screens(app, pm_client):
         version = t.lock_version
     response = pm_client.post("/templates/language-practice-nordics/v1/publish",
                               data={"csrf_token": token, "lock_version": version})
+    assert response.status_code == 200 and "Publish v1" in response.get_data(as_text=True)  # asks first
+    response = pm_client.post("/templates/language-practice-nordics/v1/publish",
+                              data={"csrf_token": token, "lock_version": version, "confirmed": "yes"})
     assert response.status_code == 303
     page = pm_client.get("/templates/language-practice-nordics").get_data(as_text=True)
     assert "is published and active" in page and "New version" in page and "Edit draft" not in page

@@ -1,6 +1,12 @@
 """A throwaway PostgreSQL server for one test session (TOOLCHAIN.md: initdb + pg_ctl
 on a free loopback port; PostgreSQL refuses to run as root, so as root it runs as
-the ``postgres`` user)."""
+the ``postgres`` user).
+
+Under pytest-xdist every worker starts its own server (``label`` names the worker in
+the directory, so a leftover one can be traced): its own data directory and socket
+directory under ``/tmp`` and its own port. Two workers can be handed the same free port
+(``_free_port`` releases it before PostgreSQL binds it), so ``start`` retries on a new
+port when the server cannot bind."""
 from __future__ import annotations
 
 import glob
@@ -32,11 +38,14 @@ def _free_port() -> int:
 
 
 class ThrowawayPostgres:
-    def __init__(self, pg_bin: Path):
+    START_ATTEMPTS = 5
+
+    def __init__(self, pg_bin: Path, label: str = "main"):
         self.pg_bin = pg_bin
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
-        self.base = Path(tempfile.mkdtemp(prefix="portal-pg-"))
+        # Not under pytest's basetemp: that is root-only (0700), and the server runs as postgres.
+        self.base = Path(tempfile.mkdtemp(prefix=f"portal-pg-{label}-"))
         self.data = self.base / "data"
 
     def _run(self, *args: str) -> None:
@@ -51,11 +60,28 @@ class ThrowawayPostgres:
         os.chmod(self.base, 0o700)
         self._run(str(self.pg_bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C")
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c fsync=off " \
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        self._run(str(self.pg_bin / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.base / "log"),
-                  "-o", options, "start")
-        return self
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c fsync=off " \
+                      "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            (self.base / "log").unlink(missing_ok=True)  # only this attempt's messages count
+            try:
+                self._run(str(self.pg_bin / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.base / "log"),
+                          "-o", options, "start")
+                return self
+            except subprocess.CalledProcessError as exc:
+                log = self._log()
+                if attempt < self.START_ATTEMPTS and ("Address already in use" in log or "could not bind" in log):
+                    self.port = _free_port()  # another process took the port first: try a new one
+                    continue
+                shutil.rmtree(self.base, ignore_errors=True)
+                raise RuntimeError(f"PostgreSQL did not start on port {self.port}:\n{log[-2000:]}") from exc
+        raise AssertionError("unreachable")
+
+    def _log(self) -> str:
+        try:
+            return (self.base / "log").read_text(errors="replace")
+        except OSError:
+            return ""
 
     def stop(self) -> None:
         try:

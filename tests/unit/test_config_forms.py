@@ -633,7 +633,7 @@ def test_readonly_preview_shows_values_grouped(flask_app, mentorship):
     assert "<dd>Weekly</dd>" in session
     assert "<dd>Yes</dd>" in session and "<dd>No</dd>" in session
     assert "Relationship Established" in html
-    assert "<dt>mentee_employed</dt><dd>500</dd>" in html
+    assert "<dt>Mentee employed</dt><dd>500</dd>" in html  # map entries by label, not key
     assert "<dd>0.95</dd>" in html
     assert '<span class="cfg-lock">locked</span>' in html
     assert "Not set" not in session
