@@ -78,7 +78,8 @@ def test_the_language_filter_lists_the_languages_in_use_first(page: Page, sign_i
     assert "Ukrainian" in names and "Norwegian Bokmål" in names and len(names) < 20
     assert names == sorted(names)
     others = language.locator("optgroup[label='Other languages'] option").all_inner_texts()
-    assert "German" in others and "Ukrainian" not in others
+    # Other tests on the shared live server add groups (German, say): what is in use varies, the split doesn't.
+    assert "Zulu" in others and "Ukrainian" not in others and not set(others) & set(names) and len(others) > 100
     language.select_option(label="Norwegian Bokmål")
     expect(page.get_by_role("link", name="Women in Drammen (copy e2e)")).to_be_visible()
     expect(page).to_have_url(re.compile(r"language=nb"))

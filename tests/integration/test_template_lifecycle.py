@@ -1,5 +1,6 @@
 """SPEC §2.1: the template lifecycle, through the operations and through the screens."""
 import copy
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -209,7 +210,10 @@ def test_compare_shows_the_diff(app, pm_client, make):
     changed["session"]["defaultDurationMinutes"] = 75
     make.template(key=v1.key, version=2, status="active", default_config=changed)
     body = pm_client.get(f"/templates/{v1.key}/compare?base=1&other=2").get_data(as_text=True)
-    assert "session.defaultDurationMinutes" in body and "default changed" in body
+    row = re.search(r'<tr class="diff--default_changed" data-path="session.defaultDurationMinutes">(.*?)</tr>', body, re.S)
+    assert row, "no row for the changed default"
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1), re.S)]
+    assert cells == ["Sessions › Default session duration (minutes)", "Default changed", "60", "75"]
 
 
 def test_template_list_filters_and_searches(pm_client, make):

@@ -38,7 +38,7 @@ def test_template_lifecycle_moves_forward_only():
 def test_activity_descriptions_name_the_subject():
     from types import SimpleNamespace
 
-    from portal.activity.queries import describe
+    from portal.activity.queries import event_kind as describe  # the kind of change, in words
 
     assert describe(SimpleNamespace(type="program.campaign.paused")) == "Campaign paused"
     assert describe(SimpleNamespace(type="program.enrollment.promoted")) == "Enrollment promoted"
