@@ -16,7 +16,7 @@ from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.campaigns.capacity import CapacityReached, lock_campaign, move_counters, note_capacity_reached
 from portal.db import db, utcnow
-from portal.enrollments.csv.bulk import cycle_gc_paused, in_chunks
+from portal.enrollments.csv.bulk import bulk_insert, cycle_gc_paused, in_chunks
 from portal.enrollments.csv.parse import ParsedFile
 from portal.enrollments.csv.plan import ALREADY, ENROLL, WAITLIST, importer_company_id, plan_import
 from portal.enrollments.models import _REF_ALPHABET, Enrollment, Participant
@@ -111,14 +111,13 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     new = [p for p in todo if p.creates_participant]
     if new:
         refs = _fresh_refs(len(new))
-        values = [{
+        bulk_insert(Participant.__table__, ({
             "ref": ref, "display_name": p.row.display_name, "email": p.row.email,
             "year_of_birth": p.row.year_of_birth, "languages": p.row.languages, "country": p.row.country,
-            "external_ref": p.row.external_ref, "company_id": importer_company_id(actor), "is_enabled": True,
-            "lock_version": 1,
-            "created_at": now, "updated_at": now,
-        } for p, ref in zip(new, refs, strict=True)]
-        session.execute(sa.insert(Participant), values)
+            "external_ref": p.row.external_ref,
+        } for p, ref in zip(new, refs, strict=True)), {
+            "company_id": importer_company_id(actor), "is_enabled": True, "lock_version": 1,
+            "created_at": now, "updated_at": now})
         # Read the new ids back by ref: 3x faster than INSERT … RETURNING for 100k rows.
         ids: dict[str, int] = {}
         for where in in_chunks(Participant.ref, refs):
@@ -126,14 +125,14 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
         for p, ref in zip(new, refs, strict=True):
             p.participant_id = ids[ref]
         result.participants_created = len(new)
-    session.execute(sa.insert(Enrollment), [{
-        "campaign_id": campaign_id, "participant_id": p.participant_id, "role": p.row.role,
+    bulk_insert(Enrollment.__table__, ({
+        "participant_id": p.participant_id, "role": p.row.role,
         "status": ENROLLED if p.outcome == ENROLL else WAITLISTED,
         "enrolled_at": now if p.outcome == ENROLL else None,
         "waitlisted_at": now if p.outcome == WAITLIST else None,
-        "source": "csv", "source_id": p.row.source_id, "meta": p.row.meta, "lock_version": 1,
-        "created_at": now, "updated_at": now,
-    } for p in todo])
+        "source_id": p.row.source_id, "metadata": p.row.meta,
+    } for p in todo), {"campaign_id": campaign_id, "source": "csv", "lock_version": 1,
+                       "created_at": now, "updated_at": now})
     count_enrollment_days(campaign_id, {now.date(): len(todo)})  # the charts' rollup, same transaction
     seats = sum(1 for p in todo if p.outcome == ENROLL and p.row.role == BENEFICIARY)
     before = campaign.enrolled_count

@@ -37,8 +37,12 @@ def neutralise(value: Any) -> str:
 
 
 def csv_line(cells: Iterable[Any]) -> str:
+    return csv_lines([cells])
+
+
+def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([neutralise(c) for c in cells])
+    csv.writer(buffer, lineterminator="\r\n").writerows([neutralise(c) for c in cells] for cells in rows)
     return buffer.getvalue()
 
 
@@ -93,26 +97,25 @@ def sample_csv(viewer: User, campaign: Campaign) -> str:
     return "\ufeff" + csv_line(header) + "".join(csv_line(row) for row in rows)
 
 
-def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 2000) -> Iterator[str]:
+def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 5000) -> Iterator[str]:
     """A campaign's enrollments in the import's columns plus status and enrolled_at, one
     ``metadata.<key>`` column per key present, streamed in keyset chunks. Company admins
     see their own employees in full; anyone else (beneficiaries above all) only as the
     company's pseudonym in display_name with role, status and date — no e-mail, external
     reference, year of birth, languages, country, source id or metadata."""
     company = db.session.get(Company, campaign.company_id)  # the campaign may be detached while streaming
-    metas = sa.select(Enrollment.meta).where(Enrollment.campaign_id == campaign.id)
-    if not viewer.is_program_manager:  # even the names of the keys come only from its own employees' rows
-        metas = metas.join(Participant, Participant.id == Enrollment.participant_id).where(
-            Participant.company_id == viewer.company_id)
-    meta_keys = sorted({key for (meta,) in db.session.execute(metas) for key in (meta or {})})
+    # Even the names of the metadata keys come only from rows the viewer may see in full.
+    meta_keys = _meta_keys(campaign.id, None if viewer.is_program_manager else viewer.company_id)
     yield "\ufeff" + csv_line([*EXPORT_COLUMNS, *(META_PREFIX + k for k in meta_keys)])
     stmt = (sa.select(Enrollment.id, Enrollment.role, Enrollment.status, Enrollment.enrolled_at,
                       Enrollment.source_id, Enrollment.meta, Participant.id.label("id_of_participant"),
-                      Participant.display_name,
-                      Participant.email, Participant.external_ref, Participant.year_of_birth, Participant.languages,
+                      Participant.display_name, Participant.email, Participant.external_ref,
+                      Participant.year_of_birth, sa.cast(Participant.languages, sa.Text).label("languages"),
                       Participant.country, Participant.company_id)
             .join(Participant, Participant.id == Enrollment.participant_id)
             .where(Enrollment.campaign_id == campaign.id).order_by(Enrollment.id).limit(chunk_size))
+    languages: dict[str | None, str] = {None: ""}  # a file's language lists repeat: decode each once
+    hidden = [""] * len(meta_keys)
     after = 0
     while True:
         rows = db.session.execute(stmt.where(Enrollment.id > after)).all()
@@ -122,19 +125,32 @@ def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 2000) -> Iter
         for r in rows:
             enrolled_at = r.enrolled_at.isoformat() if r.enrolled_at else ""
             if may_see_identity(viewer, r):  # reads r.company_id, as on a Participant
+                if r.languages not in languages:
+                    languages[r.languages] = ";".join(json.loads(r.languages) or [])
                 meta = r.meta or {}
-                lines.append(csv_line([
-                    r.email, r.external_ref, r.display_name, r.role, r.year_of_birth,
-                    ";".join(r.languages or []), r.country, r.source_id, r.status, enrolled_at,
-                    *(_meta_cell(meta.get(k)) for k in meta_keys),
-                ]))
+                lines.append([
+                    r.email, r.external_ref, r.display_name, r.role, r.year_of_birth, languages[r.languages],
+                    r.country, r.source_id, r.status, enrolled_at, *(_meta_cell(meta.get(k)) for k in meta_keys),
+                ])
             else:
-                lines.append(csv_line([
-                    "", "", company_reference(company, r.id_of_participant), r.role, "", "", "", "",
-                    r.status, enrolled_at, *([""] * len(meta_keys)),
-                ]))
-        yield "".join(lines)
+                lines.append(["", "", company_reference(company, r.id_of_participant), r.role, "", "", "", "",
+                              r.status, enrolled_at, *hidden])
+        yield csv_lines(lines)
         after = rows[-1].id
+
+
+def _meta_keys(campaign_id: int, company_id: int | None) -> list[str]:
+    """The metadata keys of a campaign's enrollments (of one company's employees when
+    ``company_id`` is given), listed by the database without decoding every row."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        keys = sa.func.jsonb_object_keys(Enrollment.meta).table_valued("key").render_derived()
+    else:
+        keys = sa.func.json_each(Enrollment.meta).table_valued("key")
+    rows = sa.join(Enrollment, Participant, Participant.id == Enrollment.participant_id).join(keys, sa.true())
+    stmt = sa.select(keys.c.key).select_from(rows).distinct().where(Enrollment.campaign_id == campaign_id)
+    if company_id is not None:
+        stmt = stmt.where(Participant.company_id == company_id)
+    return sorted(db.session.scalars(stmt))
 
 
 def _meta_cell(value: Any) -> str:
