@@ -7,20 +7,28 @@
   back afterwards (savepoints inside), so code that commits leaves nothing behind.
 * Don't make client requests while an app context is pushed: use ``app_ctx()`` for
   direct database work between requests.
+* Tests marked ``postgres`` need the PostgreSQL server: they are skipped under ``--db=sqlite``
+  and run in ``make test``'s PostgreSQL pass.
+* ``redis_url`` is an empty database on a throwaway ``redis-server`` (the rate-limit store
+  several instances share); missing redis-server skips those tests, or fails them in CI.
 
 Parallel runs (pytest-xdist, ``make test`` passes ``-n``): every worker is a separate
 pytest session, so each session-scoped fixture below runs once per worker and nothing
 is shared between workers: SQLite files live under the worker's own basetemp
 (``tmp_path_factory``), each worker starts its own throwaway PostgreSQL server (own
 directory, own free port), and the browser tests' live server binds port 0. A new
-throwaway service (Redis, say) follows ``pg_server``: a session fixture that starts one
-server for this worker on a free port and directory named with ``worker_label()``.
+throwaway service follows ``pg_server`` as ``redis_server`` does: a session fixture that
+starts one server for this worker on a free port and directory named with ``worker_label()``.
 ``--dist loadfile`` (pyproject's addopts) keeps each test module on one worker, in order,
 so module-scoped fixtures are built once and tests may rely on their module's order.
 """
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +63,15 @@ def run_tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs with --db=postgresql (make test's second pass)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def db_backend(request: pytest.FixtureRequest) -> str:
     return request.config.getoption("--db")
@@ -74,6 +91,99 @@ def pg_server(db_backend: str) -> Iterator[ThrowawayPostgres | None]:
     server = ThrowawayPostgres(pg_bin, label=worker_label()).start()
     yield server
     server.stop()
+
+
+class ThrowawayRedis:
+    """A redis-server for one test session: 127.0.0.1 on a free port, nothing written to
+    disk (``--save '' --appendonly no``), its directory under the run's temporary folder.
+    Like PostgreSQL, a port another process took first means a retry on a new one."""
+
+    START_ATTEMPTS = 5
+
+    def __init__(self, binary: str, base: Path):
+        self.binary, self.base = binary, base
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ThrowawayRedis:
+        self.base.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+            log = self.base / "redis.log"
+            log.unlink(missing_ok=True)
+            self.process = subprocess.Popen(
+                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--dir", str(self.base), "--logfile", str(log), "--daemonize", "no"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if self._ready():
+                return self
+            self.process.kill()
+            self.process.wait(timeout=10)
+            text = log.read_text(errors="replace") if log.exists() else ""
+            if attempt == self.START_ATTEMPTS or "Address already in use" not in text:
+                raise RuntimeError(f"redis-server did not start on port {self.port}:\n{text[-2000:]}")
+        raise AssertionError("unreachable")
+
+    def _ready(self, timeout: float = 10) -> bool:
+        import redis
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.process.poll() is None:
+            try:
+                with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1) as client:
+                    if client.ping():
+                        return True
+            except redis.exceptions.RedisError:
+                time.sleep(0.05)
+        return False
+
+    def url(self, db_number: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db_number}"
+
+    def flush(self, db_number: int = 0) -> None:
+        import redis
+
+        with redis.Redis(host="127.0.0.1", port=self.port, db=db_number) as client:
+            client.flushdb()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: redis exits at once (nothing to save)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def find_redis_server() -> str | None:
+    """PORTAL_REDIS_SERVER, else redis-server on the PATH or Debian's; None when not runnable."""
+    for candidate in (os.environ.get("PORTAL_REDIS_SERVER"), shutil.which("redis-server"), "/usr/bin/redis-server"):
+        if candidate:
+            return candidate if os.access(candidate, os.X_OK) else None
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayRedis]:
+    binary = find_redis_server()
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is missing in CI; .ci/system-deps must install it")
+        pytest.skip("redis-server not found (apt-get install redis-server, or set PORTAL_REDIS_SERVER)")
+    server = ThrowawayRedis(binary, run_tmp_dir(tmp_path_factory) / f"redis-{worker_label()}").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: ThrowawayRedis) -> str:
+    """An empty Redis database on this worker's throwaway server."""
+    redis_server.flush()
+    return redis_server.url()
 
 
 # --- databases -----------------------------------------------------------------------
