@@ -3,13 +3,13 @@ from portal.activity.models import ActivityEvent
 from portal.auth.models import Company, User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
-from portal.enrollments.models import Enrollment, EnrollmentDay, Participant
+from portal.enrollments.models import Enrollment, EnrollmentDay, EnrollmentTally, Participant
 from portal.jobs.models import Job, StoredFile
 from portal.l2i.models import L2IAllocation, L2ISubscription
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
 __all__ = [
-    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "Job", "L2IAllocation",
-    "L2ISubscription", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
+    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "EnrollmentTally", "Job",
+    "L2IAllocation", "L2ISubscription", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
 ]

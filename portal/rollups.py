@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portal.campaigns.models import Campaign
 from portal.charts import Gauge, LineChart, capacity_gauge, cumulative_by_day, line_chart
 from portal.db import db
-from portal.enrollments.models import Enrollment
+from portal.enrollments.models import Enrollment, EnrollmentTally
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
@@ -174,23 +174,29 @@ SEATS_CHART_TITLE = "Cumulative enrollments (active + completed beneficiaries, b
 
 def seats_taken_by_day(campaign_id: int) -> dict[date, int]:
     """Seats held now (the gauge's ``enrolled_count``), counted on the day each was taken."""
-    day = sa.func.date(sa.func.coalesce(Enrollment.enrolled_at, Enrollment.created_at))
     rows = db.session.execute(
-        sa.select(day, sa.func.count()).where(Enrollment.campaign_id == campaign_id,
-                                              Enrollment.role == "beneficiary",
-                                              Enrollment.status.in_(COUNTED_STATUSES))
-        .group_by(day)).all()
-    return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): n for d, n in rows}
+        sa.select(EnrollmentTally.day, sa.func.sum(EnrollmentTally.enrollments))
+        .where(EnrollmentTally.campaign_id == campaign_id, EnrollmentTally.role == "beneficiary",
+               EnrollmentTally.status.in_(COUNTED_STATUSES))
+        .group_by(EnrollmentTally.day)).all()
+    return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows if n}
 
 
 def campaign_dashboard(campaign: Campaign, today: date | None = None) -> Dashboard:
-    by_status = dict(db.session.execute(
-        sa.select(Enrollment.status, sa.func.count()).where(Enrollment.campaign_id == campaign.id)
-        .group_by(Enrollment.status)).all())
-    by_role = dict(db.session.execute(
-        sa.select(Enrollment.role, sa.func.count()).where(Enrollment.campaign_id == campaign.id,
-                                                          Enrollment.status.in_(COUNTED_STATUSES))
-        .group_by(Enrollment.role)).all())
+    """The campaign page's figures, read from the campaign's tallies (a few rows kept with
+    the enrollments, see :class:`~portal.enrollments.models.EnrollmentTally`), never by
+    counting enrollments."""
+    by_status: dict[str, int] = {}
+    by_role: dict[str, int] = {}
+    for role, status, n in db.session.execute(
+            sa.select(EnrollmentTally.role, EnrollmentTally.status, sa.func.sum(EnrollmentTally.enrollments))
+            .where(EnrollmentTally.campaign_id == campaign.id)
+            .group_by(EnrollmentTally.role, EnrollmentTally.status)):
+        if not n:
+            continue
+        by_status[status] = by_status.get(status, 0) + int(n)
+        if status in COUNTED_STATUSES:
+            by_role[role] = by_role.get(role, 0) + int(n)
     counts = seats_taken_by_day(campaign.id)
     today = today or datetime.now(UTC).date()
     start = min([*counts, campaign.start_date, today - timedelta(days=30)])
