@@ -131,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.enrollments.participant_views import bp as participants_bp
     from portal.jobs.views import bp as jobs_bp
     from portal.l2i.views import bp as l2i_bp
+    from portal.matches.views import bp as matches_bp
     from portal.program_templates.views import bp as templates_bp
     from portal.programs.views import bp as programs_bp
 
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(participants_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(l2i_bp)
+    app.register_blueprint(matches_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.

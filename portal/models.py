@@ -3,13 +3,15 @@ from portal.activity.models import ActivityEvent
 from portal.auth.models import Company, User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
+from portal.deliveries.models import Delivery, EnrollmentProgress
 from portal.enrollments.models import Enrollment, EnrollmentDay, EnrollmentTally, Participant
 from portal.jobs.models import Job, StoredFile
 from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.matches.models import Match, MatchLoad
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
 __all__ = [
-    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Enrollment", "EnrollmentDay", "EnrollmentTally", "Job",
-    "L2IAllocation", "L2ISubscription", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
+    "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Delivery", "Enrollment", "EnrollmentDay",
+    "EnrollmentProgress", "EnrollmentTally", "Job", "L2IAllocation", "L2ISubscription", "Match", "MatchLoad", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
 ]

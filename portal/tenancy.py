@@ -19,6 +19,7 @@ from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment, Participant
 from portal.l2i.models import L2IAllocation, L2ISubscription
+from portal.matches.models import Match
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program, in_catalog
 
@@ -43,6 +44,7 @@ _COMPANY_ADMIN_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
     User: lambda u: User.company_id == u.company_id,
     Campaign: lambda u: Campaign.company_id == u.company_id,
     Enrollment: lambda u: Enrollment.campaign_id.in_(_company_campaign_ids(u)),
+    Match: lambda u: Match.campaign_id.in_(_company_campaign_ids(u)),
     # As people, only the company's own employees. Everyone else in its campaigns is met
     # only through an enrollment, under the company's pseudonym (portal.enrollments.privacy).
     Participant: lambda u: Participant.company_id == u.company_id,

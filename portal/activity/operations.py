@@ -19,6 +19,8 @@ EVENT_TYPE_PATTERNS = [
         rf"program\.({_RUN_VERBS})",
         rf"program\.campaign\.({_RUN_VERBS}|capacity_reached)",
         r"program\.enrollment\.(created|waitlisted|promoted|completed|dropped|updated)",
+        r"program\.match\.(proposed|confirmed|ended)",
+        r"program\.delivery\.(recorded|corrected|voided)",
         r"participant\.(created|updated)",
         r"beneficiary_group\.[a-z_]+",
         r"l2i\.(subscription|allocation)\.[a-z_]+",

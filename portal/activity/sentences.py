@@ -222,6 +222,8 @@ SUBJECT_KINDS = {
     "program.template": "Template",
     "program.campaign": "Campaign",
     "program.enrollment": "Enrollment",
+    "program.match": "Match",
+    "program.delivery": "Delivery",
     "program": "Program",
     "beneficiary_group": "Beneficiary group",
     "participant": "Participant",

@@ -37,6 +37,7 @@ from portal.enrollments.rollup import count_enrollment_days
 from portal.enrollments.waitlist import promote_waitlisted
 from portal.errors import DomainError, InvalidTransition, NotFound, StaleEdit, ValidationFailed
 from portal.lifecycle import ACTIVE
+from portal.matches.operations import end_matches_of
 
 BENEFICIARY, VOLUNTEER = "beneficiary", "volunteer"
 WAITLISTED, ENROLLED, COMPLETED, DROPPED = "waitlisted", "active", "completed", "dropped"
@@ -352,6 +353,7 @@ def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = ""
     was = enrollment.status
     enrollment.status, enrollment.dropped_at = DROPPED, utcnow()
     enrollment.drop_reason = (reason or "").strip()[:500] or None
+    end_matches_of(enrollment, actor, "The enrollment was dropped.")
     # The company sees this event: a beneficiary's reason is a free-text note about a
     # person, so the event says only whether one was given (program managers read it on
     # the enrollment).
@@ -377,6 +379,7 @@ def complete_enrollment(actor: User | None, enrollment: Enrollment, *,
     """Completed beneficiaries keep their seat (they count toward the cap and budget)."""
     check_enrollment_move(enrollment, COMPLETED, expected_version)
     enrollment.status, enrollment.completed_at = COMPLETED, utcnow()
+    end_matches_of(enrollment, actor, "The enrollment was completed.")
     campaign = enrollment.campaign
     record_event("program.enrollment.completed", actor=actor, subject=enrollment, company_id=campaign.company_id,
                  data={"campaign_id": campaign.id}, label=company_reference(campaign.company, enrollment.participant_id))

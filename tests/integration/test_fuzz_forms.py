@@ -45,6 +45,14 @@ def _counts(app):
                 for m in (ActivityEvent, Campaign, Enrollment, Participant, Program, ProgramTemplate, User)]
 
 
+@pytest.fixture
+def route_objects(route_objects, app):
+    """The shared objects plus a proposed match in company A's campaign (match_id)."""
+    from tests.integration.test_route_matrix import proposed_match
+
+    return {**route_objects, "match_id": proposed_match(app, route_objects)}
+
+
 @pytest.mark.parametrize("endpoint,rule", POST_RULES, ids=[e for e, _ in POST_RULES])
 def test_fuzzed_posts_never_fail_or_reflect(app, tenants, route_objects, endpoint, rule):
     client = sign_in_client(app, tenants["pm"])

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.db import db
+from portal.matches.models import Match, MatchLoad
 from portal.models import (
     ActivityEvent,
     BeneficiaryGroup,
@@ -66,6 +67,8 @@ POLICY: dict[str, str] = {
     "imports.dry_run": "token", "imports.sample": "tenant",
     "participants.index": "pm", "participants.detail": "pm", "participants.edit": "pm",
     "jobs.detail": "owner", "jobs.download": "owner",
+    # Matches: company admins read their campaigns' matches; only program managers make them.
+    "matches.index": "tenant", "matches.propose": "pm", "matches.confirm": "pm", "matches.end": "pm",
 }
 
 
@@ -79,11 +82,31 @@ def route_objects(route_objects, app):
         sub.allocated_bp = 1000
         db.session.add(allocation)
         db.session.commit()
-        return {**route_objects, "allocation_id": allocation.id}
+        allocation_id = allocation.id
+    return {**route_objects, "allocation_id": allocation_id, "match_id": proposed_match(app, route_objects)}
+
+
+def proposed_match(app, route_objects) -> int:
+    """A proposed match in company A's campaign: its beneficiary is the shared enrollment."""
+    from portal.db import utcnow
+
+    with app.app_context():
+        volunteer = Participant(display_name="Matrix Volunteer")
+        db.session.add(volunteer)
+        db.session.flush()
+        enrollment = Enrollment(campaign_id=route_objects["campaign_id"], participant_id=volunteer.id,
+                                role="volunteer", status="active", enrolled_at=utcnow())
+        db.session.add(enrollment)
+        db.session.flush()
+        match = Match(campaign_id=route_objects["campaign_id"], volunteer_enrollment_id=enrollment.id,
+                      beneficiary_enrollment_id=route_objects["enrollment_id"], proposed_at=utcnow())
+        db.session.add(match)
+        db.session.commit()
+        return match.id
 
 
 TABLES = (ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
-          Program, ProgramTemplate, User)
+          Program, ProgramTemplate, User, Match, MatchLoad)
 
 
 def _counts(app) -> dict[str, int]:

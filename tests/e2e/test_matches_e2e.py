@@ -1,0 +1,148 @@
+"""Matches in a real browser (SPEC §2.8, §4 "Matches"): a program manager picks a
+beneficiary, reads the suggestions with their reasons, proposes one, confirms it and ends
+it (htmx asks first); the volunteer's load follows ("1 of 3", then "0 of 3"). Without
+JavaScript the same steps work through plain forms and the confirmation page. The company
+admin reads the pair with the beneficiary as a pseudonym."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.a11y import assert_no_serious_a11y_violations
+
+MENTEES = {"js": "Halyna Hrytsenko", "no_js": "Yaroslav Tkachenko"}
+
+
+@pytest.fixture(scope="module")
+def world(live_server) -> dict[str, int]:
+    """An active Acme mentorship campaign (limit 3 from the master) with an Acme mentor who
+    speaks Ukrainian, a Norwegian-only volunteer, and the two beneficiaries above."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import Company
+    from portal.beneficiaries.operations import create_group
+    from portal.campaigns.operations import create_campaign, transition_campaign
+    from portal.configuration.masters import load_master
+    from portal.db import db, transaction
+    from portal.enrollments.operations import create_participant, enroll_participant
+    from portal.program_templates.operations import create_template, publish_template
+    from portal.programs.operations import launch_program, transition_program
+
+    ids: dict[str, int] = {}
+    with live_server.app.app_context():
+        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
+        with transaction():
+            master = load_master("mentorship")
+            template = create_template(None, key="matches-e2e-mentorship", name="Mentorship (matches e2e)",
+                                       category="mentorship", config_schema=master["config_schema"],
+                                       default_config=master["default_config"])
+            publish_template(None, template)
+            group = create_group(None, name="Job seekers in Bergen (matches e2e)", group_type="job_seekers",
+                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
+            program = launch_program(None, template=template, group=group, visibility="public",
+                                     name="Mentoring Bergen (matches)")
+            transition_program(None, program, "active")
+            campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (matches)",
+                                       start_date=date(date.today().year, 1, 1), max_enrollment=10)
+            transition_campaign(None, campaign, "active")
+            db.session.flush()
+            mentor = create_participant(None, display_name="Mona Mentor", languages=["uk", "en"], company_id=acme.id)
+            other = create_participant(None, display_name="Ola Nordmann", languages=["no"], company_id=acme.id)
+            db.session.flush()
+            enroll_participant(None, campaign.id, mentor, role="volunteer")
+            enroll_participant(None, campaign.id, other, role="volunteer")
+            for name in MENTEES.values():
+                person = create_participant(None, display_name=name, year_of_birth=1990, languages=["uk"])
+                db.session.flush()
+                ids[name] = enroll_participant(None, campaign.id, person).id
+            ids["campaign"] = campaign.id
+        db.session.remove()
+    return ids
+
+
+def pair_row(page: Page, mentee: str):
+    return page.locator("#matches-title + .table-wrap tbody tr").filter(has_text=mentee)
+
+
+def load_row(page: Page, volunteer: str):
+    return page.locator("#loads-title + .table-wrap tbody tr").filter(has_text=volunteer)
+
+
+def test_a_program_manager_proposes_from_a_suggestion_confirms_and_ends(page: Page, sign_in, accounts, world):
+    mentee = MENTEES["js"]
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/campaigns/{world['campaign']}/matches")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Matches")
+    page.get_by_label("Beneficiary", exact=True).select_option(label=mentee)  # htmx loads the suggestions
+    suggestions = page.locator("#suggestions")
+    expect(suggestions.get_by_role("heading")).to_have_text(f"Suggestions for {mentee}")
+    first = suggestions.locator(".suggestion").first
+    expect(first).to_contain_text("Mona Mentor")
+    expect(first).to_contain_text("Both speak Ukrainian.")
+    expect(first).to_contain_text("3 free slots")
+    assert_no_serious_a11y_violations(page)
+
+    first.get_by_role("button", name="Propose").click()
+    expect(page.locator(".flash--success")).to_contain_text(f"Proposed Mona Mentor as the partner of {mentee}.")
+    expect(pair_row(page, mentee)).to_contain_text("proposed")
+    expect(load_row(page, "Mona Mentor")).to_contain_text("0 of 3")
+
+    pair_row(page, mentee).get_by_role("button", name="Confirm").click()
+    expect(page.locator(".flash--success")).to_contain_text("Match confirmed")
+    expect(pair_row(page, mentee)).to_contain_text("active")
+    expect(load_row(page, "Mona Mentor")).to_contain_text("1 of 3")
+
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    pair_row(page, mentee).get_by_label("Reason").fill("Found a job")
+    pair_row(page, mentee).get_by_role("button", name="End").click()
+    expect(pair_row(page, mentee)).to_contain_text("active")  # dismissed: nothing posted
+    assert questions == [f"End the match of Mona Mentor and {mentee}? This cannot be undone."]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    pair_row(page, mentee).get_by_role("button", name="End").click()
+    expect(page.locator(".flash--success")).to_contain_text("Match ended.")
+    expect(pair_row(page, mentee)).to_contain_text("ended")
+    expect(pair_row(page, mentee)).to_contain_text("Found a job")
+    expect(load_row(page, "Mona Mentor")).to_contain_text("0 of 3")
+    assert_no_serious_a11y_violations(page)
+
+
+def test_without_javascript_and_as_the_company_admin(browser, base_url, sign_in, accounts, world):
+    mentee = MENTEES["no_js"]
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, accounts.pm.email)
+        page.goto(f"/campaigns/{world['campaign']}/matches")
+        page.get_by_label("Beneficiary", exact=True).select_option(label=mentee)
+        page.get_by_role("button", name="Show suggestions").click()
+        page.locator("#suggestions .suggestion").filter(has_text="Mona Mentor") \
+            .get_by_role("button", name="Propose").click()
+        pair_row(page, mentee).get_by_role("button", name="Confirm").click()
+        expect(pair_row(page, mentee)).to_contain_text("active")
+
+        page.goto(f"/campaigns/{world['campaign']}/matches")  # the company admin's view, while it is active
+        context.clear_cookies()
+        sign_in(page, accounts.admin.email)
+        page.goto(f"/campaigns/{world['campaign']}/matches")
+        pairs = page.locator("#matches-title + .table-wrap")
+        expect(pairs).to_contain_text("Mona Mentor")
+        expect(pairs).not_to_contain_text(mentee)
+        expect(pairs).not_to_contain_text(MENTEES["js"])
+        expect(page.get_by_role("button", name="End")).to_have_count(0)
+        expect(page.locator("#suggestions")).to_have_count(0)
+
+        context.clear_cookies()
+        sign_in(page, accounts.pm.email)
+        page.goto(f"/campaigns/{world['campaign']}/matches")
+        pair_row(page, mentee).get_by_role("button", name="End").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"End the match of Mona Mentor and {mentee}?")
+        expect(page.locator(".confirm")).to_contain_text("Mona Mentor gets a free slot for another match.")
+        page.get_by_role("button", name="End the match").click()
+        expect(page.locator(".flash--success")).to_contain_text("Match ended.")
+        expect(pair_row(page, mentee)).to_contain_text("ended")
+    finally:
+        context.close()
