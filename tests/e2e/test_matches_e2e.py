@@ -70,7 +70,8 @@ def load_row(page: Page, volunteer: str):
     return page.locator("#loads-title + .table-wrap tbody tr").filter(has_text=volunteer)
 
 
-def test_a_program_manager_proposes_from_a_suggestion_confirms_and_ends(page: Page, sign_in, accounts, world):
+def test_a_program_manager_proposes_from_a_suggestion_confirms_and_ends(page: Page, sign_in, accounts, world,
+                                                                       screenshot):
     mentee = MENTEES["js"]
     sign_in(page, accounts.pm.email)
     page.goto(f"/campaigns/{world['campaign']}/matches")
@@ -83,6 +84,7 @@ def test_a_program_manager_proposes_from_a_suggestion_confirms_and_ends(page: Pa
     expect(first).to_contain_text("Both speak Ukrainian.")
     expect(first).to_contain_text("3 free slots")
     assert_no_serious_a11y_violations(page)
+    screenshot(page, "matches-suggestions-1280")
 
     first.get_by_role("button", name="Propose").click()
     expect(page.locator(".flash--success")).to_contain_text(f"Proposed Mona Mentor as the partner of {mentee}.")
@@ -93,6 +95,7 @@ def test_a_program_manager_proposes_from_a_suggestion_confirms_and_ends(page: Pa
     expect(page.locator(".flash--success")).to_contain_text("Match confirmed")
     expect(pair_row(page, mentee)).to_contain_text("active")
     expect(load_row(page, "Mona Mentor")).to_contain_text("1 of 3")
+    screenshot(page, "matches-active-1280")
 
     questions: list[str] = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
@@ -146,3 +149,13 @@ def test_without_javascript_and_as_the_company_admin(browser, base_url, sign_in,
         expect(pair_row(page, mentee)).to_contain_text("ended")
     finally:
         context.close()
+
+
+def test_the_matches_page_fits_a_phone(new_context, sign_in, accounts, world, screenshot):
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    sign_in(phone, accounts.pm.email)
+    phone.goto(f"/campaigns/{world['campaign']}/matches")
+    phone.get_by_label("Beneficiary", exact=True).select_option(label=MENTEES["js"])
+    expect(phone.locator("#suggestions .suggestion").first).to_contain_text("Mona Mentor")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
+    screenshot(phone, "matches-390")
