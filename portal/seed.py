@@ -21,6 +21,7 @@ from portal.enrollments.operations import (
 )
 from portal.enrollments.rollup import rebuild_enrollment_days
 from portal.l2i.operations import allocate, create_subscription
+from portal.matches.operations import confirm_match, end_match, propose_match
 from portal.program_templates.models import ProgramTemplate
 from portal.program_templates.operations import create_template, publish_template
 from portal.programs.operations import launch_program, transition_program
@@ -173,10 +174,12 @@ def seed_demo_data() -> bool:
 
         e1 = fill(c1, 140, ["uk", "en"], "UA")              # 120 active, 20 on the waitlist
         e2 = fill(c2, 45, ["uk", "pl"], "UA", days_span=90)
+        mentors = []
         for name in EMPLOYEE_NAMES[:6]:                       # Acme employees volunteering as mentors
             v = create_participant(pm, display_name=name, email=f"{name.lower().replace(' ', '.')}@acme.example",
                                    languages=["en", "nb"], country="NO", company_id=acme.id)
-            backdate(enroll_participant(pm, c2.id, v, role="volunteer"), rng.randint(10, 80))
+            mentors.append(enroll_participant(pm, c2.id, v, role="volunteer"))
+            backdate(mentors[-1], rng.randint(10, 80))
         e3 = fill(c3, 48, ["ar", "de"], "SY", days_span=60)
         e4 = fill(c4, 20, ["uk"], "UA", days_span=150)
         e5 = fill(c5, 25, ["uk", "en"], "UA", days_span=200)
@@ -190,6 +193,14 @@ def seed_demo_data() -> bool:
         for e in e3[:5]:
             complete_enrollment(pm, e)
         drop_enrollment(pm, e3[7], "Found a job; no time for meetings")
+        # Pairs in the mentorship pilot (2 mentees per mentor there): most confirmed, one
+        # proposed, one ended; then three mentees complete, which ends their matches.
+        for i, mentee in enumerate(e2[:11]):
+            match = propose_match(pm, c2, mentors[i % len(mentors)], mentee)
+            if i < 10:
+                confirm_match(pm, match)
+            if i == 9:
+                end_match(pm, match, "The mentee moved to another city.")
         for e in e2[:3]:
             complete_enrollment(pm, e)
         for e in e5:
