@@ -3,7 +3,7 @@ from portal.activity.models import ActivityEvent
 from portal.auth.models import Company, User
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.campaigns.models import Campaign
-from portal.deliveries.models import Delivery, EnrollmentProgress
+from portal.deliveries.models import Delivery, EnrollmentMilestone, EnrollmentProgress
 from portal.enrollments.models import Enrollment, EnrollmentDay, EnrollmentTally, Participant
 from portal.jobs.models import Job, StoredFile
 from portal.l2i.models import L2IAllocation, L2ISubscription
@@ -13,5 +13,6 @@ from portal.programs.models import Program
 
 __all__ = [
     "ActivityEvent", "BeneficiaryGroup", "Campaign", "Company", "Delivery", "Enrollment", "EnrollmentDay",
-    "EnrollmentProgress", "EnrollmentTally", "Job", "L2IAllocation", "L2ISubscription", "Match", "MatchLoad", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
+    "EnrollmentMilestone", "EnrollmentProgress", "EnrollmentTally", "Job", "L2IAllocation", "L2ISubscription", "Match",
+    "MatchLoad", "Participant", "Program", "ProgramTemplate", "StoredFile", "User",
 ]

@@ -178,8 +178,11 @@ def _enrollment_in(campaign: Campaign, enrollment_id: int, *, for_update: bool =
     return enrollment
 
 
-def _detail_page(campaign: Campaign, enrollment: Enrollment, status_code: int = 200):
+def _detail_page(campaign: Campaign, enrollment: Enrollment, status_code: int = 200, *, delivery_panel=None):
+    from portal.deliveries.views import delivery_panel as deliveries_of
+
     return render("enrollments/detail.html", campaign=campaign, enrollment=enrollment,
+                  delivery_panel=delivery_panel or deliveries_of(campaign, enrollment),
                   participant=enrollment.participant, show_identity=may_see_identity(current_user, enrollment.participant),
                   company_ref=company_reference(campaign.company, enrollment.participant_id),
                   label=participant_label, form=DropForm(lock_version=enrollment.lock_version),

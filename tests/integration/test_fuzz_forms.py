@@ -47,10 +47,12 @@ def _counts(app):
 
 @pytest.fixture
 def route_objects(route_objects, app):
-    """The shared objects plus a proposed match in company A's campaign (match_id)."""
-    from tests.integration.test_route_matrix import proposed_match
+    """The shared objects plus a proposed match in company A's campaign (match_id) and a delivery
+    of the shared enrollment (delivery_id)."""
+    from tests.integration.test_route_matrix import proposed_match, recorded_delivery
 
-    return {**route_objects, "match_id": proposed_match(app, route_objects)}
+    return {**route_objects, "match_id": proposed_match(app, route_objects),
+            "delivery_id": recorded_delivery(app, route_objects)}
 
 
 @pytest.mark.parametrize("endpoint,rule", POST_RULES, ids=[e for e, _ in POST_RULES])
@@ -59,7 +61,8 @@ def test_fuzzed_posts_never_fail_or_reflect(app, tenants, route_objects, endpoin
     rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
     url = route_url(app, rule_obj, route_objects)
     token = csrf_token(client, "/home")
-    names = _field_names(client, url.split("/validate")[0].removesuffix("/check").removesuffix("/remaining"))
+    names = _field_names(client, url.split("/validate")[0].removesuffix("/check").removesuffix("/remaining")
+                         .removesuffix("/deliveries"))  # the delivery form lives on the enrollment page
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(st.fixed_dictionaries({}, optional={n: NASTY for n in names}), st.booleans())

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.db import db
+from portal.deliveries.models import Delivery, EnrollmentProgress
 from portal.matches.models import Match, MatchLoad
 from portal.models import (
     ActivityEvent,
@@ -69,6 +70,8 @@ POLICY: dict[str, str] = {
     "jobs.detail": "owner", "jobs.download": "owner",
     # Matches: company admins read their campaigns' matches; only program managers make them.
     "matches.index": "tenant", "matches.propose": "pm", "matches.confirm": "pm", "matches.end": "pm",
+    # Deliveries: company admins reach their campaigns' enrollments; the operation refuses a beneficiary's (422).
+    "deliveries.record": "tenant", "deliveries.correct": "tenant", "deliveries.void": "tenant",
 }
 
 
@@ -83,7 +86,20 @@ def route_objects(route_objects, app):
         db.session.add(allocation)
         db.session.commit()
         allocation_id = allocation.id
-    return {**route_objects, "allocation_id": allocation_id, "match_id": proposed_match(app, route_objects)}
+    return {**route_objects, "allocation_id": allocation_id, "match_id": proposed_match(app, route_objects),
+            "delivery_id": recorded_delivery(app, route_objects)}
+
+
+def recorded_delivery(app, route_objects) -> int:
+    """A session recorded today for the shared enrollment (company A's beneficiary)."""
+    from portal.db import utcnow
+
+    with app.app_context():
+        delivery = Delivery(enrollment_id=route_objects["enrollment_id"], kind="session_completed",
+                            occurred_on=utcnow().date(), attendance="present")
+        db.session.add(delivery)
+        db.session.commit()
+        return delivery.id
 
 
 def proposed_match(app, route_objects) -> int:
@@ -106,7 +122,7 @@ def proposed_match(app, route_objects) -> int:
 
 
 TABLES = (ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
-          Program, ProgramTemplate, User, Match, MatchLoad)
+          Program, ProgramTemplate, User, Match, MatchLoad, Delivery, EnrollmentProgress)
 
 
 def _counts(app) -> dict[str, int]:

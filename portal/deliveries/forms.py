@@ -1,0 +1,54 @@
+"""The delivery form of the enrollment page, and the void button's form. The kind choices
+come from the enrollment's effective configuration (set by the view), never from code."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.auth.forms import VersionedActionForm
+from portal.deliveries.kinds import kind_label
+from portal.deliveries.operations import MAX_DURATION_MINUTES, MAX_NOTE_LENGTH, MAX_VOID_REASON
+from portal.forms import PlainDecimalField, choices
+
+ATTENDANCE_CHOICES = choices([("", "— not a session —"), ("present", "Present"), ("excused", "Excused"),
+                              ("unexcused", "Unexcused")])
+
+
+class DeliveryFieldsMixin:
+    # The choices are the program's kinds; an unknown one reaches the operation, whose message lists them.
+    kind = SelectField("Kind", choices=[], validate_choice=False,
+                       validators=[DataRequired(message="Choose what happened.")])
+    occurred_on = DateField("Date", validators=[DataRequired(message="Enter the date it happened.")])
+    occurred_time = TimeField("Time", validators=[Optional()], description="Optional.")
+    quantity = PlainDecimalField("Quantity", places=3, default=1, validators=[Optional()],
+                                 description="How many (1 for one session). Up to 3 decimals.")
+    duration_minutes = IntegerField("Duration (minutes)", validators=[
+        Optional(), NumberRange(min=0, max=MAX_DURATION_MINUTES, message="Enter whole minutes from 0 to 1,440.")])
+    attendance = SelectField("Attendance", choices=ATTENDANCE_CHOICES, validate_choice=False,
+                             description="For sessions only: only “present” counts.")
+    note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE_LENGTH)],
+                         description="For the program team only; no e-mail addresses or phone numbers.")
+
+    def set_kinds(self, kinds: list[str]) -> None:
+        self.kind.choices = choices([("", "Choose…"), *((k, kind_label(k)) for k in kinds)])
+
+    def values(self, *, with_note: bool) -> dict:
+        values = {"kind": self.kind.data or None, "occurred_on": self.occurred_on.data,
+                  "occurred_time": self.occurred_time.data, "quantity": self.quantity.data,
+                  "duration_minutes": self.duration_minutes.data, "attendance": self.attendance.data or None}
+        if with_note:
+            values["note"] = self.note.data or None
+        return values
+
+
+class DeliveryForm(DeliveryFieldsMixin, FlaskForm):
+    pass
+
+
+class CorrectDeliveryForm(DeliveryFieldsMixin, VersionedActionForm):
+    pass
+
+
+class VoidDeliveryForm(VersionedActionForm):
+    reason = StringField("Reason", validators=[Optional(), Length(max=MAX_VOID_REASON)])

@@ -1,0 +1,142 @@
+"""Milestones from the configuration (SPEC §2.10), never hard-coded per master template.
+
+A milestone list is any array of the template's config schema marked ``"x-milestones": true``
+(the masters: mentorship ``progression.milestones``, buddy ``milestones.integrationStages``);
+its items, read from the enrollment's effective configuration, each have a ``key``, a ``name``
+and thresholds: ``sessionCount`` (counted ``session_completed``), or ``criteria`` with
+``eventsAttended``, ``checkinsCompleted``, ``skillSharesCompleted`` (counted deliveries of
+those kinds) and ``daysActive`` (days since enrolled). The counts are the enrollment's
+progress counters (quantities of counted deliveries), so nothing is recounted.
+
+:func:`milestones_reached` is the pure rule; :func:`update_milestones` applies it in the
+delivery's transaction: a milestone whose thresholds all hold is recorded once (primary key
+enrollment + milestone key), and one whose thresholds no longer hold — the delivery that
+reached it voided or corrected away — is un-reached. A milestone whose last threshold is
+time (``daysActive``) is reached by the next delivery after that day; the daily job that
+records it with no delivery is not built yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.db import db
+
+MILESTONE_MARK = "x-milestones"
+# criteria name -> the delivery kind it counts
+CRITERIA_KINDS = {"eventsAttended": "event_attended", "checkinsCompleted": "checkin_completed",
+                  "skillSharesCompleted": "skill_share_completed"}
+SESSION_KIND = "session_completed"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    key: str
+    name: str
+    thresholds: dict[str, Any]  # {"sessionCount": 5} or {"eventsAttended": 3, "daysActive": 90, …}
+
+
+def milestone_paths(schema: dict[str, Any] | None, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The paths of every array in ``schema`` marked ``"x-milestones": true`` (through object
+    properties), in schema order."""
+    if not isinstance(schema, dict):
+        return []
+    if schema.get("type") == "array" and schema.get(MILESTONE_MARK) is True:
+        return [path]
+    found: list[tuple[str, ...]] = []
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, child in properties.items():
+            found.extend(milestone_paths(child, (*path, str(name))))
+    return found
+
+
+def _at(config: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(config, dict):
+            return None
+        config = config.get(part)
+    return config
+
+
+def milestone_list(schema: dict[str, Any] | None, config: dict[str, Any] | None) -> list[Milestone]:
+    """Every milestone of the configuration's marked lists, in order."""
+    milestones: list[Milestone] = []
+    for path in milestone_paths(schema):
+        items = _at(config or {}, path)
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                continue
+            thresholds: dict[str, Any] = {}
+            if isinstance(item.get("sessionCount"), int | float):
+                thresholds["sessionCount"] = item["sessionCount"]
+            criteria = item.get("criteria")
+            if isinstance(criteria, dict):
+                thresholds.update({k: v for k, v in criteria.items()
+                                   if isinstance(v, int | float) and not isinstance(v, bool)})
+            milestones.append(Milestone(item["key"], str(item.get("name") or item["key"]), thresholds))
+    return milestones
+
+
+def threshold_holds(name: str, needed: Any, counts: dict[str, Decimal], days_active: int) -> bool:
+    if name == "sessionCount":
+        return counts.get(SESSION_KIND, Decimal(0)) >= Decimal(str(needed))
+    if name in CRITERIA_KINDS:
+        return counts.get(CRITERIA_KINDS[name], Decimal(0)) >= Decimal(str(needed))
+    if name == "daysActive":
+        return days_active >= needed
+    return False  # a threshold the portal does not know is never taken as met
+
+
+def milestones_reached(milestones: list[Milestone], counts: dict[str, Decimal], days_active: int) -> list[str]:
+    """The keys of the milestones whose thresholds all hold (a milestone with none holds)."""
+    return [m.key for m in milestones
+            if all(threshold_holds(name, needed, counts, days_active) for name, needed in m.thresholds.items())]
+
+
+def enrollment_milestones(enrollment: Any) -> list[Milestone]:
+    from portal.deliveries.kinds import campaign_config
+
+    campaign = enrollment.campaign
+    return milestone_list(campaign.program.template.config_schema, campaign_config(campaign))
+
+
+def _counts(enrollment_id: int) -> dict[str, Decimal]:
+    from portal.deliveries.models import EnrollmentProgress
+
+    rows = db.session.execute(sa.select(EnrollmentProgress.kind, EnrollmentProgress.counted_quantity)
+                              .where(EnrollmentProgress.enrollment_id == enrollment_id)).all()
+    return {kind: Decimal(quantity) for kind, quantity in rows}
+
+
+def days_active(enrollment: Any, today: date) -> int:
+    return (today - enrollment.enrolled_at.date()).days if enrollment.enrolled_at is not None else 0
+
+
+def update_milestones(enrollment: Any, delivery: Any, today: date) -> tuple[list[str], list[str]]:
+    """Record the milestones ``enrollment`` reaches now (dated by ``delivery``, which reached
+    them) and remove those it no longer reaches. Returns (reached, unreached) keys."""
+    from portal.deliveries.models import EnrollmentMilestone
+
+    milestones = enrollment_milestones(enrollment)
+    if not milestones:
+        return [], []
+    db.session.flush()  # the counters this delivery moved
+    holding = set(milestones_reached(milestones, _counts(enrollment.id), days_active(enrollment, today)))
+    recorded = {row.key: row for row in db.session.scalars(
+        sa.select(EnrollmentMilestone).where(EnrollmentMilestone.enrollment_id == enrollment.id))}
+    reached, unreached = [], []
+    for milestone in milestones:
+        if milestone.key in holding and milestone.key not in recorded:
+            db.session.add(EnrollmentMilestone(enrollment_id=enrollment.id, key=milestone.key, name=milestone.name[:255],
+                                               reached_on=delivery.occurred_on, delivery_id=delivery.id))
+            reached.append(milestone.key)
+        elif milestone.key not in holding and milestone.key in recorded:
+            db.session.delete(recorded[milestone.key])
+            unreached.append(milestone.key)
+    db.session.flush()
+    return reached, unreached

@@ -1,0 +1,107 @@
+"""Deliveries in a real browser (SPEC §2.9, §4): on an enrollment's page a program manager
+records a session (htmx swaps the deliveries section in place), sees it in the timeline, in
+the counter and as the first milestone reached, then voids it — htmx asks first — and the
+counter empties and the milestone is un-reached while the delivery stays, marked void.
+Without JavaScript the same steps work through the plain form and the confirmation page."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.a11y import assert_no_serious_a11y_violations
+
+MENTEES = {"js": "Kateryna Lysenko", "no_js": "Bohdan Savchenko"}
+
+
+@pytest.fixture(scope="module")
+def world(live_server) -> dict[str, int]:
+    """An active Acme mentorship campaign with the two beneficiaries above."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import Company
+    from portal.beneficiaries.operations import create_group
+    from portal.campaigns.operations import create_campaign, transition_campaign
+    from portal.configuration.masters import load_master
+    from portal.db import db, transaction
+    from portal.enrollments.operations import create_participant, enroll_participant
+    from portal.program_templates.operations import create_template, publish_template
+    from portal.programs.operations import launch_program, transition_program
+
+    ids: dict[str, int] = {}
+    with live_server.app.app_context():
+        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
+        with transaction():
+            master = load_master("mentorship")
+            template = create_template(None, key="deliveries-e2e-mentorship", name="Mentorship (deliveries e2e)",
+                                       category="mentorship", config_schema=master["config_schema"],
+                                       default_config=master["default_config"])
+            publish_template(None, template)
+            group = create_group(None, name="Job seekers in Trondheim (deliveries e2e)", group_type="job_seekers",
+                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
+            program = launch_program(None, template=template, group=group, visibility="public",
+                                     name="Mentoring Trondheim (deliveries)")
+            transition_program(None, program, "active")
+            campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (deliveries)",
+                                       start_date=date(date.today().year, 1, 1), max_enrollment=10)
+            transition_campaign(None, campaign, "active")
+            db.session.flush()
+            for key, name in MENTEES.items():
+                person = create_participant(None, display_name=name, year_of_birth=1991, languages=["uk"])
+                db.session.flush()
+                ids[key] = enroll_participant(None, campaign.id, person).id
+            ids["campaign"] = campaign.id
+        db.session.remove()
+    return ids
+
+
+def record_session(page: Page) -> None:
+    section = page.locator("#deliveries")
+    section.get_by_label("Kind", exact=True).select_option(label="Session completed")
+    section.get_by_label("Date", exact=True).fill(date.today().isoformat())
+    section.get_by_label("Duration (minutes)").fill("45")
+    section.get_by_label("Attendance", exact=True).select_option(label="Present")
+    section.get_by_role("button", name="Record").click()
+
+
+def test_a_program_manager_records_a_session_and_voids_it(page: Page, sign_in, accounts, world):
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/campaigns/{world['campaign']}/enrollments/{world['js']}")
+    expect(page.get_by_role("heading", name="Record a delivery")).to_be_visible()
+    record_session(page)
+    timeline = page.get_by_test_id("delivery-timeline")
+    expect(timeline).to_contain_text("Session completed · 45 min · present")
+    expect(page.get_by_test_id("delivery-counters")).to_contain_text("1 delivery")
+    expect(page.get_by_test_id("delivery-milestones")).to_contain_text(
+        f"First Session — reached on {date.today().isoformat()}")
+    expect(page.locator("#deliveries").get_by_label("Kind", exact=True)).to_have_value("")  # a fresh form
+    assert_no_serious_a11y_violations(page)
+
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    timeline.get_by_role("button", name="Void").click()
+    expect(page.locator(".flash--success")).to_contain_text("Delivery voided")
+    assert questions and "no longer counts" in questions[0]
+    expect(page.get_by_test_id("delivery-timeline")).to_contain_text("void")
+    expect(page.locator("#deliveries")).to_contain_text("Nothing counted yet.")
+    expect(page.get_by_test_id("delivery-milestones")).to_contain_text("First Session — not yet")
+    expect(page.get_by_test_id("delivery-timeline").get_by_role("button", name="Void")).to_have_count(0)
+
+
+def test_without_javascript_recording_and_voiding_go_through_plain_pages(browser, base_url, sign_in, accounts, world):
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, accounts.pm.email)
+        page.goto(f"/campaigns/{world['campaign']}/enrollments/{world['no_js']}")
+        record_session(page)
+        expect(page.locator(".flash--success")).to_contain_text("Session completed recorded.")
+        expect(page.get_by_test_id("delivery-counters")).to_contain_text("1 delivery")
+        page.get_by_test_id("delivery-timeline").get_by_role("button", name="Void").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Void this delivery")
+        page.get_by_role("button", name="Void the delivery").click()
+        expect(page.locator(".flash--success")).to_contain_text("Delivery voided")
+        expect(page.locator("#deliveries")).to_contain_text("Nothing counted yet.")
+    finally:
+        context.close()
