@@ -8,21 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.configuration.merge import effective_config
+from portal.campaigns.settings import campaign_config
 
 if TYPE_CHECKING:
     from portal.campaigns.models import Campaign
 
 DERIVED_KINDS = frozenset({"milestone_reached", "program_completed"})
 SESSION_PREFIX = "session"
-
-
-def campaign_config(campaign: Campaign) -> dict[str, Any]:
-    """The campaign's effective configuration: its program's pinned template version's
-    defaults ← the program's overrides ← the campaign's."""
-    program = campaign.program
-    return effective_config(program.template.default_config or {}, program.config_overrides,
-                            campaign.config_overrides)
 
 
 def recordable_kinds(config: dict[str, Any] | None) -> list[str]:

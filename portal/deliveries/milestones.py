@@ -99,7 +99,7 @@ def milestones_reached(milestones: list[Milestone], counts: dict[str, Decimal], 
 
 
 def enrollment_milestones(enrollment: Any) -> list[Milestone]:
-    from portal.deliveries.kinds import campaign_config
+    from portal.campaigns.settings import campaign_config
 
     campaign = enrollment.campaign
     return milestone_list(campaign.program.template.config_schema, campaign_config(campaign))

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.activity.operations import record_event
 from portal.campaigns.models import Campaign
-from portal.configuration.merge import effective_config
+from portal.campaigns.settings import campaign_config
 from portal.db import db, utcnow
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, Forbidden, InvalidTransition, StaleEdit
@@ -48,10 +48,7 @@ class EnrollmentNotActive(DomainError):
 # --- reading the rules' inputs --------------------------------------------------------
 def campaign_matching(campaign: Campaign) -> dict[str, Any]:
     """The campaign's effective ``matching`` settings (template ← program ← campaign)."""
-    program = campaign.program
-    config = effective_config(program.template.default_config or {}, program.config_overrides,
-                              campaign.config_overrides)
-    matching = config.get("matching")
+    matching = campaign_config(campaign).get("matching")
     return matching if isinstance(matching, dict) else {}
 
 
