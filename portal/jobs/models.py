@@ -53,6 +53,7 @@ class Job(db.Model):
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    phase_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the current phase's start
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -70,7 +71,7 @@ class Job(db.Model):
         """A straight-line estimate from the rows done so far in this phase."""
         if self.status != RUNNING or not self.total or not self.done or self.heartbeat_at is None:
             return None
-        started = self.started_at or self.created_at
+        started = self.phase_started_at or self.started_at or self.created_at
         elapsed = ((now or utcnow()) - started).total_seconds()
         if elapsed <= 0 or self.done >= self.total:
             return None

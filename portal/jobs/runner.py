@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,6 +76,7 @@ class JobContext:
     live_progress: bool = True
     succeeded: bool = False
     _last: tuple[str, float] = field(default=("", 0.0))
+    _phase_started: datetime | None = None
 
     @property
     def actor(self):
@@ -89,9 +90,14 @@ class JobContext:
         last_phase, last_time = self._last
         if not force and phase == last_phase and now - last_time < PROGRESS_EVERY_SECONDS:
             return
+        if phase != last_phase:
+            self._phase_started = utcnow()
         self._last = (phase, now)
         if self.live_progress:
-            write_progress(self.job_id, phase=phase[:60], done=done, total=total)
+            # Every write carries the phase's start: on SQLite a write can be skipped while the
+            # task holds the lock, and the page's time left is measured within the phase.
+            write_progress(self.job_id, phase=phase[:60], done=done, total=total,
+                           phase_started_at=self._phase_started)
 
     def succeed(self, result: dict[str, Any]) -> None:
         """Mark the job succeeded with ``result``: call inside the task's final write transaction."""
