@@ -65,7 +65,8 @@ def record_session(page: Page) -> None:
     section.get_by_role("button", name="Record").click()
 
 
-def test_a_program_manager_records_a_session_and_voids_it(page: Page, sign_in, accounts, world):
+def test_a_program_manager_records_a_session_and_voids_it(page: Page, sign_in, accounts, world, screenshot,
+                                                         new_context):
     sign_in(page, accounts.pm.email)
     page.goto(f"/campaigns/{world['campaign']}/enrollments/{world['js']}")
     expect(page.get_by_role("heading", name="Record a delivery")).to_be_visible()
@@ -77,6 +78,13 @@ def test_a_program_manager_records_a_session_and_voids_it(page: Page, sign_in, a
         f"First Session — reached on {date.today().isoformat()}")
     expect(page.locator("#deliveries").get_by_label("Kind", exact=True)).to_have_value("")  # a fresh form
     assert_no_serious_a11y_violations(page)
+    screenshot(page, "enrollment-deliveries-1280")
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    sign_in(phone, accounts.pm.email)
+    phone.goto(f"/campaigns/{world['campaign']}/enrollments/{world['js']}")
+    expect(phone.get_by_test_id("delivery-timeline")).to_contain_text("Session completed")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
+    screenshot(phone, "enrollment-deliveries-390")
 
     questions: list[str] = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
