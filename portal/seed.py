@@ -13,6 +13,7 @@ from portal.beneficiaries.operations import create_group
 from portal.campaigns.operations import create_campaign, transition_campaign
 from portal.configuration.masters import MASTER_FILES, load_master
 from portal.db import db, transaction, utcnow
+from portal.deliveries.operations import record_delivery
 from portal.enrollments.operations import (
     complete_enrollment,
     create_participant,
@@ -195,12 +196,15 @@ def seed_demo_data() -> bool:
         drop_enrollment(pm, e3[7], "Found a job; no time for meetings")
         # Pairs in the mentorship pilot (2 mentees per mentor there): most confirmed, one
         # proposed, one ended; then three mentees complete, which ends their matches.
+        pairs = []
         for i, mentee in enumerate(e2[:11]):
             match = propose_match(pm, c2, mentors[i % len(mentors)], mentee)
             if i < 10:
                 confirm_match(pm, match)
+                pairs.append((mentors[i % len(mentors)], mentee, match))
             if i == 9:
                 end_match(pm, match, "The mentee moved to another city.")
+        seed_deliveries(pm, rng, today.date(), language=e1[:60], pairs=pairs[:9], buddies=e3[:30])
         for e in e2[:3]:
             complete_enrollment(pm, e)
         for e in e5:
@@ -216,3 +220,36 @@ def seed_demo_data() -> bool:
         del p_wit
         rebuild_enrollment_days()  # the demo backdated its enrollments: count them on their days
     return True
+
+
+def seed_deliveries(pm: User, rng: random.Random, today: date, *, language: list, pairs: list, buddies: list) -> None:
+    """A few months of what happened, through the one delivery operation: language sessions
+    (some excused) and a few CEFR levels; weekly mentoring sessions of the confirmed pairs
+    (one delivery on each side); buddy events, check-ins and skill shares. Dates fall
+    between each enrollment's start and today."""
+    def deliver(enrollment, kind: str, days_ago: int, **kw) -> None:
+        start = (enrollment.enrolled_at or enrollment.created_at).date()
+        record_delivery(pm, enrollment, kind=kind, occurred_on=max(start, today - timedelta(days=days_ago)), **kw)
+
+    def span(enrollment) -> int:
+        return max(0, (today - (enrollment.enrolled_at or enrollment.created_at).date()).days)
+
+    for e in (e for e in language if e.status == "active"):
+        for days_ago in sorted(rng.sample(range(span(e) + 1), min(span(e) + 1, rng.randint(2, 9))), reverse=True):
+            deliver(e, "session_completed", days_ago, duration_minutes=60,
+                    attendance="excused" if rng.random() < 0.12 else "present")
+        if rng.random() < 0.2:
+            deliver(e, "cefr_level_advanced", rng.randint(0, span(e)), meta={"level": "A2"})
+    for volunteer, mentee, match in pairs:
+        for week in range(min(span(mentee) // 7, rng.randint(3, 9)), 0, -1):
+            deliver(volunteer, "session_completed", week * 7, duration_minutes=60, attendance="present",
+                    match_id=match.id)
+        if rng.random() < 0.35:
+            deliver(mentee, "goal_achieved", rng.randint(0, span(mentee)))
+    for e in (e for e in buddies if e.status == "active"):
+        for _ in range(rng.randint(1, 6)):
+            deliver(e, "event_attended", rng.randint(0, span(e)))
+        for _ in range(rng.randint(1, 8)):
+            deliver(e, "checkin_completed", rng.randint(0, span(e)))
+        if rng.random() < 0.15:
+            deliver(e, "skill_share_completed", rng.randint(0, span(e)))
