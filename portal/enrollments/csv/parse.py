@@ -7,15 +7,20 @@ the same rules as the participant forms and operations.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from portal.auth.operations import normalize_email
+from portal.csv_files import (
+    ImportFileError,
+    check_header_line,
+    file_sha256,
+    read_rows,
+    sniff_delimiter,
+)
+from portal.csv_files import unescape_cell as _unescape
 from portal.enrollments.csv.bulk import cycle_gc_paused
 from portal.enrollments.models import ROLES
 from portal.enrollments.operations import BENEFICIARY
@@ -30,8 +35,10 @@ from portal.enrollments.participant_fields import (
     clean_year_of_birth,
     this_year,
 )
-from portal.errors import DomainError
 from portal.text import plural
+
+__all__ = ["ImportFileError", "ImportRow", "ParsedFile", "check_header", "file_sha256", "parse_csv",
+           "sniff_delimiter"]
 
 # --- columns ----------------------------------------------------------------------
 IDENTITY_COLUMNS = ("email", "external_ref")
@@ -44,17 +51,9 @@ ERRORS_FILE_COLUMNS = ("row", "reason")
 META_PREFIX = "metadata."
 
 DEFAULT_MAX_ROWS = 200_000
-PROGRESS_EVERY_ROWS = 5_000
-HEADER_BYTES = 64 * 1024  # the longest header line check_header reads
+EXAMPLE_COLUMNS = "email, display_name"
 MAX_LENGTHS = {"display_name": DISPLAY_NAME_MAX, "external_ref": EXTERNAL_REF_MAX, "source_id": 100}
 MAX_META_VALUE = 1000
-
-
-class ImportFileError(DomainError):
-    """The file as a whole cannot be read (encoding, CSV syntax, header, size)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, "file")
 
 
 # --- parsing ----------------------------------------------------------------------
@@ -82,17 +81,6 @@ class ParsedFile:
     sha256: str
     columns: list[str]
     meta_keys: list[str]
-
-
-def file_sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _unescape(cell: str) -> str:
-    # Our export prefixes formula-like cells with an apostrophe; take it off again.
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
-        return cell[1:]
-    return cell
 
 
 def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
@@ -132,31 +120,9 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def check_header(data: bytes) -> None:
-    """The file-level checks that need only the first line (empty file, no header, unknown
-    or missing columns, not UTF-8 there): answered in the upload request itself, before
-    any job. :func:`parse_csv` makes them again with the rest."""
-    if not data or not data.strip():
-        raise ImportFileError("The file is empty.")
-    first = data.lstrip(b"\r\n")[:HEADER_BYTES].split(b"\n", 1)[0]
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"The file is not UTF-8 text (unreadable byte at position {exc.start}). "
-                              "Save it as \"CSV UTF-8\" and upload it again.") from None
-    try:
-        header = next(csv.reader([text.rstrip("\r")], delimiter=sniff_delimiter(text)), None)
-    except csv.Error:
-        return  # a header with odd quoting: parse_csv reports it with its line
-    if not header or not any(c.strip() for c in header):
-        raise ImportFileError("The file has no header row. The first row names the columns (e.g. email, "
-                              "display_name).")
-    read_header(header)
-
-
-def sniff_delimiter(text: str) -> str:
-    """";" when the header line uses it and no comma (Excel in many locales), else ","."""
-    first_line = text.split("\n", 1)[0]
-    return ";" if ";" in first_line and "," not in first_line else ","
+    """The file-level checks that need only the first line, answered in the upload request
+    itself before any job; :func:`parse_csv` makes them again with the rest."""
+    check_header_line(data, read_header, EXAMPLE_COLUMNS)
 
 
 @cycle_gc_paused()
@@ -167,41 +133,14 @@ def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS,
     Blank lines are skipped but still counted, so row numbers match what a spreadsheet
     shows (header = row 1, first data row = row 2). ``progress(rows_parsed)`` is called
     every few thousand rows."""
-    if not data or not data.strip():
-        raise ImportFileError("The file is empty.")
-    try:
-        text = data.decode("utf-8-sig")  # a UTF-8 BOM (Excel's "CSV UTF-8") is fine
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"The file is not UTF-8 text (unreadable byte at position {exc.start}). "
-                              "Save it as \"CSV UTF-8\" and upload it again.") from None
-    if "\x00" in text:
-        raise ImportFileError("The file contains NUL bytes; it is not a CSV text file.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
-    rows: list[ImportRow] = []
-    try:
-        header = next(reader, None)
-        if not header or not any(c.strip() for c in header):
-            raise ImportFileError("The file has no header row. The first row names the columns (e.g. email, "
-                                  "display_name).")
-        known, meta_columns = read_header(header)
-        parse_row = RowParser(known, meta_columns, len(header))
-        number = 1
-        for cells in reader:
-            number += 1
-            if not cells or not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= max_rows:
-                raise ImportFileError(f"The file has more than {max_rows:,} data rows. Split it into smaller files.")
-            rows.append(parse_row(number, cells))
-            if progress is not None and not len(rows) % PROGRESS_EVERY_ROWS:
-                progress(len(rows))
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}: {exc}). Check the quotes "
-                              "around that line.") from None
-    if not rows:
-        raise ImportFileError("The file has a header but no data rows.")
-    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=[h.strip() for h in header],
-                      meta_keys=list(meta_columns))
+    def header(cells: list[str]) -> RowParser:
+        known, meta_columns = read_header(cells)
+        return RowParser(known, meta_columns, len(cells))
+
+    columns, parser, rows = read_rows(data, read_header=header, parse_row=lambda p, n, cells: p(n, cells),
+                                      example=EXAMPLE_COLUMNS, max_rows=max_rows, progress=progress)
+    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=columns,
+                      meta_keys=[key for key, _ in parser.meta_columns])
 
 
 class EmailNormalizer:
