@@ -74,6 +74,12 @@ class Config:
     # A worker thread inside the web process (make run: no worker to start, nothing to install).
     PORTAL_JOBS_EMBEDDED_WORKER = os.environ.get("PORTAL_JOBS_EMBEDDED_WORKER", "0") == "1"
     SQLITE_BUSY_TIMEOUT_MS = _int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000)
+    # Work each worker does once at start instead of on its first requests (every template
+    # compiled, ORM mappers configured, reference lists read); compiled templates are kept in
+    # instance/jinja-cache ("0" turns that off, a path puts it elsewhere).
+    PORTAL_WARM_START = os.environ.get("PORTAL_WARM_START", "1") == "1"
+    PORTAL_TEMPLATE_BYTECODE_CACHE: bool | str = {"1": True, "0": False}.get(
+        os.environ.get("PORTAL_TEMPLATE_BYTECODE_CACHE", "1"), os.environ.get("PORTAL_TEMPLATE_BYTECODE_CACHE", "1"))
     FORCE_HTTPS = os.environ.get("PORTAL_FORCE_HTTPS", "0") == "1"
 
 
@@ -94,6 +100,7 @@ class TestingConfig(DevelopmentConfig):
     RATELIMIT_ENABLED = True
     PORTAL_CATALOG_CHOICES_TTL = 0  # tests create programs and look at the catalog at once
     PORTAL_JOBS = os.environ.get("PORTAL_TEST_JOBS", "inline")  # the harness's transaction is never committed
+    PORTAL_WARM_START = False  # an app per test renders a few screens: warming all of them would cost more
     PORTAL_JOBS_EMBEDDED_WORKER = False
 
 
