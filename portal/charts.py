@@ -129,3 +129,43 @@ def capacity_gauge(used: int, target: int | None, cap: int | None, waitlisted: i
     target_fraction = min(target / scale, 1.0) if target and scale else None
     level = "full" if cap is not None and used >= cap else ("high" if cap and used >= 0.8 * cap else "ok")
     return Gauge(used, target, cap, waitlisted, round(used_fraction, 4), target_fraction, level)
+
+
+# --- horizontal bars ------------------------------------------------------------------
+BAR_ROW_HEIGHT = 44  # pixels: a 12 px label line, then the bar
+BAR_HEIGHT = 14
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    text: str  # the figure as shown ("12", "fewer than 10")
+    fraction: float  # of the plot's width; for a withheld figure, the range it lies in
+    y: int  # pixels from the chart's top to the row's label baseline
+    withheld: bool = False  # drawn as an outline up to the cohort minimum, never its value
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list[Bar]
+    height: int
+    title: str
+    empty: bool
+    bar_height: int = BAR_HEIGHT
+
+
+def bar_chart(items: list[tuple[str, int]], *, title: str, withhold_below: int | None = None,
+              withheld_text: str = "") -> BarChart:
+    """Horizontal bars, one row per ``(label, value)``: the label and the figure on a line,
+    the bar under it (so a long label never squeezes the bar on a phone). With
+    ``withhold_below``, a value under it is not drawn: its row shows ``withheld_text`` and
+    an outline spanning 0 … the minimum, the range it lies in, so the picture tells no more
+    than the words."""
+    withheld = [withhold_below is not None and value < withhold_below for _, value in items]
+    shown = [value for (_, value), hidden in zip(items, withheld, strict=True) if not hidden]
+    scale = max([*shown, *([withhold_below] if any(withheld) else []), 1])
+    bars = []
+    for index, ((label, value), hidden) in enumerate(zip(items, withheld, strict=True)):
+        bars.append(Bar(label, withheld_text if hidden else f"{value:,}",
+                        round((withhold_below if hidden else value) / scale, 4), 14 + index * BAR_ROW_HEIGHT, hidden))
+    return BarChart(bars, len(items) * BAR_ROW_HEIGHT, title, not any(v for _, v in items) and not any(withheld))

@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from portal.campaigns.models import Campaign
-from portal.charts import Gauge, LineChart, capacity_gauge, cumulative_by_day, line_chart
+from portal.charts import BarChart, Gauge, LineChart, bar_chart, capacity_gauge, cumulative_by_day, line_chart
 from portal.db import db
+from portal.deliveries.progress import CampaignProgress, campaign_progress
 from portal.enrollments.models import Enrollment, EnrollmentTally
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
@@ -165,6 +166,8 @@ class Dashboard:
     by_role: dict[str, int]
     chart: LineChart
     waitlist: list[Enrollment]
+    progress: CampaignProgress | None = None
+    funnel: BarChart | None = None
 
 
 # The campaign chart counts what the capacity gauge counts: seats (active + completed
@@ -182,7 +185,20 @@ def seats_taken_by_day(campaign_id: int) -> dict[date, int]:
     return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows if n}
 
 
-def campaign_dashboard(campaign: Campaign, today: date | None = None) -> Dashboard:
+FUNNEL_TITLE = "Beneficiaries who reached each milestone"
+
+
+def milestone_funnel(progress: CampaignProgress, withhold_below: int | None = None) -> BarChart | None:
+    """The milestone funnel as bars; ``withhold_below`` (company admins: PORTAL_MIN_COHORT)
+    withholds small counts of people (SPEC §2.11)."""
+    if not progress.funnel:
+        return None
+    return bar_chart([(m.name, n) for m, n in progress.funnel], title=FUNNEL_TITLE, withhold_below=withhold_below,
+                     withheld_text=f"fewer than {withhold_below}")
+
+
+def campaign_dashboard(campaign: Campaign, today: date | None = None, *,
+                       withhold_below: int | None = None) -> Dashboard:
     """The campaign page's figures, read from the campaign's tallies (a few rows kept with
     the enrollments, see :class:`~portal.enrollments.models.EnrollmentTally`), never by
     counting enrollments."""
@@ -208,4 +224,5 @@ def campaign_dashboard(campaign: Campaign, today: date | None = None) -> Dashboa
         .order_by(Enrollment.waitlisted_at, Enrollment.id).limit(10)))
     gauge = capacity_gauge(campaign.enrolled_count, campaign.target_enrollment, campaign.max_enrollment,
                            campaign.waitlisted_count)
-    return Dashboard(gauge, by_status, by_role, chart, waitlist)
+    progress = campaign_progress(campaign, today)
+    return Dashboard(gauge, by_status, by_role, chart, waitlist, progress, milestone_funnel(progress, withhold_below))

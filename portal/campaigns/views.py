@@ -16,6 +16,7 @@ from portal.campaigns.models import Campaign
 from portal.configuration.json_input import parse_json_document
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
+from portal.deliveries.progress import LIST_SIZE as PROGRESS_LIST_SIZE
 from portal.enrollments.models import ROLES, STATUSES
 from portal.enrollments.privacy import participant_label
 from portal.enrollments.queries import enrollment_page
@@ -147,6 +148,11 @@ def detail(campaign_id: int):
     return detail_page(get_visible_or_404(Campaign, campaign_id, current_user))
 
 
+def _withhold_below() -> int | None:
+    """Company admins see counts of people under the cohort minimum as "fewer than N" (SPEC §2.11)."""
+    return None if current_user.is_program_manager else current_app.config["PORTAL_MIN_COHORT"]
+
+
 def detail_page(campaign: Campaign, status_code: int = 200):
     """The campaign dashboard; a refused action re-renders it with its 409/422 and message."""
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
@@ -160,7 +166,8 @@ def detail_page(campaign: Campaign, status_code: int = 200):
                       label=participant_label, bulk_form=BulkForm())
     context = campaign_layer(campaign.program)
     return render("campaigns/detail.html", campaign=campaign, program=campaign.program,
-                  board=campaign_dashboard(campaign), page=page, filters=filters, label=participant_label,
+                  board=campaign_dashboard(campaign, withhold_below=_withhold_below()), page=page, filters=filters,
+                  label=participant_label, list_size=PROGRESS_LIST_SIZE,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
                   action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
                   config_preview=context.form(campaign.config_overrides, readonly=True),

@@ -10,6 +10,7 @@ from portal.auth.models import User
 from portal.campaigns.models import Campaign
 from portal.charts import LineChart, cumulative_by_day, line_chart
 from portal.db import db
+from portal.deliveries.progress import CampaignFlags, progress_by_campaign
 from portal.enrollments.models import EnrollmentDay
 from portal.l2i.models import L2ISubscription
 from portal.programs.models import Program
@@ -79,3 +80,30 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
     return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month, list(near_capacity),
                        chart, int(l2i_learners), int(l2i_allocated), int(l2i_count), month_start.date(),
                        since.date())
+
+
+PROGRESS_CAMPAIGNS = 100  # the most recently started active campaigns the overview judges
+
+
+@dataclass(frozen=True)
+class ProgressOverview:
+    campaigns: list[CampaignFlags]  # active campaigns with anyone ready or needing attention
+    ready: int
+    attention: int
+    more_campaigns: bool = False  # more active campaigns than PROGRESS_CAMPAIGNS: the oldest are left out
+
+
+def progress_overview(viewer: User, today: date | None = None) -> ProgressOverview:
+    """Ready-to-complete and needs-attention counts over the viewer's active campaigns (SPEC
+    §2.10) — the PROGRESS_CAMPAIGNS most recently started — each judged by its own campaign's
+    configuration and counted as its campaign page counts (a few bounded reads per campaign)."""
+    today = today or datetime.now(UTC).date()
+    campaigns = list(db.session.scalars(
+        sa.select(Campaign).where(Campaign.status == "active", visible(Campaign, viewer))
+        .options(sa.orm.joinedload(Campaign.program).joinedload(Program.template),
+                 sa.orm.joinedload(Campaign.company))
+        .order_by(Campaign.start_date.desc(), Campaign.id.desc()).limit(PROGRESS_CAMPAIGNS + 1)))
+    flags = sorted(progress_by_campaign(campaigns[:PROGRESS_CAMPAIGNS], today),
+                   key=lambda f: (f.campaign.name, f.campaign.id))
+    return ProgressOverview(flags, sum(f.ready for f in flags), sum(f.attention for f in flags),
+                            len(campaigns) > PROGRESS_CAMPAIGNS)

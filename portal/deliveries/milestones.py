@@ -12,8 +12,8 @@ progress counters (quantities of counted deliveries), so nothing is recounted.
 delivery's transaction: a milestone whose thresholds all hold is recorded once (primary key
 enrollment + milestone key), and one whose thresholds no longer hold — the delivery that
 reached it voided or corrected away — is un-reached. A milestone whose last threshold is
-time (``daysActive``) is reached by the next delivery after that day; the daily job that
-records it with no delivery is not built yet.
+time (``daysActive``) is recorded by the daily job (:func:`record_days_active_milestones`),
+dated the day it became true, with no delivery.
 """
 from __future__ import annotations
 
@@ -140,3 +140,64 @@ def update_milestones(enrollment: Any, delivery: Any, today: date) -> tuple[list
             unreached.append(milestone.key)
     db.session.flush()
     return reached, unreached
+
+
+def record_days_active_milestones(today: date) -> int:
+    """The daily job's rule (SPEC §2.10): for every active enrollment, record each milestone
+    with a ``daysActive`` threshold that all its thresholds now reach and that is not yet
+    recorded, dated the day its time threshold was met (enrolled + ``daysActive``): had a
+    delivery met the last count threshold after that day, that delivery would have recorded
+    it, so time was the last to hold. Idempotent (once per enrollment and key). Returns how
+    many it recorded; the caller commits."""
+    from datetime import timedelta
+
+    from portal.campaigns.models import Campaign
+    from portal.deliveries.models import EnrollmentMilestone, EnrollmentProgress
+    from portal.enrollments.models import Enrollment
+
+    campaigns = db.session.scalars(
+        sa.select(Campaign).where(Campaign.id.in_(
+            sa.select(Enrollment.campaign_id).where(Enrollment.status == "active").distinct()))
+        .options(sa.orm.joinedload(Campaign.program)).order_by(Campaign.id)).all()
+    recorded = 0
+    for campaign in campaigns:
+        timed = [m for m in enrollment_milestones_of(campaign)
+                 if isinstance(m.thresholds.get("daysActive"), int | float) and m.thresholds["daysActive"] > 0]
+        if not timed:
+            continue
+        earliest = min(int(m.thresholds["daysActive"]) for m in timed)
+        candidates = db.session.scalars(
+            sa.select(Enrollment).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active",
+                                        Enrollment.enrolled_at.is_not(None))
+            .order_by(Enrollment.id)).all()
+        candidates = [e for e in candidates if days_active(e, today) >= earliest]
+        if not candidates:
+            continue
+        ids = [e.id for e in candidates]
+        counts: dict[int, dict[str, Decimal]] = {}
+        for enrollment_id, kind, quantity in db.session.execute(
+                sa.select(EnrollmentProgress.enrollment_id, EnrollmentProgress.kind, EnrollmentProgress.counted_quantity)
+                .where(EnrollmentProgress.enrollment_id.in_(ids))):
+            counts.setdefault(enrollment_id, {})[kind] = Decimal(quantity)
+        have = set(db.session.execute(sa.select(EnrollmentMilestone.enrollment_id, EnrollmentMilestone.key)
+                                      .where(EnrollmentMilestone.enrollment_id.in_(ids))).tuples())
+        for enrollment in candidates:
+            active_days = days_active(enrollment, today)
+            for milestone in timed:
+                if (enrollment.id, milestone.key) in have or not milestones_reached(
+                        [milestone], counts.get(enrollment.id, {}), active_days):
+                    continue
+                became_true = enrollment.enrolled_at.date() + timedelta(days=int(milestone.thresholds["daysActive"]))
+                db.session.add(EnrollmentMilestone(enrollment_id=enrollment.id, key=milestone.key,
+                                                   name=milestone.name[:255], reached_on=min(became_true, today),
+                                                   delivery_id=None))
+                recorded += 1
+    db.session.flush()
+    return recorded
+
+
+def enrollment_milestones_of(campaign: Any) -> list[Milestone]:
+    """The milestones of a campaign's effective configuration."""
+    from portal.campaigns.settings import campaign_config
+
+    return milestone_list(campaign.program.template.config_schema, campaign_config(campaign))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,13 +57,35 @@ def claim_next() -> int | None:
         return job_id if taken.rowcount == 1 else None
 
 
+def run_daily_progress(today: date) -> int:
+    """The daily progress task (both backends): milestones whose last threshold is time
+    (``daysActive``), recorded on their day. Idempotent, so two workers may both run it."""
+    from portal.deliveries.milestones import record_days_active_milestones
+
+    try:
+        with transaction():
+            recorded = record_days_active_milestones(today)
+    except sa.exc.IntegrityError:  # another worker recorded the same milestones first
+        db.session.rollback()
+        return 0
+    if recorded:
+        log.info("recorded %s milestones reached by days active", recorded)
+    return recorded
+
+
 def work_database(*, burst: bool = False, stop: threading.Event | None = None, poll_seconds: float = 0.5) -> int:
-    """Run queued jobs until stopped (or, with ``burst``, until the queue is empty)."""
+    """Run queued jobs until stopped (or, with ``burst``, until the queue is empty), and the
+    daily progress task once a day (when the worker starts, then when the date changes)."""
     recovered = recover_stalled()
     if recovered:
         log.warning("jobs %s were left running by a stopped worker: queued again", recovered)
     ran = 0
+    daily_done: date | None = None
     while not (stop and stop.is_set()):
+        if daily_done != (today := utcnow().date()):
+            run_daily_progress(today)
+            db.session.remove()
+            daily_done = today
         job_id = claim_next()
         if job_id is None:
             if burst:
@@ -135,6 +158,15 @@ def procrastinate_app(app: Flask):
     @queue.task(name="portal.retry_stalled", queueing_lock="retry_stalled", pass_context=True)
     async def retry_stalled(context, timestamp: int) -> None:
         await retry_stalled_procrastinate(context.app, app.config["PORTAL_JOBS_STALL_SECONDS"])
+
+    @queue.periodic(cron="5 0 * * *", periodic_id="days_active_milestones")
+    @queue.task(name="portal.days_active_milestones", queueing_lock="days_active_milestones", pass_context=False)
+    def days_active_milestones(timestamp: int) -> None:
+        with app.app_context():
+            try:
+                run_daily_progress(datetime.fromtimestamp(timestamp, UTC).date())
+            finally:
+                db.session.remove()
 
     app.extensions["procrastinate"] = queue
     return queue

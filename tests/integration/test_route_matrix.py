@@ -41,6 +41,7 @@ POLICY: dict[str, str] = {
     "dashboard.root": "public",
     "auth.sign_out": "signed_in",
     "dashboard.home": "signed_in",
+    "dashboard.progress": "pm",
     "activity.index": "signed_in",
     "campaigns.index": "signed_in",
     "campaigns.new": "signed_in",

@@ -1,0 +1,441 @@
+"""Progress of an enrollment (SPEC §2.10): who is ready to complete, who needs attention,
+and the language level — read from the effective configuration, never from the master
+template's name. Each rule keys off the settings that exist in the configuration:
+
+- ``session.minSessionsForCompletion``: ready when the counted ``session_completed``
+  quantity reaches it (mentorship);
+- a milestone list (any schema array marked ``x-milestones``): ready when its last
+  milestone is reached (buddy's last integration stage; for mentorship the cross-field rule
+  keeps the last milestone at or above the session minimum, so it adds nothing there);
+- ``duration.programLengthMonths``: ready when that many whole months have passed since
+  enrolled (months counted as for impact decay: 31 October → 30 November is 0 months);
+- ``cefr.targetLevels``: ready when the current CEFR level reaches the highest target level.
+  The current level starts at the enrollment's ``metadata.starting_cefr`` (none: below A1)
+  and each counted ``cefr_level_advanced`` delivery, in date order, raises it: to the level
+  its metadata names (``{"level": "B1"}``) when that is higher, else by one step when it
+  names none. A delivery naming a level at or below the current one changes nothing.
+
+An enrollment is ready when any rule its configuration has holds. It **needs attention**
+when it has had no counted delivery (of any kind) for longer than its rhythm
+(``session.recommendedFrequency`` or ``checkins.frequency``), counted from its last
+delivery or, with none, from the day it was enrolled.
+
+The top half are pure functions (the unit tests' golden tables); the queries below read
+the progress counters kept with the deliveries, never recounting deliveries per page.
+"""
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as datetime_time
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.db import db
+from portal.deliveries.milestones import SESSION_KIND, Milestone, milestone_list
+
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+LEVEL_KIND = "cefr_level_advanced"
+# The rhythm a frequency promises, as the days without a delivery after which someone is
+# flagged: a little more than one missed beat for the slow rhythms, a week for the fast ones.
+RHYTHM_DAYS = {"daily": 7, "every_other_day": 7, "weekly": 14, "biweekly": 28, "monthly": 45}
+RHYTHM_SETTINGS = (("session", "recommendedFrequency"), ("checkins", "frequency"))
+
+
+# --- pure rules --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProgressSettings:
+    """The settings of one effective configuration that progress reads (None: not set)."""
+
+    min_sessions: Decimal | None = None
+    program_length_months: int | None = None
+    milestones: tuple[Milestone, ...] = ()
+    target_level: str | None = None  # the highest of cefr.targetLevels
+    level_thresholds: dict[str, int] = field(default_factory=dict)  # cefr.progressionThresholds
+    rhythm_days: int | None = None
+
+    @property
+    def last_milestone(self) -> Milestone | None:
+        return self.milestones[-1] if self.milestones else None
+
+    @property
+    def tracks_levels(self) -> bool:
+        return self.target_level is not None
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return Decimal(str(value))
+
+
+def _section(config: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    section = (config or {}).get(name)
+    return section if isinstance(section, dict) else {}
+
+
+def level_index(level: Any) -> int | None:
+    """A1 → 0 … C2 → 5; anything else (unknown, absent) → None."""
+    text = level.strip().upper() if isinstance(level, str) else None
+    return CEFR_LEVELS.index(text) if text in CEFR_LEVELS else None
+
+
+def progress_settings(schema: dict[str, Any] | None, config: dict[str, Any] | None) -> ProgressSettings:
+    """What the configuration says about completion, rhythm and levels."""
+    session, duration, cefr = _section(config, "session"), _section(config, "duration"), _section(config, "cefr")
+    minimum = _number(session.get("minSessionsForCompletion"))
+    months = _number(duration.get("programLengthMonths"))
+    targets = [i for i in (level_index(t) for t in cefr.get("targetLevels") or [] if isinstance(t, str))
+               if i is not None] if isinstance(cefr.get("targetLevels"), list) else []
+    thresholds = cefr.get("progressionThresholds")
+    rhythm = None
+    for section, key in RHYTHM_SETTINGS:
+        frequency = _section(config, section).get(key)
+        if isinstance(frequency, str) and frequency in RHYTHM_DAYS:
+            rhythm = RHYTHM_DAYS[frequency]
+            break
+    return ProgressSettings(
+        min_sessions=minimum if minimum is not None and minimum > 0 else None,
+        program_length_months=int(months) if months is not None and months > 0 else None,
+        milestones=tuple(milestone_list(schema, config)),
+        target_level=CEFR_LEVELS[max(targets)] if targets else None,
+        level_thresholds={str(k): int(v) for k, v in thresholds.items()
+                          if _number(v) is not None} if isinstance(thresholds, dict) else {},
+        rhythm_days=rhythm,
+    )
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end``: 12 × years + months, less one when ``end``'s
+    day of the month is before ``start``'s (31 October → 30 November is 0, → 1 December 1)."""
+    months = 12 * (end.year - start.year) + (end.month - start.month)
+    return months - 1 if end.day < start.day else months
+
+
+def current_level(starting: Any, advances: Iterable[Any]) -> str | None:
+    """The CEFR level after ``advances`` (each the level a counted ``cefr_level_advanced``
+    delivery names, or None when it names none), in date order, from ``starting``."""
+    index = level_index(starting)
+    for named in advances:
+        target = level_index(named)
+        if target is None and named not in (None, ""):
+            continue  # a level the portal does not know moves nothing
+        if target is None:
+            index = 0 if index is None else min(index + 1, len(CEFR_LEVELS) - 1)
+        elif index is None or target > index:
+            index = target
+    return CEFR_LEVELS[index] if index is not None else None
+
+
+@dataclass(frozen=True)
+class EnrollmentFacts:
+    """What the rules need to know about one enrollment, all read from its counters."""
+
+    enrolled_on: date | None
+    sessions: Decimal = Decimal(0)  # counted session_completed quantity
+    last_delivery_on: date | None = None  # latest counted delivery of any kind
+    reached: frozenset[str] = frozenset()  # milestone keys reached
+    level: str | None = None  # current CEFR level (see current_level)
+
+
+def ready_reasons(settings: ProgressSettings, facts: EnrollmentFacts, today: date) -> list[str]:
+    """Why the enrollment is ready to complete, one sentence per rule that holds (empty:
+    not ready)."""
+    reasons = []
+    if settings.min_sessions is not None and facts.sessions >= settings.min_sessions:
+        reasons.append(f"{_plain(facts.sessions)} of {_plain(settings.min_sessions)} sessions")
+    last = settings.last_milestone
+    if last is not None and last.key in facts.reached:
+        reasons.append(f"Reached “{last.name}”")
+    if (settings.program_length_months is not None and facts.enrolled_on is not None
+            and months_between(facts.enrolled_on, today) >= settings.program_length_months):
+        reasons.append(f"{settings.program_length_months} months since enrolled")
+    if settings.target_level is not None:
+        level = level_index(facts.level)
+        if level is not None and level >= CEFR_LEVELS.index(settings.target_level):
+            reasons.append(f"Level {facts.level} reached (target {settings.target_level})")
+    return reasons
+
+
+def days_without_delivery(facts: EnrollmentFacts, today: date) -> int | None:
+    """Days since the last counted delivery, or since enrolled when there is none."""
+    since = facts.last_delivery_on or facts.enrolled_on
+    return max((today - since).days, 0) if since is not None else None
+
+
+def attention_days(settings: ProgressSettings, facts: EnrollmentFacts, today: date) -> int | None:
+    """The days without a delivery when they are more than the rhythm allows; else None
+    (no rhythm in the configuration: never flagged)."""
+    if settings.rhythm_days is None:
+        return None
+    days = days_without_delivery(facts, today)
+    return days if days is not None and days > settings.rhythm_days else None
+
+
+@dataclass(frozen=True)
+class LevelProgress:
+    level: str | None  # current
+    next_level: str | None  # None: at the top (C2)
+    sessions: int  # sessions since the last level
+    needed: int | None  # cefr.progressionThresholds[next level]
+
+
+def level_progress(settings: ProgressSettings, level: str | None, sessions_since_level: int) -> LevelProgress:
+    """Sessions since the last level against the threshold of the next one."""
+    index = level_index(level)
+    following = 0 if index is None else index + 1
+    next_level = CEFR_LEVELS[following] if following < len(CEFR_LEVELS) else None
+    return LevelProgress(level, next_level, sessions_since_level,
+                         settings.level_thresholds.get(next_level) if next_level else None)
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+
+
+# --- queries (counters, never a recount) ---------------------------------------------------
+@dataclass(frozen=True)
+class ProgressRow:
+    enrollment: Any  # Enrollment, participant loaded
+    facts: EnrollmentFacts
+    reasons: list[str] = field(default_factory=list)
+    days: int | None = None  # days without a delivery (needs attention)
+
+
+# Counts stop at this many: past it the page says "1,000 or more" instead of scanning a
+# 200k-enrollment campaign (the campaign page must stay as quick as its enrollment list).
+COUNT_CAP = 1_000
+LIST_SIZE = 50
+
+
+@dataclass
+class CampaignProgress:
+    settings: ProgressSettings
+    ready: list[ProgressRow]  # the first LIST_SIZE ready active enrollments, oldest enrollment first
+    ready_count: int  # all of them, up to COUNT_CAP
+    attention: list[ProgressRow]  # LIST_SIZE flagged ones (the longest-enrolled), longest silence first
+    attention_count: int  # all of them, up to COUNT_CAP
+    funnel: list[tuple[Milestone, int]]  # beneficiaries (any status) who reached each milestone
+
+    @property
+    def ready_capped(self) -> bool:
+        return self.ready_count >= COUNT_CAP
+
+    @property
+    def attention_capped(self) -> bool:
+        return self.attention_count >= COUNT_CAP
+
+
+def _level_advances(enrollment_ids: Any) -> dict[int, list[Any]]:
+    """The levels named by each enrollment's counted level deliveries, in date order (a rare
+    kind: a few rows per enrollment, read through the enrollment's delivery index)."""
+    from portal.deliveries.models import PRESENT, Delivery
+
+    rows = db.session.execute(
+        sa.select(Delivery.enrollment_id, Delivery.meta)
+        .where(Delivery.enrollment_id.in_(enrollment_ids), Delivery.kind == LEVEL_KIND,
+               Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == PRESENT))
+        .order_by(Delivery.enrollment_id, Delivery.occurred_on, Delivery.id)).all()
+    advances: dict[int, list[Any]] = {}
+    for enrollment_id, meta in rows:
+        advances.setdefault(enrollment_id, []).append((meta or {}).get("level") if isinstance(meta, dict) else None)
+    return advances
+
+
+def _active_rows(settings: ProgressSettings, enrollments: Any, today: date) -> list[ProgressRow]:
+    """Facts for the active enrollments ``enrollments`` (a list, or a select, of their ids):
+    one grouped read of their counters (plus one of their level deliveries when levels are
+    tracked)."""
+    from portal.deliveries.models import EnrollmentMilestone, EnrollmentProgress
+    from portal.enrollments.models import Enrollment
+
+    counters = (
+        sa.select(EnrollmentProgress.enrollment_id.label("enrollment_id"),
+                  sa.func.max(EnrollmentProgress.last_on).label("last_on"),
+                  sa.func.sum(sa.case((EnrollmentProgress.kind == SESSION_KIND, EnrollmentProgress.counted_quantity),
+                                      else_=0)).label("sessions"),
+                  sa.func.sum(sa.case((EnrollmentProgress.kind == LEVEL_KIND, EnrollmentProgress.deliveries),
+                                      else_=0)).label("advances"))
+        .where(EnrollmentProgress.enrollment_id.in_(enrollments), EnrollmentProgress.deliveries > 0)
+        .group_by(EnrollmentProgress.enrollment_id).subquery())
+    last = settings.last_milestone
+    reached_last = (sa.exists().where(EnrollmentMilestone.enrollment_id == Enrollment.id,
+                                      EnrollmentMilestone.key == last.key) if last else sa.false())
+    rows = db.session.execute(
+        sa.select(Enrollment, counters.c.last_on, counters.c.sessions, counters.c.advances, reached_last)
+        .options(sa.orm.joinedload(Enrollment.participant))
+        .outerjoin(counters, counters.c.enrollment_id == Enrollment.id)
+        .where(Enrollment.id.in_(enrollments))
+        .order_by(Enrollment.enrolled_at, Enrollment.id)).all()
+    advances: dict[int, list[Any]] = {}
+    if settings.tracks_levels:
+        advances = _level_advances(enrollments)
+    result = []
+    for enrollment, last_on, sessions, _advanced, has_last in rows:
+        if isinstance(last_on, str):  # SQLite hands back max() of dates as text
+            last_on = date.fromisoformat(last_on[:10])
+        meta = enrollment.meta if isinstance(enrollment.meta, dict) else {}
+        facts = EnrollmentFacts(
+            enrolled_on=enrollment.enrolled_at.date() if enrollment.enrolled_at else None,
+            sessions=Decimal(str(sessions or 0)), last_delivery_on=last_on,
+            reached=frozenset({last.key} if (last and has_last) else ()),
+            level=current_level(meta.get("starting_cefr"), advances.get(enrollment.id, ()))
+            if settings.tracks_levels else None)
+        result.append(ProgressRow(enrollment, facts, ready_reasons(settings, facts, today),
+                                  attention_days(settings, facts, today)))
+    return result
+
+
+def campaign_settings(campaign: Any) -> ProgressSettings:
+    from portal.campaigns.settings import campaign_config
+
+    return progress_settings(campaign.program.template.config_schema, campaign_config(campaign))
+
+
+def months_before(today: date, months: int) -> date:
+    """The latest start date with ``months_between(start, today) >= months``."""
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime_time.min, tzinfo=UTC)
+
+
+def _has_counted(*where: Any) -> sa.Exists:
+    from portal.deliveries.models import EnrollmentProgress
+    from portal.enrollments.models import Enrollment
+
+    return sa.exists().where(EnrollmentProgress.enrollment_id == Enrollment.id, EnrollmentProgress.deliveries > 0,
+                             *where)
+
+
+def attention_condition(settings: ProgressSettings, today: date) -> sa.ColumnElement[bool] | None:
+    """The SQL twin of :func:`attention_days` (exact): nothing counted since the cutoff, and
+    either something counted before it or enrolled before it."""
+    from portal.deliveries.models import EnrollmentProgress
+    from portal.enrollments.models import Enrollment
+
+    if settings.rhythm_days is None:
+        return None
+    cutoff = today - timedelta(days=settings.rhythm_days)
+    return sa.and_(~_has_counted(EnrollmentProgress.last_on >= cutoff),
+                   sa.or_(_has_counted(), Enrollment.enrolled_at < _midnight(cutoff)))
+
+
+def ready_candidates(settings: ProgressSettings, today: date, active: sa.Select) -> list[int] | None:
+    """Ids of ``active`` enrollments that may be ready (None: the configuration has no
+    completion rule), up to COUNT_CAP: exactly those :func:`ready_reasons` accepts for
+    sessions, the last milestone and the program length; for levels, everyone with a level
+    delivery (the rule itself then decides).
+    The counter and milestone rules are read from those small tables and joined to the
+    campaign's enrollments, not probed once per enrollment (a 200k campaign: 4 ms, not 300)."""
+    from portal.deliveries.models import EnrollmentMilestone, EnrollmentProgress
+    from portal.enrollments.models import Enrollment
+
+    driven: list[sa.Select] = []
+    direct: list[sa.ColumnElement[bool]] = []
+    if settings.min_sessions is not None:
+        driven.append(sa.select(EnrollmentProgress.enrollment_id).where(
+            EnrollmentProgress.kind == SESSION_KIND, EnrollmentProgress.deliveries > 0,
+            EnrollmentProgress.counted_quantity >= settings.min_sessions))
+    if (last := settings.last_milestone) is not None:
+        driven.append(sa.select(EnrollmentMilestone.enrollment_id).where(EnrollmentMilestone.key == last.key))
+    if settings.program_length_months is not None:
+        latest_start = months_before(today, settings.program_length_months)
+        direct.append(Enrollment.enrolled_at < _midnight(latest_start + timedelta(days=1)))
+    if settings.target_level is not None:
+        # Those with a level recorded. Someone who *starts* at the target is not listed: that
+        # is an enrollment to look at, not a completion (and finding them would read every row).
+        driven.append(sa.select(EnrollmentProgress.enrollment_id).where(
+            EnrollmentProgress.kind == LEVEL_KIND, EnrollmentProgress.deliveries > 0))
+    if not driven and not direct:
+        return None
+    found: set[int] = set()
+    if driven:
+        ids = sa.union(*driven).subquery()
+        found.update(db.session.scalars(active.join(ids, ids.c.enrollment_id == Enrollment.id).limit(COUNT_CAP)))
+    if direct:
+        found.update(db.session.scalars(active.where(sa.or_(*direct)).limit(COUNT_CAP)))
+    return sorted(found)[:COUNT_CAP]
+
+
+def _bounded_count(ids: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids.limit(COUNT_CAP).subquery())) or 0
+
+
+def campaign_progress(campaign: Any, today: date) -> CampaignProgress:
+    """The campaign page's ready and needs-attention lists and its milestone funnel, in a
+    few bounded reads whatever the campaign's size: SQL narrows to the enrollments a rule can
+    hold for (counts stop at COUNT_CAP), the pure rules above judge the rows shown."""
+    from portal.deliveries.models import EnrollmentMilestone
+    from portal.enrollments.models import Enrollment
+
+    settings = campaign_settings(campaign)
+    active = sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active")
+    # In the order of ix_enrollments_campaign_status (campaign, status, role, created_at, id), so
+    # the LIMIT stops early instead of sorting every flagged one: beneficiaries first, oldest first.
+    index_order = (Enrollment.role, Enrollment.created_at, Enrollment.id)
+    ready: list[ProgressRow] = []
+    ready_count = 0
+    if (ids := ready_candidates(settings, today, active)) is not None:
+        judged = [row for row in _active_rows(settings, ids, today) if row.reasons]
+        ready, ready_count = judged[:LIST_SIZE], len(judged)
+    attention: list[ProgressRow] = []
+    attention_count = 0
+    if (flagged := attention_condition(settings, today)) is not None:
+        attention_count = _bounded_count(active.where(flagged))
+        ids = list(db.session.scalars(active.where(flagged).order_by(*index_order).limit(LIST_SIZE)))
+        attention = sorted((row for row in _active_rows(settings, ids, today) if row.days is not None),
+                           key=lambda row: (-row.days, row.enrollment.id))
+    funnel: list[tuple[Milestone, int]] = []
+    if settings.milestones:
+        reached = dict(db.session.execute(
+            sa.select(EnrollmentMilestone.key, sa.func.count())
+            .join(Enrollment, Enrollment.id == EnrollmentMilestone.enrollment_id)
+            .where(Enrollment.campaign_id == campaign.id, Enrollment.role == "beneficiary")
+            .group_by(EnrollmentMilestone.key)).all())
+        funnel = [(m, int(reached.get(m.key, 0))) for m in settings.milestones]
+    return CampaignProgress(settings, ready, ready_count, attention, attention_count, funnel)
+
+
+@dataclass(frozen=True)
+class CampaignFlags:
+    campaign: Any
+    ready: int
+    attention: int
+
+
+def progress_counts(campaign: Any, today: date) -> tuple[int, int]:
+    """How many are ready and how many need attention in ``campaign``, counted as the
+    campaign page counts them (up to COUNT_CAP), without loading the rows unless the level
+    rule needs them."""
+    from portal.enrollments.models import Enrollment
+
+    settings = campaign_settings(campaign)
+    active = sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active")
+    ready = attention = 0
+    if (ids := ready_candidates(settings, today, active)) is not None:
+        if settings.tracks_levels:  # the level rule reads each candidate's level deliveries
+            ready = sum(1 for row in _active_rows(settings, ids, today) if row.reasons)
+        else:  # the other rules are exact in SQL
+            ready = len(ids)
+    if (flagged := attention_condition(settings, today)) is not None:
+        attention = _bounded_count(active.where(flagged))
+    return ready, attention
+
+
+def progress_by_campaign(campaigns: list[Any], today: date) -> list[CampaignFlags]:
+    """How many are ready and how many need attention in each of ``campaigns`` (their
+    program and template loaded), each judged by its own settings. Campaigns with neither
+    are left out."""
+    flags = []
+    for campaign in campaigns:
+        ready, attention = progress_counts(campaign, today)
+        if ready or attention:
+            flags.append(CampaignFlags(campaign, ready, attention))
+    return flags

@@ -1,0 +1,110 @@
+"""Progress on the campaign page in a real browser (SPEC §2.10, §4): a program manager sees
+an enrollment ready to complete, completes the ready ones through the confirmation (htmx
+asks first), sees the milestone
+funnel as a chart, and the home page's progress card; at 1280 and 390 px, axe-clean."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.a11y import assert_no_serious_a11y_violations
+
+READY = {"js": "Olena Progress", "no_js": "Taras Progress"}
+STALLED = "Iryna Waiting"
+
+
+@pytest.fixture(scope="module")
+def world(live_server) -> dict[str, int]:
+    """An active Acme mentorship campaign: two mentees with ten sessions (ready), one whose
+    last session was three weeks ago (needs attention)."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import Company
+    from portal.beneficiaries.operations import create_group
+    from portal.campaigns.operations import create_campaign, transition_campaign
+    from portal.configuration.masters import load_master
+    from portal.db import db, transaction
+    from portal.deliveries.operations import record_delivery
+    from portal.enrollments.operations import create_participant, enroll_participant
+    from portal.program_templates.operations import create_template, publish_template
+    from portal.programs.operations import launch_program, transition_program
+
+    ids: dict[str, int] = {}
+    today = date.today()
+    with live_server.app.app_context():
+        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
+        with transaction():
+            master = load_master("mentorship")
+            template = create_template(None, key="progress-e2e-mentorship", name="Mentorship (progress e2e)",
+                                       category="mentorship", config_schema=master["config_schema"],
+                                       default_config=master["default_config"])
+            publish_template(None, template)
+            group = create_group(None, name="Job seekers in Bergen (progress e2e)", group_type="job_seekers",
+                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
+            program = launch_program(None, template=template, group=group, visibility="public",
+                                     name="Mentoring Bergen (progress)")
+            transition_program(None, program, "active")
+            campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (progress)",
+                                       start_date=date(today.year, 1, 1) - timedelta(days=60), max_enrollment=10)
+            transition_campaign(None, campaign, "active")
+            db.session.flush()
+            for key, name in [*READY.items(), ("stalled", STALLED)]:
+                person = create_participant(None, display_name=name, year_of_birth=1990, languages=["uk"])
+                db.session.flush()
+                enrollment = enroll_participant(None, campaign.id, person)
+                enrollment.enrolled_at = enrollment.enrolled_at - timedelta(days=40)
+                db.session.flush()
+                ids[key] = enrollment.id
+                record_delivery(None, enrollment, kind="session_completed", attendance="present",
+                                quantity=10 if key != "stalled" else 1,
+                                occurred_on=today - timedelta(days=21 if key == "stalled" else 1))
+            ids["campaign"] = campaign.id
+        db.session.remove()
+    return ids
+
+
+def test_a_program_manager_completes_the_ready_ones_and_sees_the_funnel(page: Page, sign_in, accounts, world,
+                                                                       screenshot, new_context):
+    sign_in(page, accounts.pm.email)
+    expect(page.locator("#home-progress")).to_contain_text("Acme mentoring (progress)")  # loaded into the home card
+    page.goto(f"/campaigns/{world['campaign']}")
+    ready = page.locator("section", has=page.get_by_role("heading", name="Ready to complete"))
+    expect(ready).to_contain_text(READY["js"])
+    expect(ready).to_contain_text("10 of 10 sessions")
+    attention = page.locator("section", has=page.get_by_role("heading", name="Needs attention"))
+    expect(attention).to_contain_text(STALLED)
+    funnel = page.get_by_role("img", name="Beneficiaries who reached each milestone")
+    expect(funnel).to_be_visible()
+    assert_no_serious_a11y_violations(page)
+    page.get_by_role("heading", name="Milestone funnel").scroll_into_view_if_needed()
+    screenshot(page, "campaign-progress-1280")
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    sign_in(phone, accounts.pm.email)
+    phone.goto(f"/campaigns/{world['campaign']}")
+    expect(phone.get_by_role("img", name="Beneficiaries who reached each milestone")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
+    screenshot(phone, "campaign-progress-390")
+
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    ready.get_by_role("button", name="Complete the 2 ready ones…").click()
+    expect(page.locator(".flash--success")).to_contain_text("2 enrollments completed")
+    assert questions and "Complete 2 ready enrollments?" in questions[0]
+    expect(page.locator("section", has=page.get_by_role("heading", name="Ready to complete"))).to_contain_text(
+        "No active enrollment has met its completion rule yet.")
+
+
+def test_without_javascript_the_home_links_to_the_progress_page_and_the_funnel_shows(browser, base_url, sign_in, accounts, world):
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, accounts.pm.email)
+        page.goto("/home")
+        page.get_by_role("link", name="See who is ready to complete and who needs attention, per campaign").click()
+        expect(page.get_by_role("heading", level=1, name="Progress across campaigns")).to_be_visible()
+        page.goto(f"/campaigns/{world['campaign']}")
+        expect(page.get_by_role("img", name="Beneficiaries who reached each milestone")).to_be_visible()
+    finally:
+        context.close()
