@@ -15,6 +15,8 @@ BENCHES = {
     "participants": "bench.participants",
     "races": "bench.races",
     "fullstack": "bench.fullstack",
+    "delivery-import": "bench.delivery_import",
+    "attendance": "bench.attendance",
 }
 
 

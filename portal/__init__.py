@@ -169,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.campaigns.views import bp as campaigns_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.deliveries.import_views import bp as delivery_imports_bp
     from portal.deliveries.views import bp as deliveries_bp
     from portal.enrollments.enrollment_views import bp as enrollments_bp
     from portal.enrollments.import_views import bp as imports_bp
@@ -195,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(l2i_bp)
     app.register_blueprint(matches_bp)
     app.register_blueprint(deliveries_bp)
+    app.register_blueprint(delivery_imports_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.

@@ -252,3 +252,7 @@ def _plain(value: Any) -> str:
 
 bp.add_app_template_filter(_plain, "plain_quantity")
 bp.add_app_template_filter(kind_label, "kind_label")
+
+
+# The campaign's attendance sheet adds its routes to this blueprint (kept in its own module).
+from portal.deliveries import attendance as _attendance  # noqa: E402,F401

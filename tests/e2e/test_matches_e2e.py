@@ -41,7 +41,7 @@ def world(live_server) -> dict[str, int]:
             publish_template(None, template)
             group = create_group(None, name="Job seekers in Bergen (matches e2e)", group_type="job_seekers",
                                  country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
-            program = launch_program(None, template=template, group=group, visibility="public",
+            program = launch_program(None, template=template, group=group, visibility="private",
                                      name="Mentoring Bergen (matches)")
             transition_program(None, program, "active")
             campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (matches)",

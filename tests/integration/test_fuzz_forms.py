@@ -104,3 +104,45 @@ def test_fuzzed_query_strings_never_fail_or_reflect(app, tenants, route_objects,
         assert _counts(app) == before, "a GET changed the database"
 
     get()
+
+
+ATTENDANCE_VALUES = st.one_of(NASTY, st.sampled_from(["present", "excused", "unexcused", "none"]))
+
+
+def test_fuzzed_attendance_sheets_reach_the_batch_and_never_fail(app, tenants, route_objects, monkeypatch):
+    """The sheet's POST with a valid date and kind, so the fuzzed rows (values, injected and
+    unknown row keys, durations) get past the sheet's fields into record_batch."""
+    import portal.deliveries.attendance as sheet
+    from portal.db import utcnow
+
+    reached = []
+    real = sheet.record_batch
+
+    def spy(*args, **kwargs):
+        reached.append(len(args[2]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sheet, "record_batch", spy)
+    client = sign_in_client(app, tenants["pm"])
+    url = f"/campaigns/{route_objects['campaign_id']}/attendance"
+    token = csrf_token(client, "/home")
+    rows = [f"row-e{route_objects['enrollment_id']}", f"row-m{route_objects['match_id']}", "row-e999999", "row-e0",
+            "row-x1", "row-e99999999999"]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.fixed_dictionaries({}, optional={**{name: ATTENDANCE_VALUES for name in rows},
+                                               "duration_minutes": st.one_of(NASTY, st.integers(-5, 2000).map(str))}),
+           st.booleans())
+    def post(values, as_htmx):
+        before = _counts(app)
+        response = client.post(url, data={"csrf_token": token, "occurred_on": utcnow().date().isoformat(),
+                                          "kind": "session_completed", **values},
+                               headers={"HX-Request": "true"} if as_htmx else {})
+        body = response.get_data(as_text=True)
+        assert response.status_code < 500, f"{response.status_code} for {values!r}"
+        assert PAYLOAD not in body and "onerror=alert(1)>" not in body
+        if response.status_code >= 400:
+            assert _counts(app) == before, "a refused sheet changed the database"
+
+    post()
+    assert reached, "no fuzzed sheet reached record_batch"

@@ -73,6 +73,11 @@ POLICY: dict[str, str] = {
     "matches.index": "tenant", "matches.propose": "pm", "matches.confirm": "pm", "matches.end": "pm",
     # Deliveries: company admins reach their campaigns' enrollments; the operation refuses a beneficiary's (422).
     "deliveries.record": "tenant", "deliveries.correct": "tenant", "deliveries.void": "tenant",
+    # The attendance sheet: company admins take their own volunteers' rows (record_batch refuses the rest).
+    "deliveries.attendance": "tenant", "deliveries.save_attendance": "tenant",
+    # The delivery CSV import: as the enrollment import (the upload is the user's own, by token).
+    "delivery_imports.upload": "tenant", "delivery_imports.sample": "tenant", "delivery_imports.confirm": "token",
+    "delivery_imports.dry_run": "token", "delivery_imports.errors": "token",
 }
 
 

@@ -1,0 +1,87 @@
+"""Step 3 of the delivery import: the confirm (SPEC §2.9; §4's "one transaction").
+
+Inside the caller's one write transaction: lock the campaign, plan the file again, refuse
+(:class:`ImportChanged`) when the plan is not the dry run the user saw, otherwise record the
+rows through :func:`~portal.deliveries.batch.record_batch` — the same rules again, the
+counters and milestones moved, one summary event. A confirmed file lands whole or not at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from portal.campaigns.capacity import lock_campaign
+from portal.deliveries.batch import BatchRefused, record_batch
+from portal.deliveries.csv.parse import ParsedFile
+from portal.deliveries.csv.plan import ALREADY, RECORD, SOURCE, plan_import
+from portal.enrollments.csv.bulk import cycle_gc_paused
+from portal.errors import DomainError
+from portal.text import plural
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+
+CHANGED_MESSAGE = ("The campaign changed since your dry run (its status, kinds, enrollments or deliveries), so "
+                   "nothing was imported. Below is the dry run as of now; confirm again if it is still what you want.")
+
+
+class ImportChanged(DomainError):
+    """The plan at confirm time is not the dry run the user saw: nothing was written."""
+
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__(CHANGED_MESSAGE, None)
+
+
+class ImportHasErrors(DomainError):
+    def __init__(self) -> None:
+        super().__init__("A file with error rows cannot be imported. Correct the rows and upload it again.", "file")
+
+
+@dataclass
+class ImportResult:
+    rows: int
+    recorded: int
+    already: int
+    milestones_reached: int = 0
+
+    @property
+    def message(self) -> str:
+        if not self.recorded:
+            return f"Nothing to import: every row is already recorded ({plural(self.rows, 'row')})."
+        return (f"Imported {plural(self.rows, 'row')}: {self.recorded:,} deliveries recorded, {self.already:,} "
+                f"already recorded ({plural(self.milestones_reached, 'milestone')} reached).")
+
+
+@cycle_gc_paused()
+def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, expected_fingerprint: str,
+                 expected_digest: str, today: date | None = None) -> ImportResult:
+    """Import a dry-run file: all rows or none. Call inside ``transaction()``.
+
+    The campaign is locked and the file planned again; when the campaign's state or any
+    row's outcome differs from the dry run the user confirmed, ImportChanged is raised (the
+    caller's transaction rolls back, nothing is written). Otherwise every row that is not an
+    error goes to :func:`record_batch` with source ``csv`` (rows already recorded are its
+    replays and add nothing); a refusal there also means the campaign changed. A file that
+    adds nothing writes nothing, not even an event."""
+    campaign = lock_campaign(campaign_id)
+    plan = plan_import(campaign, parsed, actor, today)
+    if plan.fingerprint != expected_fingerprint or plan.digest != expected_digest:
+        raise ImportChanged()
+    if plan.has_errors:
+        raise ImportHasErrors()
+    counts = plan.counts
+    result = ImportResult(plan.total, counts[RECORD], counts[ALREADY])
+    if not result.recorded:
+        return result
+    # One batch for the whole file: one transaction and one summary event with its counts.
+    items = [p.item() for p in plan.rows if p.outcome in (RECORD, ALREADY)]
+    label = f"CSV import of deliveries into {campaign.name}"
+    try:
+        done = record_batch(actor, campaign, items, source=SOURCE, summary_label=label, today=today, max_items=None)
+        result.milestones_reached += sum(len(keys) for keys in done.milestones_reached.values())
+    except BatchRefused:
+        raise ImportChanged() from None
+    return result

@@ -1,0 +1,216 @@
+"""Step 1 of the delivery import: read an uploaded file (SPEC §2.9).
+
+File-level problems (encoding, CSV syntax, header, size) raise :class:`ImportFileError`
+(:mod:`portal.csv_files`); every data row's strings become typed values here — a date, a
+time, a Decimal, whole minutes — with a row message naming the column when they do not
+parse, so :func:`~portal.deliveries.operations.clean_delivery` later sees the same types a
+form or the API hands it.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from portal.csv_files import ImportFileError, check_header_line, file_sha256, read_rows
+from portal.csv_files import unescape_cell as _unescape
+from portal.deliveries.operations import MAX_SOURCE_ID_LENGTH
+from portal.enrollments.csv.bulk import cycle_gc_paused
+from portal.forms import parse_decimal
+from portal.text import plural
+
+__all__ = ["COLUMNS", "DeliveryRow", "ImportFileError", "ParsedFile", "check_header", "parse_csv"]
+
+COLUMNS = ("participant", "kind", "occurred_on", "occurred_time", "quantity", "duration_minutes", "attendance",
+           "source_id")
+REQUIRED_COLUMNS = ("participant", "kind", "occurred_on")
+# Written by the dry run's errors file; ignored on import, so a corrected errors file can be uploaded as it is.
+ERRORS_FILE_COLUMNS = ("row", "reason")
+META_PREFIX = "metadata."
+DEFAULT_MAX_ROWS = 200_000
+EXAMPLE_COLUMNS = "participant, kind, occurred_on"
+MAX_PARTICIPANT = 254  # the longest e-mail address
+MAX_KIND = 100
+MAX_META_VALUE = 1000
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
+_MINUTES = re.compile(r"\d{1,6}")
+_INTEGER = re.compile(r"-?(0|[1-9]\d{0,14})")
+
+
+@dataclass(slots=True)
+class DeliveryRow:
+    """One data row, parsed. ``number`` is the spreadsheet row (the header is row 1)."""
+
+    number: int
+    participant: str = ""
+    kind: str = ""
+    occurred_on: date | None = None
+    occurred_time: time | None = None
+    quantity: Decimal | None = None  # None: the default (1)
+    duration_minutes: int | None = None
+    attendance: str | None = None
+    source_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    rows: list[DeliveryRow]
+    sha256: str
+    columns: list[str]
+    meta_keys: list[str]
+
+
+def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Known column -> index and metadata key -> index, or ImportFileError naming the problem."""
+    known: dict[str, int] = {}
+    meta: dict[str, int] = {}
+    unknown: list[str] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(cells):
+        name = raw.strip()
+        lowered = name.lower()
+        if not name:
+            raise ImportFileError(f"Column {index + 1} of the header has no name. Every column needs one.")
+        if lowered in seen:
+            raise ImportFileError(f"The header names the column {name!r} twice.")
+        seen.add(lowered)
+        if lowered in COLUMNS:
+            known[lowered] = index
+        elif lowered in ERRORS_FILE_COLUMNS:
+            continue
+        elif lowered.startswith(META_PREFIX):
+            key = name[len(META_PREFIX):].strip()
+            if not key:
+                raise ImportFileError(f"Column {index + 1} is {name!r}: name the metadata key, e.g. metadata.rating.")
+            meta[key] = index
+        else:
+            unknown.append(name)
+    if unknown:
+        raise ImportFileError(
+            "Unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(repr(u) for u in unknown)
+            + ". Allowed: " + ", ".join(COLUMNS) + " and metadata.<key>.")
+    missing = [c for c in REQUIRED_COLUMNS if c not in known]
+    if missing:
+        raise ImportFileError("The header needs the column" + ("s " if len(missing) > 1 else " ")
+                              + ", ".join(missing) + ": every delivery names its participant, kind and date.")
+    return known, meta
+
+
+def check_header(data: bytes) -> None:
+    """The file-level checks that need only the first line, answered in the upload request
+    itself before any job; :func:`parse_csv` makes them again with the rest."""
+    check_header_line(data, read_header, EXAMPLE_COLUMNS)
+
+
+@cycle_gc_paused()
+def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS,
+              progress: Callable[[int], None] | None = None) -> ParsedFile:
+    """Every row of an uploaded file, parsed; file-level problems raise ImportFileError.
+    Row numbers are spreadsheet rows (header = row 1; blank lines skipped but counted)."""
+    def header(cells: list[str]) -> RowParser:
+        known, meta_columns = read_header(cells)
+        return RowParser(known, meta_columns, len(cells))
+
+    columns, parser, rows = read_rows(data, read_header=header, parse_row=lambda p, n, cells: p(n, cells),
+                                      example=EXAMPLE_COLUMNS, max_rows=max_rows, progress=progress)
+    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=columns,
+                      meta_keys=[key for key, _ in parser.meta_columns])
+
+
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` only (ValueError otherwise): 03/04/2026 means different days in different countries."""
+    if not _DATE.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
+def parse_time(text: str) -> time:
+    """``HH:MM`` or ``HH:MM:SS``, 24-hour clock (ValueError otherwise)."""
+    if not _TIME.fullmatch(text):
+        raise ValueError(text)
+    parts = [int(p) for p in text.split(":")]
+    return time(*parts)
+
+
+def meta_value(text: str) -> Any:
+    """A metadata cell: a whole number written plainly (``5``, not ``05``) is stored as a
+    number, as the form and the API store ``{"rating": 5}``; anything else as text."""
+    return int(text) if _INTEGER.fullmatch(text) else text
+
+
+def _show(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+class RowParser:
+    """Parses the data rows of one file with plain code; problems are collected, not raised."""
+
+    def __init__(self, known: dict[str, int], meta_columns: dict[str, int], width: int) -> None:
+        self.known, self.meta_columns, self.width = list(known.items()), list(meta_columns.items()), width
+        self.dates: dict[str, date | None] = {}  # a file's dates repeat: parse each once
+
+    def __call__(self, number: int, cells: list[str]) -> DeliveryRow:
+        row = DeliveryRow(number)
+        problems = row.problems
+        if len(cells) != self.width:
+            problems.append(f"the row has {plural(len(cells), 'value')} but the header has "
+                            f"{plural(self.width, 'column')}")
+            return row
+        value = {name: _unescape(cells[index].strip()) for name, index in self.known}
+        row.participant = value.get("participant", "")
+        if not row.participant:
+            problems.append("no participant: give the participant's e-mail, external_ref or reference")
+        elif len(row.participant) > MAX_PARTICIPANT:
+            problems.append(f"participant is longer than {MAX_PARTICIPANT} characters")
+        row.kind = value.get("kind", "")
+        if not row.kind:
+            problems.append("no kind: name what happened, e.g. session_completed")
+        elif len(row.kind) > MAX_KIND:
+            problems.append(f"kind is longer than {MAX_KIND} characters")
+        on = value.get("occurred_on", "")
+        if not on:
+            problems.append("no occurred_on: give the date it happened as YYYY-MM-DD")
+        else:
+            if on not in self.dates:
+                try:
+                    self.dates[on] = parse_date(on)
+                except ValueError:
+                    self.dates[on] = None
+            row.occurred_on = self.dates[on]
+            if row.occurred_on is None:
+                problems.append(f"occurred_on {_show(on)} is not a date written as YYYY-MM-DD (e.g. 2026-03-14)")
+        if at := value.get("occurred_time"):
+            try:
+                row.occurred_time = parse_time(at)
+            except ValueError:
+                problems.append(f"occurred_time {_show(at)} is not a time such as 14:30")
+        if quantity := value.get("quantity"):
+            try:
+                row.quantity = parse_decimal(quantity)
+            except ValueError:
+                problems.append(f"quantity {_show(quantity)} is not a number such as 1 or 2.5")
+        if minutes := value.get("duration_minutes"):
+            if _MINUTES.fullmatch(minutes):
+                row.duration_minutes = int(minutes)
+            else:
+                problems.append(f"duration_minutes {_show(minutes)} is not a whole number of minutes")
+        if attendance := value.get("attendance"):
+            row.attendance = attendance.lower()
+        if source_id := value.get("source_id"):
+            if len(source_id) > MAX_SOURCE_ID_LENGTH:
+                problems.append(f"source_id is longer than {MAX_SOURCE_ID_LENGTH} characters")
+            row.source_id = source_id
+        for key, index in self.meta_columns:
+            text = _unescape(cells[index].strip())
+            if text:
+                if len(text) > MAX_META_VALUE:
+                    problems.append(f"metadata.{key} is longer than {MAX_META_VALUE} characters")
+                row.meta[key] = meta_value(text)
+        return row
