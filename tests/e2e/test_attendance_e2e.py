@@ -26,39 +26,20 @@ PEOPLE = {  # per campaign: the volunteer, the matched beneficiary and two unmat
 def world(live_server) -> dict[str, dict[str, int]]:
     """Two active Acme mentorship campaigns (one per test), each with a confirmed match and two
     unmatched beneficiaries."""
-    import sqlalchemy as sa
-
-    from portal.auth.models import Company
-    from portal.beneficiaries.operations import create_group
-    from portal.campaigns.operations import create_campaign, transition_campaign
-    from portal.configuration.masters import load_master
     from portal.db import db, transaction
     from portal.enrollments.operations import create_participant, enroll_participant
     from portal.matches.operations import confirm_match, propose_match
-    from portal.program_templates.operations import create_template, publish_template
-    from portal.programs.operations import launch_program, transition_program
+    from tests.e2e.scenes import acme, active_campaign, mentorship_program
 
     ids: dict[str, dict[str, int]] = {}
     with live_server.app.app_context():
-        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
         with transaction():
-            master = load_master("mentorship")
-            template = create_template(None, key="attendance-e2e-mentorship", name="Mentorship (attendance e2e)",
-                                       category="mentorship", config_schema=master["config_schema"],
-                                       default_config=master["default_config"])
-            publish_template(None, template)
-            group = create_group(None, name="Job seekers in Tromsø (attendance e2e)", group_type="job_seekers",
-                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
-            program = launch_program(None, template=template, group=group, visibility="private",
-                                     name="Mentoring Tromsø (attendance)")
-            transition_program(None, program, "active")
+            company = acme()
+            program = mentorship_program("attendance", "Tromsø")
             for key, (mentor, matched, *others) in PEOPLE.items():
-                campaign = create_campaign(None, program=program, company=acme, name=f"Acme attendance ({key})",
-                                           start_date=date(date.today().year, 1, 1), max_enrollment=10)
-                transition_campaign(None, campaign, "active")
-                db.session.flush()
+                campaign = active_campaign(program, f"Acme attendance ({key})")
                 volunteer = enroll_participant(None, campaign.id, create_participant(
-                    None, display_name=mentor, company_id=acme.id, languages=["uk"]), role="volunteer")
+                    None, display_name=mentor, company_id=company.id, languages=["uk"]), role="volunteer")
                 enrolled = {name: enroll_participant(None, campaign.id, create_participant(
                     None, display_name=name, year_of_birth=1990, languages=["uk"])) for name in (matched, *others)}
                 match = propose_match(None, campaign, volunteer, enrolled[matched])

@@ -18,35 +18,14 @@ MENTEES = {"js": "Kateryna Lysenko", "no_js": "Bohdan Savchenko"}
 @pytest.fixture(scope="module")
 def world(live_server) -> dict[str, int]:
     """An active Acme mentorship campaign with the two beneficiaries above."""
-    import sqlalchemy as sa
-
-    from portal.auth.models import Company
-    from portal.beneficiaries.operations import create_group
-    from portal.campaigns.operations import create_campaign, transition_campaign
-    from portal.configuration.masters import load_master
     from portal.db import db, transaction
     from portal.enrollments.operations import create_participant, enroll_participant
-    from portal.program_templates.operations import create_template, publish_template
-    from portal.programs.operations import launch_program, transition_program
+    from tests.e2e.scenes import active_campaign, mentorship_program
 
     ids: dict[str, int] = {}
     with live_server.app.app_context():
-        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
         with transaction():
-            master = load_master("mentorship")
-            template = create_template(None, key="deliveries-e2e-mentorship", name="Mentorship (deliveries e2e)",
-                                       category="mentorship", config_schema=master["config_schema"],
-                                       default_config=master["default_config"])
-            publish_template(None, template)
-            group = create_group(None, name="Job seekers in Trondheim (deliveries e2e)", group_type="job_seekers",
-                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
-            program = launch_program(None, template=template, group=group, visibility="private",
-                                     name="Mentoring Trondheim (deliveries)")
-            transition_program(None, program, "active")
-            campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (deliveries)",
-                                       start_date=date(date.today().year, 1, 1), max_enrollment=10)
-            transition_campaign(None, campaign, "active")
-            db.session.flush()
+            campaign = active_campaign(mentorship_program("deliveries", "Trondheim"), "Acme mentoring (deliveries)")
             for key, name in MENTEES.items():
                 person = create_participant(None, display_name=name, year_of_birth=1991, languages=["uk"])
                 db.session.flush()

@@ -5,8 +5,6 @@ JavaScript the same steps work through plain forms and the confirmation page. Th
 admin reads the pair with the beneficiary as a pseudonym."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -19,37 +17,17 @@ MENTEES = {"js": "Halyna Hrytsenko", "no_js": "Yaroslav Tkachenko"}
 def world(live_server) -> dict[str, int]:
     """An active Acme mentorship campaign (limit 3 from the master) with an Acme mentor who
     speaks Ukrainian, a Norwegian-only volunteer, and the two beneficiaries above."""
-    import sqlalchemy as sa
-
-    from portal.auth.models import Company
-    from portal.beneficiaries.operations import create_group
-    from portal.campaigns.operations import create_campaign, transition_campaign
-    from portal.configuration.masters import load_master
     from portal.db import db, transaction
     from portal.enrollments.operations import create_participant, enroll_participant
-    from portal.program_templates.operations import create_template, publish_template
-    from portal.programs.operations import launch_program, transition_program
+    from tests.e2e.scenes import acme, active_campaign, mentorship_program
 
     ids: dict[str, int] = {}
     with live_server.app.app_context():
-        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
         with transaction():
-            master = load_master("mentorship")
-            template = create_template(None, key="matches-e2e-mentorship", name="Mentorship (matches e2e)",
-                                       category="mentorship", config_schema=master["config_schema"],
-                                       default_config=master["default_config"])
-            publish_template(None, template)
-            group = create_group(None, name="Job seekers in Bergen (matches e2e)", group_type="job_seekers",
-                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
-            program = launch_program(None, template=template, group=group, visibility="private",
-                                     name="Mentoring Bergen (matches)")
-            transition_program(None, program, "active")
-            campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (matches)",
-                                       start_date=date(date.today().year, 1, 1), max_enrollment=10)
-            transition_campaign(None, campaign, "active")
-            db.session.flush()
-            mentor = create_participant(None, display_name="Mona Mentor", languages=["uk", "en"], company_id=acme.id)
-            other = create_participant(None, display_name="Ola Nordmann", languages=["no"], company_id=acme.id)
+            campaign = active_campaign(mentorship_program("matches", "Bergen"), "Acme mentoring (matches)")
+            company = acme()
+            mentor = create_participant(None, display_name="Mona Mentor", languages=["uk", "en"], company_id=company.id)
+            other = create_participant(None, display_name="Ola Nordmann", languages=["no"], company_id=company.id)
             db.session.flush()
             enroll_participant(None, campaign.id, mentor, role="volunteer")
             enroll_participant(None, campaign.id, other, role="volunteer")

@@ -19,37 +19,17 @@ STALLED = "Iryna Waiting"
 def world(live_server) -> dict[str, int]:
     """An active Acme mentorship campaign: two mentees with ten sessions (ready), one whose
     last session was three weeks ago (needs attention)."""
-    import sqlalchemy as sa
-
-    from portal.auth.models import Company
-    from portal.beneficiaries.operations import create_group
-    from portal.campaigns.operations import create_campaign, transition_campaign
-    from portal.configuration.masters import load_master
     from portal.db import db, transaction
     from portal.deliveries.operations import record_delivery
     from portal.enrollments.operations import create_participant, enroll_participant
-    from portal.program_templates.operations import create_template, publish_template
-    from portal.programs.operations import launch_program, transition_program
+    from tests.e2e.scenes import active_campaign, mentorship_program
 
     ids: dict[str, int] = {}
     today = date.today()
     with live_server.app.app_context():
-        acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
         with transaction():
-            master = load_master("mentorship")
-            template = create_template(None, key="progress-e2e-mentorship", name="Mentorship (progress e2e)",
-                                       category="mentorship", config_schema=master["config_schema"],
-                                       default_config=master["default_config"])
-            publish_template(None, template)
-            group = create_group(None, name="Job seekers in Bergen (progress e2e)", group_type="job_seekers",
-                                 country="NO", languages=["uk", "en"], eligible_categories=["mentorship"])
-            program = launch_program(None, template=template, group=group, visibility="private",
-                                     name="Mentoring Bergen (progress)")
-            transition_program(None, program, "active")
-            campaign = create_campaign(None, program=program, company=acme, name="Acme mentoring (progress)",
-                                       start_date=date(today.year, 1, 1) - timedelta(days=60), max_enrollment=10)
-            transition_campaign(None, campaign, "active")
-            db.session.flush()
+            campaign = active_campaign(mentorship_program("progress", "Bergen"), "Acme mentoring (progress)",
+                                       start_date=date(today.year, 1, 1) - timedelta(days=60))
             for key, name in [*READY.items(), ("stalled", STALLED)]:
                 person = create_participant(None, display_name=name, year_of_birth=1990, languages=["uk"])
                 db.session.flush()
