@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import re
 import sys
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.csv_import import Client, Servers, _app
-from bench.harness import Report
+from bench.harness import DATABASES, Report, each_database
 
 ROWS = 500
 TARGET_MS = 1_000
@@ -86,26 +84,11 @@ def time_sheet_over_http(report: Report, label: str, url: str) -> None:
     report.add(f"attendance sheet {ROWS} rows shown over HTTP ({label})", get_ms, None)
 
 
-def run(report: Report, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> None:
-    if "sqlite" in databases:
-        with tempfile.TemporaryDirectory(prefix="bench-attendance-") as tmp:
-            time_sheet_over_http(report, "sqlite", f"sqlite:///{Path(tmp) / 'attendance.db'}")
-    if "postgresql" not in databases:
-        return
-    from tests.support.pgserver import ThrowawayPostgres, find_pg_bin
-
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        return
-    server = ThrowawayPostgres(pg_bin).start()
-    try:
-        time_sheet_over_http(report, "postgresql", server.create_database("bench_attendance"))
-    finally:
-        server.stop()
-
+def run(report: Report, databases: tuple[str, ...] = DATABASES) -> None:
+    for label, new_url in each_database(databases):
+        time_sheet_over_http(report, label, new_url("bench_attendance"))
 
 if __name__ == "__main__":  # a quick look without touching bench/results.json
     report = Report()
-    run(report, tuple(sys.argv[1:]) or ("sqlite", "postgresql"))
-    for name, row in report.rows.items():
-        print(f"{name:<58}{row['value']:>12.1f} {row['unit']}  target {row['target']}")
+    run(report, tuple(sys.argv[1:]) or DATABASES)
+    report.print_rows()

@@ -19,14 +19,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bench.harness import Report
+from bench.harness import DATABASES, Report, each_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 100_000
@@ -149,6 +148,29 @@ class Client:
                 return job_path
             time.sleep(POLL_SECONDS)
 
+    def import_file(self, path: str, data: bytes, filename: str) -> tuple[dict[str, float], str]:
+        """Upload ``data`` on the import page at ``path``, follow the dry run, confirm it and
+        follow the confirm, as a user does. Returns when each phase was first shown (ms from
+        the upload) and where the finished confirm leads."""
+        token = self.csrf(path)
+        self.timings.clear()
+        phases: dict[str, float] = {}
+        began = time.perf_counter()
+        status, headers, body = self.upload(path, {"csrf_token": token}, filename, data)
+        assert status == 303, (status, body[:500])
+        phases["uploaded"] = (time.perf_counter() - began) * 1000
+        dry_run_page = self.follow_job(headers["Location"], phases, began)
+        _, _, body = self.request("GET", dry_run_page)
+        phases["dry run shown"] = (time.perf_counter() - began) * 1000
+        action = re.search(rb'action="(' + re.escape(path.encode()) + rb'/[A-Za-z0-9_-]{43}/confirm)"', body)
+        assert action, body[:3000]
+        status, headers, _ = self.post_form(action.group(1).decode(), {"csrf_token": token})
+        assert status == 303, status
+        phases["confirmed"] = (time.perf_counter() - began) * 1000
+        done_at = self.follow_job(headers["Location"], phases, began)
+        phases["committed"] = (time.perf_counter() - began) * 1000
+        return phases, done_at
+
 
 @dataclass
 class Servers:
@@ -192,30 +214,15 @@ def time_import_over_http(report: Report, label: str, url: str, data: bytes) -> 
     try:
         client = Client(servers.port)
         client.sign_in(email)
-        token = client.csrf(f"/campaigns/{campaign_id}/import")
-        client.timings.clear()
-        phases: dict[str, float] = {}
-        began = time.perf_counter()
-        status, headers, body = client.upload(f"/campaigns/{campaign_id}/import", {"csrf_token": token},
-                                              "bench.csv", data)
-        assert status == 303, (status, body[:500])
-        phases["uploaded"] = (time.perf_counter() - began) * 1000
-        dry_run_page = client.follow_job(headers["Location"], phases, began)
-        _, _, body = client.request("GET", dry_run_page)
-        phases["dry run shown"] = (time.perf_counter() - began) * 1000
-        action = re.search(rb'action="(/campaigns/\d+/import/[A-Za-z0-9_-]{43}/confirm)"', body)
-        assert action, body[:2000]
-        status, headers, _ = client.post_form(action.group(1).decode(), {"csrf_token": token})
-        assert status == 303, status
-        phases["confirmed"] = (time.perf_counter() - began) * 1000
-        done_at = client.follow_job(headers["Location"], phases, began)
-        elapsed = (time.perf_counter() - began) * 1000
+        phases, done_at = client.import_file(f"/campaigns/{campaign_id}/import", data, "bench.csv")
+        elapsed = phases["committed"]
         _, _, body = client.request("GET", done_at)
         assert b"Imported 100,000 rows" in body, body[:3000]
         slowest, slowest_path = max(client.timings)
 
         export_began = time.perf_counter()
-        status, headers, _ = client.post_form(f"/campaigns/{campaign_id}/export", {"csrf_token": token})
+        status, headers, _ = client.post_form(f"/campaigns/{campaign_id}/export",
+                                              {"csrf_token": client.csrf(f"/campaigns/{campaign_id}")})
         assert status == 303, status
         job_path = client.follow_job(headers["Location"], {}, export_began)
         _, _, body = client.request("GET", f"{job_path}/download")
@@ -256,32 +263,13 @@ def time_bare_insert(url: str) -> float:
     return elapsed
 
 
-def run(report: Report, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> None:
+def run(report: Report, databases: tuple[str, ...] = DATABASES) -> None:
     data = make_csv()
-    if "sqlite" in databases:
-        with tempfile.TemporaryDirectory(prefix="bench-csv-") as tmp:
-            folder = Path(tmp)
-            time_import_over_http(report, "sqlite", f"sqlite:///{folder / 'import.db'}", data)
-            report.add("bare Core insert 100k rows (sqlite)", time_bare_insert(f"sqlite:///{folder / 'bare.db'}"),
-                       None)
-    if "postgresql" not in databases:
-        return
-    from tests.support.pgserver import ThrowawayPostgres, find_pg_bin
-
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        return
-    server = ThrowawayPostgres(pg_bin).start()
-    try:
-        time_import_over_http(report, "postgresql", server.create_database("bench_import"), data)
-        report.add("bare Core insert 100k rows (postgresql)", time_bare_insert(server.create_database("bench_bare")),
-                   None)
-    finally:
-        server.stop()
-
+    for label, new_url in each_database(databases):
+        time_import_over_http(report, label, new_url("bench_import"), data)
+        report.add(f"bare Core insert 100k rows ({label})", time_bare_insert(new_url("bench_bare")), None)
 
 if __name__ == "__main__":  # a quick look without touching bench/results.json
     report = Report()
-    run(report, tuple(sys.argv[1:]) or ("sqlite", "postgresql"))
-    for name, row in report.rows.items():
-        print(f"{name:<58}{row['value']:>12.1f} {row['unit']}  target {row['target']}")
+    run(report, tuple(sys.argv[1:]) or DATABASES)
+    report.print_rows()

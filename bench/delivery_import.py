@@ -15,7 +15,6 @@ SQLite always; PostgreSQL when its binaries are present and asked for.
 """
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.csv_import import Client, Servers, _app, _peak_rss_mb
-from bench.harness import Report
+from bench.harness import DATABASES, Report, each_database
 
 ENROLLMENTS = 10_000
 ROWS = 100_000
@@ -83,23 +82,8 @@ def time_import_over_http(report: Report, label: str, url: str, data: bytes) -> 
     try:
         client = Client(servers.port)
         client.sign_in(email)
-        token = client.csrf(path)
-        client.timings.clear()
-        phases: dict[str, float] = {}
-        began = time.perf_counter()
-        status, headers, body = client.upload(path, {"csrf_token": token}, "deliveries.csv", data)
-        assert status == 303, (status, body[:500])
-        phases["uploaded"] = (time.perf_counter() - began) * 1000
-        dry_run_page = client.follow_job(headers["Location"], phases, began)
-        _, _, body = client.request("GET", dry_run_page)
-        phases["dry run shown"] = (time.perf_counter() - began) * 1000
-        action = re.search(rb'action="(/campaigns/\d+/deliveries/import/[A-Za-z0-9_-]{43}/confirm)"', body)
-        assert action, body[:3000]
-        status, headers, _ = client.post_form(action.group(1).decode(), {"csrf_token": token})
-        assert status == 303, status
-        phases["confirmed"] = (time.perf_counter() - began) * 1000
-        done_at = client.follow_job(headers["Location"], phases, began)
-        elapsed = (time.perf_counter() - began) * 1000
+        phases, done_at = client.import_file(path, data, "deliveries.csv")
+        elapsed = phases["committed"]
         _, _, body = client.request("GET", done_at)
         assert f"Imported {ROWS:,} rows".encode() in body, body[:3000]
         slowest, slowest_path = max(client.timings)
@@ -142,24 +126,10 @@ def time_in_process(url: str, data: bytes) -> dict[str, float]:
     return steps
 
 
-def run(report: Report, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> None:
+def run(report: Report, databases: tuple[str, ...] = DATABASES) -> None:
     data = make_csv()
-    if "sqlite" in databases:
-        with tempfile.TemporaryDirectory(prefix="bench-deliveries-") as tmp:
-            time_import_over_http(report, "sqlite", f"sqlite:///{Path(tmp) / 'deliveries.db'}", data)
-    if "postgresql" not in databases:
-        return
-    from tests.support.pgserver import ThrowawayPostgres, find_pg_bin
-
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        return
-    server = ThrowawayPostgres(pg_bin).start()
-    try:
-        time_import_over_http(report, "postgresql", server.create_database("bench_deliveries"), data)
-    finally:
-        server.stop()
-
+    for label, new_url in each_database(databases):
+        time_import_over_http(report, label, new_url("bench_deliveries"), data)
 
 if __name__ == "__main__":  # a quick look without touching bench/results.json
     if sys.argv[1:2] == ["in-process"]:
@@ -167,6 +137,5 @@ if __name__ == "__main__":  # a quick look without touching bench/results.json
             print(time_in_process(f"sqlite:///{Path(tmp) / 'deliveries.db'}", make_csv()))
         sys.exit(0)
     report = Report()
-    run(report, tuple(sys.argv[1:]) or ("sqlite", "postgresql"))
-    for name, row in report.rows.items():
-        print(f"{name:<58}{row['value']:>12.1f} {row['unit']}  target {row['target']}")
+    run(report, tuple(sys.argv[1:]) or DATABASES)
+    report.print_rows()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,11 @@ class Report:
         self.add(f"{name} p50", statistics.median(samples), None)
         self.add(f"{name} p95", percentile(samples, 95), p95_target)
 
+    def print_rows(self) -> None:
+        """The figures, without touching bench/results.json (a quick look at one benchmark)."""
+        for name, row in self.rows.items():
+            print(f"{name:<60}{row['value']:>12.1f} {row['unit']}  target {row['target']}")
+
     def print_and_save(self) -> None:
         width = max(len(n) for n in self.rows) + 2
         print(f"{'figure':<{width}}{'value':>12}  {'unit':<6}{'target':>10}  ok")
@@ -51,3 +56,29 @@ class Report:
         existing.update(self.rows)
         RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
         print(f"\nwritten to {RESULTS}")
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def each_database(databases: tuple[str, ...] = DATABASES) -> Iterator[tuple[str, Callable[[str], str]]]:
+    """``(label, new_url)`` for SQLite (files in a temporary folder) and, when its binaries
+    are present, a throwaway PostgreSQL server: ``new_url(name)`` gives a fresh, empty
+    database each call. Everything is removed when the loop moves on."""
+    import tempfile
+
+    if "sqlite" in databases:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            yield "sqlite", lambda name: f"sqlite:///{Path(tmp) / name}.db"
+    if "postgresql" not in databases:
+        return
+    from tests.support.pgserver import ThrowawayPostgres, find_pg_bin
+
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        return
+    server = ThrowawayPostgres(pg_bin).start()
+    try:
+        yield "postgresql", server.create_database
+    finally:
+        server.stop()
