@@ -20,7 +20,11 @@ def _describe(violation: dict[str, Any], max_targets: int) -> str:
 
 
 def assert_no_serious_a11y_violations(page: Page, *, max_targets: int = 3) -> None:
-    """Run axe on the page as it is now; fail on any serious or critical violation."""
+    """Run axe on the page once its htmx requests have settled (a button is dimmed while its
+    request is in flight: measured then, its contrast would fail by design); fail on any
+    serious or critical violation."""
+    page.wait_for_function("() => !window.htmx || !document.querySelector('.htmx-request, [aria-busy=\"true\"]')",
+                           timeout=10_000)
     violations = _axe.run(page).response["violations"]
     blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
     message = "\n".join(

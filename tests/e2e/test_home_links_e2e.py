@@ -124,6 +124,7 @@ def test_program_manager_reads_names_and_opens_the_person(page: Page, sign_in, a
     expect(page).to_have_url(re.compile(r"/programs/\?status=active$"))
     page.go_back()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Activity").click()
+    page.wait_for_load_state()  # htmx binds the filters once the page has loaded
     page.get_by_label("Kind of change").select_option(label="Enrollment")
     expect(page).to_have_url(re.compile(r"type=program\.enrollment"))
     row = page.locator("#activity-results tr", has_text="enrolled Oksana Sentence")

@@ -89,6 +89,7 @@ def test_home_pages_of_both_roles(page: Page, sign_in, accounts, screenshot, l2i
 def test_activity_log_filters_through_the_url(page: Page, sign_in, accounts, screenshot, l2i_world):
     sign_in(page, accounts.pm.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Activity").click()
+    page.wait_for_load_state()  # htmx binds the filters once the page has loaded
     page.get_by_label("Kind of change").select_option(label="L2I subscription")
     expect(page).to_have_url(re.compile(r"type=l2i\.subscription"))
     results = page.locator("#activity-results")
