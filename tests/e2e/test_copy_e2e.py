@@ -107,6 +107,8 @@ def test_plural_forms_and_no_engineering_talk(page: Page, sign_in, accounts, scr
     expect(page.get_by_text("1 of 1 seat used")).to_be_visible()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Participants").click()
+    page.wait_for_url("**/participants/")
+    page.wait_for_load_state()  # htmx binds the search box once the page has loaded
     page.get_by_label("Search", exact=True).fill("Olha")
     expect(page.get_by_text("1 match for “Olha”")).to_be_visible()
     text = page.locator("main").inner_text()

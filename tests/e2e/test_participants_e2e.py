@@ -52,6 +52,7 @@ def test_program_manager_finds_opens_and_renames_a_participant(page: Page, sign_
     sign_in(page, accounts.pm.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Participants").click()
     expect(page.get_by_role("heading", level=1, name="Participants")).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the search box once the page has loaded
     assert_no_serious_a11y_violations(page)
 
     # --- active search: typing updates the results and the address, no submit needed
