@@ -1,23 +1,31 @@
-"""Reading an uploaded CSV file, for every import (enrollments, deliveries): the file-level
-checks and messages in one place (SPEC §4 "CSV import"; §7: every row is checked).
+"""CSV files in and out, for every import (enrollments, deliveries) and export: the
+file-level checks and messages in one place (SPEC §4 "CSV import"; §7: every row is checked).
 
-A file that cannot be read as a whole (empty, not UTF-8, NUL bytes, broken quoting, no
-header, too many rows) raises :class:`ImportFileError` with a message for the upload
-field; rows are handed to the caller's parser with their spreadsheet numbers (the header
-is row 1, blank lines are skipped but counted), so each import collects its own row
-problems.
+A file that cannot be read as a whole (empty, too large, not UTF-8, NUL bytes, broken
+quoting, no header, unknown columns, too many rows) raises :class:`ImportFileError` with a
+message for the upload field; rows are handed to the import's row parser with their
+spreadsheet numbers (the header is row 1, blank lines are skipped but counted), so each
+import collects its own row problems. Cells written out are safe against formula injection
+(:func:`neutralise`), and :func:`unescape_cell` takes that guard off again on the way in.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from portal.errors import DomainError
+from portal.text import plural
 
 HEADER_BYTES = 64 * 1024  # the longest header line check_header reads
+# Written by a dry run's errors file; every import ignores them, so a corrected errors file uploads as it is.
+ERRORS_FILE_COLUMNS = ("row", "reason")
+META_PREFIX = "metadata."
+MAX_META_VALUE = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY_ROWS = 5_000
 NOT_UTF8 = ("The file is not UTF-8 text (unreadable byte at position {position}). "
             "Save it as \"CSV UTF-8\" and upload it again.")
@@ -32,6 +40,12 @@ class ImportFileError(DomainError):
 
     def __init__(self, message: str):
         super().__init__(message, "file")
+
+
+def file_too_large(max_bytes: int) -> ImportFileError:
+    """The refusal of an upload larger than ``max_bytes``."""
+    size = f"{max_bytes / 2**20:g} MB" if max_bytes >= 2**20 else f"{max_bytes / 2**10:g} KB"
+    return ImportFileError(f"The file is larger than {size}. Split it into smaller files.")
 
 
 def file_sha256(data: bytes) -> str:
@@ -110,9 +124,151 @@ def read_rows(data: bytes, *, read_header: Callable[[list[str]], H], parse_row: 
     return [h.strip() for h in header], info, rows
 
 
+# --- an import's header and rows -----------------------------------------------------
+@dataclass(frozen=True)
+class ImportColumns:
+    """The header an import reads: its columns, the ones it accepts and ignores, and any
+    number of ``metadata.<key>`` columns. Names are case-insensitive."""
+
+    names: tuple[str, ...]
+    ignored: tuple[str, ...] = ERRORS_FILE_COLUMNS
+    meta_example: str = "metadata.note"  # named in the message about a metadata column without a key
+
+    def read_header(self, cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """Known column -> index and metadata key -> index, or ImportFileError naming the problem.
+        Which columns an import needs is its own check, after this one."""
+        known: dict[str, int] = {}
+        meta: dict[str, int] = {}
+        unknown: list[str] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(cells):
+            name = raw.strip()
+            lowered = name.lower()
+            if not name:
+                raise ImportFileError(f"Column {index + 1} of the header has no name. Every column needs one.")
+            if lowered in seen:
+                raise ImportFileError(f"The header names the column {name!r} twice.")
+            seen.add(lowered)
+            if lowered in self.names:
+                known[lowered] = index
+            elif lowered in self.ignored:
+                continue
+            elif lowered.startswith(META_PREFIX):
+                key = name[len(META_PREFIX):].strip()
+                if not key:
+                    raise ImportFileError(f"Column {index + 1} is {name!r}: name the metadata key, "
+                                          f"e.g. {self.meta_example}.")
+                meta[key] = index
+            else:
+                unknown.append(name)
+        if unknown:
+            raise ImportFileError(
+                "Unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(repr(u) for u in unknown)
+                + ". Allowed: " + ", ".join(self.names) + " and metadata.<key>.")
+        return known, meta
+
+
+class RowReader:
+    """What every import's row parser does first: check a row's width against the header,
+    read its known cells (trimmed, our export's formula guard taken off) and its metadata
+    cells. Problems are collected on the row, not raised."""
+
+    def __init__(self, known: dict[str, int], meta_columns: dict[str, int], width: int) -> None:
+        self.known, self.meta_columns, self.width = list(known.items()), list(meta_columns.items()), width
+
+    def values(self, cells: list[str], problems: list[str]) -> dict[str, str] | None:
+        """The known columns' cells by name; None (and a problem) for a row of the wrong width."""
+        if len(cells) != self.width:
+            problems.append(f"the row has {plural(len(cells), 'value')} but the header has "
+                            f"{plural(self.width, 'column')}")
+            return None
+        return {name: unescape_cell(cells[index].strip()) for name, index in self.known}
+
+    def read_metadata(self, cells: list[str], problems: list[str], meta: dict[str, Any],
+                      value: Callable[[str], Any] = str) -> None:
+        """The row's non-empty ``metadata.<key>`` cells into ``meta``, each through ``value``."""
+        for key, index in self.meta_columns:
+            text = unescape_cell(cells[index].strip())
+            if text:
+                if len(text) > MAX_META_VALUE:
+                    problems.append(f"metadata.{key} is longer than {MAX_META_VALUE} characters")
+                meta[key] = value(text)
+
+
+@dataclass
+class ParsedFile(Generic[R]):
+    """Every data row of an uploaded file, parsed, with what the dry run keeps about the file."""
+
+    rows: list[R]
+    sha256: str
+    columns: list[str]
+    meta_keys: list[str]
+
+
+def parse_file(data: bytes, *, read_header: Callable[[list[str]], tuple[dict[str, int], dict[str, int]]],
+               row_reader: Callable[[dict[str, int], dict[str, int], int], RowReader], example: str,
+               max_rows: int, progress: Callable[[int], None] | None = None) -> ParsedFile:
+    """Every row of an uploaded file through the import's ``row_reader`` (built from the
+    header ``read_header`` checked and called with each row's number and cells);
+    file-level problems raise ImportFileError."""
+    def header(cells: list[str]) -> RowReader:
+        known, meta_columns = read_header(cells)
+        return row_reader(known, meta_columns, len(cells))
+
+    columns, reader, rows = read_rows(data, read_header=header, parse_row=lambda r, n, cells: r(n, cells),
+                                      example=example, max_rows=max_rows, progress=progress)
+    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=columns,
+                      meta_keys=[key for key, _ in reader.meta_columns])
+
+
 def unescape_cell(cell: str) -> str:
     """Our exports prefix formula-like cells with an apostrophe; take it off again."""
     if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
         return cell[1:]
     return cell
+
+
+# --- writing ----------------------------------------------------------------------
+def neutralise(value: Any) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_line(cells: Iterable[Any]) -> str:
+    return csv_lines([cells])
+
+
+def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([neutralise(c) for c in cells] for cells in rows)
+    return buffer.getvalue()
+
+
+def errors_csv(data: bytes, reasons: dict[int, str]) -> Iterator[str]:
+    """A dry run's error rows as a file to correct and upload again: ``row`` (the row's
+    number in the uploaded file, header = row 1) and ``reason``, then every column of the
+    uploaded file in its own header order with the row's cells as they were. Every import
+    ignores ``row`` and ``reason``, so the corrected file parses with the same columns.
+    A previous errors file's own ``row``/``reason`` columns are replaced, not repeated.
+
+    ``data`` is the uploaded file (it parsed, so it decodes); ``reasons`` the reason of
+    each error row by its number."""
+    text = data.decode("utf-8-sig")
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    header = next(records)
+    kept = [i for i, name in enumerate(header) if name.strip().lower() not in ERRORS_FILE_COLUMNS]
+    width = len(header)
+    yield "\ufeff" + csv_line(["row", "reason", *(header[i] for i in kept)])
+    lines: list[str] = []
+    for number, cells in enumerate(records, start=2):  # numbered as read_rows numbers them
+        if number not in reasons:
+            continue
+        # A row of the wrong width keeps every cell it has, as it was: its reason says what to fix.
+        own = [cells[i] for i in kept if i < len(cells)] + cells[width:]
+        lines.append(csv_line([number, reasons[number], *own]))
+        if len(lines) >= 1000:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)
 

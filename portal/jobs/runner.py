@@ -63,8 +63,10 @@ def task_spec(kind: str) -> TaskSpec:
 
 
 def _import_tasks() -> None:
-    """Every module defining tasks, so a worker knows them all."""
-    from portal.enrollments.csv import tasks  # noqa: F401
+    """Every module defining tasks, so a worker knows them all (each CSV import's dry run and
+    confirm are registered by :func:`portal.csv_import.jobs.import_jobs` in its ``tasks``)."""
+    from portal.deliveries.csv import tasks as delivery_tasks  # noqa: F401
+    from portal.enrollments.csv import tasks as enrollment_tasks  # noqa: F401
 
 
 @dataclass

@@ -95,6 +95,10 @@ def run_import(page: Page, tmp_path: Path, who: str, screenshot, campaign_id: in
     if who == "js":  # axe runs as a script in the page
         assert_no_serious_a11y_violations(page)
     screenshot(page, f"delivery-import-dry-run-{who}-1280")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: each row of the table is a block
+    expect(rows(page).first).to_contain_text("Session completed")  # the kind's label, not its key
+    screenshot(page, f"delivery-import-dry-run-{who}-390")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("button", name="Confirm: record 3 deliveries").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Acme – deliveries import {who}")
     expect(page.get_by_text("Imported 3 rows: 3 deliveries recorded")).to_be_visible()

@@ -71,7 +71,7 @@ def outcome_rows(response):
     """(row, outcome, reason) for every row of the dry-run table."""
     html = response.get_data(as_text=True)
     return [(int(n), outcome, reason) for n, outcome, reason in re.findall(
-        r"<tr>\s*<td>(\d+)</td>.*?<span class=\"badge[^\"]*\">([^<]+)</span></td>\s*<td>([^<]*)</td>", html, re.S)]
+        r"<tr>\s*<td[^>]*>(\d+)</td>.*?<span class=\"badge[^\"]*\">([^<]+)</span></td>\s*<td[^>]*>([^<]*)</td>", html, re.S)]
 
 
 def imported(app):

@@ -82,7 +82,7 @@ def outcome_rows(response) -> dict[int, tuple[str, str]]:
     """Row number → (outcome, reason) for every row of the dry-run table."""
     text = response.get_data(as_text=True)
     return {int(n): (outcome, html.unescape(reason)) for n, outcome, reason in re.findall(
-        r"<tr>\s*<td>(\d+)</td>.*?<span class=\"badge[^\"]*\">([^<]+)</span></td>\s*<td>([^<]*)</td>", text, re.S)}
+        r"<tr>\s*<td[^>]*>(\d+)</td>.*?<span class=\"badge[^\"]*\">([^<]+)</span></td>\s*<td[^>]*>([^<]*)</td>", text, re.S)}
 
 
 def file_of(*lines: str) -> str:
@@ -171,6 +171,29 @@ def test_a_participant_is_named_by_participant_ref_or_the_sponsors_pseudonym(app
     confirm(pm_client, response)
     with app.app_context():
         assert set(db.session.scalars(sa.select(Delivery.enrollment_id))) == {scene["mentee"].id}
+
+
+def table_cells(response) -> dict[int, list[str]]:
+    """Row number → the text of every cell of that row of the dry-run table."""
+    body = response.get_data(as_text=True).split('class="table dry-run-table"', 1)[1].split("</table>", 1)[0]
+    return {int(cells[0]): cells for cells in (
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)) if cells}
+
+
+def test_the_dry_run_table_shows_each_kind_by_its_label_and_the_files_keep_the_key(app, pm_client, scene):
+    response = upload(pm_client, scene["campaign"], file_of(
+        f"olena@example.org,session_completed,{DAY[1]},,,,present,k-1,",
+        f"marta@acme.example,goal_achieved,{DAY[2]},,,,,k-2,",
+        f"olena@example.org,dance_class,{DAY[1]},,,,,k-3,"))  # not a kind of this program: an error row
+    assert response.status_code == 422
+    kinds = {number: cells[2] for number, cells in table_cells(response).items()}
+    assert kinds == {2: "Session completed", 3: "Goal achieved", 4: "Dance class"}
+    table = response.get_data(as_text=True).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert ">session_completed</td>" not in table and ">goal_achieved</td>" not in table
+    errors = pm_client.get(ERRORS.search(response.get_data(as_text=True)).group(1))
+    (header, row) = list(csv.reader(io.StringIO(errors.get_data(as_text=True).lstrip("\ufeff"))))
+    assert row[header.index("kind")] == "dance_class"  # the file as uploaded, keys and all
 
 
 # --- the confirm ------------------------------------------------------------------

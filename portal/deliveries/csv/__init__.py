@@ -1,10 +1,10 @@
 """CSV import of a campaign's deliveries (SPEC §2.9, with the dry run → confirm → one
 transaction semantics of §4 "CSV import of enrollments").
 
-The same three steps as the enrollment import (:mod:`portal.enrollments.csv`), sharing its
-pieces (:mod:`portal.csv_files` reads the upload; chunked look-ups and the paused cycle
-collector come from :mod:`portal.enrollments.csv.bulk`; the errors file is its
-``errors_csv``):
+The same three steps as the enrollment import (:mod:`portal.enrollments.csv`), on the same
+flow (:mod:`portal.csv_import`: screens, jobs, kept dry run, plan counts and digest;
+:mod:`portal.csv_files` reads the upload and writes the errors file; chunked look-ups and the
+paused cycle collector come from :mod:`portal.enrollments.csv.bulk`):
 
 1. :func:`~.parse.parse_csv` — file-level checks, then every row's strings turned into typed
    values (date, time, Decimal, int) with plain code; problems collected per row.
@@ -20,6 +20,6 @@ collector come from :mod:`portal.enrollments.csv.bulk`; the errors file is its
    the rows to :func:`~portal.deliveries.batch.record_batch` (counters, milestones, one summary
    event).
 
-The dry run and the confirm run as jobs (:mod:`.tasks`); the dry run is kept with the
-upload (:mod:`.summary`).
+The dry run and the confirm run as the flow's jobs (:mod:`.tasks`); :mod:`.summary` says
+which cells of a row the dry-run table shows.
 """

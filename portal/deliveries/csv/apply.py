@@ -9,35 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from portal.campaigns.capacity import lock_campaign
+from portal.csv_import.plan import ImportChanged, changed_since_dry_run, check_confirmable
 from portal.deliveries.batch import BatchRefused, record_batch
 from portal.deliveries.csv.parse import ParsedFile
 from portal.deliveries.csv.plan import ALREADY, RECORD, SOURCE, plan_import
 from portal.enrollments.csv.bulk import cycle_gc_paused
-from portal.errors import DomainError
 from portal.text import plural
 
 if TYPE_CHECKING:
     from portal.auth.models import User
 
-CHANGED_MESSAGE = ("The campaign changed since your dry run (its status, kinds, enrollments or deliveries), so "
-                   "nothing was imported. Below is the dry run as of now; confirm again if it is still what you want.")
-
-
-class ImportChanged(DomainError):
-    """The plan at confirm time is not the dry run the user saw: nothing was written."""
-
-    status_code = 409
-
-    def __init__(self) -> None:
-        super().__init__(CHANGED_MESSAGE, None)
-
-
-class ImportHasErrors(DomainError):
-    def __init__(self) -> None:
-        super().__init__("A file with error rows cannot be imported. Correct the rows and upload it again.", "file")
+CHANGED_MESSAGE = changed_since_dry_run("its status, kinds, enrollments or deliveries")
 
 
 @dataclass
@@ -54,6 +39,11 @@ class ImportResult:
         return (f"Imported {plural(self.rows, 'row')}: {self.recorded:,} deliveries recorded, {self.already:,} "
                 f"already recorded ({plural(self.milestones_reached, 'milestone')} reached).")
 
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The counts a confirm job's result keeps."""
+        return {"rows": self.rows, "recorded": self.recorded, "already": self.already}
+
 
 @cycle_gc_paused()
 def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, expected_fingerprint: str,
@@ -68,10 +58,8 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     adds nothing writes nothing, not even an event."""
     campaign = lock_campaign(campaign_id)
     plan = plan_import(campaign, parsed, actor, today)
-    if plan.fingerprint != expected_fingerprint or plan.digest != expected_digest:
-        raise ImportChanged()
-    if plan.has_errors:
-        raise ImportHasErrors()
+    check_confirmable(plan, expected_fingerprint=expected_fingerprint, expected_digest=expected_digest,
+                      changed_message=CHANGED_MESSAGE)
     counts = plan.counts
     result = ImportResult(plan.total, counts[RECORD], counts[ALREADY])
     if not result.recorded:
@@ -83,5 +71,5 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
         done = record_batch(actor, campaign, items, source=SOURCE, summary_label=label, today=today, max_items=None)
         result.milestones_reached += sum(len(keys) for keys in done.milestones_reached.values())
     except BatchRefused:
-        raise ImportChanged() from None
+        raise ImportChanged(CHANGED_MESSAGE) from None
     return result

@@ -15,26 +15,29 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from portal.csv_files import ImportFileError, check_header_line, file_sha256, read_rows
-from portal.csv_files import unescape_cell as _unescape
+from portal.csv_files import (
+    META_PREFIX,
+    ImportColumns,
+    ImportFileError,
+    ParsedFile,
+    RowReader,
+    check_header_line,
+    parse_file,
+)
 from portal.deliveries.operations import MAX_SOURCE_ID_LENGTH
 from portal.enrollments.csv.bulk import cycle_gc_paused
 from portal.forms import parse_decimal
-from portal.text import plural
 
 __all__ = ["COLUMNS", "DeliveryRow", "ImportFileError", "ParsedFile", "check_header", "parse_csv"]
 
 COLUMNS = ("participant", "kind", "occurred_on", "occurred_time", "quantity", "duration_minutes", "attendance",
            "source_id")
 REQUIRED_COLUMNS = ("participant", "kind", "occurred_on")
-# Written by the dry run's errors file; ignored on import, so a corrected errors file can be uploaded as it is.
-ERRORS_FILE_COLUMNS = ("row", "reason")
-META_PREFIX = "metadata."
+HEADER = ImportColumns(COLUMNS, meta_example=META_PREFIX + "rating")
 DEFAULT_MAX_ROWS = 200_000
 EXAMPLE_COLUMNS = "participant, kind, occurred_on"
 MAX_PARTICIPANT = 254  # the longest e-mail address
 MAX_KIND = 100
-MAX_META_VALUE = 1000
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
@@ -59,43 +62,9 @@ class DeliveryRow:
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ParsedFile:
-    rows: list[DeliveryRow]
-    sha256: str
-    columns: list[str]
-    meta_keys: list[str]
-
-
 def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """Known column -> index and metadata key -> index, or ImportFileError naming the problem."""
-    known: dict[str, int] = {}
-    meta: dict[str, int] = {}
-    unknown: list[str] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(cells):
-        name = raw.strip()
-        lowered = name.lower()
-        if not name:
-            raise ImportFileError(f"Column {index + 1} of the header has no name. Every column needs one.")
-        if lowered in seen:
-            raise ImportFileError(f"The header names the column {name!r} twice.")
-        seen.add(lowered)
-        if lowered in COLUMNS:
-            known[lowered] = index
-        elif lowered in ERRORS_FILE_COLUMNS:
-            continue
-        elif lowered.startswith(META_PREFIX):
-            key = name[len(META_PREFIX):].strip()
-            if not key:
-                raise ImportFileError(f"Column {index + 1} is {name!r}: name the metadata key, e.g. metadata.rating.")
-            meta[key] = index
-        else:
-            unknown.append(name)
-    if unknown:
-        raise ImportFileError(
-            "Unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(repr(u) for u in unknown)
-            + ". Allowed: " + ", ".join(COLUMNS) + " and metadata.<key>.")
+    known, meta = HEADER.read_header(cells)
     missing = [c for c in REQUIRED_COLUMNS if c not in known]
     if missing:
         raise ImportFileError("The header needs the column" + ("s " if len(missing) > 1 else " ")
@@ -111,17 +80,11 @@ def check_header(data: bytes) -> None:
 
 @cycle_gc_paused()
 def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS,
-              progress: Callable[[int], None] | None = None) -> ParsedFile:
+              progress: Callable[[int], None] | None = None) -> ParsedFile[DeliveryRow]:
     """Every row of an uploaded file, parsed; file-level problems raise ImportFileError.
     Row numbers are spreadsheet rows (header = row 1; blank lines skipped but counted)."""
-    def header(cells: list[str]) -> RowParser:
-        known, meta_columns = read_header(cells)
-        return RowParser(known, meta_columns, len(cells))
-
-    columns, parser, rows = read_rows(data, read_header=header, parse_row=lambda p, n, cells: p(n, cells),
-                                      example=EXAMPLE_COLUMNS, max_rows=max_rows, progress=progress)
-    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=columns,
-                      meta_keys=[key for key, _ in parser.meta_columns])
+    return parse_file(data, read_header=read_header, row_reader=RowParser, example=EXAMPLE_COLUMNS,
+                      max_rows=max_rows, progress=progress)
 
 
 def parse_date(text: str) -> date:
@@ -149,21 +112,19 @@ def _show(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-class RowParser:
+class RowParser(RowReader):
     """Parses the data rows of one file with plain code; problems are collected, not raised."""
 
     def __init__(self, known: dict[str, int], meta_columns: dict[str, int], width: int) -> None:
-        self.known, self.meta_columns, self.width = list(known.items()), list(meta_columns.items()), width
+        super().__init__(known, meta_columns, width)
         self.dates: dict[str, date | None] = {}  # a file's dates repeat: parse each once
 
     def __call__(self, number: int, cells: list[str]) -> DeliveryRow:
         row = DeliveryRow(number)
         problems = row.problems
-        if len(cells) != self.width:
-            problems.append(f"the row has {plural(len(cells), 'value')} but the header has "
-                            f"{plural(self.width, 'column')}")
+        value = self.values(cells, problems)
+        if value is None:
             return row
-        value = {name: _unescape(cells[index].strip()) for name, index in self.known}
         row.participant = value.get("participant", "")
         if not row.participant:
             problems.append("no participant: give the participant's e-mail, external_ref or reference")
@@ -207,10 +168,5 @@ class RowParser:
             if len(source_id) > MAX_SOURCE_ID_LENGTH:
                 problems.append(f"source_id is longer than {MAX_SOURCE_ID_LENGTH} characters")
             row.source_id = source_id
-        for key, index in self.meta_columns:
-            text = _unescape(cells[index].strip())
-            if text:
-                if len(text) > MAX_META_VALUE:
-                    problems.append(f"metadata.{key} is longer than {MAX_META_VALUE} characters")
-                row.meta[key] = meta_value(text)
+        self.read_metadata(cells, problems, row.meta, meta_value)
         return row

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from portal.campaigns.models import Campaign
+from portal.csv_import.plan import ALREADY, ERROR, PlannedFile, importer_company_id
 from portal.db import db, utcnow
 from portal.deliveries.csv.parse import DeliveryRow, ParsedFile
 from portal.deliveries.kinds import campaign_kinds
@@ -35,7 +36,6 @@ from portal.deliveries.operations import (
 )
 from portal.enrollments.csv.bulk import cycle_gc_paused, in_chunks
 from portal.enrollments.csv.parse import EmailNormalizer
-from portal.enrollments.csv.plan import CLOSED_STATUSES, ImportClosed, importer_company_id
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.pseudonyms import participant_id_for
 from portal.errors import DomainError, ValidationFailed
@@ -44,8 +44,11 @@ if TYPE_CHECKING:
     from portal.auth.models import User
 
 SOURCE = "csv"
+__all__ = ["ALREADY", "ERROR", "OUTCOMES", "RECORD", "SOURCE", "CampaignState", "ImportPlan", "Roster", "RowPlan",
+           "derived_source_id", "plan_import", "plan_rows"]
+
 # Outcomes, in the order the screen lists their counts.
-RECORD, ALREADY, ERROR = "record", "already", "error"
+RECORD = "record"
 OUTCOMES = (RECORD, ALREADY, ERROR)
 OUTCOME_LABELS = {RECORD: "will record", ALREADY: "already recorded", ERROR: "error"}
 
@@ -57,12 +60,6 @@ AMBIGUOUS = ("ambiguous: “{value}” matches {n} participants of this campaign
              "participant reference or pseudonym); name one by its e-mail or participant reference")
 FIELD_NAMES = {"meta": "metadata"}
 SHOWN_VALUE = 80
-
-
-def check_import_open(campaign: Campaign) -> None:
-    """A completed or archived campaign refuses an import before its file is even read (409)."""
-    if campaign.status in CLOSED_STATUSES:
-        raise ImportClosed(f"This campaign is {campaign.status}: it records no more deliveries.", "file")
 
 
 def _shown(value: str) -> str:
@@ -158,9 +155,6 @@ class CampaignState:
     def of(cls, campaign: Campaign) -> CampaignState:
         return cls(campaign.id, campaign.status, tuple(campaign_kinds(campaign)))
 
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
-
 
 @dataclass(slots=True)
 class RowPlan:
@@ -172,9 +166,10 @@ class RowPlan:
     source_id: str | None = None  # the row's own, or the one derived from its content
     values: DeliveryValues | None = None
 
-    @property
-    def label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
+    def digest_key(self) -> str:
+        """The row's outcome, enrollment and source id: what it writes (the values themselves
+        come from the file, whose hash starts the plan's digest)."""
+        return f"{self.number}|{self.outcome}|{self.enrollment_id or '-'}|{self.source_id or '-'}"
 
     def item(self) -> dict[str, Any]:
         """The row as one item of :func:`~portal.deliveries.batch.record_batch`."""
@@ -185,44 +180,8 @@ class RowPlan:
                 "attendance": v.attendance, "meta": v.meta, "source_id": self.source_id}
 
 
-@dataclass
-class ImportPlan:
-    rows: list[RowPlan]
-    state: CampaignState
-    file_sha256: str
-    meta_keys: list[str] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for plan in self.rows:
-            counts[plan.outcome] += 1
-        return counts
-
-    @property
-    def total(self) -> int:
-        return len(self.rows)
-
-    @property
-    def errors(self) -> list[RowPlan]:
-        return [p for p in self.rows if p.outcome == ERROR]
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.outcome == ERROR for p in self.rows)
-
-    @property
-    def fingerprint(self) -> str:
-        return self.state.fingerprint()
-
-    @property
-    def digest(self) -> str:
-        """Every row's outcome, enrollment and source id: equal digests mean the same writes
-        (the values themselves come from the file, whose hash starts the digest)."""
-        h = hashlib.sha256(self.file_sha256.encode())
-        for p in self.rows:
-            h.update(f"{p.number}|{p.outcome}|{p.enrollment_id or '-'}|{p.source_id or '-'}\n".encode())
-        return h.hexdigest()
+class ImportPlan(PlannedFile[RowPlan]):
+    OUTCOMES = OUTCOMES
 
 
 def derived_source_id(enrollment_id: int, values: DeliveryValues) -> str:

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from portal.csv_files import csv_lines
+from portal.csv_import.plan import importer_company_id
 from portal.db import db, utcnow
 from portal.deliveries.kinds import campaign_kinds, is_session_kind
-from portal.enrollments.csv.export import csv_lines
-from portal.enrollments.csv.plan import importer_company_id
 from portal.enrollments.models import Enrollment, Participant
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ screen, the benchmark and the tests:
    campaign, plan again, refuse when the plan is not the one the user saw, otherwise
    bulk-insert and write one summary event.
 
-The upload waits in the database (:mod:`portal.jobs.files`); the dry run and the confirm
-run as jobs (:mod:`.tasks`), the dry run kept with the upload (:mod:`.summary`);
-:mod:`.export` writes a campaign's enrollments back out in the same columns.
+The upload → dry run → confirm flow (screens, jobs, the kept dry run) is the one every
+import shares, :mod:`portal.csv_import`; this package declares its jobs (:mod:`.tasks`) and
+the cells its dry-run table shows (:mod:`.summary`). :mod:`.export` writes a campaign's
+enrollments back out in the same columns.
 """

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.campaigns.capacity import CapacityReached, lock_campaign, move_counters, note_capacity_reached
+from portal.csv_import.plan import ImportChanged, changed_since_dry_run, check_confirmable
 from portal.db import db, utcnow
 from portal.enrollments.csv.bulk import bulk_insert, cycle_gc_paused, in_chunks
 from portal.enrollments.csv.parse import ParsedFile
@@ -22,25 +24,9 @@ from portal.enrollments.csv.plan import ALREADY, ENROLL, WAITLIST, importer_comp
 from portal.enrollments.models import _REF_ALPHABET, Enrollment, Participant
 from portal.enrollments.operations import BENEFICIARY, ENROLLED, WAITLISTED
 from portal.enrollments.rollup import count_enrollment_days
-from portal.errors import DomainError
 from portal.text import plural
 
-CHANGED_MESSAGE = ("The campaign changed since your dry run (seats, status or participants), so nothing was "
-                   "imported. Below is the dry run as of now; confirm again if it is still what you want.")
-
-
-class ImportChanged(DomainError):
-    """The plan at confirm time is not the dry run the user saw: nothing was written."""
-
-    status_code = 409
-
-    def __init__(self) -> None:
-        super().__init__(CHANGED_MESSAGE, None)
-
-
-class ImportHasErrors(DomainError):
-    def __init__(self) -> None:
-        super().__init__("A file with error rows cannot be imported. Correct the rows and upload it again.", "file")
+CHANGED_MESSAGE = changed_since_dry_run("seats, status or participants")
 
 
 @dataclass
@@ -57,6 +43,11 @@ class ImportResult:
             return f"Nothing to import: every row is already enrolled ({plural(self.rows, 'row')})."
         return (f"Imported {plural(self.rows, 'row')}: {self.enrolled:,} enrolled, {self.waitlisted:,} waitlisted, "
                 f"{self.already:,} already enrolled ({plural(self.participants_created, 'new participant')}).")
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The counts a confirm job's result keeps."""
+        return {"rows": self.rows, "enrolled": self.enrolled, "waitlisted": self.waitlisted}
 
 
 def _fresh_refs(count: int) -> list[str]:
@@ -97,10 +88,8 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     per row: 100k events would double the import's time and swamp the activity log."""
     campaign = lock_campaign(campaign_id)
     plan = plan_import(campaign, parsed, actor)
-    if plan.fingerprint != expected_fingerprint or plan.digest != expected_digest:
-        raise ImportChanged()
-    if plan.has_errors:
-        raise ImportHasErrors()
+    check_confirmable(plan, expected_fingerprint=expected_fingerprint, expected_digest=expected_digest,
+                      changed_message=CHANGED_MESSAGE)
     counts = plan.counts
     result = ImportResult(plan.total, counts[ENROLL], counts[WAITLIST], counts[ALREADY], 0)
     todo = [p for p in plan.rows if p.outcome in (ENROLL, WAITLIST)]
@@ -139,7 +128,7 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     try:
         move_counters(campaign, enrolled=seats, waitlisted=result.waitlisted)
     except CapacityReached:
-        raise ImportChanged() from None
+        raise ImportChanged(CHANGED_MESSAGE) from None
     record_event("program.enrollment.created", actor=actor, subject=campaign, company_id=campaign.company_id,
                  data={"import": True, "rows": result.rows, "enrolled": result.enrolled,
                        "waitlisted": result.waitlisted, "already_enrolled": result.already,

@@ -1,78 +1,24 @@
-"""A campaign's enrollments as CSV, a dry run's error rows, and a sample file (SPEC §4, §7).
+"""A campaign's enrollments as CSV and a sample file to start an import from (SPEC §4, §7).
 
-Cells are safe against formula injection; company admins see beneficiaries only as the
-company's pseudonyms.
+Cells are safe against formula injection (:func:`portal.csv_files.neutralise`); company
+admins see beneficiaries only as the company's pseudonyms.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 
 from portal.auth.models import Company, User
 from portal.campaigns.models import Campaign
+from portal.csv_files import META_PREFIX, csv_line, csv_lines
 from portal.db import db
-from portal.enrollments.csv.parse import (
-    COLUMNS,
-    ERRORS_FILE_COLUMNS,
-    EXPORT_COLUMNS,
-    META_PREFIX,
-    sniff_delimiter,
-)
+from portal.enrollments.csv.parse import COLUMNS, EXPORT_COLUMNS
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.participant_fields import this_year
 from portal.enrollments.privacy import company_reference, may_see_identity
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_line(cells: Iterable[Any]) -> str:
-    return csv_lines([cells])
-
-
-def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows([neutralise(c) for c in cells] for cells in rows)
-    return buffer.getvalue()
-
-
-def errors_csv(data: bytes, errors: list[list[Any]]) -> Iterator[str]:
-    """The dry run's error rows as a file to correct and upload again: ``row`` (the row's
-    number in the uploaded file, header = row 1) and ``reason``, then every column of the
-    uploaded file in its own header order with the row's cells as they were. The import
-    ignores ``row`` and ``reason``, so the corrected file parses with the same columns.
-    A previous errors file's own ``row``/``reason`` columns are replaced, not repeated.
-
-    ``data`` is the uploaded file (it parsed, so it decodes); ``errors`` the stored
-    ``[row, email, external_ref, reason]`` of each error row."""
-    reasons = {int(e[0]): str(e[-1]) for e in errors}
-    text = data.decode("utf-8-sig")
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    header = next(records)
-    kept = [i for i, name in enumerate(header) if name.strip().lower() not in ERRORS_FILE_COLUMNS]
-    width = len(header)
-    yield "\ufeff" + csv_line(["row", "reason", *(header[i] for i in kept)])
-    lines: list[str] = []
-    for number, cells in enumerate(records, start=2):  # numbered as parse_csv numbers them
-        if number not in reasons:
-            continue
-        # A row of the wrong width keeps every cell it has, as it was: its reason says what to fix.
-        own = [cells[i] for i in kept if i < len(cells)] + cells[width:]
-        lines.append(csv_line([number, reasons[number], *own]))
-        if len(lines) >= 1000:
-            yield "".join(lines)
-            lines = []
-    yield "".join(lines)
 
 
 def sample_csv(viewer: User, campaign: Campaign) -> str:

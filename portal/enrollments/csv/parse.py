@@ -14,13 +14,15 @@ from typing import Any
 
 from portal.auth.operations import normalize_email
 from portal.csv_files import (
+    ERRORS_FILE_COLUMNS,
+    META_PREFIX,
+    ImportColumns,
     ImportFileError,
+    ParsedFile,
+    RowReader,
     check_header_line,
-    file_sha256,
-    read_rows,
-    sniff_delimiter,
+    parse_file,
 )
-from portal.csv_files import unescape_cell as _unescape
 from portal.enrollments.csv.bulk import cycle_gc_paused
 from portal.enrollments.models import ROLES
 from portal.enrollments.operations import BENEFICIARY
@@ -35,10 +37,8 @@ from portal.enrollments.participant_fields import (
     clean_year_of_birth,
     this_year,
 )
-from portal.text import plural
 
-__all__ = ["ImportFileError", "ImportRow", "ParsedFile", "check_header", "file_sha256", "parse_csv",
-           "sniff_delimiter"]
+__all__ = ["ImportFileError", "ImportRow", "ParsedFile", "check_header", "parse_csv"]
 
 # --- columns ----------------------------------------------------------------------
 IDENTITY_COLUMNS = ("email", "external_ref")
@@ -46,14 +46,12 @@ COLUMNS = ("email", "external_ref", "display_name", "role", "year_of_birth", "la
 # Written by the export; accepted and ignored by the import, so an export can be re-imported.
 EXPORT_ONLY_COLUMNS = ("status", "enrolled_at")
 EXPORT_COLUMNS = (*COLUMNS, *EXPORT_ONLY_COLUMNS)
-# Written by the dry run's errors file; ignored on import, so a corrected errors file can be uploaded as it is.
-ERRORS_FILE_COLUMNS = ("row", "reason")
-META_PREFIX = "metadata."
+HEADER = ImportColumns(COLUMNS, ignored=(*EXPORT_ONLY_COLUMNS, *ERRORS_FILE_COLUMNS),
+                       meta_example=META_PREFIX + "starting_cefr")
 
 DEFAULT_MAX_ROWS = 200_000
 EXAMPLE_COLUMNS = "email, display_name"
 MAX_LENGTHS = {"display_name": DISPLAY_NAME_MAX, "external_ref": EXTERNAL_REF_MAX, "source_id": 100}
-MAX_META_VALUE = 1000
 
 
 # --- parsing ----------------------------------------------------------------------
@@ -75,44 +73,9 @@ class ImportRow:
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ParsedFile:
-    rows: list[ImportRow]
-    sha256: str
-    columns: list[str]
-    meta_keys: list[str]
-
-
 def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """Known column -> index and metadata key -> index, or ImportFileError naming the problem."""
-    known: dict[str, int] = {}
-    meta: dict[str, int] = {}
-    unknown: list[str] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(cells):
-        name = raw.strip()
-        lowered = name.lower()
-        if not name:
-            raise ImportFileError(f"Column {index + 1} of the header has no name. Every column needs one.")
-        if lowered in seen:
-            raise ImportFileError(f"The header names the column {name!r} twice.")
-        seen.add(lowered)
-        if lowered in COLUMNS:
-            known[lowered] = index
-        elif lowered in EXPORT_ONLY_COLUMNS or lowered in ERRORS_FILE_COLUMNS:
-            continue
-        elif lowered.startswith(META_PREFIX):
-            key = name[len(META_PREFIX):].strip()
-            if not key:
-                raise ImportFileError(f"Column {index + 1} is {name!r}: name the metadata key, e.g. metadata.starting_cefr.")
-            meta[key] = index
-        else:
-            unknown.append(name)
-    if unknown:
-        raise ImportFileError(
-            "Unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(repr(u) for u in unknown)
-            + ". Allowed: " + ", ".join(COLUMNS) + " and metadata.<key>."
-        )
+    known, meta = HEADER.read_header(cells)
     if not any(c in known for c in IDENTITY_COLUMNS):
         raise ImportFileError("The header needs an email or an external_ref column: one of them identifies each "
                               "participant.")
@@ -127,20 +90,14 @@ def check_header(data: bytes) -> None:
 
 @cycle_gc_paused()
 def parse_csv(data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS,
-              progress: Callable[[int], None] | None = None) -> ParsedFile:
+              progress: Callable[[int], None] | None = None) -> ParsedFile[ImportRow]:
     """Every row of an uploaded file, parsed; file-level problems raise ImportFileError.
 
     Blank lines are skipped but still counted, so row numbers match what a spreadsheet
     shows (header = row 1, first data row = row 2). ``progress(rows_parsed)`` is called
     every few thousand rows."""
-    def header(cells: list[str]) -> RowParser:
-        known, meta_columns = read_header(cells)
-        return RowParser(known, meta_columns, len(cells))
-
-    columns, parser, rows = read_rows(data, read_header=header, parse_row=lambda p, n, cells: p(n, cells),
-                                      example=EXAMPLE_COLUMNS, max_rows=max_rows, progress=progress)
-    return ParsedFile(rows=rows, sha256=file_sha256(data), columns=columns,
-                      meta_keys=[key for key, _ in parser.meta_columns])
+    return parse_file(data, read_header=read_header, row_reader=RowParser, example=EXAMPLE_COLUMNS,
+                      max_rows=max_rows, progress=progress)
 
 
 class EmailNormalizer:
@@ -171,11 +128,11 @@ class EmailNormalizer:
         return normalized
 
 
-class RowParser:
+class RowParser(RowReader):
     """Parses the data rows of one file with plain code; problems are collected, not raised."""
 
     def __init__(self, known: dict[str, int], meta_columns: dict[str, int], width: int) -> None:
-        self.known, self.meta_columns, self.width = list(known.items()), list(meta_columns.items()), width
+        super().__init__(known, meta_columns, width)
         self.normalize_email = EmailNormalizer()
         self.this_year = this_year()
         self.seen: dict[tuple[Callable, str], Any] = {}
@@ -198,10 +155,9 @@ class RowParser:
     def __call__(self, number: int, cells: list[str]) -> ImportRow:
         row = ImportRow(number)
         problems = row.problems
-        if len(cells) != self.width:
-            problems.append(f"the row has {plural(len(cells), 'value')} but the header has {plural(self.width, 'column')}")
+        value = self.values(cells, problems)
+        if value is None:
             return row
-        value = {name: _unescape(cells[index].strip()) for name, index in self.known}
         email, ref = value.get("email"), value.get("external_ref")
         if email:
             try:
@@ -240,12 +196,7 @@ class RowParser:
             text = value.get(name)
             if text and len(text) > limit:
                 problems.append(f"{name} is longer than {limit} characters")
-        for key, index in self.meta_columns:
-            text = _unescape(cells[index].strip())
-            if text:
-                if len(text) > MAX_META_VALUE:
-                    problems.append(f"metadata.{key} is longer than {MAX_META_VALUE} characters")
-                row.meta[key] = text
+        self.read_metadata(cells, problems, row.meta)
         return row
 
     def clean_year(self, raw: str) -> int | None:

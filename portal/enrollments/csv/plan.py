@@ -9,10 +9,8 @@ that moves as rows take seats. Nothing is written.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +18,7 @@ import sqlalchemy as sa
 
 from portal.auth.models import User
 from portal.campaigns.models import Campaign
+from portal.csv_import.plan import ALREADY, ERROR, PlannedFile, importer_company_id
 from portal.db import db
 from portal.enrollments.csv.bulk import cycle_gc_paused, in_chunks
 from portal.enrollments.csv.parse import ImportRow, ParsedFile
@@ -43,10 +42,12 @@ from portal.enrollments.operations import (
     same_owner,
 )
 from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM
-from portal.errors import DomainError
+
+__all__ = ["ALREADY", "ENROLL", "ERROR", "OUTCOMES", "WAITLIST", "CampaignState", "ImportPlan", "KnownParticipant",
+           "RowPlan", "importer_company_id", "plan_import", "plan_rows"]
 
 # Outcomes, in the order the screen lists their counts.
-ENROLL, WAITLIST, ALREADY, ERROR = "enroll", "waitlist", "already", "error"
+ENROLL, WAITLIST = "enroll", "waitlist"
 OUTCOMES = (ENROLL, WAITLIST, ALREADY, ERROR)
 OUTCOME_LABELS = {ENROLL: "will enroll", WAITLIST: "will waitlist", ALREADY: "already enrolled", ERROR: "error"}
 
@@ -64,23 +65,10 @@ class KnownParticipant:
     languages: list[str]
 
 
-# Final states: a campaign in them can never take an enrollment again.
-CLOSED_STATUSES = ("completed", "archived")
-
-
-class ImportClosed(DomainError):
-    status_code = 409
-
-
-def check_import_open(campaign: Campaign) -> None:
-    """A completed or archived campaign refuses an import before its file is even read."""
-    if campaign.status in CLOSED_STATUSES:
-        raise ImportClosed(f"This campaign is {campaign.status}: it accepts no imports.", "file")
-
-
 @dataclass(frozen=True)
 class CampaignState:
-    """What the plan depends on. Its fingerprint, taken at the dry run, must be unchanged at confirm."""
+    """What the plan depends on. Its fingerprint (:func:`~portal.csv_import.plan.state_fingerprint`),
+    taken at the dry run, must be unchanged at confirm."""
 
     campaign_id: int
     company_id: int
@@ -101,9 +89,6 @@ class CampaignState:
                    campaign.enrolled_count, campaign.waitlisted_count, campaign.max_enrollment,
                    bool(campaign.waitlist_enabled), campaign.seat_price, campaign.budget_allocated)
 
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
-
 
 @dataclass(slots=True)
 class RowPlan:
@@ -114,55 +99,16 @@ class RowPlan:
     participant_id: int | None = None  # an existing participant; None creates one (enroll/waitlist rows)
 
     @property
-    def label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
-
-    @property
     def creates_participant(self) -> bool:
         return self.participant_id is None and self.outcome in (ENROLL, WAITLIST)
 
+    def digest_key(self) -> str:
+        """The row's outcome and target participant: what it writes."""
+        return f"{self.number}|{self.outcome}|{self.participant_id or '-'}|{self.row.role}"
 
-@dataclass
-class ImportPlan:
-    rows: list[RowPlan]
-    state: CampaignState
-    file_sha256: str
-    meta_keys: list[str] = field(default_factory=list)
 
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for plan in self.rows:
-            counts[plan.outcome] += 1
-        return counts
-
-    @property
-    def total(self) -> int:
-        return len(self.rows)
-
-    @property
-    def errors(self) -> list[RowPlan]:
-        return [p for p in self.rows if p.outcome == ERROR]
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.outcome == ERROR for p in self.rows)
-
-    @property
-    def fingerprint(self) -> str:
-        return self.state.fingerprint()
-
-    @property
-    def digest(self) -> str:
-        """Every row's outcome and target participant: equal digests mean the same writes."""
-        h = hashlib.sha256(self.file_sha256.encode())
-        for p in self.rows:
-            h.update(f"{p.number}|{p.outcome}|{p.participant_id or '-'}|{p.row.role}\n".encode())
-        return h.hexdigest()
-
-    def shown_rows(self, limit: int = 200) -> list[RowPlan]:
-        """The first ``limit`` rows, then every later error row."""
-        return self.rows[:limit] + [p for p in self.rows[limit:] if p.outcome == ERROR]
+class ImportPlan(PlannedFile[RowPlan]):
+    OUTCOMES = OUTCOMES
 
 
 # How the dry run words each refusal of the enrollment rule, for one row of a file.
@@ -323,8 +269,3 @@ def plan_import(campaign: Campaign, parsed: ParsedFile, viewer: User | None = No
     plans = plan_rows(rows, state=state, group=campaign.program.group, by_email=by_email, by_ref=by_ref,
                       enrollment_status=enrollment_status, enroller_company_id=owner)
     return ImportPlan(plans, state, parsed.sha256, parsed.meta_keys)
-
-
-def importer_company_id(viewer: User | None) -> int | None:
-    """The owner an importer works in: a company admin its company; otherwise the NGO (None)."""
-    return viewer.company_id if viewer is not None and viewer.is_company_admin else None
