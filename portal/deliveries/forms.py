@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from portal.auth.forms import VersionedActionForm
 from portal.deliveries.kinds import kind_label
 from portal.deliveries.operations import MAX_DURATION_MINUTES, MAX_NOTE_LENGTH, MAX_VOID_REASON
-from portal.forms import PlainDecimalField, choices
+from portal.forms import PlainDecimalField, choices, parse_id
 
 ATTENDANCE_CHOICES = choices([("", "— not a session —"), ("present", "Present"), ("excused", "Excused"),
                               ("unexcused", "Unexcused")])
@@ -42,8 +42,26 @@ class DeliveryFieldsMixin:
         return values
 
 
+NO_MATCH = ""
+
+
 class DeliveryForm(DeliveryFieldsMixin, FlaskForm):
-    pass
+    # The enrollment's active matches (set by the view); an unknown id reaches the operation,
+    # which refuses it at this field.
+    match_id = SelectField("Session of a match", choices=[], validate_choice=False,
+                           description="A match's session is recorded on both enrollments of the pair.")
+
+    def set_matches(self, matches: list[tuple[int, str]]) -> None:
+        """``matches``: (match id, the partner's label for this viewer)."""
+        self.match_id.choices = choices([(NO_MATCH, "None: only this enrollment"),
+                                         *((str(i), f"With {label}") for i, label in matches)])
+
+    def values(self, *, with_note: bool) -> dict:
+        values = super().values(with_note=with_note)
+        raw = (self.match_id.data or "").strip()
+        if raw:  # a number that is not an id of ours is refused by the operation, at the field
+            values["match_id"] = parse_id(raw) or raw
+        return values
 
 
 class CorrectDeliveryForm(DeliveryFieldsMixin, VersionedActionForm):

@@ -18,13 +18,13 @@ dated the day it became true, with no delivery.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from portal.db import db
+from portal.db import db, utcnow
 
 MILESTONE_MARK = "x-milestones"
 # criteria name -> the delivery kind it counts
@@ -117,29 +117,82 @@ def days_active(enrollment: Any, today: date) -> int:
     return (today - enrollment.enrolled_at.date()).days if enrollment.enrolled_at is not None else 0
 
 
-def update_milestones(enrollment: Any, delivery: Any, today: date) -> tuple[list[str], list[str]]:
-    """Record the milestones ``enrollment`` reaches now (dated by ``delivery``, which reached
-    them) and remove those it no longer reaches. Returns (reached, unreached) keys."""
-    from portal.deliveries.models import EnrollmentMilestone
+@dataclass(frozen=True)
+class Reaching:
+    """The delivery a milestone reached now is dated by (its id and date)."""
 
-    milestones = enrollment_milestones(enrollment)
-    if not milestones:
-        return [], []
-    db.session.flush()  # the counters this delivery moved
-    holding = set(milestones_reached(milestones, _counts(enrollment.id), days_active(enrollment, today)))
-    recorded = {row.key: row for row in db.session.scalars(
-        sa.select(EnrollmentMilestone).where(EnrollmentMilestone.enrollment_id == enrollment.id))}
-    reached, unreached = [], []
-    for milestone in milestones:
-        if milestone.key in holding and milestone.key not in recorded:
-            db.session.add(EnrollmentMilestone(enrollment_id=enrollment.id, key=milestone.key, name=milestone.name[:255],
-                                               reached_on=delivery.occurred_on, delivery_id=delivery.id))
-            reached.append(milestone.key)
-        elif milestone.key not in holding and milestone.key in recorded:
-            db.session.delete(recorded[milestone.key])
-            unreached.append(milestone.key)
-    db.session.flush()
-    return reached, unreached
+    id: int | None
+    occurred_on: date
+
+
+def update_milestones_many(people: dict[int, Any], reaching: dict[int, Any],
+                           today: date) -> dict[int, tuple[list[str], list[str]]]:
+    """The milestone rule applied to many enrollments at once, in the caller's transaction:
+    for each enrollment of ``people`` (id → Enrollment), record the milestones its counters
+    now reach that are not recorded yet, dated by ``reaching[id]`` (the delivery that reached
+    them: anything with ``id`` and ``occurred_on``), and remove those it no longer reaches
+    (that delivery voided or corrected away). Reads the counters and the recorded milestones
+    in one query each and writes with one INSERT and one DELETE, whatever the number of
+    enrollments; each campaign's milestone list is merged once. Returns
+    {enrollment id: (reached keys, unreached keys)} for the enrollments where something moved."""
+    from portal.deliveries.models import EnrollmentMilestone, EnrollmentProgress
+
+    lists: dict[int, list[Milestone]] = {}
+    for enrollment in people.values():
+        if enrollment.campaign_id not in lists:
+            lists[enrollment.campaign_id] = enrollment_milestones(enrollment)
+    ids = sorted(i for i in people if i in reaching and lists[people[i].campaign_id])
+    if not ids:
+        return {}
+    db.session.flush()  # the counters these deliveries moved
+    counts: dict[int, dict[str, Decimal]] = {}
+    for enrollment_id, kind, quantity in db.session.execute(
+            sa.select(EnrollmentProgress.enrollment_id, EnrollmentProgress.kind, EnrollmentProgress.counted_quantity)
+            .where(EnrollmentProgress.enrollment_id.in_(ids))):
+        counts.setdefault(enrollment_id, {})[kind] = Decimal(quantity)
+    recorded: dict[int, set[str]] = {}
+    for enrollment_id, key in db.session.execute(sa.select(EnrollmentMilestone.enrollment_id, EnrollmentMilestone.key)
+                                                 .where(EnrollmentMilestone.enrollment_id.in_(ids))):
+        recorded.setdefault(enrollment_id, set()).add(key)
+    moved: dict[int, tuple[list[str], list[str]]] = {}
+    new_rows: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    now = utcnow()
+    for enrollment_id in ids:
+        milestones = lists[people[enrollment_id].campaign_id]
+        holding = set(milestones_reached(milestones, counts.get(enrollment_id, {}),
+                                         days_active(people[enrollment_id], today)))
+        had = recorded.get(enrollment_id, set())
+        reached, unreached = [], []
+        for milestone in milestones:
+            if milestone.key in holding and milestone.key not in had:
+                new_rows.append({"enrollment_id": enrollment_id, "key": milestone.key, "name": milestone.name[:255],
+                                 "reached_on": reaching[enrollment_id].occurred_on,
+                                 "delivery_id": reaching[enrollment_id].id, "created_at": now})
+                reached.append(milestone.key)
+            elif milestone.key not in holding and milestone.key in had:
+                gone.append({"e": enrollment_id, "k": milestone.key})
+                unreached.append(milestone.key)
+        if reached or unreached:
+            moved[enrollment_id] = (reached, unreached)
+    table = EnrollmentMilestone.__table__
+    if new_rows:
+        db.session.execute(sa.insert(table), new_rows)
+    if gone:
+        db.session.execute(sa.delete(table).where(table.c.enrollment_id == sa.bindparam("e"),
+                                                  table.c.key == sa.bindparam("k")), gone)
+        removed = {(g["e"], g["k"]) for g in gone}
+        for obj in [o for o in db.session.identity_map.values() if isinstance(o, EnrollmentMilestone)]:
+            if (obj.enrollment_id, obj.key) in removed:  # a copy read earlier would be a deleted row
+                db.session.expunge(obj)
+    return moved
+
+
+def update_milestones(enrollment: Any, delivery: Any, today: date) -> tuple[list[str], list[str]]:
+    """:func:`update_milestones_many` for one enrollment and the delivery that moved it.
+    Returns (reached, unreached) keys."""
+    return update_milestones_many({enrollment.id: enrollment}, {enrollment.id: delivery}, today).get(
+        enrollment.id, ([], []))
 
 
 def record_days_active_milestones(today: date) -> int:
@@ -166,9 +219,11 @@ def record_days_active_milestones(today: date) -> int:
         if not timed:
             continue
         earliest = min(int(m.thresholds["daysActive"]) for m in timed)
+        # Enrolled at least ``earliest`` days ago (on the enrollments' campaign-status-enrolled index).
+        started_by = datetime.combine(today - timedelta(days=earliest - 1), datetime.min.time(), tzinfo=UTC)
         candidates = db.session.scalars(
             sa.select(Enrollment).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active",
-                                        Enrollment.enrolled_at.is_not(None))
+                                        Enrollment.enrolled_at < started_by)
             .order_by(Enrollment.id)).all()
         candidates = [e for e in candidates if days_active(e, today) >= earliest]
         if not candidates:
@@ -183,6 +238,7 @@ def record_days_active_milestones(today: date) -> int:
                                       .where(EnrollmentMilestone.enrollment_id.in_(ids))).tuples())
         for enrollment in candidates:
             active_days = days_active(enrollment, today)
+            reached: list[tuple[Milestone, date]] = []
             for milestone in timed:
                 if (enrollment.id, milestone.key) in have or not milestones_reached(
                         [milestone], counts.get(enrollment.id, {}), active_days):
@@ -191,9 +247,28 @@ def record_days_active_milestones(today: date) -> int:
                 db.session.add(EnrollmentMilestone(enrollment_id=enrollment.id, key=milestone.key,
                                                    name=milestone.name[:255], reached_on=min(became_true, today),
                                                    delivery_id=None))
-                recorded += 1
+                reached.append((milestone, min(became_true, today)))
+            if reached:
+                _days_active_event(campaign, enrollment, reached)
+                recorded += len(reached)
     db.session.flush()
     return recorded
+
+
+def _days_active_event(campaign: Any, enrollment: Any, reached: list[tuple[Milestone, date]]) -> None:
+    """The activity event of milestones the daily job recorded for one enrollment: as the
+    delivery path names the keys it reached (``milestones_reached``), with no delivery; the
+    company sees it, so it names the person only by the company's pseudonym."""
+    from portal.activity.operations import record_event
+    from portal.enrollments.privacy import company_reference
+
+    record_event("program.enrollment.milestone_reached", actor=None, subject=enrollment,
+                 company_id=campaign.company_id,
+                 label=f"{company_reference(campaign.company, enrollment.participant_id)} in {campaign.name}"[:255],
+                 data={"campaign_id": campaign.id, "enrollment_id": enrollment.id, "by": "daysActive",
+                       "milestones_reached": [m.key for m, _ in reached],
+                       "milestone_names": [m.name for m, _ in reached],
+                       "reached_on": {m.key: day.isoformat() for m, day in reached}})
 
 
 def enrollment_milestones_of(campaign: Any) -> list[Milestone]:

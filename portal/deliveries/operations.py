@@ -29,6 +29,7 @@ from portal.deliveries.models import ATTENDANCES, DELIVERY_SOURCES, PRESENT, Del
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, StaleEdit, ValidationFailed
 from portal.forms import decimal_places, parse_decimal
+from portal.privacy.consent import ensure_processing_allowed
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -245,6 +246,52 @@ def _move_progress(delivery: Delivery, values: dict[str, Any], sign: int) -> Non
                     Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == PRESENT)))
 
 
+def _counted(deliveries: Any) -> sa.ColumnElement[bool]:
+    """SQL: the rows of ``deliveries`` (the table or its columns' owner) that count."""
+    return sa.and_(deliveries.c.voided_at.is_(None),
+                   sa.or_(deliveries.c.attendance.is_(None), deliveries.c.attendance == PRESENT))
+
+
+def _forget_last_counted(enrollment_ids: Any) -> None:
+    """The session's copies of these enrollments re-read the column the UPDATE just set."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Enrollment) and obj.id in enrollment_ids:
+            db.session.expire(obj, ["last_counted_delivery_on"])
+
+
+def raise_last_counted(latest: dict[int, date]) -> None:
+    """Counted deliveries were added: each enrollment's ``last_counted_delivery_on`` becomes
+    the later of itself and the new date (one batched UPDATE). A Core UPDATE, so neither the
+    enrollment's version (someone editing it is not made stale by a delivery) nor its
+    ``updated_at`` moves."""
+    if not latest:
+        return
+    table = Enrollment.__table__
+    column = table.c.last_counted_delivery_on
+    new = sa.bindparam("latest", type_=sa.Date())
+    db.session.execute(
+        sa.update(table).where(table.c.id == sa.bindparam("enrollment_id"))
+        .values(last_counted_delivery_on=sa.case((sa.or_(column.is_(None), column < new), new), else_=column),
+                updated_at=table.c.updated_at),
+        [{"enrollment_id": e, "latest": day} for e, day in sorted(latest.items())])
+    _forget_last_counted(set(latest))
+
+
+def recount_last_counted(enrollment_ids: Any) -> None:
+    """A counted delivery was changed or taken away: each enrollment's
+    ``last_counted_delivery_on`` is read again from that enrollment's remaining counted
+    deliveries (through its ``(enrollment_id, occurred_on)`` index), None when none is left."""
+    ids = sorted(set(enrollment_ids))
+    if not ids:
+        return
+    table, deliveries = Enrollment.__table__, Delivery.__table__
+    latest = (sa.select(sa.func.max(deliveries.c.occurred_on))
+              .where(deliveries.c.enrollment_id == table.c.id, _counted(deliveries)).scalar_subquery())
+    db.session.execute(sa.update(table).where(table.c.id.in_(ids))
+                       .values(last_counted_delivery_on=latest, updated_at=table.c.updated_at))
+    _forget_last_counted(set(ids))
+
+
 def _snapshot(delivery: Delivery) -> dict[str, Any]:
     return {"kind": delivery.kind, "occurred_on": delivery.occurred_on, "quantity": Decimal(delivery.quantity),
             "attendance": delivery.attendance, "voided": delivery.voided_at is not None}
@@ -310,6 +357,7 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
     match, partner = (None, None) if match_id in (None, "") else _match_partner(actor, enrollment, match_id)
     _lock([enrollment.id] + ([partner.id] if partner is not None else []))
     check_accepts_deliveries(enrollment, today)
+    ensure_processing_allowed(enrollment, partner)
     values = clean_delivery(campaign_kinds(enrollment.campaign),
                             {"kind": kind, "occurred_on": occurred_on, "occurred_time": occurred_time,
                              "quantity": quantity, "duration_minutes": duration_minutes, "attendance": attendance,
@@ -337,6 +385,9 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
     db.session.add(delivery)
     db.session.flush()
     _move_progress(delivery, _snapshot(delivery), +1)
+    latest: dict[int, date] = {}
+    if counts(delivery.attendance, False):
+        latest[enrollment.id] = delivery.occurred_on
     if partner is not None:
         twin_attendance = values.attendance if partner_attendance == "same" else (partner_attendance or None)
         twin_attendance = twin_attendance if is_session_kind(values.kind) else None
@@ -352,7 +403,10 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
         db.session.flush()
         delivery.counterpart_id = twin.id
         _move_progress(twin, _snapshot(twin), +1)
+        if counts(twin.attendance, False):
+            latest[partner.id] = twin.occurred_on
         update_milestones(partner, twin, today)
+    raise_last_counted(latest)
     db.session.flush()
     _event("recorded", actor, delivery, _milestone_data(update_milestones(enrollment, delivery, today)))
     return delivery
@@ -415,6 +469,7 @@ def correct_delivery(actor: User | None, delivery: Delivery, *, expected_version
         _flush_or_stale()
         _move_progress(twin, _snapshot(twin), +1)
         update_milestones(twin.enrollment, twin, today)
+    recount_last_counted([enrollment.id] + ([twin.enrollment_id] if twin is not None else []))
     db.session.flush()
     _event("corrected", actor, delivery,
            {"changes": made, **_milestone_data(update_milestones(enrollment, delivery, today))})
@@ -446,6 +501,7 @@ def void_delivery(actor: User | None, delivery: Delivery, *, reason: str = "",
         moved = update_milestones(each.enrollment, each, now.date())
         if each is delivery:
             changed = _milestone_data(moved)
+    recount_last_counted([enrollment.id] + ([twin.enrollment_id] if twin is not None else []))
     _event("voided", actor, delivery, {"reason_given": bool(reason), **changed})
     return delivery
 

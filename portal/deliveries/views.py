@@ -44,6 +44,9 @@ class DeliveryPanel:
     record_url: str
     recorders: dict[int, str] = field(default_factory=dict)
     milestones: list[tuple[str, Any]] = field(default_factory=list)  # (name, date reached or None), in order
+    matches: list[tuple[int, str]] = field(default_factory=list)  # (match id, partner) offered in the form
+    team_matches: list[str] = field(default_factory=list)  # partners whose sessions the program team records
+    level: Any = None  # portal.deliveries.progress.LevelProgress, for programs that track CEFR levels
     status_code: int = 200
 
 
@@ -78,10 +81,45 @@ def delivery_panel(campaign: Campaign, enrollment: Enrollment, form: DeliveryFor
     reached = {row.key: row.reached_on for row in db.session.scalars(
         sa.select(EnrollmentMilestone).where(EnrollmentMilestone.enrollment_id == enrollment.id))}
     milestones = [(m.name, reached.get(m.key)) for m in enrollment_milestones(enrollment)]
+    partners = active_match_partners(enrollment)
+    matches = partners if form is not None and current_user.is_program_manager else []
+    if form is not None:
+        form.set_matches(matches)
     return DeliveryPanel(form=form, kinds=kinds, milestones=milestones, session_kinds=[k for k in kinds if is_session_kind(k)],
                          deliveries=deliveries, progress=progress, show_notes=bool(current_user.is_program_manager),
                          record_url=url_for("deliveries.record", campaign_id=campaign.id,
-                                            enrollment_id=enrollment.id), recorders=recorders)
+                                            enrollment_id=enrollment.id), recorders=recorders,
+                         matches=matches, team_matches=[] if matches else [label for _, label in partners],
+                         level=enrollment_level(campaign, enrollment))
+
+
+def active_match_partners(enrollment: Enrollment) -> list[tuple[int, str]]:
+    """(match id, the partner's label for the viewer — a pseudonym where the viewer may not
+    know who they are) of the enrollment's active matches, oldest first."""
+    from sqlalchemy.orm import joinedload
+
+    from portal.matches.models import ACTIVE, Match
+
+    rows = db.session.scalars(
+        sa.select(Match).options(joinedload(Match.volunteer).joinedload(Enrollment.participant),
+                                 joinedload(Match.beneficiary).joinedload(Enrollment.participant))
+        .where(Match.status == ACTIVE, sa.or_(Match.volunteer_enrollment_id == enrollment.id,
+                                              Match.beneficiary_enrollment_id == enrollment.id))
+        .order_by(Match.id)).all()
+    return [(m.id, participant_label(current_user, (m.beneficiary if m.volunteer_enrollment_id == enrollment.id
+                                                    else m.volunteer).participant)) for m in rows]
+
+
+def enrollment_level(campaign: Campaign, enrollment: Enrollment) -> Any:
+    """For a program that tracks CEFR levels (SPEC §2.10): the current level (the enrollment's
+    ``metadata.starting_cefr`` raised by its counted ``cefr_level_advanced`` deliveries) and
+    the sessions since the last level against ``cefr.progressionThresholds[next level]``."""
+    from portal.deliveries.progress import campaign_settings, enrollment_level_progress
+
+    settings = campaign_settings(campaign)
+    if not settings.tracks_levels:
+        return None
+    return enrollment_level_progress(settings, enrollment)
 
 
 def _enrollment_in(campaign_id: int, enrollment_id: int) -> tuple[Campaign, Enrollment]:

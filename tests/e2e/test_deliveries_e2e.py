@@ -2,7 +2,8 @@
 records a session (htmx swaps the deliveries section in place), sees it in the timeline, in
 the counter and as the first milestone reached, then voids it — htmx asks first — and the
 counter empties and the milestone is un-reached while the delivery stays, marked void.
-Without JavaScript the same steps work through the plain form and the confirmation page."""
+Without JavaScript the same steps work through the plain form and the confirmation page. With
+a match, the form's picker (labelled with the partner) records the session on both."""
 from __future__ import annotations
 
 from datetime import date
@@ -12,7 +13,8 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import assert_no_serious_a11y_violations
 
-MENTEES = {"js": "Kateryna Lysenko", "no_js": "Bohdan Savchenko"}
+MENTEES = {"js": "Kateryna Lysenko", "no_js": "Bohdan Savchenko", "matched": "Oksana Melnyk"}
+MENTOR = "Ingrid Mentor"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,16 @@ def world(live_server) -> dict[str, int]:
                 db.session.flush()
                 ids[key] = enroll_participant(None, campaign.id, person).id
             ids["campaign"] = campaign.id
+            from portal.matches.operations import confirm_match, propose_match
+            from tests.e2e.scenes import acme
+
+            mentor = create_participant(None, display_name=MENTOR, year_of_birth=1980, languages=["uk"],
+                                        company_id=acme().id)
+            db.session.flush()
+            volunteer = enroll_participant(None, campaign.id, mentor, role="volunteer")
+            match = propose_match(None, campaign, volunteer, db.session.get(type(volunteer), ids["matched"]))
+            confirm_match(None, match)
+            ids["mentor"], ids["match"] = volunteer.id, match.id
         db.session.remove()
     return ids
 
@@ -92,3 +104,16 @@ def test_without_javascript_recording_and_voiding_go_through_plain_pages(browser
         expect(page.locator("#deliveries")).to_contain_text("Nothing counted yet.")
     finally:
         context.close()
+
+
+def test_a_session_of_a_match_is_recorded_on_both_enrollments(page: Page, sign_in, accounts, world):
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/campaigns/{world['campaign']}/enrollments/{world['matched']}")
+    section = page.locator("#deliveries")
+    section.get_by_label("Session of a match").select_option(label=f"With {MENTOR}")
+    record_session(page)
+    expect(page.get_by_test_id("delivery-timeline")).to_contain_text("Session completed · 45 min · present · match session")
+    assert_no_serious_a11y_violations(page)
+    page.goto(f"/campaigns/{world['campaign']}/enrollments/{world['mentor']}")
+    expect(page.get_by_test_id("delivery-timeline")).to_contain_text("present · match session")
+    expect(page.locator("#deliveries").get_by_label("Session of a match")).to_contain_text(f"With {MENTEES['matched']}")

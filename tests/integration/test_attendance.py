@@ -383,3 +383,38 @@ def test_counters_equal_a_recount_after_any_batch(app, scene, tenants):
                 assert milestones() == expected_milestones(people)
 
     run()
+
+
+def test_a_company_admin_sees_its_matched_campaigns_sheet_read_only(app, scene, tenants, admin_a_client):
+    """What the SPEC and issue #15 imply, checked: company admins record deliveries only for
+    their own volunteers' enrollments, and a match's session writes the beneficiary's too. So
+    in a campaign that works in pairs a company admin sees its own volunteers' pairs, read
+    only (the beneficiary as the company's pseudonym, no choices, no save button), nothing of
+    other companies' pairs or of unmatched beneficiaries, and any forged row saves nothing."""
+    own = add_match(app, scene["campaign"], scene["marta"], scene["olena"])
+    foreign = add_match(app, scene["campaign"], scene["other"], scene["ivan"])
+    body = admin_a_client.get(sheet_url(scene["campaign"])).get_data(as_text=True)
+    assert f'id="row-m{own}"' in body and "Marta Mentor" in body
+    assert f'name="row-m{own}"' not in body and 'type="radio"' not in body  # read only
+    assert "Save attendance" not in body
+    assert f'id="row-m{foreign}"' not in body and "Bjørn Borealis" not in body
+    for name in ("Olena", "Ivan Franko"):
+        assert name not in body
+    before = tallies(app)
+    for rows in ({f"m{own}": "present"}, {f"m{foreign}": "present"}, {f"e{scene['olena'].id}": "present"},
+                 {f"e{scene['marta'].id}": "present", f"m{own}": "present"}):
+        assert post_sheet(admin_a_client, scene["campaign"], rows).status_code == 422, rows
+    assert tallies(app) == before
+
+
+def test_oracle_a_company_admins_sheet_does_not_change_with_a_beneficiarys_identity(app, scene, admin_a_client):
+    from portal.enrollments.models import Participant
+    from tests.helpers import without_volatile
+
+    add_match(app, scene["campaign"], scene["marta"], scene["olena"])
+    url = sheet_url(scene["campaign"])
+    before = without_volatile(admin_a_client.get(url).get_data(as_text=True))
+    with app.app_context(), transaction():
+        person = db.session.get(Participant, scene["olena"].participant_id)
+        person.display_name, person.email, person.year_of_birth = "Zed Changed", "zed@example.net", 1970
+    assert without_volatile(admin_a_client.get(url).get_data(as_text=True)) == before

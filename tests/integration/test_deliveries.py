@@ -385,3 +385,122 @@ def test_operations_refuse_unknown_kinds_naming_the_allowed_ones(app, scene, ten
                                 occurred_on=TODAY)
         assert "kind" in refused.value.errors
         assert "Mentee employed (mentee_employed)" in refused.value.errors["kind"][0]
+
+
+# --- the match picker on the form ------------------------------------------------------------
+def add_match(app, scene, status: str = "active") -> int:
+    with app.app_context():
+        match = Match(campaign_id=scene["campaign"].id, volunteer_enrollment_id=scene["mentor"].id,
+                      beneficiary_enrollment_id=scene["mentee"].id, status=status,
+                      started_at=utcnow() if status == "active" else None)
+        db.session.add(match)
+        db.session.commit()
+        return match.id
+
+
+def test_the_form_offers_the_active_matches_and_a_session_for_one_writes_both(app, pm_client, scene):
+    assert 'name="match_id"' not in text_of(pm_client.get(page(scene["mentee"])))  # no match: no picker
+    match_id = add_match(app, scene)
+    body = text_of(pm_client.get(page(scene["mentee"])))
+    assert f'<option value="{match_id}">With Marta Mentor</option>' in body  # labelled with the partner
+    assert f'<option value="{match_id}">With Olena Shevchenko</option>' in text_of(pm_client.get(page(scene["mentor"])))
+    before = counts(app)
+    response = record(pm_client, scene["mentee"], attendance="present", match_id=str(match_id))
+    assert response.status_code == 303
+    [mine], [theirs] = deliveries_of(app, scene["mentee"].id), deliveries_of(app, scene["mentor"].id)
+    assert (mine.match_id, theirs.match_id, mine.counterpart_id, theirs.counterpart_id) == (
+        match_id, match_id, theirs.id, mine.id)
+    assert theirs.attendance == "present" and counts(app)[0] == before[0] + 2
+    with app.app_context():
+        assert db.session.get(Enrollment, scene["mentor"].id).last_counted_delivery_on == TODAY
+
+
+def test_a_session_without_a_match_stays_on_one_enrollment(app, pm_client, scene):
+    add_match(app, scene)
+    assert record(pm_client, scene["mentee"], attendance="present", match_id="").status_code == 303
+    assert len(deliveries_of(app, scene["mentee"].id)) == 1 and deliveries_of(app, scene["mentor"].id) == []
+
+
+@pytest.mark.parametrize("value", ["999999", "abc", "-1"])
+def test_a_match_that_is_not_this_enrollments_is_refused_at_the_picker(app, pm_client, scene, make, tenants, value):
+    add_match(app, scene)
+    before = counts(app)
+    response = record(pm_client, scene["mentee"], attendance="present", match_id=value)
+    assert response.status_code == 422
+    assert "Choose one of this enrollment's matches." in text_of(response)
+    assert counts(app) == before
+
+
+def test_a_proposed_match_is_not_offered_and_is_refused(app, pm_client, scene):
+    match_id = add_match(app, scene, status="proposed")
+    assert 'name="match_id"' not in text_of(pm_client.get(page(scene["mentee"])))
+    before = counts(app)
+    assert record(pm_client, scene["mentee"], attendance="present", match_id=str(match_id)).status_code == 409
+    assert counts(app) == before
+
+
+def test_a_company_admin_sees_the_partner_only_as_a_pseudonym_and_no_picker(app, admin_a_client, scene, tenants):
+    """Company admins record their volunteers' own deliveries; a match session writes the
+    beneficiary's too, so it is the program team's: the form offers no picker, says so
+    naming the partner by the company's pseudonym, and a forged post saves nothing."""
+    from portal.auth.models import Company
+    from portal.enrollments.privacy import company_reference
+
+    match_id = add_match(app, scene)
+    body = text_of(admin_a_client.get(page(scene["mentor"])))
+    with app.app_context():
+        alias = company_reference(db.session.get(Company, tenants["company_a"].id), scene["mentee"].participant_id)
+    assert 'name="match_id"' not in body and "Olena" not in body
+    assert f"Sessions with {alias} (a match) are recorded by the program team." in body
+    before = counts(app)
+    forged = record(admin_a_client, scene["mentor"], attendance="present", match_id=str(match_id))
+    assert forged.status_code == 422 and "Olena" not in text_of(forged)
+    assert counts(app) == before
+
+
+# --- language programs: the current level --------------------------------------------------------
+@pytest.fixture
+def language(make, tenants):
+    camp = make.campaign(tenants["company_a"], make.program(template=make.template("language")))
+    learner = make.enrollment(camp, make.participant(display_name="Lina Learner"),
+                              enrolled_at=utcnow() - timedelta(days=60), meta={"starting_cefr": "A2"})
+    return camp, learner
+
+
+def level_line(client, enrollment) -> str:
+    body = text_of(client.get(page(enrollment)))
+    start = body.index('data-testid="cefr-level"')
+    return " ".join(body[start:body.index("</p>", start)].split())
+
+
+def test_a_language_enrollment_shows_its_level_and_sessions_toward_the_next(app, pm_client, admin_a_client, language,
+                                                                             tenants):
+    camp, learner = language
+    pm = tenants["pm"].id
+
+    def deliver(days_ago: int, **fields):
+        with app.app_context(), transaction():
+            ops.record_delivery(db.session.get(User, pm), db.session.get(Enrollment, learner.id),
+                                occurred_on=TODAY - timedelta(days=days_ago), **fields)
+
+    line = level_line(pm_client, learner)
+    assert "<strong>A2</strong>" in line and "0 of 30 sessions toward B1" in line  # progressionThresholds.B1
+    deliver(20, kind="session_completed", attendance="present", quantity=4)
+    deliver(19, kind="session_completed", attendance="excused", quantity=5)  # does not count
+    assert "4 of 30 sessions toward B1" in level_line(pm_client, learner)
+    deliver(10, kind="cefr_level_advanced", meta={"level": "B1"})
+    deliver(5, kind="session_completed", attendance="present", quantity=3)
+    line = level_line(pm_client, learner)
+    assert "<strong>B1</strong>" in line and "3 of 35 sessions toward B2" in line  # only those since B1
+    assert "3 of 35 sessions toward B2" in level_line(admin_a_client, learner)  # the company sees progress
+    with app.app_context(), transaction():  # a level delivery naming none raises by one step; void it again
+        advanced = ops.record_delivery(db.session.get(User, pm), db.session.get(Enrollment, learner.id),
+                                       kind="cefr_level_advanced", occurred_on=TODAY - timedelta(days=2)).id
+    assert "<strong>B2</strong>" in level_line(pm_client, learner)
+    with app.app_context(), transaction():
+        ops.void_delivery(db.session.get(User, pm), db.session.get(Delivery, advanced), reason="Wrong learner")
+    assert "3 of 35 sessions toward B2" in level_line(pm_client, learner)
+
+
+def test_other_programs_show_no_level(app, pm_client, scene):
+    assert 'data-testid="cefr-level"' not in text_of(pm_client.get(page(scene["mentee"])))

@@ -123,3 +123,116 @@ def test_counters_always_equal_a_recount(app, scene):
                 assert milestones() == expected_milestones(scene["enrollments"])
 
     run()
+
+
+def last_counted() -> dict[int, object]:
+    return dict(db.session.execute(sa.select(Enrollment.id, Enrollment.last_counted_delivery_on)).tuples().all())
+
+
+def recount_last_counted(enrollment_ids: list[int]) -> dict[int, object]:
+    latest = dict(db.session.execute(
+        sa.select(Delivery.enrollment_id, sa.func.max(Delivery.occurred_on))
+        .where(Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == PRESENT))
+        .group_by(Delivery.enrollment_id)).tuples().all())
+    return {e: latest.get(e) for e in enrollment_ids}
+
+
+batch_step = st.tuples(st.just("batch"), st.integers(0, 2), st.sampled_from(KINDS), st.integers(0, 20), QUANTITY,
+                       ATTENDANCE, st.booleans())
+
+
+def test_last_counted_delivery_on_always_equals_a_recount(app, scene):
+    """Each enrollment's ``last_counted_delivery_on`` (the needs-attention lists read it) is the
+    latest date of its counted deliveries after any record / batch / correct / void — a
+    correction moving the latest one back, or a void of it, falls back to the one before."""
+    from portal.campaigns.models import Campaign
+    from portal.deliveries.batch import record_batch
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(st.one_of(record_step, batch_step, correct_step, void_step), min_size=1, max_size=12))
+    def run(steps):
+        with app.app_context():
+            for verb, index, kind, days_ago, quantity, attendance, for_match in steps:
+                pm = db.session.get(User, scene["pm_id"])
+                attendance = attendance if kind.startswith("session") else None
+                day = TODAY - timedelta(days=days_ago)
+                try:
+                    with transaction():
+                        if verb in ("record", "batch"):
+                            enrollment = db.session.get(Enrollment, scene["enrollments"][index])
+                            match_id = scene["match_id"] if for_match and index in (0, 1) else None
+                            if verb == "record":
+                                ops.record_delivery(pm, enrollment, kind=kind, occurred_on=day, quantity=quantity,
+                                                    attendance=attendance, match_id=match_id)
+                            else:  # two rows: this enrollment (or its pair) and the next one, a day earlier
+                                other = scene["enrollments"][(index + 1) % 3]
+                                item = {"match_id": match_id} if match_id else {"enrollment_id": enrollment.id}
+                                record_batch(pm, db.session.get(Campaign, enrollment.campaign_id), [
+                                    {**item, "kind": kind, "occurred_on": day, "quantity": quantity,
+                                     "attendance": attendance},
+                                    {"enrollment_id": other, "kind": kind, "occurred_on": day - timedelta(days=1),
+                                     "attendance": attendance}], source="manual", summary_label="property test")
+                        else:
+                            ids = db.session.scalars(sa.select(Delivery.id).order_by(Delivery.id)).all()
+                            if not ids:
+                                continue
+                            delivery = db.session.get(Delivery, ids[index % len(ids)])
+                            if verb == "correct":
+                                ops.correct_delivery(pm, delivery, expected_version=delivery.lock_version, kind=kind,
+                                                     occurred_on=day, quantity=quantity, attendance=attendance)
+                            else:
+                                ops.void_delivery(pm, delivery, reason="property test")
+                except DomainError:
+                    pass  # a refusal (already void, a pair's row twice in a batch…) changes nothing
+                db.session.expire_all()
+                assert last_counted() == recount_last_counted(scene["enrollments"])
+                assert counters() == recount()
+
+    run()
+
+
+def test_a_delivery_does_not_move_the_enrollments_version(app, scene):
+    """The column is kept with Core UPDATEs: someone completing or dropping the enrollment
+    with the version they read is not refused as stale because a session was recorded."""
+    with app.app_context():
+        before = db.session.get(Enrollment, scene["enrollments"][1])
+        version, updated = before.lock_version, before.updated_at
+        with transaction():
+            ops.record_delivery(db.session.get(User, scene["pm_id"]), db.session.get(Enrollment, before.id),
+                                kind="goal_achieved", occurred_on=TODAY - timedelta(days=3))
+        after = db.session.get(Enrollment, before.id)
+        assert after.last_counted_delivery_on == TODAY - timedelta(days=3)
+        assert (after.lock_version, after.updated_at) == (version, updated)
+
+
+def test_the_migration_backfills_the_column_from_the_counted_deliveries(fresh_database_url):
+    """An existing database gets ``last_counted_delivery_on`` from its deliveries: the latest
+    counted one (void and not-present ones left out), None for an enrollment without one."""
+    from flask import current_app
+    from flask_migrate import downgrade, upgrade
+
+    from tests.factories import Factory
+    from tests.integration.test_migrations import migrated_app
+
+    with migrated_app(fresh_database_url("last_counted")):
+        upgrade()
+        make = Factory(current_app._get_current_object())
+        camp = make.campaign(make.company(), make.program(template=make.template("mentorship")))
+        pm = make.user()
+        people = [make.enrollment(camp, make.participant(), enrolled_at=utcnow() - timedelta(days=40)).id
+                  for _ in range(3)]
+        steps = [(0, 9, "present"), (0, 3, "excused"), (1, 20, "present"), (1, 5, "present")]
+        for index, days_ago, attendance in steps:
+            with transaction():
+                delivery = ops.record_delivery(db.session.get(User, pm.id), db.session.get(Enrollment, people[index]),
+                                               kind="session_completed", attendance=attendance,
+                                               occurred_on=TODAY - timedelta(days=days_ago))
+                if index == 1 and days_ago == 5:
+                    ops.void_delivery(db.session.get(User, pm.id), delivery, reason="twice")
+        expected = {people[0]: TODAY - timedelta(days=9), people[1]: TODAY - timedelta(days=20), people[2]: None}
+        assert {e: last_counted()[e] for e in people} == expected
+        db.session.remove()
+        downgrade(revision="e5b7c9d1a2f4")
+        upgrade()
+        assert {e: last_counted()[e] for e in people} == expected
+        db.session.remove()

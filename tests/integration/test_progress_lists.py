@@ -215,3 +215,27 @@ def test_the_progress_pages_issue_a_constant_number_of_statements(app, make, ten
     with counting_statements(app) as fourth:
         assert pm_client.get("/home/progress").status_code == 200
     assert len(third) == len(fourth)
+
+
+def test_both_ways_of_finding_the_ready_agree(app, make, tenants):
+    """Small campaigns probe their enrollments' counter and milestone rows, huge ones read
+    those tables and join (progress.PROBE_UP_TO): the same enrollments either way."""
+    from portal.campaigns.models import Campaign
+    from portal.deliveries import progress
+
+    camp, e = mentorship_scene(app, make, tenants)
+    buddy = make.campaign(tenants["company_a"], make.program(template=make.template("buddy")))
+    enroll(make, buddy, 200)
+    deliver(app, tenants["pm"], enroll(make, buddy, 30), 1, kind="event_attended", quantity=20)
+    with app.app_context():
+        for campaign_id in (camp.id, buddy.id):
+            campaign = db.session.get(Campaign, campaign_id)
+            settings = progress.campaign_settings(campaign)
+            active = sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign_id,
+                                                    Enrollment.status == "active")
+            probed = progress.ready_candidates(settings, TODAY, active, seats=10)
+            joined = progress.ready_candidates(settings, TODAY, active, seats=None)
+            assert probed == joined and probed
+        assert e["ready"].id in progress.ready_candidates(progress.campaign_settings(db.session.get(Campaign, camp.id)),
+                                                          TODAY, sa.select(Enrollment.id).where(
+                                                              Enrollment.campaign_id == camp.id), seats=10)
