@@ -138,13 +138,7 @@ def test_the_request_only_records_the_job_and_a_worker_process_runs_it(world):
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_worker_killed_mid_confirm_saves_nothing_and_the_job_runs_again(world):
     rows = 40_000
-    camp = world.make.campaign(world.company, world.program, max_enrollment=rows)
-    client = sign_in_client(world.app, world.pm)
-    upload(client, camp.id, people(rows, "killed"))
-    world.work_until_empty()
-    token = _newest_dry_run(world, camp.id)
-    confirm_job = job_id_of(client.post(f"/campaigns/{camp.id}/import/{token}/confirm",
-                                        data={"csrf_token": csrf_token(client, "/home")}))
+    camp, client, confirm_job = confirm_recorded(world, rows, "killed")
     worker = world.worker()
     try:
         wait_for(lambda: world.job(confirm_job).phase.startswith("Saving"), "the confirm to start saving")
@@ -174,24 +168,19 @@ def test_a_reader_sees_none_of_an_import_or_all_of_it_never_a_part(world):
     """The confirm is one transaction: read from another connection while a worker process
     saves 30,000 rows, every count is 0 or 30,000 (SPEC §7: a confirmed file lands whole)."""
     rows = 30_000
-    camp = world.make.campaign(world.company, world.program, max_enrollment=rows)
-    client = sign_in_client(world.app, world.pm)
-    upload(client, camp.id, people(rows, "whole"))
-    world.work_until_empty()
-    token = _newest_dry_run(world, camp.id)
-    confirm_job = job_id_of(client.post(f"/campaigns/{camp.id}/import/{token}/confirm",
-                                        data={"csrf_token": csrf_token(client, "/home")}))
+    camp, _, confirm_job = confirm_recorded(world, rows, "whole")
     seen: list[tuple[str, str, int, int]] = []  # (job status, phase, enrollments, participants) as read
     worker = world.worker()
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             job = world.job(confirm_job)
-            with world.app.app_context():
-                counted = db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)
-                                            .where(Enrollment.campaign_id == camp.id))
-                people_made = db.session.scalar(sa.select(sa.func.count()).select_from(Participant)
-                                                .where(Participant.email.like("whole%")))
+            with world.app.app_context():  # one statement, so both counts come from one snapshot
+                counted, people_made = db.session.execute(sa.select(
+                    sa.select(sa.func.count()).select_from(Enrollment).where(Enrollment.campaign_id == camp.id)
+                    .scalar_subquery(),
+                    sa.select(sa.func.count()).select_from(Participant).where(Participant.email.like("whole%"))
+                    .scalar_subquery())).one()
             seen.append((job.status, job.phase or "", counted, people_made))
             if job.status in ("succeeded", "failed"):
                 break
@@ -227,6 +216,19 @@ def wait_for(condition, what: str, timeout: float = 120) -> None:
     while not condition():
         assert time.monotonic() < end, f"waited {timeout:.0f} s for {what}"
         time.sleep(0.05)
+
+
+def confirm_recorded(world: JobsWorld, rows: int, label: str) -> tuple[Campaign, object, int]:
+    """A campaign with room for ``rows`` people, a file of them uploaded and its dry run run by
+    a worker, and the confirm's job recorded (not run): the campaign, the client and the job's id."""
+    camp = world.make.campaign(world.company, world.program, max_enrollment=rows)
+    client = sign_in_client(world.app, world.pm)
+    upload(client, camp.id, people(rows, label))
+    world.work_until_empty()
+    token = _newest_dry_run(world, camp.id)
+    confirm_job = job_id_of(client.post(f"/campaigns/{camp.id}/import/{token}/confirm",
+                                        data={"csrf_token": csrf_token(client, "/home")}))
+    return camp, client, confirm_job
 
 
 def _newest_dry_run(world: JobsWorld, campaign_id: int) -> str:

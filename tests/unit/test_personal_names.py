@@ -2,12 +2,11 @@
 refusal), by one pure rule in portal.beneficiaries.privacy."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from portal.beneficiaries.operations import privacy_errors, privacy_warnings
 from portal.beneficiaries.privacy import personal_name_warnings, personal_names
+from tests.helpers import deadline
 
 
 @pytest.mark.parametrize(("text", "names"), [
@@ -61,10 +60,10 @@ def test_tags_are_not_read_across_each_other():
     assert privacy_warnings(tags=["Maria", "Hansen"]) == {}
 
 
-def test_long_text_is_read_in_linear_time():
+def test_long_capitalised_text_never_hangs_the_check():
+    """A guard against catastrophic backtracking (a hang), not a speed assertion."""
     text = "Red Cross Oslo Municipality " * 175  # just under the description limit, all capitalised
-    started = time.perf_counter()
-    assert personal_names(text) == []
-    assert personal_names(text[:-1] + " Olena K.") == ["Olena K."]
-    assert time.perf_counter() - started < 0.5
+    with deadline(10):
+        assert personal_names(text) == []
+        assert personal_names(text[:-1] + " Olena K.") == ["Olena K."]
     assert personal_names("x" * 6000) == []  # over the limit: refused elsewhere, not read here
