@@ -217,9 +217,71 @@ def seed_demo_data() -> bool:
                                   period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31))
         allocate(pm, sub.id, share="0.45", period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31), campaign=c1)
         allocate(pm, sub.id, share="0.2", period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 6, 30), program=p_ment)
+        seed_valuation_sets(pm, {"language": [p_lang], "mentorship": [p_ment, p_wit], "buddy": [p_buddy]})
         del p_wit
         rebuild_enrollment_days()  # the demo backdated its enrollments: count them on their days
     return True
+
+
+# Demo valuation sets (SPEC §2.11), one per master template. DEMO VALUES: each proxy is a
+# plausible order of magnitude with the public source it leans on, to show how SROI is
+# traced; check the current figures before quoting any of them.
+_DEMO_RATE_NOTE = ("Demo values, not for reporting. Discount rate 3.5 %: the UK Treasury Green Book's social time "
+                   "preference rate, the usual default in SROI guidance (Social Value UK).")
+DEMO_VALUATIONS = {
+    "language": ("language-outcomes-demo", "Language practice outcomes (demo)", "NOK", [
+        ("delivery:session_completed", "400", "Demo value: about the price of a 45–60 minute one-to-one Norwegian "
+         "conversation lesson from commercial tutors in Oslo (NOK 350–600 in 2025 listings).", "", 10, 0, 20, 50, 1),
+        ("delivery:cefr_level_advanced", "15000", "Demo value: roughly the cost of teaching one CEFR level of Norwegian "
+         "to an adult immigrant (about 100–150 taught hours at a public provider); HK-dir on Norwegian training for "
+         "adult immigrants.", "https://hkdir.no/", 25, 0, 30, 10, 3),
+        ("delivery:cultural_integration_event", "300", "Demo value: a typical ticket for a comparable cultural or social "
+         "event in Oslo.", "", 20, 0, 20, 100, 1),
+        ("completion:program_completed", "25000", "Demo value: about three quarters of a month of entry-level gross "
+         "earnings in Norway (Statistics Norway earnings statistics), for starting work sooner.",
+         "https://www.ssb.no/en", 40, 10, 40, 20, 2),
+    ]),
+    "mentorship": ("mentoring-outcomes-demo", "Mentoring outcomes (demo)", "EUR", [
+        ("delivery:session_completed", "60", "Demo value: an hour of professional career coaching in Poland "
+         "(EUR 50–80 in 2025 market listings).", "", 10, 0, 25, 50, 1),
+        ("delivery:mentee_employed", "9000", "Demo value: about six months of the Polish minimum wage (PLN 4,666 gross "
+         "a month in 2025, about EUR 1,090) as earnings gained and benefits saved; Eurostat minimum wage statistics.",
+         "https://ec.europa.eu/eurostat", 35, 10, 40, 25, 3),
+        ("milestone:established", "150", "Demo value: the cost per participant of a six-session peer support group, "
+         "for a trusted professional contact made.", "", 20, 0, 30, 50, 1),
+        ("completion:program_completed", "1200", "Demo value: the cost per participant of a comparable public "
+         "employability course.", "", 30, 0, 30, 30, 2),
+    ]),
+    "buddy": ("buddy-outcomes-demo", "Buddy integration outcomes (demo)", "EUR", [
+        ("delivery:event_attended", "15", "Demo value: the typical cost per person of a social or cultural outing in "
+         "Berlin (entry tickets, 2025).", "", 20, 0, 20, 100, 1),
+        ("delivery:checkin_completed", "25", "Demo value: half an hour of a social worker's time in Germany (employer "
+         "cost about EUR 50 an hour).", "", 10, 0, 20, 100, 1),
+        ("milestone:integrated", "2500", "Demo value: wellbeing value of feeling one belongs to the neighbourhood, "
+         "after the UK Social Value Bank (HACT), converted and halved for caution.", "https://hact.org.uk/",
+         30, 0, 40, 30, 2),
+        ("milestone:thriving", "4000", "Demo value: as “integrated”, plus the value of regular social contact "
+         "(UK Social Value Bank, HACT), halved for caution.", "https://hact.org.uk/", 30, 0, 40, 30, 3),
+    ]),
+}
+
+
+def seed_valuation_sets(pm: User, programs: dict[str, list]) -> None:
+    """One active demo valuation set per master, through the screens' operations, pinned to
+    the demo programs of that master."""
+    from portal.impact.operations import activate, create_valuation_set, pin_program, save_entry
+
+    for category, (key, name, currency, entries) in DEMO_VALUATIONS.items():
+        valuation_set = create_valuation_set(pm, key=key, name=name, currency=currency, discount_rate="3.5",
+                                             description=_DEMO_RATE_NOTE)
+        for outcome, proxy, source, url, deadweight, displacement, attribution, drop_off, years in entries:
+            save_entry(pm, valuation_set, expected_version=None, outcome=outcome, proxy=proxy, source_text=source,
+                       source_url=url, deadweight=deadweight, displacement=displacement, attribution=attribution,
+                       drop_off=drop_off, duration_years=years)
+        db.session.refresh(valuation_set)
+        activate(pm, valuation_set, expected_version=None)
+        for program in programs.get(category, []):
+            pin_program(pm, program, valuation_set, expected_version=None)
 
 
 def seed_deliveries(pm: User, rng: random.Random, today: date, *, language: list, pairs: list, buddies: list) -> None:

@@ -149,6 +149,27 @@ class Factory:
             db.session.expunge(enrollment)
         return enrollment
 
+    def valuation_set(self, entries: list[dict[str, Any]] | tuple = (), **kw: Any) -> Any:
+        """A valuation set (active version 1 in EUR, 3.5 %) with ``entries`` (dicts of
+        ValuationEntry columns; outcome_type "delivery", no adjustments, 1 year by default)."""
+        from decimal import Decimal
+
+        from portal.impact.models import ValuationEntry, ValuationSet
+
+        n = next(_seq)
+        kw.setdefault("key", f"valuation-{n}")
+        kw.setdefault("name", f"Valuation set {n}")
+        kw.setdefault("currency", "EUR")
+        kw.setdefault("status", "active")
+        kw.setdefault("version", 1)
+        kw.setdefault("discount_rate", Decimal("3.50"))
+        valuation_set = ValuationSet(**kw)
+        valuation_set.entries = [ValuationEntry(**{"outcome_type": "delivery", "source_text": "Test figure",
+                                                   "source_url": "", "deadweight": 0, "attribution": 0,
+                                                   "displacement": 0, "drop_off": 0, "duration_years": 1, **e})
+                                 for e in entries]
+        return self._save(valuation_set)
+
     def seat_counters(self, campaign: Campaign, *, enrolled: int | None = None, waitlisted: int | None = None) -> None:
         """Set a campaign's seat counters with no enrollment rows behind them: an
         inconsistent scene, on purpose (many seats taken without making the rows)."""

@@ -22,6 +22,7 @@ from portal.enrollments.privacy import participant_label
 from portal.enrollments.queries import enrollment_page
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import choices, parse_id
+from portal.impact.views import campaign_card
 from portal.lifecycle import (
     MOVE_LABELS,
     RUN_MOVE_CONSEQUENCES,
@@ -173,7 +174,8 @@ def detail_page(campaign: Campaign, status_code: int = 200):
                   config_preview=context.form(campaign.config_overrides, readonly=True),
                   events=timeline("campaigns", campaign.id, current_user), describe=describe,
                   has_import="imports.upload" in current_app.view_functions,
-                  has_export="imports.export" in current_app.view_functions, status_code=status_code)
+                  has_export="imports.export" in current_app.view_functions, status_code=status_code,
+                  impact_card=campaign_card(campaign))
 
 
 @bp.post("/<int:campaign_id>/status")

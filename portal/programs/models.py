@@ -42,6 +42,9 @@ class Program(TimestampMixin, VersionedMixin, db.Model):
     sdg_goals: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
     external_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The valuation set version its SROI uses (SPEC §2.11); changed only by pinning (portal.impact.operations).
+    # A pinned version cannot be deleted (only drafts can, and drafts are never pinned).
+    valuation_set_id: Mapped[int | None] = mapped_column(sa.ForeignKey("valuation_sets.id"))
 
     template: Mapped[ProgramTemplate] = relationship()
     group: Mapped[BeneficiaryGroup] = relationship()

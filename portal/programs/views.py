@@ -16,6 +16,7 @@ from portal.configuration.merge import effective_config
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
+from portal.impact.views import program_card
 from portal.lifecycle import (
     MOVE_LABELS,
     RUN_MOVE_CONSEQUENCES,
@@ -185,7 +186,8 @@ def _detail_page(program: Program, status_code: int = 200):
                                                                                 readonly=True),
                   rollup=program_campaign_rollup(program.id), moves=allowed_moves(program.status), move_labels=MOVE_LABELS,
                   action_form=TransitionForm(lock_version=program.lock_version), upgrade=newer_active_version(program),
-                  events=timeline("programs", program.id, current_user), describe=describe, status_code=status_code)
+                  events=timeline("programs", program.id, current_user), describe=describe, status_code=status_code,
+                  impact_card=program_card(program))
 
 
 def _refused(program_id: int, exc: DomainError):

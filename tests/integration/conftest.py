@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from portal.db import db
 from portal.models import L2ISubscription, User
@@ -50,7 +51,13 @@ def route_objects(app, make, tenants) -> dict:
         db.session.add(job)
         db.session.commit()
         job_id = job.id
+    valuation = make.valuation_set(status="draft", entries=[{"outcome": "session_completed", "proxy_minor": 1000}])
+    with app.app_context():
+        from portal.impact.models import ValuationEntry
+
+        entry_id = db.session.scalar(sa.select(ValuationEntry.id).where(ValuationEntry.set_id == valuation.id))
     return {
+        "set_id": valuation.id, "entry_id": entry_id,
         "campaign_id": campaign.id, "enrollment_id": enrollment.id, "program_id": program.id,
         "participant_id": participant.id, "subscription_id": sub_id, "user_id": target_id,
         "key": template.key, "version": template.version, "action": "complete", "group_id": program.group_id,

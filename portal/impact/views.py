@@ -1,0 +1,498 @@
+"""Impact screens: valuation sets (program managers: list, detail, create, edit a draft and
+its entries, activate, retire, new version, compare), a program's pin, and a campaign's
+impact page with its "why this number" tables and the evidence behind each count. Thin:
+parse → operation in one transaction → render."""
+from __future__ import annotations
+
+import base64
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+
+from portal.activity.queries import describe, timeline
+from portal.auth.models import PROGRAM_MANAGER
+from portal.campaigns.models import Campaign
+from portal.db import db, transaction, utcnow
+from portal.errors import DomainError
+from portal.forms import choices, parse_id
+from portal.impact import operations as ops
+from portal.impact.forms import EntryForm, NewValuationSetForm, PinForm, SetActionForm, ValuationSetForm
+from portal.impact.models import (
+    ACTIVE,
+    COMPLETION,
+    DELIVERY,
+    DRAFT,
+    MILESTONE,
+    MILESTONE_REACHED,
+    PROGRAM_COMPLETED,
+    RETIRED,
+    ValuationEntry,
+    ValuationSet,
+)
+from portal.impact.points import points_text
+from portal.impact.queries import active_sets, campaign_impact, known_outcomes, load_set, outcome_label, pin_preview
+from portal.impact.sroi import money_text, percent_text, quantity_text, ratio_text, sroi_sentence
+from portal.pagination import keyset_page
+from portal.programs.models import Program
+from portal.tenancy import get_visible_or_404
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    redirect_to,
+    render,
+    role_required,
+)
+
+bp = Blueprint("impact", __name__)
+
+# How figures are written, for every template (campaign and program pages include the cards).
+FIGURE_HELPERS = {"points_text": points_text, "money_text": money_text, "ratio_text": ratio_text,
+                  "percent_text": percent_text, "sroi_sentence": sroi_sentence, "quantity_text": quantity_text}
+for _name, _helper in FIGURE_HELPERS.items():
+    bp.add_app_template_global(_helper, _name)
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _min_cohort() -> int | None:
+    """Company admins see small cells withheld (SPEC §2.11); program managers see everything."""
+    return None if current_user.is_program_manager else current_app.config["PORTAL_MIN_COHORT"]
+
+
+def _set_or_404(set_id: int, *, for_update: bool = False) -> ValuationSet:
+    stmt = sa.select(ValuationSet).where(ValuationSet.id == set_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    found = db.session.scalars(stmt).first()
+    if found is None:
+        abort(404)
+    return found
+
+
+def _entry_or_404(valuation_set: ValuationSet, entry_id: int) -> ValuationEntry:
+    entry = db.session.get(ValuationEntry, entry_id)
+    if entry is None or entry.set_id != valuation_set.id:
+        abort(404)
+    return entry
+
+
+def _versions(key: str) -> list[tuple[ValuationSet, int]]:
+    """Every version of ``key``, newest first, with how many programs pin it."""
+    pins = (sa.select(sa.func.count()).select_from(Program).where(Program.valuation_set_id == ValuationSet.id)
+            .correlate(ValuationSet).scalar_subquery())
+    return [(s, n) for s, n in db.session.execute(
+        sa.select(ValuationSet, pins).where(ValuationSet.key == key).order_by(ValuationSet.version.desc()))]
+
+
+# --- valuation sets --------------------------------------------------------------------------------
+@bp.get("/valuation-sets/")
+@role_required(PROGRAM_MANAGER)
+def sets():
+    page = keyset_page(sa.select(ValuationSet), ValuationSet, request.args.get("after"),
+                       current_app.config["PORTAL_PAGE_SIZE"])
+    return render("impact/sets.html", block="results", page=page)
+
+
+@bp.route("/valuation-sets/new", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def new_set():
+    form = NewValuationSetForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                valuation_set = ops.create_valuation_set(
+                    current_user, key=form.key.data or "", name=form.name.data, currency=form.currency.data,
+                    discount_rate=form.discount_rate.data, description=form.description.data)
+            flash(f"Draft “{valuation_set.label}” created. Add the outcomes it values, then activate it.", "success")
+            return redirect_to(url_for(".set_detail", set_id=valuation_set.id))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("impact/new_set.html", block="form", form=form, status_code=status)
+
+
+def _set_page(valuation_set: ValuationSet, status_code: int = 200):
+    versions = _versions(valuation_set.key)
+    programs = list(db.session.scalars(sa.select(Program).where(Program.valuation_set_id == valuation_set.id)
+                                       .order_by(Program.name).limit(50)))
+    return render("impact/set_detail.html", vs=valuation_set, versions=versions, programs=programs,
+                  events=timeline("valuation_sets", valuation_set.id, current_user), describe=describe,
+                  action_form=SetActionForm(formdata=None, lock_version=valuation_set.lock_version),
+                  outcome_label=outcome_label, status_code=status_code)
+
+
+@bp.get("/valuation-sets/<int:set_id>")
+@role_required(PROGRAM_MANAGER)
+def set_detail(set_id: int):
+    return _set_page(_set_or_404(set_id))
+
+
+@bp.route("/valuation-sets/<int:set_id>/edit", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def edit_set(set_id: int):
+    valuation_set = _set_or_404(set_id)
+    if valuation_set.status != DRAFT:
+        flash(f"Version {valuation_set.version} is {valuation_set.status}; only drafts change. Start a new version.",
+              "error")
+        if request.method == "POST":
+            return _set_page(valuation_set, 422)
+        return redirect_to(url_for(".set_detail", set_id=set_id))
+    if request.method == "GET":
+        form = ValuationSetForm(formdata=None, lock_version=valuation_set.lock_version, name=valuation_set.name,
+                                currency=valuation_set.currency, description=valuation_set.description,
+                                discount_rate=f"{valuation_set.discount_rate.normalize():f}")
+        return render("impact/edit_set.html", block="form", form=form, vs=valuation_set)
+    form = ValuationSetForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                ops.update_valuation_set(current_user, _set_or_404(set_id, for_update=True),
+                                         expected_version=form.expected_version(), name=form.name.data,
+                                         currency=form.currency.data, discount_rate=form.discount_rate.data,
+                                         description=form.description.data)
+            flash("Valuation set saved.", "success")
+            return redirect_to(url_for(".set_detail", set_id=set_id))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return render("impact/edit_set.html", block="form", form=form, vs=_set_or_404(set_id),
+                          status_code=exc.status_code)
+    return render("impact/edit_set.html", block="form", form=form, vs=valuation_set, status_code=422)
+
+
+def _entry_page(valuation_set: ValuationSet, form: EntryForm, entry: ValuationEntry | None, status_code: int = 200):
+    options = known_outcomes()
+    current = form.outcome.data
+    if current and current not in {value for value, _ in options} and ops.parse_outcome(current):
+        options.append((current, outcome_label(*ops.parse_outcome(current))))
+    form.outcome.choices = choices([("", "Choose an outcome…"), *options])
+    return render("impact/entry.html", block="form", form=form, vs=valuation_set, entry=entry,
+                  status_code=status_code)
+
+
+@bp.route("/valuation-sets/<int:set_id>/entries/new", methods=["GET", "POST"])
+@bp.route("/valuation-sets/<int:set_id>/entries/<int:entry_id>", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def entry(set_id: int, entry_id: int | None = None):
+    valuation_set = _set_or_404(set_id)
+    existing = _entry_or_404(valuation_set, entry_id) if entry_id is not None else None
+    if valuation_set.status != DRAFT:
+        flash(f"Version {valuation_set.version} is {valuation_set.status}; only drafts change. Start a new version.",
+              "error")
+        if request.method == "POST":
+            return _set_page(valuation_set, 422)
+        return redirect_to(url_for(".set_detail", set_id=set_id))
+    if request.method == "GET":
+        values = {}
+        if existing is not None:
+            values = {"outcome": f"{existing.outcome_type}:{existing.outcome}",
+                      "proxy": f"{existing.proxy_minor / 100:.2f}", "source_text": existing.source_text,
+                      "source_url": existing.source_url, "duration_years": str(existing.duration_years),
+                      **{name: f"{getattr(existing, name).normalize():f}" for name in ops.PERCENT_FIELDS}}
+        form = EntryForm(formdata=None, lock_version=valuation_set.lock_version, **values)
+        return _entry_page(valuation_set, form, existing)
+    form = EntryForm()
+    if not form.validate_on_submit():
+        return _entry_page(valuation_set, form, existing, 422)
+    try:
+        with transaction():
+            locked = _set_or_404(set_id, for_update=True)
+            ops.save_entry(current_user, locked, expected_version=form.expected_version(),
+                           entry=db.session.get(ValuationEntry, existing.id) if existing else None, **form.raw())
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _entry_page(_set_or_404(set_id), form, existing, exc.status_code)
+    flash("Outcome saved." if existing else "Outcome added.", "success")
+    return redirect_to(url_for(".set_detail", set_id=set_id))
+
+
+@bp.post("/valuation-sets/<int:set_id>/entries/<int:entry_id>/remove")
+@role_required(PROGRAM_MANAGER)
+def remove_entry(set_id: int, entry_id: int):
+    form = SetActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            locked = _set_or_404(set_id, for_update=True)
+            ops.remove_entry(current_user, locked, _entry_or_404(locked, entry_id),
+                             expected_version=form.expected_version())
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _set_page(_set_or_404(set_id), exc.status_code)
+    flash("Outcome removed.", "success")
+    return redirect_to(url_for(".set_detail", set_id=set_id))
+
+
+def _lifecycle(set_id: int, operation, success: str, ask=None, target: str | None = None, done=None):
+    form = SetActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if ask is not None and not is_confirmed():
+            valuation_set = _set_or_404(set_id)
+            if target is not None:
+                ops._check_move(valuation_set, target)
+            return confirmation_page(ask(valuation_set))
+        with transaction():
+            valuation_set = _set_or_404(set_id, for_update=True)
+            label = valuation_set.label
+            operation(current_user, valuation_set, expected_version=form.expected_version())
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _set_page(_set_or_404(set_id), exc.status_code)
+    flash(success.format(label=label), "success")
+    return redirect_to(done() if done else url_for(".set_detail", set_id=set_id))
+
+
+def _asking(verb: str, sentences) -> callable:
+    def confirmation(valuation_set: ValuationSet) -> Confirmation:
+        page = url_for(".set_detail", set_id=valuation_set.id)
+        return Confirmation(title=f"{verb} {valuation_set.label}?", confirm_label=f"{verb} v{valuation_set.version}",
+                            action=request.path, cancel_url=page, consequences=sentences(valuation_set),
+                            danger=verb != "Activate",
+                            facts=[("Valuation set", valuation_set.name),
+                                   ("Version", f"v{valuation_set.version} ({valuation_set.status})")],
+                            crumbs=[("Valuation sets", url_for(".sets")), (valuation_set.label, page), (verb, None)])
+    return confirmation
+
+
+def _activate_sentences(valuation_set: ValuationSet) -> list[str]:
+    said = [f"v{valuation_set.version} becomes the active version: programs can pin it. It can no longer be "
+            "changed; later changes need a new version."]
+    active = next((s for s, _ in _versions(valuation_set.key) if s.status == ACTIVE), None)
+    if active is not None:
+        said.append(f"v{active.version}, the active version now, is retired: programs pinned to it keep it until "
+                    "they are upgraded.")
+    return said
+
+
+@bp.post("/valuation-sets/<int:set_id>/activate")
+@role_required(PROGRAM_MANAGER)
+def activate(set_id: int):
+    return _lifecycle(set_id, ops.activate, "{label} is active: programs can pin it.",
+                      ask=_asking("Activate", _activate_sentences), target=ACTIVE)
+
+
+@bp.post("/valuation-sets/<int:set_id>/retire")
+@role_required(PROGRAM_MANAGER)
+def retire(set_id: int):
+    return _lifecycle(set_id, ops.retire, "{label} is retired.", target=RETIRED, ask=_asking(
+        "Retire", lambda s: ["No program can pin it any more. Programs pinned to it keep it until they are upgraded."]))
+
+
+@bp.post("/valuation-sets/<int:set_id>/delete")
+@role_required(PROGRAM_MANAGER)
+def delete_set(set_id: int):
+    key = _set_or_404(set_id).key
+    return _lifecycle(set_id, ops.delete_draft, "Draft {label} deleted.",
+                      ask=_asking("Delete", lambda s: ["The draft and its outcomes are deleted for good."]),
+                      done=lambda: _latest_url(key))
+
+
+def _latest_url(key: str) -> str:
+    latest = db.session.scalar(sa.select(ValuationSet.id).where(ValuationSet.key == key)
+                               .order_by(ValuationSet.version.desc()).limit(1))
+    return url_for(".set_detail", set_id=latest) if latest else url_for(".sets")
+
+
+@bp.post("/valuation-sets/<int:set_id>/new-version")
+@role_required(PROGRAM_MANAGER)
+def new_version(set_id: int):
+    form = SetActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            draft, created = ops.new_version(current_user, _set_or_404(set_id))
+    except sa.exc.IntegrityError:  # someone made the draft a moment ago
+        key = _set_or_404(set_id).key
+        draft = db.session.scalars(sa.select(ValuationSet).where(ValuationSet.key == key,
+                                                                 ValuationSet.status == DRAFT)).first()
+        if draft is None:
+            abort(409)
+        created = False
+    flash(f"Draft v{draft.version} created from v{_set_or_404(set_id).version}." if created
+          else f"v{draft.version} is already the draft of this set: continue there.", "success")
+    return redirect_to(url_for(".set_detail", set_id=draft.id))
+
+
+@bp.get("/valuation-sets/<int:set_id>/compare")
+@role_required(PROGRAM_MANAGER)
+def compare(set_id: int):
+    valuation_set = _set_or_404(set_id)
+    versions = _versions(valuation_set.key)
+    others = [s for s, _ in versions if s.id != valuation_set.id]
+    other_id = request.args.get("other", type=parse_id)
+    other = next((s for s in others if s.id == other_id), others[0] if others else None)
+    head, changes = ops.set_diff(other, valuation_set) if other is not None else ([], [])
+    return render("impact/compare.html", vs=valuation_set, other=other, others=others, head=head, changes=changes,
+                  outcome_label=outcome_label)
+
+
+# --- a program's pin -------------------------------------------------------------------------------
+def _pin_page(program: Program, form: PinForm, candidate: ValuationSet | None, status_code: int = 200):
+    options = active_sets()
+    form.valuation_set_id.choices = choices([("", "None: points only"), *((str(s.id), f"{s.label} ({s.currency})")
+                                                                       for s in options)])
+    preview = pin_preview(program, candidate, _today()) if candidate is not None or request.args.get("preview") \
+        else None
+    return render("impact/pin.html", program=program, form=form, current=load_set(program.valuation_set_id),
+                  candidate=candidate, preview=preview, status_code=status_code)
+
+
+@bp.route("/programs/<int:program_id>/valuation", methods=["GET", "POST"])
+@role_required(PROGRAM_MANAGER)
+def pin(program_id: int):
+    """Choose the valuation set a program's SROI uses: the page previews each campaign's
+    figures under the current and the chosen version; only the post pins."""
+    program = get_visible_or_404(Program, program_id, current_user)
+    if request.method == "GET":
+        chosen = request.args.get("valuation_set_id", type=parse_id)
+        candidate = load_set(chosen) if chosen else None
+        form = PinForm(formdata=None, lock_version=program.lock_version,
+                       valuation_set_id=str(chosen or program.valuation_set_id or ""))
+        return _pin_page(program, form, candidate)
+    form = PinForm()
+    if not form.validate_on_submit():
+        return _pin_page(program, form, None, 422)
+    raw = form.valuation_set_id.data
+    chosen = parse_id(raw) if raw else None
+    candidate = load_set(chosen) if chosen else None
+    if raw and candidate is None:
+        form.valuation_set_id.errors = ["Choose one of the active valuation sets."]
+        return _pin_page(program, form, None, 422)
+    try:
+        with transaction():
+            locked = get_visible_or_404(Program, program_id, current_user, for_update=True)
+            ops.pin_program(current_user, locked, db.session.get(ValuationSet, chosen) if chosen else None,
+                            expected_version=form.expected_version())
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _pin_page(get_visible_or_404(Program, program_id, current_user), form, candidate, exc.status_code)
+    flash(f"{program.name} now values its outcomes with {candidate.label}." if candidate
+          else f"{program.name} pins no valuation set: only points are shown.", "success")
+    return redirect_to(url_for("programs.detail", program_id=program_id))
+
+
+def program_card(program: Program) -> dict:
+    """What the program page shows about impact: the pin and the program's points."""
+    from portal.impact.points import program_scores
+
+    points, volunteers = program_scores(program, _today())
+    return {"valuation_set": load_set(program.valuation_set_id), "points": points, "volunteers": volunteers}
+
+
+# --- a campaign's impact ----------------------------------------------------------------------------
+def campaign_card(campaign: Campaign) -> dict:
+    """What the campaign page shows (the figures; the tables are on the impact page)."""
+    return {"impact": campaign_impact(campaign, _today(), min_cohort=_min_cohort())}
+
+
+@bp.get("/campaigns/<int:campaign_id>/impact")
+@login_required
+def campaign(campaign_id: int):
+    found = get_visible_or_404(Campaign, campaign_id, current_user)
+    return render("impact/campaign.html", campaign=found, program=found.program, today=_today(),
+                  min_cohort=current_app.config["PORTAL_MIN_COHORT"], **campaign_card(found))
+
+
+EVIDENCE_SIZE = 50
+
+
+def _cursor(day: date, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{day.isoformat()}|{row_id}".encode()).decode().rstrip("=")
+
+
+def _read_cursor(text: str | None) -> tuple[date, int] | None:
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        day, _, row_id = raw.partition("|")
+        number = parse_id(row_id)
+        return (date.fromisoformat(day), number) if number else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@bp.get("/campaigns/<int:campaign_id>/impact/evidence")
+@login_required
+def evidence(campaign_id: int):
+    """The events behind one count of the "why this number" tables, newest first: a delivery
+    kind's counted deliveries, a milestone's reaches, the completions. Company admins see
+    beneficiaries as the company's pseudonyms, and nothing behind a withheld count."""
+    from portal.deliveries.models import PRESENT, Delivery, EnrollmentMilestone
+    from portal.enrollments.models import Enrollment, Participant
+    from portal.enrollments.privacy import participant_label
+
+    found = get_visible_or_404(Campaign, campaign_id, current_user)
+    if not request.args.get("outcome"):  # which count? the impact page lists them
+        return redirect_to(url_for(".campaign", campaign_id=campaign_id))
+    outcome = ops.parse_outcome(request.args["outcome"])
+    if outcome is None:
+        abort(404)
+    outcome_type, key = outcome
+    impact = campaign_impact(found, _today(), min_cohort=_min_cohort())
+    withheld = impact.points.withheld or _withheld(impact, outcome_type, key)
+    position = _read_cursor(request.args.get("after"))
+    rows: list = []
+    if not withheld:
+        if outcome_type == DELIVERY:
+            stmt = (sa.select(Delivery.occurred_on, Delivery.id, Enrollment, Delivery.quantity, Delivery.attendance)
+                    .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+                    .where(Enrollment.campaign_id == found.id, Delivery.kind == key, Delivery.voided_at.is_(None),
+                           sa.or_(Delivery.attendance.is_(None), Delivery.attendance == PRESENT)))
+            day_col, id_col = Delivery.occurred_on, Delivery.id
+        elif outcome_type == MILESTONE:
+            stmt = (sa.select(EnrollmentMilestone.reached_on, Enrollment.id, Enrollment, sa.literal(1),
+                              EnrollmentMilestone.name)
+                    .join(Enrollment, Enrollment.id == EnrollmentMilestone.enrollment_id)
+                    .where(Enrollment.campaign_id == found.id))
+            if key != MILESTONE_REACHED:
+                stmt = stmt.where(EnrollmentMilestone.key == key)
+            day_col, id_col = EnrollmentMilestone.reached_on, Enrollment.id
+        else:
+            completed_on = sa.func.date(Enrollment.completed_at) if db.session.get_bind().dialect.name == "sqlite" \
+                else sa.cast(sa.func.timezone("UTC", Enrollment.completed_at), sa.Date)
+            stmt = (sa.select(completed_on, Enrollment.id, Enrollment, sa.literal(1), sa.literal(None))
+                    .where(Enrollment.campaign_id == found.id, Enrollment.status == "completed"))
+            day_col, id_col = Enrollment.completed_at, Enrollment.id
+        if position is not None:
+            stmt = stmt.where(sa.tuple_(day_col, id_col) < sa.tuple_(*position)) if outcome_type != COMPLETION \
+                else stmt.where(sa.tuple_(completed_on, id_col) < sa.tuple_(*position))
+        order = completed_on if outcome_type == COMPLETION else day_col
+        stmt = stmt.options(sa.orm.joinedload(Enrollment.participant).load_only(Participant.id, Participant.company_id,
+                                                                                Participant.display_name))
+        rows = db.session.execute(stmt.order_by(order.desc(), id_col.desc()).limit(EVIDENCE_SIZE + 1)).all()
+    more = len(rows) > EVIDENCE_SIZE
+    rows = rows[:EVIDENCE_SIZE]
+    next_cursor = None
+    if more and rows:
+        last_day = rows[-1][0]
+        next_cursor = _cursor(last_day if isinstance(last_day, date) else date.fromisoformat(str(last_day)[:10]),
+                              rows[-1][1])
+    title = "Program completed" if outcome_type == COMPLETION else (
+        "Milestones reached" if key == MILESTONE_REACHED else outcome_label(outcome_type, key))
+    return render("impact/evidence.html", campaign=found, title=title, rows=rows, withheld=withheld,
+                  outcome=f"{outcome_type}:{key}", outcome_type=outcome_type, next_cursor=next_cursor,
+                  label=participant_label, min_cohort=current_app.config["PORTAL_MIN_COHORT"])
+
+
+def _withheld(impact, outcome_type: str, key: str) -> bool:
+    """Whether the count behind this evidence is withheld from the viewer: its points row or
+    its SROI row is; a single milestone's reaches (a count of people) show only through a
+    valuation row that is not withheld."""
+    kind = {COMPLETION: PROGRAM_COMPLETED}.get(outcome_type, MILESTONE_REACHED if outcome_type == MILESTONE else key)
+    if outcome_type != MILESTONE or key == MILESTONE_REACHED:
+        if any(r.withheld for r in impact.points.rows if r.kind == kind):
+            return True
+    valued = [r for r in impact.sroi.rows if (r.entry.outcome_type, r.entry.outcome) == (outcome_type, key)]
+    if any(r.withheld for r in valued):
+        return True
+    return outcome_type == MILESTONE and key != MILESTONE_REACHED and not valued and _min_cohort() is not None
