@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ EXPORT_TARGET_MS = 5_000
 SLOWEST_REQUEST_TARGET_MS = 1_000
 WORKER_RSS_TARGET_MB = 300
 POLL_SECONDS = 1.0  # what templates/jobs/detail.html asks htmx for
+JOB_DEADLINE_SECONDS = 900  # a job still running after this is reported, never waited on forever
 
 
 def make_csv(rows: int = ROWS) -> bytes:
@@ -136,7 +138,10 @@ class Client:
     def follow_job(self, job_path: str, phases: dict[str, float], began: float) -> str:
         """Poll the job's status fragment as htmx does until it forwards (HX-Redirect) or ends;
         note when each phase was first shown. Returns where the job leads."""
+        deadline = time.perf_counter() + JOB_DEADLINE_SECONDS
         while True:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{job_path} still running after {JOB_DEADLINE_SECONDS} s")
             status, headers, body = self.request("GET", job_path, headers={"HX-Request": "true"})
             if headers.get("HX-Redirect"):
                 return headers["HX-Redirect"]
@@ -178,6 +183,7 @@ class Servers:
     web: subprocess.Popen
     worker: subprocess.Popen
     port: int
+    worker_log: Path
 
     @classmethod
     def start(cls, url: str) -> Servers:
@@ -187,17 +193,29 @@ class Servers:
         # gunicorn's defaults (sync workers, 30 s timeout), two workers for the two cores.
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                 "--no-control-socket", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+        # The worker's log goes to a file: a pipe nobody reads fills up (64 KiB) and then blocks
+        # the worker mid-job, which looked like a hung import on PostgreSQL.
+        log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)  # noqa: SIM115
         worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "work"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  stdout=subprocess.DEVNULL, stderr=log)
+        log.close()
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        return cls(url, web, worker, port)
+        return cls(url, web, worker, port, Path(log.name))
+
+    def worker_log_tail(self, chars: int = 3000) -> str:
+        return self.worker_log.read_text(errors="replace")[-chars:]
 
     def stop(self) -> None:
+        """Stop both servers; the worker's log is printed when it says something went wrong."""
+        tail = self.worker_log_tail()
+        if "Traceback" in tail or "ERROR" in tail:
+            print(f"--- job worker log (tail) ---\n{tail}", file=sys.stderr)
+        self.worker_log.unlink(missing_ok=True)
         for process in (self.web, self.worker):
             process.send_signal(signal.SIGTERM)
         for process in (self.web, self.worker):

@@ -22,6 +22,7 @@ from portal.l2i.models import L2IAllocation, L2ISubscription
 from portal.matches.models import Match
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program, in_catalog
+from portal.reports.models import ReportShareLink, ReportSnapshot
 
 M = TypeVar("M")
 
@@ -54,6 +55,8 @@ _COMPANY_ADMIN_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
     ),
     ActivityEvent: lambda u: ActivityEvent.company_id == u.company_id,
     Program: _program_visible_to_company,
+    ReportSnapshot: lambda u: ReportSnapshot.company_id == u.company_id,
+    ReportShareLink: lambda u: ReportShareLink.company_id == u.company_id,
     # Program managers' own material: templates and group internals are not for company admins.
     ProgramTemplate: lambda u: _NOTHING,
     BeneficiaryGroup: lambda u: _NOTHING,

@@ -84,7 +84,7 @@ GET_RULES = sorted({(r.endpoint, r.rule) for r in _APP.url_map.iter_rules()
                     if "GET" in (r.methods or ()) and r.endpoint != "static"})
 QUERY_NAMES = ["q", "status", "category", "country", "group", "template", "role", "company", "after", "type",
                "subject_type", "subject_id", "since", "until", "actor", "program", "participant", "base", "other",
-               "from", "block"]
+               "from", "block", "period", "start", "end"]
 
 
 @pytest.mark.parametrize("endpoint,rule", GET_RULES, ids=[e for e, _ in GET_RULES])

@@ -1,0 +1,117 @@
+"""The impact section of a report (SPEC §2.11): impact points and SROI of each campaign for
+the period, worked out by :mod:`portal.impact` (the same rules as the campaign's impact
+page) and written down as plain text, so a frozen snapshot says exactly what was shown.
+
+The people a figure rests on are counted within the period (beneficiaries with a counted
+delivery of that kind in it), never all time: a quarter's points resting on three people
+are withheld even when the campaign has reached hundreds."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.campaigns.models import Campaign
+from portal.db import db
+from portal.deliveries.models import Delivery
+from portal.disclosure import withheld_parts
+from portal.enrollments.models import Enrollment
+from portal.impact.points import WITHHELD_REASON, figures_from, points_text, program_settings, tally_buckets
+from portal.impact.queries import campaign_investments, load_set, milestone_names, sroi_figure
+from portal.impact.sroi import money_text, percent_text, quantity_text, ratio_text, sroi_sentence
+from portal.reports.periods import Period
+
+
+def _period_reach(campaign_ids: list[int], period: Period) -> dict[int, dict[str, int]]:
+    """Per campaign and kind: beneficiaries with a counted delivery of that kind in the period."""
+    rows = db.session.execute(
+        sa.select(Enrollment.campaign_id, Delivery.kind, sa.func.count(sa.distinct(Delivery.enrollment_id)))
+        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+        .where(Enrollment.campaign_id.in_(campaign_ids), Enrollment.role == "beneficiary",
+               Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == "present"),
+               Delivery.occurred_on.between(period.start, period.end))
+        .group_by(Enrollment.campaign_id, Delivery.kind)).all()
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for campaign_id, kind, n in rows:
+        found[campaign_id][kind] = int(n)
+    return found
+
+
+def _points(score: Any) -> dict[str, Any]:
+    if score.withheld:
+        return {"text": None, "withheld": True, "rows": [], "people": score.people}
+    rows = [{"label": r.label, "withheld": True} if r.withheld else
+            {"label": r.label, "events": r.events, "weight": None if r.weight is None else str(r.weight.normalize()),
+             "layer": r.layer, "points": points_text(r.points), "withheld": False} for r in score.rows]
+    return {"text": None if score.total_withheld else points_text(score.total), "withheld": score.total_withheld,
+            "rows": rows, "people": score.people, "value": str(score.total)}
+
+
+def _sroi(figure: Any) -> dict[str, Any]:
+    if figure.valuation_set is None or figure.result is None:
+        return {"available": False, "note": figure.refusal}
+    cur, result = figure.currency, figure.result
+    section: dict[str, Any] = {"available": True, "set": f"{figure.valuation_set.name} (version "
+                                                         f"{figure.valuation_set.version})",
+                               "rate": percent_text(figure.valuation_set.discount_rate), "note": figure.refusal,
+                               "investment": money_text(result.investment, cur), "withheld": figure.withheld}
+    if figure.withheld:
+        return {**section, "reason": WITHHELD_REASON, "rows": []}
+    section.update(
+        sentence=sroi_sentence(result.ratio, cur) if result.ratio is not None else None,
+        band=(f"{ratio_text(result.band[0])} to {ratio_text(result.band[1])}" if result.band else None),
+        present_value=None if figure.total_withheld else money_text(result.present_value, cur),
+        rows=[{"label": r.label, "withheld": True} if r.withheld else
+              {"label": r.label, "withheld": False, "quantity": quantity_text(r.value.quantity),
+               "proxy": money_text(r.entry.proxy_minor, cur), "source": r.entry.source_text,
+               "adjustments": f"deadweight {percent_text(r.entry.deadweight)}, displacement "
+                              f"{percent_text(r.entry.displacement)}, attribution {percent_text(r.entry.attribution)}, "
+                              f"drop-off {percent_text(r.entry.drop_off)} a year, {r.entry.duration_years} yr",
+               "present_value": money_text(r.value.present_value, cur)} for r in figure.rows])
+    return section
+
+
+def impact_section(campaigns: Sequence[Campaign], period: Period, min_cohort: int, today: date) -> dict[str, Any]:
+    """Points and SROI per campaign for ``period``, small cells withheld; for several
+    campaigns also the points of all of them, withheld where it would give a campaign away."""
+    ids = [c.id for c in campaigns]
+    buckets: dict[int, list[Any]] = defaultdict(list)
+    for campaign_id, bucket in tally_buckets(ids, today, start=period.start, end=period.end, group_by_campaign=True):
+        buckets[campaign_id].append(bucket)
+    reach = _period_reach(ids, period)
+    investments = campaign_investments(campaigns)
+    # A company's campaigns share a few programs, valuation sets and milestone lists: read each once.
+    settings, sets, names = {}, {}, {}
+    rows = []
+    for campaign in campaigns:
+        program = campaign.program
+        if program.id not in settings:
+            settings[program.id] = program_settings(program)
+        if program.valuation_set_id not in sets:
+            sets[program.valuation_set_id] = load_set(program.valuation_set_id)
+        layer = (program.id, json.dumps(campaign.config_overrides or {}, sort_keys=True))
+        if layer not in names:
+            names[layer] = milestone_names(campaign)
+        points, _ = figures_from(buckets[campaign.id], settings[program.id], reach.get(campaign.id, {}), min_cohort)
+        sroi = sroi_figure(campaign, sets[program.valuation_set_id], buckets[campaign.id], reach.get(campaign.id, {}),
+                           min_cohort=min_cohort, milestone_names=names[layer], investment=investments[campaign.id])
+        rows.append({"id": campaign.id, "name": campaign.name, "points": _points(points), "sroi": _sroi(sroi)})
+    section: dict[str, Any] = {"campaigns": rows}
+    if len(rows) > 1:
+        hidden, total_hidden = withheld_parts([r["points"]["people"] for r in rows], min_cohort)
+        for i in hidden:
+            rows[i]["points"].update(text=None, withheld=True, rows=[])
+        total = sum((Decimal(r["points"].get("value") or 0) for r in rows), Decimal(0))
+        section["points_total"] = None if total_hidden else points_text(total)
+    for row in rows:
+        row["points"].pop("value", None)
+        row["points"].pop("people", None)
+    section["withheld"] = any(r["points"]["withheld"] or r["sroi"].get("withheld")
+                              or any(x.get("withheld") for x in r["points"]["rows"] + r["sroi"].get("rows", []))
+                              for r in rows) or section.get("points_total", "") is None
+    return section
