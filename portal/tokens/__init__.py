@@ -1,0 +1,1 @@
+"""Personal access tokens for the JSON API (SPEC §4.2): random, stored hashed, shown once."""
