@@ -1,6 +1,6 @@
 """``python -m bench [name …]``: run the benchmarks (all by default), print the table and
 write bench/results.json. Names: config, pages, groups, catalog, csv, participants, races,
-fullstack."""
+fullstack, delivery-import, attendance, progress, reports (which reuses progress's database)."""
 import importlib
 import sys
 
@@ -17,6 +17,8 @@ BENCHES = {
     "fullstack": "bench.fullstack",
     "delivery-import": "bench.delivery_import",
     "attendance": "bench.attendance",
+    "progress": "bench.progress",
+    "reports": "bench.reports",
 }
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from apiflask import APIFlask
 from flask import Flask
 
 from portal.config import config_for, secret_key_problem
@@ -27,11 +28,17 @@ CSP = {
 
 
 def create_app(env_name: str | None = None, **overrides: Any) -> Flask:
-    app = Flask(
+    # APIFlask is Flask plus the OpenAPI document of the API blueprint (portal.api); the HTML
+    # blueprints are plain Flask blueprints it leaves alone, and json_errors=False keeps the
+    # HTML error pages. No built-in spec or docs routes: portal.api serves both under /api/v1.
+    app = APIFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
+        json_errors=False,
+        spec_path=None,
+        docs_path=None,
     )
     config = config_for(env_name)
     app.config.from_object(config)
@@ -174,11 +181,15 @@ def _register_blueprints(app: Flask) -> None:
     from portal.enrollments.enrollment_views import bp as enrollments_bp
     from portal.enrollments.import_views import bp as imports_bp
     from portal.enrollments.participant_views import bp as participants_bp
+    from portal.impact.views import bp as impact_bp
     from portal.jobs.views import bp as jobs_bp
     from portal.l2i.views import bp as l2i_bp
     from portal.matches.views import bp as matches_bp
+    from portal.privacy.views import bp as privacy_bp
     from portal.program_templates.views import bp as templates_bp
     from portal.programs.views import bp as programs_bp
+    from portal.reports.views import bp as reports_bp
+    from portal.reports.views import shared_bp as shared_reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -197,6 +208,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(matches_bp)
     app.register_blueprint(deliveries_bp)
     app.register_blueprint(delivery_imports_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(shared_reports_bp)
+    app.register_blueprint(impact_bp)
+    from portal.tokens.views import bp as tokens_bp
+
+    app.register_blueprint(tokens_bp)
+    from portal.api import init_app as init_api
+
+    init_api(app)
+    app.register_blueprint(privacy_bp)
 
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.
@@ -205,9 +226,11 @@ NAVIGATION = [
     ("program_templates.index", "Templates", ("program_manager",)),
     ("beneficiaries.index", "Beneficiary groups", ("program_manager",)),
     ("programs.index", "Programs", ("program_manager",)),
+    ("impact.sets", "Valuation sets", ("program_manager",)),
     ("catalog.index", "Catalog", ("program_manager", "company_admin")),
     ("campaigns.index", "Campaigns", ("program_manager", "company_admin")),
     ("participants.index", "Participants", ("program_manager",)),
+    ("privacy.index", "Privacy", ("program_manager",)),
     ("l2i.index", "L2I", ("program_manager", "company_admin")),
     ("activity.index", "Activity", ("program_manager", "company_admin")),
     ("admin.index", "Users & companies", ("program_manager",)),

@@ -17,6 +17,7 @@ from portal.text import plural
 
 users_cli = AppGroup("users", help="Manage portal users.")
 events_cli = AppGroup("events", help="Activity events.")
+progress_cli = AppGroup("progress", help="Progress and milestones (SPEC §2.10).")
 
 
 def _fail(exc: DomainError) -> None:
@@ -76,6 +77,20 @@ def export_events_command(since: str, output) -> None:  # type: ignore[no-untype
     click.echo(f"Exported {plural(count, 'event')}.", err=True)
 
 
+@progress_cli.command("daily")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to run for, YYYY-MM-DD (default: today, UTC).")
+def progress_daily_command(day: datetime | None) -> None:
+    """Run the daily progress job now: record the milestones whose last threshold is time
+    (daysActive), dated the day each became true — what the job runner does once a day."""
+    from portal.db import utcnow
+    from portal.jobs.queue import run_daily_progress
+
+    today = day.date() if day is not None else utcnow().date()
+    recorded = run_daily_progress(today)
+    click.echo(f"Daily progress for {today.isoformat()}: {plural(recorded, 'milestone')} recorded.")
+
+
 @click.command("seed")
 @click.option("--quiet", is_flag=True, help="Do not print the demo sign-ins.")
 @with_appcontext
@@ -94,7 +109,16 @@ def seed_command(quiet: bool) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(events_cli)
+    app.cli.add_command(progress_cli)
     app.cli.add_command(seed_command)
     from portal.jobs.cli import jobs_cli
 
     app.cli.add_command(jobs_cli)
+    from portal.privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
+    from portal.api.cli import api_cli
+    from portal.tokens.cli import tokens_cli
+
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(api_cli)

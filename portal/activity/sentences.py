@@ -224,6 +224,7 @@ SUBJECT_KINDS = {
     "program.enrollment": "Enrollment",
     "program.match": "Match",
     "program.delivery": "Delivery",
+    "impact.valuation_set": "Valuation set",
     "program": "Program",
     "beneficiary_group": "Beneficiary group",
     "participant": "Participant",
@@ -236,6 +237,8 @@ KIND_LABELS = {
     "user.signed_in": "Signed in",
     "user.signed_out": "Signed out",
     "user.password_reset": "Password reset",
+    "user.token_created": "API token created",
+    "user.token_revoked": "API token revoked",
 }
 
 
@@ -419,12 +422,17 @@ def _enrollment(s: _Say, verb: str) -> tuple[Piece, ...]:
         return _w(person, " moved from the waitlist into a seat in ", campaign)
     if verb == "completed":
         return _w(s.actor(), " marked ", person, " as having completed ", campaign)
+    if verb == "milestone_reached":  # the daily job: time was the last threshold (SPEC §2.10)
+        names = [str(n) for n in s.data.get("milestone_names") or []] or ["a milestone"]
+        return _w(person, f" reached {' and '.join('“' + n + '”' for n in names)} in ", campaign)
     if verb == "dropped":
         words: list[str | Piece] = [s.actor(), " dropped ", person, " from ", campaign]
         reason = s.data.get("reason")
         if reason and facts is not None and s.may_identify(facts.person):
             words.append(f" (reason: {_value('reason', reason)})")
         return _w(*words)
+    if verb == "consent_withdrawn":  # portal.privacy
+        return _w(s.actor(), " recorded that ", person, " withdrew consent in ", campaign)
     return _w(s.actor(), f" {verb} the enrollment of ", person, " in ", campaign)
 
 
@@ -432,6 +440,9 @@ def _participant(s: _Say, verb: str) -> tuple[Piece, ...]:
     person = s.person(s.facts.participants.get(s.e.subject_id or 0))
     if verb == "created":
         return _w(s.actor(), " added ", person)
+    if verb in ("erased", "data_exported"):  # portal.privacy
+        return _w(s.actor(), " erased the personal data of " if verb == "erased" else " exported the data held about ",
+                  person)
     return _w(s.actor(), f" changed the {_changed_names(s.changes())} of ", person)
 
 
@@ -472,6 +483,9 @@ def _user(s: _Say, verb: str) -> tuple[Piece, ...]:
         return _w(s.actor(), " added the user ", s.subject())
     if verb == "password_reset":
         return _w(s.actor(), " reset the password of ", s.subject())
+    if verb in ("token_created", "token_revoked"):  # portal.tokens: the token's name and prefix, never the token
+        name = s.data.get("name") if isinstance(s.data.get("name"), str) else "a token"
+        return _w(s.actor(), f" {verb.split('_')[1]} the API token “{name}” of ", s.subject())
     return _w(s.actor(), f" {verb.replace('_', ' ')} the user ", s.subject())
 
 

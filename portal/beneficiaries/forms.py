@@ -82,6 +82,10 @@ class GroupFieldsMixin:
                        description="Comma-separated, at most 20 tags of up to 50 characters.")
     active_from = DateField("Active from", validators=[Optional()])
     active_until = DateField("Active until", validators=[Optional()])
+    retention_months = IntegerField("Retention period (months)", validators=[Optional()],
+                                    description="Optional. Months after a participant's last enrollment in this group "
+                                                "ended before their identity is erased. Blank: kept until someone "
+                                                "asks for erasure.")
 
     def values(self) -> dict[str, Any]:
         """The operation's keyword arguments."""
@@ -94,7 +98,7 @@ class GroupFieldsMixin:
             "language_requirement": self.language_requirement.data,
             "eligible_categories": list(self.eligible_categories.data or []),
             "tags": split_list(self.tags.data), "active_from": self.active_from.data,
-            "active_until": self.active_until.data,
+            "active_until": self.active_until.data, "retention_months": self.retention_months.data,
         }
 
     def fill_from(self, group: Any) -> None:

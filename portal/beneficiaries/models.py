@@ -28,6 +28,7 @@ class BeneficiaryGroup(TimestampMixin, VersionedMixin, db.Model):
         sa.CheckConstraint("age_min IS NULL OR age_max IS NULL OR age_min <= age_max", name="age_order"),
         sa.CheckConstraint("active_from IS NULL OR active_until IS NULL OR active_until >= active_from",
                            name="active_dates_order"),
+        sa.CheckConstraint("retention_months IS NULL OR retention_months > 0", name="retention_months_positive"),
         sa.Index("ix_beneficiary_groups_created", "created_at", "id"),
         sa.Index("ix_beneficiary_groups_country_created", "country", "created_at", "id"),
     )
@@ -50,3 +51,6 @@ class BeneficiaryGroup(TimestampMixin, VersionedMixin, db.Model):
     active_from: Mapped[date | None] = mapped_column(sa.Date)
     active_until: Mapped[date | None] = mapped_column(sa.Date)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Months after a participant's last enrollment in the group ended before their identity
+    # is erased (SPEC §2.12, portal.privacy.retention); None keeps it until someone asks.
+    retention_months: Mapped[int | None] = mapped_column(sa.Integer)

@@ -35,9 +35,10 @@ GROUP_TRANSITIONS: dict[str, tuple[str, ...]] = {
 # Fields an edit may change; the key is immutable and the status moves through set_group_status.
 EDITABLE_FIELDS = (
     "name", "description", "group_type", "country", "region", "city", "age_min", "age_max", "languages",
-    "language_requirement", "eligible_categories", "tags", "active_from", "active_until",
+    "language_requirement", "eligible_categories", "tags", "active_from", "active_until", "retention_months",
 )
 MAX_TAGS, MAX_TAG_LENGTH = 20, 50
+MAX_RETENTION_MONTHS = 1200  # a retention period (SPEC §2.12) of at most a hundred years
 
 
 def privacy_errors(*, name: str | None = None, description: str | None = None,
@@ -124,6 +125,11 @@ def group_field_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
             errors[field] = ["Ages are between 0 and 120."]
     if age_min is not None and age_max is not None and age_min > age_max and "age_max" not in errors:
         errors["age_max"] = ["The maximum age must be at least the minimum age."]
+    retention = fields.get("retention_months")
+    if retention is not None and (isinstance(retention, bool) or not isinstance(retention, int)
+                                  or not 1 <= retention <= MAX_RETENTION_MONTHS):
+        errors["retention_months"] = [f"Enter a whole number of months from 1 to {MAX_RETENTION_MONTHS}, or leave it "
+                                      "blank to keep data until someone asks for erasure."]
     if fields["active_from"] and fields["active_until"] and fields["active_until"] < fields["active_from"]:
         errors["active_until"] = ["The end date must be on or after the start date."]
     tags = fields["tags"]
@@ -140,14 +146,15 @@ def create_group(actor: User | None, *, name: str, group_type: str, country: str
                  key: str = "", description: str = "", region: str | None = None, city: str | None = None,
                  age_min: int | None = None, age_max: int | None = None, languages: list[str] | None = None,
                  language_requirement: str = "any", tags: list[str] | None = None, status: str = "active",
-                 active_from: date | None = None, active_until: date | None = None) -> BeneficiaryGroup:
+                 active_from: date | None = None, active_until: date | None = None,
+                 retention_months: int | None = None) -> BeneficiaryGroup:
     """Create a group. Every field rule and the privacy rules hold, or nothing is saved;
     a blank key is made from the name (unique with -2, -3…)."""
     fields = _normalised({
         "name": name, "description": description, "group_type": group_type, "country": country,
         "region": region, "city": city, "age_min": age_min, "age_max": age_max, "languages": languages,
         "language_requirement": language_requirement, "eligible_categories": eligible_categories, "tags": tags,
-        "active_from": active_from, "active_until": active_until,
+        "active_from": active_from, "active_until": active_until, "retention_months": retention_months,
     })
     errors = group_field_errors(fields)
     if status not in GROUP_STATUSES:

@@ -134,7 +134,8 @@ def enroll(campaign_id: int):
         try:
             with transaction():
                 enrollment = enroll_from_form(current_user, campaign.id, participant_id=participant_id,
-                                              new_participant=form.new_participant(), role=form.role.data)
+                                              new_participant=form.new_participant(), role=form.role.data,
+                                              **form.legal_basis_values())
             break
         except sa.exc.IntegrityError:
             if attempt == 2:

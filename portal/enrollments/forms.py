@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
 from portal.beneficiaries.forms import TEXT, country_choices
+from portal.enrollments.models import DEFAULT_LEGAL_BASIS
 from portal.enrollments.participant_fields import (
     FieldProblem,
     clean_year_of_birth,
@@ -19,6 +20,7 @@ from portal.enrollments.participant_fields import (
     year_of_birth_bounds,
 )
 from portal.forms import choices, coerce_id
+from portal.privacy.consent import LEGAL_BASIS_LABELS
 
 SEARCH_FIELDS = {
     "any": "Name, or exact e-mail / reference",
@@ -104,12 +106,18 @@ class EnrollForm(FlaskForm):
     languages = StringField("Languages", validators=[Optional(), Length(max=100)],
                             description="ISO 639-1 codes separated by commas, e.g. uk, en.")
     country = SelectField("Country", validators=[Optional()])
+    # The legal basis of this enrollment (SPEC §2.12; rules in portal.privacy.consent).
+    legal_basis = SelectField("Legal basis", choices=choices(LEGAL_BASIS_LABELS.items()), default=DEFAULT_LEGAL_BASIS,
+                              description="Why the portal may hold this person's data for the program.")
+    consent_given_on = DateField("Consent given on", validators=[Optional()],
+                                 description="Required for consent: the day the person agreed.")
     # Which button was pressed. "Check" (shown without JavaScript; htmx checks on every change)
     # only shows the outlook; "Enroll and add another" comes back to an empty form after saving.
     check = SubmitField("Check")
     add_another = SubmitField("Enroll and add another")
 
-    PERSON_FIELDS = ("role", "display_name", "email", "external_ref", "year_of_birth", "languages", "country")
+    PERSON_FIELDS = ("role", "display_name", "email", "external_ref", "year_of_birth", "languages", "country",
+                     "legal_basis", "consent_given_on")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,6 +126,9 @@ class EnrollForm(FlaskForm):
     def field_problems(self) -> list[str]:
         """Each field's errors as "Label: message", for the outlook (the fields show them too)."""
         return [f"{self[name].label.text}: {message}" for name in self.PERSON_FIELDS for message in self[name].errors]
+
+    def legal_basis_values(self) -> dict[str, Any]:
+        return {"legal_basis": self.legal_basis.data, "consent_given_on": self.consent_given_on.data}
 
     def language_list(self) -> list[str]:
         return parse_languages(self.languages.data)

@@ -88,7 +88,8 @@ def preview_enrollment(campaign: Campaign, *, role: str, year_of_birth: int | No
 
 
 def enroll_from_form(actor: User, campaign_id: int, *, participant_id: int | None, new_participant: dict[str, Any],
-                     role: str = BENEFICIARY, meta: dict[str, Any] | None = None) -> Enrollment:
+                     role: str = BENEFICIARY, meta: dict[str, Any] | None = None,
+                     **legal_basis: Any) -> Enrollment:
     """Enroll an existing participant, or find-or-create one from the form's fields within
     the actor's owner (a company admin's new people are its employees). Matching an
     existing e-mail/reference reuses that person, so a repeated submit cannot create a
@@ -104,4 +105,4 @@ def enroll_from_form(actor: User, campaign_id: int, *, participant_id: int | Non
         if participant is None:
             participant = create_participant(actor, **{**new_participant, "company_id": owner})
             db.session.flush()
-    return enroll_participant(actor, campaign_id, participant, role=role, meta=meta)
+    return enroll_participant(actor, campaign_id, participant, role=role, meta=meta, **legal_basis)

@@ -15,6 +15,12 @@ from portal.db import JSONDocument, TimestampMixin, UTCDateTime, VersionedMixin,
 ROLES = ("beneficiary", "volunteer")
 STATUSES = ("waitlisted", "active", "completed", "dropped")
 SOURCES = ("manual", "csv", "kintell", "buddy", "upskilling")
+# The lawful basis each enrollment is processed under (GDPR Art. 6, SPEC §2.12). Rows that
+# predate the column, and paths that do not say (the CSV import, connectors), get
+# DEFAULT_LEGAL_BASIS: the NGO's legitimate interest in running the program it enrolled
+# the person in. Consent is recorded only when someone actually gave it, with its date.
+LEGAL_BASES = ("consent", "legitimate_interest", "contract")
+DEFAULT_LEGAL_BASIS = "legitimate_interest"
 
 # Pseudonymous references avoid look-alike characters.
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -60,8 +66,15 @@ class Participant(TimestampMixin, VersionedMixin, db.Model):
     external_ref: Mapped[str | None] = mapped_column(sa.String(100))
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="RESTRICT"))
     is_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # Set when the person's identity was erased (SPEC §2.12, portal.privacy.erasure): the row
+    # stays so seats, counts and points stay the same, but it names nobody.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     company: Mapped[Company | None] = relationship()
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class Enrollment(TimestampMixin, VersionedMixin, db.Model):
@@ -71,6 +84,7 @@ class Enrollment(TimestampMixin, VersionedMixin, db.Model):
         enum_check("role", ROLES),
         enum_check("status", STATUSES),
         enum_check("source", SOURCES),
+        enum_check("legal_basis", LEGAL_BASES),
         sa.CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
         sa.CheckConstraint("status <> 'dropped' OR dropped_at IS NOT NULL", name="dropped_has_time"),
         sa.CheckConstraint("status <> 'active' OR enrolled_at IS NOT NULL", name="active_has_time"),
@@ -80,6 +94,10 @@ class Enrollment(TimestampMixin, VersionedMixin, db.Model):
         sa.Index("ix_enrollments_participant", "participant_id"),
         sa.Index("ix_enrollments_enrolled_at", "enrolled_at"),
         sa.Index("ix_enrollments_created", "created_at", "id"),
+        # The campaign page's needs-attention and program-length lists (portal/deliveries/progress.py).
+        sa.Index("ix_enrollments_campaign_attention", "campaign_id", "status", "last_counted_delivery_on",
+                 "enrolled_at"),
+        sa.Index("ix_enrollments_campaign_status_enrolled", "campaign_id", "status", "enrolled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +113,15 @@ class Enrollment(TimestampMixin, VersionedMixin, db.Model):
     source: Mapped[str] = mapped_column(sa.String(16), default="manual")
     source_id: Mapped[str | None] = mapped_column(sa.String(100))
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+    # The latest counted delivery's date: kept by portal/deliveries/operations.py and batch.py
+    # in the delivery's transaction (Core UPDATEs: the enrollment's version does not move).
+    last_counted_delivery_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The legal basis (SPEC §2.12, portal.privacy.consent); DEFAULT_LEGAL_BASIS where none was given.
+    legal_basis: Mapped[str] = mapped_column(sa.String(24), default=DEFAULT_LEGAL_BASIS,
+                                             server_default=DEFAULT_LEGAL_BASIS)
+    consent_given_on: Mapped[date | None] = mapped_column(sa.Date)  # required when legal_basis is consent
+    # Withdrawn consent stops new deliveries and matches at once (portal.privacy.consent).
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign] = relationship()
     participant: Mapped[Participant] = relationship()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ from portal.enrollments.waitlist import promote_waitlisted
 from portal.errors import DomainError, InvalidTransition, NotFound, StaleEdit, ValidationFailed
 from portal.lifecycle import ACTIVE
 from portal.matches.operations import end_matches_of
+from portal.privacy.consent import clean_legal_basis
 
 BENEFICIARY, VOLUNTEER = "beneficiary", "volunteer"
 WAITLISTED, ENROLLED, COMPLETED, DROPPED = "waitlisted", "active", "completed", "dropped"
@@ -295,11 +296,17 @@ def check_enroller(actor: User | None, *, role: str, participant_company_id: int
 
 def enroll_participant(actor: User | None, campaign_id: int, participant: Participant, *, role: str = BENEFICIARY,
                        source: str = "manual", source_id: str | None = None,
-                       meta: dict[str, Any] | None = None) -> Enrollment:
+                       meta: dict[str, Any] | None = None, legal_basis: str | None = None,
+                       consent_given_on: date | None = None) -> Enrollment:
     """Enroll, checking first who may enroll whom (:func:`check_enroller`), then in order:
     campaign and program active; not already enrolled; eligibility (beneficiaries);
     capacity — waitlisted when full and the waitlist is on, refused otherwise. Volunteers
-    are uncapped but must belong to the campaign's company when they have one."""
+    are uncapped but must belong to the campaign's company when they have one.
+
+    ``legal_basis`` (SPEC §2.12) defaults to ``legitimate_interest`` when not given (the
+    CSV import and connectors say nothing about it); ``consent`` needs ``consent_given_on``
+    (:func:`portal.privacy.consent.clean_legal_basis`)."""
+    legal_basis, consent_given_on = clean_legal_basis(legal_basis, consent_given_on, today=utcnow().date())
     if role not in ROLES:
         raise DomainError("Choose beneficiary or volunteer.", "role")
     if source not in SOURCES:
@@ -316,7 +323,8 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     now = utcnow()
     seats_before = campaign.enrolled_count
     enrollment = Enrollment(campaign_id=campaign.id, participant_id=participant.id, role=role, source=source,
-                            source_id=source_id, meta=meta or {})
+                            source_id=source_id, meta=meta or {}, legal_basis=legal_basis,
+                            consent_given_on=consent_given_on)
     if decision.status == WAITLISTED:
         move_counters(campaign, waitlisted=1)
         enrollment.status, enrollment.waitlisted_at = WAITLISTED, now

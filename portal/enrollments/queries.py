@@ -29,6 +29,8 @@ from portal.pagination import Page, keyset_page
 from portal.tenancy import select_visible, visible
 
 SEARCH_MODES = ("any", "email", "external_ref")
+# An erased person is found by no search (SPEC §2.12; their row stays for the figures).
+NOT_ERASED = Participant.erased_at.is_(None)
 _SORT_KEYS = {"any": Participant.display_name, "email": Participant.email, "external_ref": Participant.external_ref}
 
 
@@ -103,7 +105,7 @@ def _ordered_prefix_page(key_column: Any, prefixes: list[str], position: tuple[s
     runs = [
         db.session.scalars(
             sa.select(Participant).options(sa.orm.joinedload(Participant.company))
-            .where(starts_with(key_column, prefix), *_after(key_column, position))
+            .where(starts_with(key_column, prefix), *_after(key_column, position), NOT_ERASED)
             .order_by(key_column, Participant.id).limit(limit)
         ).all()
         for prefix in prefixes
@@ -124,8 +126,8 @@ def search_participants(term: str, *, mode: str = "any", cursor: str | None = No
     term = clean_search_term(term)
     mode = mode if mode in SEARCH_MODES else "any"
     if not term:
-        page = keyset_page(sa.select(Participant).options(sa.orm.joinedload(Participant.company)), Participant,
-                           cursor, size)
+        page = keyset_page(sa.select(Participant).options(sa.orm.joinedload(Participant.company)).where(NOT_ERASED),
+                           Participant, cursor, size)
         result = ParticipantSearch(list(page.items), page.next_cursor)
     else:
         key_column = _SORT_KEYS[mode]
@@ -144,7 +146,7 @@ def search_participants(term: str, *, mode: str = "any", cursor: str | None = No
             exact = list(db.session.scalars(
                 sa.select(Participant).options(sa.orm.joinedload(Participant.company))
                 .where(sa.or_(Participant.email == term.lower(), Participant.external_ref == term,
-                              Participant.ref == term.upper()))
+                              Participant.ref == term.upper()), NOT_ERASED)
                 .order_by(Participant.id)))
             shown = {p.id for p in exact}
             items = [p for p in items if p.id not in shown]

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from portal.db import db, transaction, utcnow
 from portal.jobs.models import QUEUED, RUNNING, Job
 from portal.jobs.runner import backend_name, recover_stalled, run_job, task_spec
+from portal.privacy.retention import run_retention_job
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def work_database(*, burst: bool = False, stop: threading.Event | None = None, p
     while not (stop and stop.is_set()):
         if daily_done != (today := utcnow().date()):
             run_daily_progress(today)
+            run_retention_job(today)  # portal.privacy: erase whom their group's retention period lets go
             db.session.remove()
             daily_done = today
         job_id = claim_next()
@@ -165,6 +167,15 @@ def procrastinate_app(app: Flask):
         with app.app_context():
             try:
                 run_daily_progress(datetime.fromtimestamp(timestamp, UTC).date())
+            finally:
+                db.session.remove()
+
+    @queue.periodic(cron="15 0 * * *", periodic_id="privacy_retention")
+    @queue.task(name="portal.privacy_retention", queueing_lock="privacy_retention", pass_context=False)
+    def privacy_retention(timestamp: int) -> None:
+        with app.app_context():
+            try:
+                run_retention_job(datetime.fromtimestamp(timestamp, UTC).date())
             finally:
                 db.session.remove()
 

@@ -26,6 +26,7 @@ from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, Forbidden, InvalidTransition, StaleEdit
 from portal.matches.models import ACTIVE, ENDED, MATCH_TRANSITIONS, PROPOSED, Match, MatchLoad
 from portal.matches.suggestions import match_limit
+from portal.privacy.consent import ensure_processing_allowed
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -85,6 +86,7 @@ def _check_enrollment(campaign: Campaign, enrollment: Enrollment | None, role: s
     if enrollment.status != "active":
         raise EnrollmentNotActive(f"The {what}'s enrollment is {enrollment.status}; only active enrollments "
                                   "can be matched.", field)
+    ensure_processing_allowed(enrollment, field=field)
     return enrollment
 
 

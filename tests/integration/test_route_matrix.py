@@ -7,7 +7,10 @@ its status, must carry the security headers of SPEC §5. Policies:
   pm          program managers; company admins get 403
   tenant      an object of company A: A and program managers reach it, company B gets 404
   token       a one-time token in the URL (an import): an unknown or foreign token is 404
-  owner       a job of company A's admin: only that user reaches it; everyone else gets 404
+  owner       a job (or API token) of company A's admin: only that user reaches it; everyone else gets 404
+  api         the JSON API: bearer tokens only, so every browser session (and anonymous) gets 401
+  pm404       program managers only, and to company admins the page does not exist (404): privacy requests
+  link        a signed share link in the URL: anyone may try it, a forged or unknown one is 404
 Company B's requests for company A's objects are 404 and change nothing in the database.
 """
 from __future__ import annotations
@@ -29,6 +32,8 @@ from portal.models import (
     Participant,
     Program,
     ProgramTemplate,
+    ReportShareLink,
+    ReportSnapshot,
     User,
 )
 from tests.conftest import sign_in_client
@@ -78,12 +83,34 @@ POLICY: dict[str, str] = {
     # The delivery CSV import: as the enrollment import (the upload is the user's own, by token).
     "delivery_imports.upload": "tenant", "delivery_imports.sample": "tenant", "delivery_imports.confirm": "token",
     "delivery_imports.dry_run": "token", "delivery_imports.errors": "token",
+    # Impact (SPEC §2.11): valuation sets and pins are the program team's; a campaign's figures are the tenant's.
+    "impact.sets": "pm", "impact.new_set": "pm", "impact.set_detail": "pm", "impact.edit_set": "pm",
+    "impact.entry": "pm", "impact.remove_entry": "pm", "impact.activate": "pm", "impact.retire": "pm",
+    "impact.delete_set": "pm", "impact.new_version": "pm", "impact.compare": "pm", "impact.pin": "pm",
+    "impact.campaign": "tenant", "impact.evidence": "tenant",
+    # Personal data rights (SPEC §2.12): the program team's alone; a company admin learns nothing, not even the screen.
+    "privacy.index": "pm404", "privacy.participant": "pm404", "privacy.access": "pm404", "privacy.erase": "pm404",
+    "privacy.withdraw": "pm404",
+    # API tokens: every signed-in user has the screen; a token is its owner's alone.
+    "tokens.index": "signed_in", "tokens.create": "signed_in", "tokens.revoke": "owner",
+    # The JSON API (tests/integration/test_api.py tests it with tokens): the contract is public.
+    "api.openapi_document": "public", "api.reference": "public", "api.me": "api",
+    "api.list_templates": "api", "api.get_template": "api", "api.list_programs": "api", "api.get_program": "api",
+    "api.list_catalog": "api", "api.list_campaigns": "api", "api.get_campaign": "api",
+    "api.list_enrollments": "api", "api.get_enrollment": "api", "api.create_enrollment": "api",
+    "api.complete_enrollment": "api", "api.drop_enrollment": "api",
+    # Impact reports: a company's own, or any for program managers; share links need no sign-in.
+    "reports.campaign_report": "tenant", "reports.company_report": "tenant", "reports.freeze_campaign": "tenant",
+    "reports.freeze_company": "tenant", "reports.snapshot": "tenant", "reports.snapshot_pdf": "tenant",
+    "reports.share": "tenant", "reports.revoke": "tenant",
+    "shared_reports.view": "link", "shared_reports.view_pdf": "link",
 }
 
 
 @pytest.fixture
-def route_objects(route_objects, app):
-    """The shared objects plus one L2I allocation of company A's subscription (allocation_id)."""
+def route_objects(route_objects, app, tenants):
+    """The shared objects plus one L2I allocation of company A's subscription (allocation_id)
+    and an API token of company A's admin (token_id)."""
     with app.app_context():
         sub = db.session.get(L2ISubscription, route_objects["subscription_id"])
         allocation = L2IAllocation(subscription_id=sub.id, campaign_id=route_objects["campaign_id"], share_bp=1000,
@@ -92,8 +119,30 @@ def route_objects(route_objects, app):
         db.session.add(allocation)
         db.session.commit()
         allocation_id = allocation.id
+    from tests.integration.api_support import new_token
+
+    new_token(app, tenants["admin_a"], ["read"])
+    with app.app_context():
+        from portal.tokens.models import ApiToken
+
+        token_id = db.session.scalar(sa.select(sa.func.max(ApiToken.id)))
     return {**route_objects, "allocation_id": allocation_id, "match_id": proposed_match(app, route_objects),
-            "delivery_id": recorded_delivery(app, route_objects)}
+            "delivery_id": recorded_delivery(app, route_objects), "token_id": token_id,
+            **shared_report(app, route_objects)}
+
+
+def shared_report(app, route_objects) -> dict[str, int]:
+    """A frozen report of company A's campaign with one live share link."""
+    from portal.reports.operations import create_snapshot, share_snapshot
+    from portal.reports.periods import parse_period
+
+    with app.app_context():
+        campaign = db.session.get(Campaign, route_objects["campaign_id"])
+        snapshot = create_snapshot(None, campaign.company, [campaign], parse_period("2026-Q4"), campaign=campaign)
+        db.session.flush()
+        link = share_snapshot(None, snapshot)
+        db.session.commit()
+        return {"snapshot_id": snapshot.id, "link_id": link.id, "company_id": campaign.company_id}
 
 
 def recorded_delivery(app, route_objects) -> int:
@@ -128,7 +177,8 @@ def proposed_match(app, route_objects) -> int:
 
 
 TABLES = (ActivityEvent, BeneficiaryGroup, Campaign, Company, Enrollment, L2IAllocation, L2ISubscription, Participant,
-          Program, ProgramTemplate, User, Match, MatchLoad, Delivery, EnrollmentProgress)
+          Program, ProgramTemplate, User, Match, MatchLoad, Delivery, EnrollmentProgress, ReportSnapshot,
+          ReportShareLink)
 
 
 def _counts(app) -> dict[str, int]:
@@ -193,14 +243,20 @@ def test_route_role_matrix(app, tenants, route_objects):
                 problems.append(f"{method} {url} as {role}: {status}")
                 continue
             signed_out = role in ("anonymous", "deactivated")
-            if policy == "public":
+            if policy == "link":  # the matrix's token is no signed link: not found, whoever asks
+                expected_ok = status == 404
+            elif policy == "public":
                 expected_ok = status < 400 or (method != "GET" and status in (400, 422))
             elif signed_out:
                 expected_ok = status in (302, 401) or (method != "GET" and status == 400)
             elif policy == "pm" and role.startswith("admin"):
                 expected_ok = status == 403
+            elif policy == "pm404" and role.startswith("admin"):
+                expected_ok = status == 404
             elif policy == "tenant" and role == "admin_b":
                 expected_ok = status == 404
+            elif policy == "api":  # cookies are not accepted: a problem document, never the data
+                expected_ok = status == 401 and response.mimetype == "application/problem+json"
             elif policy == "owner":
                 expected_ok = status in (200, 303, 404) if role == "admin_a" else status == 404
             elif policy == "token":  # an unknown or foreign one-time token is simply not found
@@ -209,7 +265,8 @@ def test_route_role_matrix(app, tenants, route_objects):
                 expected_ok = status not in (401, 403, 404, 405)
             if not expected_ok:
                 problems.append(f"{method} {url} as {role} ({policy}): {status}")
-            if before is not None and (method == "GET" or (policy in ("tenant", "token") and role == "admin_b")):
+            if before is not None and (method == "GET" or (policy in ("tenant", "token", "pm404")
+                                                            and role == "admin_b")):
                 after = _counts(app)
                 if method == "GET" and rule.endpoint == "auth.sign_in":
                     continue
@@ -226,7 +283,8 @@ def test_every_state_changing_route_refuses_a_request_without_csrf(app, tenants,
             continue
         before = _counts(app)
         response = client.open(route_url(app, rule, route_objects), method=method, data={})
-        if response.status_code != 400:
+        # The API takes no cookies (so needs no CSRF token): a session is refused outright.
+        if response.status_code != (401 if POLICY.get(rule.endpoint) == "api" else 400):
             problems.append(f"{method} {rule.rule}: {response.status_code}")
         if _counts(app) != before:
             problems.append(f"{method} {rule.rule} changed the database without a CSRF token")

@@ -1,0 +1,107 @@
+"""Legal basis and consent (SPEC §2.12).
+
+Each enrollment is processed under one legal basis: ``consent`` (with the date it was
+given), ``legitimate_interest`` or ``contract``. Withdrawing consent stops processing at
+once: from that moment :func:`ensure_processing_allowed` refuses every new delivery and
+every new or confirmed match of the enrollment, and its open matches end. Erasure stops
+processing the same way for every enrollment of the person.
+
+This module imports only models and the activity writer at the top, so the delivery and
+match operations can call the guard without an import cycle.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from portal.activity.operations import record_event
+from portal.db import db, utcnow
+from portal.enrollments.models import DEFAULT_LEGAL_BASIS, LEGAL_BASES, Enrollment, Participant
+from portal.errors import DomainError, StaleEdit, ValidationFailed
+
+if TYPE_CHECKING:
+    from portal.auth.models import User
+
+CONSENT = "consent"
+LEGAL_BASIS_LABELS = {
+    "consent": "Consent",
+    "legitimate_interest": "Legitimate interest",
+    "contract": "Contract",
+}
+assert set(LEGAL_BASIS_LABELS) == set(LEGAL_BASES)
+
+
+class ProcessingStopped(DomainError):
+    """The person withdrew consent or was erased: nothing new is recorded about them."""
+
+    status_code = 409
+
+
+class ConsentNotWithdrawable(DomainError):
+    status_code = 409
+
+
+# --- pure rules ---------------------------------------------------------------------------
+def clean_legal_basis(legal_basis: Any, consent_given_on: Any, *, today: date) -> tuple[str, date | None]:
+    """The legal basis and consent date to store. A missing basis is the documented default
+    (``legitimate_interest``); consent needs the day it was given (not in the future); the
+    other bases carry no consent date (one given is dropped, not stored as a claim)."""
+    basis = legal_basis or DEFAULT_LEGAL_BASIS
+    if basis not in LEGAL_BASES:
+        raise ValidationFailed({"legal_basis": ["Choose consent, legitimate interest or contract."]})
+    if basis != CONSENT:
+        return basis, None
+    if not isinstance(consent_given_on, date):
+        raise ValidationFailed({"consent_given_on": ["Enter the day the person gave consent."]})
+    if consent_given_on > today:
+        raise ValidationFailed({"consent_given_on": ["Consent cannot be given in the future."]})
+    return basis, consent_given_on
+
+
+def processing_refusal(enrollment: Enrollment) -> str | None:
+    """Why nothing new may be recorded about ``enrollment``'s person, or None."""
+    if enrollment.consent_withdrawn_at is not None:
+        return "Consent was withdrawn for this enrollment: no new deliveries or matches are recorded."
+    participant = enrollment.participant if enrollment.participant_id is not None else None
+    if participant is not None and participant.erased_at is not None:
+        return "This participant's data was erased: nothing new is recorded about them."
+    return None
+
+
+def ensure_processing_allowed(*enrollments: Enrollment | None, field: str | None = None) -> None:
+    """Raise :class:`ProcessingStopped` (409) when any of ``enrollments`` (None ones are
+    skipped) withdrew consent or belongs to an erased participant. The delivery and match
+    operations call it before they record anything."""
+    for enrollment in enrollments:
+        if enrollment is not None and (reason := processing_refusal(enrollment)):
+            raise ProcessingStopped(reason, field)
+
+
+# --- operations ---------------------------------------------------------------------------
+def withdraw_consent(actor: User | None, enrollment: Enrollment, *, expected_version: int | None = None) -> list[Any]:
+    """Record that the person withdrew the consent ``enrollment`` is processed under. From
+    now on no delivery or match is recorded for it (:func:`ensure_processing_allowed`),
+    and its proposed and active matches end in this transaction (through the match
+    operation's end path, which frees the volunteer's slot). The enrollment keeps its
+    status and seat, so figures do not move. Writes ``program.enrollment.consent_withdrawn``
+    (program team only, no personal data). Returns the ended matches."""
+    from portal.matches.operations import end_matches_of  # the match operations import this module
+
+    if expected_version is not None and enrollment.lock_version != expected_version:
+        raise StaleEdit("this enrollment")
+    if enrollment.legal_basis != CONSENT:
+        label = LEGAL_BASIS_LABELS.get(enrollment.legal_basis, enrollment.legal_basis).lower()
+        raise ConsentNotWithdrawable(f"This enrollment is processed under {label}, not consent: there is no "
+                                     "consent to withdraw. To stop processing, erase the participant's data.")
+    if enrollment.consent_withdrawn_at is not None:
+        raise ConsentNotWithdrawable("Consent was already withdrawn for this enrollment.")
+    participant = db.session.get(Participant, enrollment.participant_id)
+    if participant is not None and participant.erased_at is not None:
+        raise ConsentNotWithdrawable("This participant's data was already erased.")
+    enrollment.consent_withdrawn_at = utcnow()
+    ended = end_matches_of(enrollment, actor, "Consent was withdrawn.")
+    db.session.flush()
+    record_event("program.enrollment.consent_withdrawn", actor=actor, subject=enrollment, company_id=None,
+                 data={"campaign_id": enrollment.campaign_id, "matches_ended": len(ended)},
+                 label=f"{participant.ref if participant else 'participant'} in campaign #{enrollment.campaign_id}")
+    return ended

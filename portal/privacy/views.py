@@ -1,0 +1,159 @@
+"""The privacy screens (SPEC §2.12), program managers only: the overview (retention due,
+open requests, erasure log), a participant's rights page, the access export, erasure with a
+typed confirmation, and withdrawing consent. Thin: parse → operation in one transaction →
+render or redirect.
+
+To anyone but a program manager every URL here answers 404, like a page that does not
+exist: a company admin never learns that a privacy request concerns anybody.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, make_response, url_for
+from flask_login import current_user, login_required
+
+from portal.db import db, transaction, utcnow
+from portal.enrollments.models import Enrollment, Participant
+from portal.errors import DomainError
+from portal.privacy import queries
+from portal.privacy.access import access_report, record_access_export
+from portal.privacy.consent import LEGAL_BASIS_LABELS, withdraw_consent
+from portal.privacy.erasure import ERASE_WORD, erase_participant
+from portal.privacy.forms import AccessForm, EraseForm, WithdrawConsentForm
+from portal.privacy.retention import due_for_retention
+from portal.tenancy import get_visible_or_404
+from portal.text import plural
+from portal.web import (
+    Confirmation,
+    apply_domain_error,
+    confirmation_page,
+    is_confirmed,
+    redirect_to,
+    refused_action,
+    render,
+)
+
+bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+
+
+def program_team_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed in as a program manager; anyone else gets 404 (not 403: the screen is no one else's to know of)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_program_manager:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _participant(participant_id: int, *, for_update: bool = False) -> Participant:
+    return get_visible_or_404(Participant, participant_id, current_user, for_update=for_update)
+
+
+@bp.get("/")
+@program_team_only
+def index():
+    return render("privacy/index.html", due=due_for_retention(utcnow().date()),
+                  withdrawn=queries.withdrawn_not_erased(), erasures=queries.erasure_log())
+
+
+def _participant_page(participant: Participant, status_code: int = 200):
+    return render("privacy/participant.html", participant=participant,
+                  enrollments=queries.enrollments_with_basis(participant), basis_labels=LEGAL_BASIS_LABELS,
+                  withdraw_form=WithdrawConsentForm(), access_form=AccessForm(), status_code=status_code)
+
+
+@bp.get("/participants/<int:participant_id>")
+@program_team_only
+def participant(participant_id: int):
+    return _participant_page(_participant(participant_id))
+
+
+@bp.post("/participants/<int:participant_id>/access")
+@program_team_only
+def access(participant_id: int):
+    """The access export (Art. 15) as a JSON download or the readable page; either is logged."""
+    person = _participant(participant_id)
+    form = AccessForm()
+    if not form.validate_on_submit():
+        flash("Choose JSON or the readable page.", "error")
+        return _participant_page(person, status_code=422)
+    with transaction():
+        person = _participant(participant_id, for_update=True)
+        record_access_export(current_user, person, form.format.data)
+    report = access_report(person)
+    if form.format.data == "page":
+        return render("privacy/access.html", participant=person, report=report, basis_labels=LEGAL_BASIS_LABELS)
+    body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True)
+    response = make_response(body, 200)
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = f'attachment; filename="participant-{person.ref}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/participants/<int:participant_id>/erase", methods=["GET", "POST"])
+@program_team_only
+def erase(participant_id: int):
+    person = _participant(participant_id)
+    form = EraseForm()
+    if not form.is_submitted():
+        return _erase_page(person, form)
+    if not form.validate_on_submit():
+        return _erase_page(person, form, status_code=422)
+    try:
+        with transaction():
+            locked = _participant(participant_id, for_update=True)
+            result = erase_participant(current_user, locked, confirmation=form.confirmation.data)
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _erase_page(_participant(participant_id), form, status_code=exc.status_code)
+    flash(f"Erased. Their identity is gone from {plural(result.enrollments, 'enrollment')}, "
+          f"{plural(result.deliveries, 'delivery', 'deliveries')} and every activity event that mentioned them; "
+          "every figure stays the same.", "success")
+    return redirect_to(url_for(".participant", participant_id=participant_id))
+
+
+def _erase_page(person: Participant, form: EraseForm, status_code: int = 200) -> Response:
+    return render("privacy/erase.html", participant=person, form=form, erase_word=ERASE_WORD,
+                  enrollments=queries.enrollments_with_basis(person), status_code=status_code)
+
+
+@bp.post("/enrollments/<int:enrollment_id>/withdraw-consent")
+@program_team_only
+def withdraw(enrollment_id: int):
+    """Withdraw consent (after a confirmation), then offer erasure."""
+    enrollment = get_visible_or_404(Enrollment, enrollment_id, current_user)
+    person = db.session.get(Participant, enrollment.participant_id)
+    back = url_for(".participant", participant_id=person.id)
+    form = WithdrawConsentForm()
+    if not form.validate_on_submit():
+        return refused_action("The form expired; try again.", lambda: _participant_page(person, 400), back)
+    if not is_confirmed():
+        campaign = enrollment.campaign
+        return confirmation_page(Confirmation(
+            title=f"Withdraw consent for {person.display_name} in {campaign.name}?",
+            action=url_for(".withdraw", enrollment_id=enrollment_id), confirm_label="Withdraw consent",
+            cancel_url=back,
+            consequences=["From now on no delivery and no match is recorded for this enrollment.",
+                          "Its proposed and active matches end now. The enrollment keeps its seat, so no figure "
+                          "changes.",
+                          "Next you can erase the person's data, if they asked for that too."],
+            crumbs=[("Privacy", url_for(".index")), (person.display_name, back), ("Withdraw consent", None)]))
+    try:
+        with transaction():
+            locked = get_visible_or_404(Enrollment, enrollment_id, current_user, for_update=True)
+            ended = withdraw_consent(current_user, locked, expected_version=form.expected_version())
+    except DomainError as exc:
+        status = exc.status_code
+        return refused_action(exc.message, lambda: _participant_page(person, status), back)
+    flash(f"Consent withdrawn; {plural(len(ended), 'open match', 'open matches')} ended. If the person also asked to "
+          "be forgotten, erase their data below.", "success")
+    return redirect_to(url_for(".erase", participant_id=person.id))
