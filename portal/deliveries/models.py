@@ -44,7 +44,10 @@ class Delivery(TimestampMixin, VersionedMixin, db.Model):
         # the key because a match session carries one source id on both of the pair's deliveries.
         sa.Index("uq_deliveries_source_id", "source", "source_id", "enrollment_id", unique=True,
                  sqlite_where=_HAS_SOURCE_ID, postgresql_where=_HAS_SOURCE_ID),
-        sa.Index("ix_deliveries_enrollment_occurred", "enrollment_id", "occurred_on", "id"),
+        # The timeline's order, and covering what the reports sum over a period (kind, whether
+        # it counts, minutes), so a company's report reads no table rows.
+        sa.Index("ix_deliveries_enrollment_occurred", "enrollment_id", "occurred_on", "id", "kind", "attendance",
+                 "voided_at", "duration_minutes"),
         sa.Index("ix_deliveries_match", "match_id"),
     )
 

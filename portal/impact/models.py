@@ -114,6 +114,9 @@ class ImpactTally(db.Model):
     triggers (see the module docstring). Rows whose events fell back to 0 stay, at 0."""
 
     __tablename__ = "impact_tallies"
+    # A report reads a period of many campaigns: by campaign and day, covering what it sums.
+    __table_args__ = (sa.Index("ix_impact_tallies_campaign_day", "campaign_id", "day", "role", "kind", "detail",
+                               "events", "quantity"),)
 
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(sa.String(16), primary_key=True)

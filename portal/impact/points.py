@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -152,8 +153,10 @@ class Score:
         return sum(r.events for r in self.rows)
 
 
+@lru_cache(maxsize=4096)
 def decay_factor(decay: Decimal, months: int) -> Decimal:
-    """decay^months; this month's events keep their whole weight (0^0 is 1 here)."""
+    """decay^months; this month's events keep their whole weight (0^0 is 1 here). Cached: a
+    company's report asks for the same few powers thousands of times."""
     if months <= 0:
         return Decimal(1)
     with localcontext(_context()):

@@ -3,7 +3,7 @@ the period, worked out by :mod:`portal.impact` (the same rules as the campaign's
 page) and written down as plain text, so a frozen snapshot says exactly what was shown.
 
 The people a figure rests on are counted within the period (beneficiaries with a counted
-delivery of that kind in it), never all time: a quarter's points resting on three people
+delivery of that kind in it, read with the report's activity), never all time: a quarter's points resting on three people
 are withheld even when the campaign has reached hundreds."""
 from __future__ import annotations
 
@@ -14,32 +14,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
 from portal.campaigns.models import Campaign
-from portal.db import db
-from portal.deliveries.models import Delivery
 from portal.disclosure import withheld_parts
-from portal.enrollments.models import Enrollment
 from portal.impact.points import WITHHELD_REASON, figures_from, points_text, program_settings, tally_buckets
 from portal.impact.queries import campaign_investments, load_set, milestone_names, sroi_figure
 from portal.impact.sroi import money_text, percent_text, quantity_text, ratio_text, sroi_sentence
 from portal.reports.periods import Period
-
-
-def _period_reach(campaign_ids: list[int], period: Period) -> dict[int, dict[str, int]]:
-    """Per campaign and kind: beneficiaries with a counted delivery of that kind in the period."""
-    rows = db.session.execute(
-        sa.select(Enrollment.campaign_id, Delivery.kind, sa.func.count(sa.distinct(Delivery.enrollment_id)))
-        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-        .where(Enrollment.campaign_id.in_(campaign_ids), Enrollment.role == "beneficiary",
-               Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == "present"),
-               Delivery.occurred_on.between(period.start, period.end))
-        .group_by(Enrollment.campaign_id, Delivery.kind)).all()
-    found: dict[int, dict[str, int]] = defaultdict(dict)
-    for campaign_id, kind, n in rows:
-        found[campaign_id][kind] = int(n)
-    return found
 
 
 def _points(score: Any) -> dict[str, Any]:
@@ -76,14 +56,15 @@ def _sroi(figure: Any) -> dict[str, Any]:
     return section
 
 
-def impact_section(campaigns: Sequence[Campaign], period: Period, min_cohort: int, today: date) -> dict[str, Any]:
+def impact_section(campaigns: Sequence[Campaign], period: Period, min_cohort: int, today: date,
+                   reach: dict[int, dict[str, int]]) -> dict[str, Any]:
     """Points and SROI per campaign for ``period``, small cells withheld; for several
-    campaigns also the points of all of them, withheld where it would give a campaign away."""
+    campaigns also the points of all of them, withheld where it would give a campaign away.
+    ``reach``: per campaign and kind, the beneficiaries with a counted delivery in the period."""
     ids = [c.id for c in campaigns]
     buckets: dict[int, list[Any]] = defaultdict(list)
     for campaign_id, bucket in tally_buckets(ids, today, start=period.start, end=period.end, group_by_campaign=True):
         buckets[campaign_id].append(bucket)
-    reach = _period_reach(ids, period)
     investments = campaign_investments(campaigns)
     # A company's campaigns share a few programs, valuation sets and milestone lists: read each once.
     settings, sets, names = {}, {}, {}
