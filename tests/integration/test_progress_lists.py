@@ -235,7 +235,16 @@ def test_both_ways_of_finding_the_ready_agree(app, make, tenants):
                                                     Enrollment.status == "active")
             probed = progress.ready_candidates(settings, TODAY, active, seats=10)
             joined = progress.ready_candidates(settings, TODAY, active, seats=None)
-            assert probed == joined and probed
+            # A large campaign first asks its rollups which rules anyone can meet: same answer.
+            screened = progress.ready_candidates(settings, TODAY, active, seats=None, campaign_id=campaign_id)
+            assert probed == joined == screened and probed
+        empty = make.campaign(tenants["company_a"], make.program(template=make.template("mentorship")))
+        enroll(make, empty, 5)
+        campaign = db.session.get(Campaign, empty.id)
+        active = sa.select(Enrollment.id).where(Enrollment.campaign_id == empty.id, Enrollment.status == "active")
+        # Rules, but nothing recorded that could meet them: nobody is ready (not "no rule").
+        assert progress.ready_candidates(progress.campaign_settings(campaign), TODAY, active, seats=None,
+                                         campaign_id=empty.id) == []
         assert e["ready"].id in progress.ready_candidates(progress.campaign_settings(db.session.get(Campaign, camp.id)),
                                                           TODAY, sa.select(Enrollment.id).where(
                                                               Enrollment.campaign_id == camp.id), seats=10)
