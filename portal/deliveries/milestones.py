@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.db import db, utcnow
+from portal.db import among, db, execute_rows, utcnow
 
 MILESTONE_MARK = "x-milestones"
 # criteria name -> the delivery kind it counts
@@ -148,11 +148,11 @@ def update_milestones_many(people: dict[int, Any], reaching: dict[int, Any],
     counts: dict[int, dict[str, Decimal]] = {}
     for enrollment_id, kind, quantity in db.session.execute(
             sa.select(EnrollmentProgress.enrollment_id, EnrollmentProgress.kind, EnrollmentProgress.counted_quantity)
-            .where(EnrollmentProgress.enrollment_id.in_(ids))):
+            .where(among(EnrollmentProgress.enrollment_id, ids))):
         counts.setdefault(enrollment_id, {})[kind] = Decimal(quantity)
     recorded: dict[int, set[str]] = {}
     for enrollment_id, key in db.session.execute(sa.select(EnrollmentMilestone.enrollment_id, EnrollmentMilestone.key)
-                                                 .where(EnrollmentMilestone.enrollment_id.in_(ids))):
+                                                 .where(among(EnrollmentMilestone.enrollment_id, ids))):
         recorded.setdefault(enrollment_id, set()).add(key)
     moved: dict[int, tuple[list[str], list[str]]] = {}
     new_rows: list[dict[str, Any]] = []
@@ -176,8 +176,7 @@ def update_milestones_many(people: dict[int, Any], reaching: dict[int, Any],
         if reached or unreached:
             moved[enrollment_id] = (reached, unreached)
     table = EnrollmentMilestone.__table__
-    if new_rows:
-        db.session.execute(sa.insert(table), new_rows)
+    execute_rows(sa.insert(table), new_rows)
     if gone:
         db.session.execute(sa.delete(table).where(table.c.enrollment_id == sa.bindparam("e"),
                                                   table.c.key == sa.bindparam("k")), gone)
@@ -232,10 +231,10 @@ def record_days_active_milestones(today: date) -> int:
         counts: dict[int, dict[str, Decimal]] = {}
         for enrollment_id, kind, quantity in db.session.execute(
                 sa.select(EnrollmentProgress.enrollment_id, EnrollmentProgress.kind, EnrollmentProgress.counted_quantity)
-                .where(EnrollmentProgress.enrollment_id.in_(ids))):
+                .where(among(EnrollmentProgress.enrollment_id, ids))):
             counts.setdefault(enrollment_id, {})[kind] = Decimal(quantity)
         have = set(db.session.execute(sa.select(EnrollmentMilestone.enrollment_id, EnrollmentMilestone.key)
-                                      .where(EnrollmentMilestone.enrollment_id.in_(ids))).tuples())
+                                      .where(among(EnrollmentMilestone.enrollment_id, ids))).tuples())
         for enrollment in candidates:
             active_days = days_active(enrollment, today)
             reached: list[tuple[Milestone, date]] = []

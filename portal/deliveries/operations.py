@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.activity.operations import record_event
 from portal.beneficiaries.privacy import RULES as PRIVACY_RULES
 from portal.beneficiaries.privacy import privacy_problems
-from portal.db import db, utcnow
+from portal.db import among, db, utcnow
 from portal.deliveries.kinds import campaign_kinds, is_session_kind, kind_label
 from portal.deliveries.milestones import update_milestones
 from portal.deliveries.models import ATTENDANCES, DELIVERY_SOURCES, PRESENT, Delivery, EnrollmentProgress
@@ -216,7 +216,7 @@ def _enrolled_on(enrollment: Enrollment) -> date | None:
 def _lock(enrollment_ids: list[int]) -> None:
     """Lock the enrollments whose counters this operation moves, in id order (no deadlock
     between two match sessions)."""
-    db.session.execute(sa.select(Enrollment.id).where(Enrollment.id.in_(sorted(set(enrollment_ids))))
+    db.session.execute(sa.select(Enrollment.id).where(among(Enrollment.id, sorted(set(enrollment_ids))))
                        .order_by(Enrollment.id).with_for_update())
 
 
@@ -287,7 +287,7 @@ def recount_last_counted(enrollment_ids: Any) -> None:
     table, deliveries = Enrollment.__table__, Delivery.__table__
     latest = (sa.select(sa.func.max(deliveries.c.occurred_on))
               .where(deliveries.c.enrollment_id == table.c.id, _counted(deliveries)).scalar_subquery())
-    db.session.execute(sa.update(table).where(table.c.id.in_(ids))
+    db.session.execute(sa.update(table).where(among(table.c.id, ids))
                        .values(last_counted_delivery_on=latest, updated_at=table.c.updated_at))
     _forget_last_counted(set(ids))
 

@@ -305,7 +305,10 @@ def test_statements_are_constant_for_5_and_50_rows(app, make, tenants):
     # One lock, one delivery insert, one counter upsert, one milestone read and write, one event:
     # the same statements for 5 rows as for 50.
     assert len(posts[0]) == len(posts[1]), (posts[0], posts[1])
-    assert sum(s.lstrip().startswith("INSERT INTO deliveries") for s in posts[1]) == 1
+    # (PostgreSQL: the ids drawn from the sequence in one statement, then one COPY the
+    # statement log does not see.)
+    assert sum(s.lstrip().startswith("INSERT INTO deliveries") or "pg_get_serial_sequence('deliveries'" in s
+               for s in posts[1]) == 1
     assert sum(s.lstrip().startswith("INSERT INTO enrollment_progress") for s in posts[1]) == 1
 
 
