@@ -40,6 +40,8 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 # Endpoints anyone may read: the contract itself.
 PUBLIC_ENDPOINTS = {"api.openapi_document", "api.reference"}
+# Endpoints that take bodies larger than PORTAL_API_MAX_BODY_BYTES (a batch): endpoint -> (config key, default).
+BODY_LIMITS: dict[str, tuple[str, int]] = {}
 
 
 # --- who is asking ---------------------------------------------------------------------
@@ -91,7 +93,8 @@ def _read_body() -> Response | None:
     g.api_json = None
     if request.method not in _BODY_METHODS:
         return None
-    limit = current_app.config.get("PORTAL_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+    key, default = BODY_LIMITS.get(request.endpoint or "", ("PORTAL_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    limit = current_app.config.get(key, default)
     if request.content_length is not None and request.content_length > limit:
         return problem_response(413, f"The body is larger than {limit} bytes.")
     if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):

@@ -3,10 +3,12 @@ answer is checked against. Filters are closed sets where the domain has them (a 
 outside is a 422, never "no filter"); query models forbid unknown parameters."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from portal import reference
 from portal.beneficiaries.models import GROUP_TYPES
@@ -265,3 +267,296 @@ class EnrollmentCreate(Closed):
 
 class EnrollmentDrop(Closed):
     reason: str = Field("", max_length=500)
+
+
+# --- deliveries (SPEC §2.9) ----------------------------------------------------------------
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+
+
+def _iso_date(value: Any) -> Any:
+    # Only the ISO text: pydantic would otherwise read a number as seconds since 1970.
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("Use a date as YYYY-MM-DD.")
+
+
+def _iso_time(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and _ISO_TIME.fullmatch(value)):
+        return value
+    raise ValueError("Use a time as HH:MM (24-hour clock).")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoTime = Annotated[time | None, BeforeValidator(_iso_time)]
+Attendance = Literal["present", "excused", "unexcused"]
+DeliverySource = Literal["api", "kintell", "buddy", "upskilling"]
+KIND_PATTERN = r"^[a-z0-9_]{1,100}$"
+MAX_BATCH_ITEMS = 10_000
+
+
+class DeliveryFields(Closed):
+    """What one delivery says (the delivery form's fields)."""
+
+    kind: str = Field(max_length=100, description="A kind this program records: a key of the enrollment's effective "
+                                                   "impact.sroiWeights (a wrong one is refused with the list).")
+    occurred_on: IsoDate = Field(description="The day it happened: not in the future, not before the enrollment.")
+    occurred_time: IsoTime = Field(None, description="HH:MM, optional.")
+    quantity: Decimal | None = Field(None, allow_inf_nan=False, description="Zero or more, at most 3 decimals; 1 when "
+                                                                            "omitted. A JSON number or a string.")
+    duration_minutes: int | None = Field(None, description="Whole minutes, 0 to 1,440.")
+    attendance: Attendance | None = Field(None, description="For sessions only; only present counts.")
+    match_id: Id | None = Field(None, description="A session of this match: the partner's delivery is written too "
+                                                  "(program managers).")
+    partner_attendance: Literal["same", "present", "excused", "unexcused"] = Field(
+        "same", description="The partner's attendance for a match session.")
+    source_id: str | None = Field(None, max_length=100, description="Your system's id of this delivery: re-sending "
+                                                                    "it with the same details adds nothing.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="A small JSON object, e.g. {\"rating\": 5}.")
+    note: str | None = Field(None, max_length=2000, description="Program managers only; no e-mail address or phone "
+                                                               "number.")
+
+
+class DeliveryCreate(DeliveryFields):
+    source: DeliverySource = Field("api", description="Which system sent it; source ids are unique per source.")
+
+
+class DeliveryBatchItem(DeliveryFields):
+    enrollment_id: Id | None = Field(None, description="An enrollment of this campaign. May be left out when "
+                                                       "match_id is given (the pair's session).")
+
+
+class DeliveryBatch(Closed):
+    """Many deliveries of one campaign, all or nothing (the CSV import's semantics)."""
+
+    dry_run: bool = Field(False, description="True: check every item and say what would be recorded, saving nothing.")
+    source: DeliverySource = "api"
+    items: list[DeliveryBatchItem] = Field(description=f"1 to {MAX_BATCH_ITEMS:,} deliveries.")
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(value) > MAX_BATCH_ITEMS:
+            raise ValueError(f"Send at most {MAX_BATCH_ITEMS:,} items in one batch (this one has {len(value):,}): "
+                             "split it into several batches.")
+        if isinstance(value, list) and not value:
+            raise ValueError("Send at least one item.")
+        return value
+
+
+class DeliveryBatchResult(BaseModel):
+    dry_run: bool = Field(description="True: nothing was saved; the figures say what confirming would do.")
+    items: int
+    recorded: int = Field(description="Items recorded (or, in a dry run, that would be).")
+    already_recorded: int = Field(description="Items whose source_id was already recorded with the same details: "
+                                              "they add nothing.")
+    already_recorded_items: list[int] = Field(description="Their indexes in items.")
+    deliveries: int = Field(description="Deliveries written: a match session writes one on each side.")
+    attendance: dict[str, int] = Field(description="Deliveries written by attendance (\"none\" for kinds without).")
+    milestones_reached: int
+
+
+class DeliveryCorrection(Closed):
+    """Only the fields sent change (the others keep their values)."""
+
+    kind: str | None = Field(None, max_length=100)
+    occurred_on: IsoDate | None = None
+    occurred_time: IsoTime = None
+    quantity: Decimal | None = Field(None, allow_inf_nan=False)
+    duration_minutes: int | None = None
+    attendance: Attendance | None = None
+    metadata: dict[str, Any] | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class DeliveryVoid(Closed):
+    reason: str = Field("", max_length=500)
+
+
+class DeliveryQuery(ListQuery):
+    kind: str | None = Field(None, pattern=KIND_PATTERN)
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    enrollment_id: int
+    campaign_id: int
+    kind: str
+    kind_label: str
+    occurred_on: date
+    occurred_time: time | None
+    quantity: str = Field(description="Exact decimal, as text.")
+    duration_minutes: int | None
+    attendance: str | None
+    counts: bool = Field(description="Counts towards progress: not void, and present where attendance applies.")
+    match_id: int | None
+    counterpart_id: int | None = Field(description="The partner's delivery of the same match session.")
+    source: str
+    source_id: str | None = Field(description="Null when the participant is pseudonymised for you.")
+    metadata: dict[str, Any] | None = Field(description="Null when the participant is pseudonymised for you.")
+    note: str | None = Field(description="Program managers only.")
+    voided_at: datetime | None
+    void_reason: str | None = Field(description="Program managers only.")
+    version: int = Field(description="Also the ETag; send it as If-Match to correct or void.")
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- matches (SPEC §2.8) -------------------------------------------------------------------------
+class MatchQuery(ListQuery):
+    status: Literal["proposed", "active", "ended"] | None = None
+
+
+class MatchSide(BaseModel):
+    enrollment_id: int
+    participant: ParticipantOut
+
+
+class MatchOut(BaseModel):
+    id: int
+    campaign_id: int
+    status: str
+    volunteer: MatchSide
+    beneficiary: MatchSide
+    proposed_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None = Field(description="Program managers only.")
+    version: int = Field(description="Also the ETag; send it as If-Match to confirm or end.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class MatchPropose(Closed):
+    volunteer_enrollment_id: Id
+    beneficiary_enrollment_id: Id
+
+
+class MatchEnd(Closed):
+    reason: str = Field("", max_length=500)
+
+
+# --- impact (SPEC §2.11) -------------------------------------------------------------------------
+class PointsRowOut(BaseModel):
+    kind: str
+    label: str
+    withheld: bool = Field(description="Resting on too few beneficiaries for you: its figures are null.")
+    events: int | None
+    weight: str | None = Field(description="Null when withheld, or when the configuration gives the kind no weight.")
+    layer: str | None = Field(description="The configuration layer the weight came from (template or program).")
+    points: str | None
+
+
+class PointsOut(BaseModel):
+    withheld: bool = Field(description="The whole figure is withheld from you (fewer beneficiaries than the "
+                                       "cohort minimum): no total, no rows.")
+    total_withheld: bool = Field(description="The total is withheld: beside the withheld rows it would reveal them.")
+    reason: str | None
+    total: str | None = Field(description="Points to one decimal (an engagement score, not money).")
+    events: int | None
+    decay: str
+    decay_layer: str | None
+    rows: list[PointsRowOut]
+
+
+class ValuationSetRef(BaseModel):
+    key: str
+    version: int
+    name: str
+    status: str
+    currency: str
+    discount_rate: str = Field(description="Percent.")
+
+
+class SroiOutcomeOut(BaseModel):
+    outcome_type: str
+    outcome: str
+    label: str
+    proxy_minor: int
+    source_text: str
+    source_url: str
+    deadweight: str
+    displacement: str
+    attribution: str
+    drop_off: str
+    duration_years: int
+    withheld: bool
+    quantity: str | None
+    value_year_one_minor: int | None = Field(description="Minor units, rounded half up.")
+    present_value_minor: int | None = Field(description="Minor units, rounded half up.")
+
+
+class L2IShareOut(BaseModel):
+    share_bp: int
+    amount_minor: int
+
+
+class InvestmentOut(BaseModel):
+    currency: str
+    budget_minor: int
+    l2i: list[L2IShareOut]
+    total_minor: int
+
+
+class SroiOut(BaseModel):
+    available: bool = Field(description="False: no SROI (no valuation set, or a currency mismatch); see refusal.")
+    refusal: str | None
+    valuation_set: ValuationSetRef | None
+    withheld: bool
+    total_withheld: bool
+    reason: str | None
+    ratio: str | None = Field(description="Social value per unit invested, to two decimals.")
+    sentence: str | None
+    band: list[str] | None = Field(description="The sensitivity band: [low, high] ratios.")
+    present_value_minor: int | None
+    investment: InvestmentOut | None
+    outcomes: list[SroiOutcomeOut]
+
+
+class ImpactQuery(Closed):
+    """No parameters: the figures are as of today (an unknown parameter, e.g. a period, is a 422)."""
+
+
+class ImpactOut(BaseModel):
+    campaign_id: int
+    as_of: date
+    min_cohort: int | None = Field(description="The cohort minimum applied to you (null: nothing is withheld).")
+    points: PointsOut
+    volunteers: PointsOut = Field(description="The volunteers' own score (visMultipliers).")
+    sroi: SroiOut
+
+
+# --- activity feed (SPEC §2.7) ---------------------------------------------------------------
+class EventQuery(Closed):
+    after: str | None = Field(None, max_length=200, description="`next_cursor` of the previous call: the events "
+                                                               "after it.")
+    limit: int = Field(100, ge=1, le=500)
+    since: datetime | None = Field(None, description="Without `after`: start at this time (ISO 8601, UTC when no "
+                                                     "offset is given).")
+    type: str | None = Field(None, max_length=64, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",
+                             description="An event type, or a prefix of one (program.enrollment).")
+
+
+class EventChangeOut(BaseModel):
+    field: str
+    old: str | None = Field(description="Null when the value is not shown to you (only that it changed).")
+    new: str | None
+
+
+class ActivityEventOut(BaseModel):
+    id: int
+    type: str
+    kind: str = Field(description="The kind of change in words.")
+    occurred_at: datetime
+    company_id: int | None
+    subject_type: str
+    subject_id: int | None = Field(description="Null for a participant you may not identify.")
+    summary: str = Field(description="The sentence the activity log shows you.")
+    changes: list[EventChangeOut]
+    screen_url: str | None = Field(description="The screen of the object, when you may open it.")
+
+
+class ActivityFeed(BaseModel):
+    items: list[ActivityEventOut]
+    next_cursor: str | None = Field(description="Pass as `after` for the events after these; it stays the same "
+                                                "while no new events exist (null only when there are none at all).")

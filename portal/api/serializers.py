@@ -3,6 +3,7 @@
 else only under the company's pseudonym — no id, name, e-mail, reference or note."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from portal.api import schemas
@@ -60,3 +61,119 @@ def catalog_card(card: CatalogCard) -> dict[str, Any]:
         group=schemas.CatalogGroup(name=card.group_name, group_type=card.group_type, country=card.country,
                                    languages=card.languages),
         enrolled_text=card.enrolled_text, own_campaigns=card.own_campaigns).model_dump(mode="json")
+
+
+# --- deliveries, matches, impact, events ------------------------------------------------------
+def _identifiable(viewer: User, person: Participant) -> bool:
+    return viewer.is_program_manager or may_see_identity(viewer, person)
+
+
+def delivery(viewer: User, d: Any, enrollment_: Enrollment) -> dict[str, Any]:
+    """A delivery as the enrollment page shows it: notes and void reasons to the program team
+    only; source ids and metadata only to those who may know who the participant is."""
+    from portal.deliveries.kinds import kind_label
+
+    known = _identifiable(viewer, enrollment_.participant)
+    pm = viewer.is_program_manager
+    return schemas.DeliveryOut(
+        id=d.id, enrollment_id=d.enrollment_id, campaign_id=enrollment_.campaign_id, kind=d.kind,
+        kind_label=kind_label(d.kind), occurred_on=d.occurred_on, occurred_time=d.occurred_time,
+        quantity=format(Decimal(d.quantity).normalize(), "f"), duration_minutes=d.duration_minutes,
+        attendance=d.attendance, counts=d.counts, match_id=d.match_id, counterpart_id=d.counterpart_id,
+        source=d.source, source_id=d.source_id if known else None, metadata=(d.meta or {}) if known else None,
+        note=d.note if pm else None, voided_at=d.voided_at, void_reason=d.void_reason if pm else None,
+        version=d.lock_version, created_at=d.created_at, updated_at=d.updated_at).model_dump(mode="json")
+
+
+def match(viewer: User, m: Any, campaign_: Campaign) -> dict[str, Any]:
+    """A match as the match screen shows it: each side through :func:`participant` (the
+    beneficiary as the company's pseudonym for company admins), no end reason for them."""
+    return schemas.MatchOut(
+        id=m.id, campaign_id=m.campaign_id, status=m.status,
+        volunteer=schemas.MatchSide(enrollment_id=m.volunteer_enrollment_id,
+                                    participant=participant(viewer, m.volunteer.participant, campaign_)),
+        beneficiary=schemas.MatchSide(enrollment_id=m.beneficiary_enrollment_id,
+                                      participant=participant(viewer, m.beneficiary.participant, campaign_)),
+        proposed_at=m.proposed_at, started_at=m.started_at, ended_at=m.ended_at,
+        end_reason=m.end_reason if viewer.is_program_manager else None, version=m.lock_version,
+        created_at=m.created_at, updated_at=m.updated_at).model_dump(mode="json")
+
+
+def _points(score: Any) -> schemas.PointsOut:
+    """A points figure with exactly what the impact page shows: nothing of a withheld figure,
+    no total beside rows it would give away, no figures of a withheld row."""
+    from portal.impact.points import points_text
+
+    rows = [] if score.withheld else [
+        schemas.PointsRowOut(kind=r.kind, label=r.label, withheld=r.withheld,
+                             events=None if r.withheld else r.events,
+                             weight=None if r.withheld or r.weight is None else format(r.weight.normalize(), "f"),
+                             layer=None if r.withheld else r.layer,
+                             points=None if r.withheld else points_text(r.points).replace(",", ""))
+        for r in score.rows]
+    hidden = score.withheld or score.total_withheld
+    return schemas.PointsOut(withheld=score.withheld, total_withheld=hidden, reason=score.reason,
+                             total=None if hidden else points_text(score.total).replace(",", ""),
+                             events=None if score.withheld else score.events,
+                             decay=format(Decimal(score.decay).normalize(), "f"), decay_layer=score.decay_layer,
+                             rows=rows)
+
+
+def _percent(value: Any) -> str:
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _sroi(fig: Any) -> schemas.SroiOut:
+    from portal.impact.sroi import ratio_text, round_minor, sroi_sentence
+
+    vs = fig.valuation_set
+    ref = schemas.ValuationSetRef(key=vs.key, version=vs.version, name=vs.name, status=vs.status,
+                                  currency=vs.currency, discount_rate=_percent(vs.discount_rate)) if vs else None
+    empty = dict(withheld=fig.withheld, total_withheld=fig.withheld or fig.total_withheld, reason=fig.reason,
+                 ratio=None, sentence=None, band=None, present_value_minor=None, investment=None, outcomes=[])
+    if fig.result is None:
+        return schemas.SroiOut(available=False, refusal=fig.refusal, valuation_set=ref, **empty)
+    if fig.withheld:  # the page says only that it is withheld
+        return schemas.SroiOut(available=True, refusal=None, valuation_set=ref, **empty)
+    result, inv = fig.result, fig.investment
+    outcomes = []
+    for r in fig.rows:
+        e = r.entry
+        outcomes.append(schemas.SroiOutcomeOut(
+            outcome_type=e.outcome_type, outcome=e.outcome, label=r.label, proxy_minor=e.proxy_minor,
+            source_text=e.source_text, source_url=e.source_url, deadweight=_percent(e.deadweight),
+            displacement=_percent(e.displacement), attribution=_percent(e.attribution), drop_off=_percent(e.drop_off),
+            duration_years=e.duration_years, withheld=r.withheld,
+            quantity=None if r.withheld else format(r.value.quantity.normalize(), "f"),
+            value_year_one_minor=None if r.withheld else round_minor(r.value.impact),
+            present_value_minor=None if r.withheld else round_minor(r.value.present_value)))
+    ratio = result.ratio
+    return schemas.SroiOut(
+        available=True, refusal=fig.refusal, valuation_set=ref, withheld=False, total_withheld=fig.total_withheld,
+        reason=fig.reason, ratio=None if ratio is None else ratio_text(ratio).replace(",", ""),
+        sentence=None if ratio is None else sroi_sentence(ratio, fig.currency),
+        band=None if result.band is None else [ratio_text(b).replace(",", "") for b in result.band],
+        present_value_minor=None if fig.total_withheld else round_minor(result.present_value),
+        investment=schemas.InvestmentOut(currency=inv.currency, budget_minor=inv.budget,
+                                         l2i=[schemas.L2IShareOut(share_bp=a.share_bp, amount_minor=amount)
+                                              for a, amount in inv.l2i], total_minor=inv.total),
+        outcomes=outcomes)
+
+
+def impact(campaign_: Campaign, figures: Any, as_of: Any, min_cohort: int | None) -> dict[str, Any]:
+    """:func:`portal.impact.queries.campaign_impact`'s figures, withheld as the page withholds them."""
+    return schemas.ImpactOut(campaign_id=campaign_.id, as_of=as_of, min_cohort=min_cohort,
+                             points=_points(figures.points), volunteers=_points(figures.volunteers),
+                             sroi=_sroi(figures.sroi)).model_dump(mode="json")
+
+
+def activity_event(viewer: User, event: Any, sentence: Any) -> dict[str, Any]:
+    """An event as the activity log tells it to ``viewer`` (the describer's sentence and
+    changes, never the raw data); a participant's id only to the program team."""
+    hide_subject = event.subject_type == "participants" and not viewer.is_program_manager
+    return schemas.ActivityEventOut(
+        id=event.id, type=event.type, kind=sentence.kind, occurred_at=event.created_at, company_id=event.company_id,
+        subject_type=event.subject_type, subject_id=None if hide_subject else event.subject_id,
+        summary=sentence.text,
+        changes=[schemas.EventChangeOut(field=c.label, old=c.old, new=c.new) for c in sentence.changes],
+        screen_url=sentence.url).model_dump(mode="json")

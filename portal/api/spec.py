@@ -43,6 +43,10 @@ TAGS = [
     {"name": "Catalog", "description": "Active public programs, as the catalog screen shows them."},
     {"name": "Campaigns", "description": "Companies' sponsored runs of programs."},
     {"name": "Enrollments", "description": "Participants in a campaign."},
+    {"name": "Matches", "description": "Pairs of a volunteer and a beneficiary in a campaign."},
+    {"name": "Deliveries", "description": "What happened for an enrollment: one at a time or in batches."},
+    {"name": "Impact", "description": "A campaign's impact points and SROI, with the why behind them."},
+    {"name": "Events", "description": "The activity feed."},
 ]
 _HEADER_PARAMETERS = {
     "Idempotency-Key": {"name": "Idempotency-Key", "in": "header", "required": True,
@@ -65,7 +69,7 @@ def finish_spec(spec: dict[str, Any]) -> dict[str, Any]:
     components["securitySchemes"] = {SECURITY_SCHEME: {
         "type": "http", "scheme": "bearer",
         "description": "A personal access token (ipp_…). Scopes: read, enrollments:write, deliveries:write, "
-                       "campaigns:write."}}
+                       "campaigns:write, matches:write."}}
     for ops in spec["paths"].values():
         for method, op in ops.items():
             params = op.setdefault("parameters", [])

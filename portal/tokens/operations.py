@@ -35,6 +35,7 @@ SCOPES: dict[str, str] = {
     "enrollments:write": "Enroll participants, and complete or drop enrollments.",
     "deliveries:write": "Record deliveries (sessions, milestones) on enrollments.",
     "campaigns:write": "Create campaigns, change them and move them through their lifecycle.",
+    "matches:write": "Propose, confirm and end matches (program managers).",
 }
 EXPIRY_DAYS = (7, 30, 90, 180, 365)
 DEFAULT_EXPIRY_DAYS = 90
