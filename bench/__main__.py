@@ -1,6 +1,7 @@
 """``python -m bench [name …]``: run the benchmarks (all by default), print the table and
 write bench/results.json. Names: config, pages, groups, catalog, csv, participants, races,
-fullstack, delivery-import, attendance, progress, reports (which reuses progress's database)."""
+fullstack, delivery-import, attendance, progress, reports (which reuses progress's database), api,
+webhooks."""
 import importlib
 import sys
 
@@ -19,6 +20,8 @@ BENCHES = {
     "attendance": "bench.attendance",
     "progress": "bench.progress",
     "reports": "bench.reports",
+    "api": "bench.api",
+    "webhooks": "bench.webhooks",
 }
 
 

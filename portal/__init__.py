@@ -214,6 +214,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.tokens.views import bp as tokens_bp
 
     app.register_blueprint(tokens_bp)
+    from portal.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
     from portal.api import init_app as init_api
 
     init_api(app)

@@ -14,10 +14,12 @@ from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 from portal.reports.models import ReportShareLink, ReportSnapshot
 from portal.tokens.models import ApiToken
+from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ActivityEvent", "ApiToken", "BeneficiaryGroup", "Campaign", "Company", "Delivery", "Enrollment", "EnrollmentDay",
     "EnrollmentMilestone", "EnrollmentProgress", "EnrollmentTally", "IdempotencyKey", "ImpactReach", "ImpactTally", "Job",
     "L2IAllocation", "L2ISubscription", "Match", "MatchLoad", "Participant", "Program", "ProgramTemplate",
     "ReportShareLink", "ReportSnapshot", "StoredFile", "User", "ValuationEntry", "ValuationSet",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

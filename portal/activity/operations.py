@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.activity.models import ActivityEvent
 from portal.db import db
+from portal.webhooks.fanout import fan_out
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -29,6 +30,7 @@ EVENT_TYPE_PATTERNS = [
         r"l2i\.(subscription|allocation)\.[a-z_]+",
         r"user\.[a-z_]+",
         r"company\.[a-z_]+",
+        r"webhook\.endpoint\.(created|updated|enabled|disabled|secret_rotated|deleted)",  # portal.webhooks
     )
 ]
 
@@ -64,6 +66,7 @@ def record_event(
         data=data or {},
     )
     db.session.add(event)
+    fan_out(event)  # portal.webhooks: one delivery per subscribed endpoint, in this transaction
     return event
 
 

@@ -232,6 +232,7 @@ SUBJECT_KINDS = {
     "l2i.allocation": "L2I allocation",
     "user": "User",
     "company": "Company",
+    "webhook.endpoint": "Webhook endpoint",  # portal.webhooks
 }
 KIND_LABELS = {
     "user.signed_in": "Signed in",

@@ -20,6 +20,7 @@ from portal.db import db, transaction, utcnow
 from portal.jobs.models import QUEUED, RUNNING, Job
 from portal.jobs.runner import backend_name, recover_stalled, run_job, task_spec
 from portal.privacy.retention import run_retention_job
+from portal.webhooks.delivery import sweep_due, sweep_in_worker
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def start_job(kind: str, *, actor: Any, params: dict[str, Any], campaign_id: int
     db.session.flush()
     if backend_name() == "procrastinate":
         connection = db.session.connection().connection.driver_connection
-        procrastinate_app(current_app).tasks["portal.run_job"].configure(
+        procrastinate_app(current_app._get_current_object()).tasks["portal.run_job"].configure(
             connection=connection, lock=spec.lock(params)).defer(job_id=job.id)
     return job
 
@@ -88,6 +89,7 @@ def work_database(*, burst: bool = False, stop: threading.Event | None = None, p
             run_retention_job(today)  # portal.privacy: erase whom their group's retention period lets go
             db.session.remove()
             daily_done = today
+        sweep_in_worker()  # portal.webhooks: retries whose time has come (every few seconds)
         job_id = claim_next()
         if job_id is None:
             if burst:
@@ -176,6 +178,15 @@ def procrastinate_app(app: Flask):
         with app.app_context():
             try:
                 run_retention_job(datetime.fromtimestamp(timestamp, UTC).date())
+            finally:
+                db.session.remove()
+
+    @queue.periodic(cron="* * * * *", periodic_id="webhook_retries")
+    @queue.task(name="portal.webhook_retries", queueing_lock="webhook_retries", pass_context=False)
+    def webhook_retries(timestamp: int) -> None:  # portal.webhooks: retries whose time has come
+        with app.app_context():
+            try:
+                sweep_due()
             finally:
                 db.session.remove()
 

@@ -67,6 +67,7 @@ def _import_tasks() -> None:
     confirm are registered by :func:`portal.csv_import.jobs.import_jobs` in its ``tasks``)."""
     from portal.deliveries.csv import tasks as delivery_tasks  # noqa: F401
     from portal.enrollments.csv import tasks as enrollment_tasks  # noqa: F401
+    from portal.webhooks import delivery as webhook_tasks  # noqa: F401  (webhooks.deliver)
 
 
 @dataclass

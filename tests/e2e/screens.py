@@ -20,8 +20,9 @@ MASTERS = Path(__file__).resolve().parents[2] / "portal" / "configuration" / "ma
 # Every screen must answer 200: one that errors fails the gate, it is never skipped.
 PM_PATHS = ["/home", "/templates/", "/templates/new", "/templates/a11y-buddy", "/templates/a11y-buddy/compare",
             "/programs/", "/programs/new", "/campaigns/", "/activity/", "/l2i/", "/l2i/new", "/admin/",
-            "/admin/companies/new", "/admin/users/new", "/groups/", "/groups/new", "/catalog/", "/participants/"]
-ADMIN_PATHS = ["/home", "/campaigns/", "/activity/", "/l2i/", "/catalog/"]
+            "/admin/companies/new", "/admin/users/new", "/groups/", "/groups/new", "/catalog/", "/participants/",
+            "/valuation-sets/", "/valuation-sets/new", "/privacy/", "/webhooks/", "/webhooks/new", "/account/tokens/"]
+ADMIN_PATHS = ["/home", "/campaigns/", "/activity/", "/l2i/", "/catalog/", "/account/tokens/"]
 # The world's campaign: a cap of 2, two beneficiaries in the seats and one on the waitlist.
 CAMPAIGN_NAME = "Acme Buddy (a11y)"
 

@@ -99,11 +99,18 @@ POLICY: dict[str, str] = {
     "api.list_catalog": "api", "api.list_campaigns": "api", "api.get_campaign": "api",
     "api.list_enrollments": "api", "api.get_enrollment": "api", "api.create_enrollment": "api",
     "api.complete_enrollment": "api", "api.drop_enrollment": "api",
+    "api.list_deliveries": "api", "api.get_delivery": "api", "api.create_delivery": "api",
+    "api.correct_delivery": "api", "api.void_delivery": "api", "api.record_delivery_batch": "api",
+    "api.list_matches": "api", "api.get_match": "api", "api.propose_match": "api", "api.confirm_match": "api",
+    "api.end_match": "api", "api.get_campaign_impact": "api", "api.list_events": "api",
     # Impact reports: a company's own, or any for program managers; share links need no sign-in.
     "reports.campaign_report": "tenant", "reports.company_report": "tenant", "reports.freeze_campaign": "tenant",
     "reports.freeze_company": "tenant", "reports.snapshot": "tenant", "reports.snapshot_pdf": "tenant",
     "reports.share": "tenant", "reports.revoke": "tenant",
     "shared_reports.view": "link", "shared_reports.view_pdf": "link",
+    # Webhooks (SPEC §4.2): program managers' screens; company admins are refused (403).
+    "webhooks.index": "pm", "webhooks.new": "pm", "webhooks.detail": "pm", "webhooks.edit": "pm",
+    "webhooks.set_enabled": "pm", "webhooks.send_test": "pm", "webhooks.rotate_secret": "pm", "webhooks.delete": "pm",
 }
 
 
@@ -128,7 +135,20 @@ def route_objects(route_objects, app, tenants):
         token_id = db.session.scalar(sa.select(sa.func.max(ApiToken.id)))
     return {**route_objects, "allocation_id": allocation_id, "match_id": proposed_match(app, route_objects),
             "delivery_id": recorded_delivery(app, route_objects), "token_id": token_id,
+            "webhook_id": webhook_endpoint(app),
             **shared_report(app, route_objects)}
+
+
+def webhook_endpoint(app) -> int:
+    """A webhook endpoint on a port where nothing listens (its test event fails at once)."""
+    from portal.db import transaction
+    from portal.webhooks.operations import create_endpoint
+
+    with app.app_context():
+        with transaction():
+            endpoint, _ = create_endpoint(None, url="http://127.0.0.1:9/matrix",
+                                          event_types=["program.enrollment.created"])
+        return endpoint.id
 
 
 def shared_report(app, route_objects) -> dict[str, int]:
