@@ -46,6 +46,9 @@ class Config:
     WTF_CSRF_SSL_STRICT = True
 
     RATELIMIT_STORAGE_URI = os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://")
+    # "10 per minute" means any 60 seconds: a fixed window would let 10 failures at :59 and 10
+    # more at :01 through (and made the eleventh-attempt test flaky when a minute turned mid-run).
+    RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("PORTAL_SIGNIN_RATE_LIMIT", "10 per minute")

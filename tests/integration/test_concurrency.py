@@ -342,10 +342,13 @@ def test_racing_l2i_allocation_creates_edits_and_removals_keep_the_sum_at_most_o
                     update_allocation(None, ids[0], expected_version=1, percent="1", **period)
             return "done"
         except StaleEdit:
+            said[i] = "stale"
             return "stale"
-        except DomainError:
+        except DomainError as exc:
+            said[i] = f"refused: {exc.message}"
             return "refused"
 
+    said: dict[int, str] = {}  # who was not done, and why: what a failure below shows
     outcomes = race(world.app, 25, attempt)
 
     assert outcomes["done"] + outcomes["stale"] + outcomes["refused"] == 25, outcomes
@@ -358,6 +361,6 @@ def test_racing_l2i_allocation_creates_edits_and_removals_keep_the_sum_at_most_o
         events = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityEvent).where(
             ActivityEvent.type.like("l2i.allocation.%"), ActivityEvent.data["subscription_id"].as_integer()
             == subscription_id))
-    assert left == 0  # a removal only needs its own version: all five happen
+    assert left == 0, said  # a removal only needs its own version: all five happen
     assert events == 10 + outcomes["done"]  # one event exactly for each change that happened
 
