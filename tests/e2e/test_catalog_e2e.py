@@ -84,6 +84,7 @@ def card_headings(page: Page):
 def open_catalog(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog").click()
     expect(page.get_by_role("heading", level=1, name="Program catalog")).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the filters once the page has loaded
 
 
 def test_company_admin_filters_searches_and_starts_a_campaign(page: Page, sign_in, accounts, screenshot,

@@ -37,6 +37,7 @@ def other_group(live_server):
 def groups_nav(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Beneficiary groups").click()
     expect(page.get_by_role("heading", level=1, name="Beneficiary groups")).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the filters once the page has loaded
 
 
 def test_program_manager_creates_a_group_with_live_privacy_validation(page: Page, sign_in, accounts, screenshot,
