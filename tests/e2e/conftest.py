@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -51,6 +51,22 @@ CHROMIUM_ARGS = [
 # cores: an expectation waits up to 10 s instead of Playwright's 5 s before it fails.
 EXPECT_TIMEOUT_MS = 10_000
 expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+def _after_load(action: Callable[..., Any]) -> Callable[..., Any]:
+    def act(self: Locator, *args: Any, **kwargs: Any) -> Any:
+        self.page.wait_for_load_state()  # at once when the page has loaded already
+        return action(self, *args, **kwargs)
+
+    return act
+
+
+# A person acts on a page they can see; a test can act a few milliseconds after the HTML
+# arrives, before htmx (a deferred script) has bound its attributes, and then a filter sends
+# nothing or an hx-confirm link navigates without asking. Every action on an element first
+# waits for the page's load event, so the tests use the page as it is once loaded.
+for _name in ("click", "dblclick", "fill", "press", "select_option", "check", "uncheck", "set_checked"):
+    setattr(Locator, _name, _after_load(getattr(Locator, _name)))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

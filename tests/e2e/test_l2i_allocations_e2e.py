@@ -129,6 +129,7 @@ def test_allocations_are_added_edited_refused_and_removed_with_javascript(page: 
     assert_no_serious_a11y_violations(page)
     shoot_both_widths(page, screenshot, "l2i-allocation-remove-confirm")
     page.get_by_role("link", name="Keep it").click()
+    page.wait_for_load_state()  # htmx binds hx-confirm once the page has loaded
 
     # remove: hx-confirm asks first; dismissing keeps it, accepting removes it
     remove = page.get_by_role("link", name=re.compile(r"^Remove the allocation of 60\.00 %"))
