@@ -11,7 +11,12 @@ export FLASK_APP := portal
 PYTEST_XDIST ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=0; echo $$n)
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_XDIST) $(PYTEST_ARGS)
 
-.PHONY: lint run test test-sqlite test-postgresql system-deps bench migrate-check clean help
+# Translations: `make translations` re-extracts the marked strings into messages.pot and
+# updates the committed .po catalogues, keeping what is translated (the app compiles a
+# catalogue into the .mo file it reads when the .po is newer: portal/i18n.py).
+BABEL_KEYWORDS := -k _l -k _n:1,2 -k lazy_gettext -k lazy_ngettext:1,2
+
+.PHONY: lint run test translations test-sqlite test-postgresql system-deps bench migrate-check clean help
 
 help:
 	@echo "make run    set up and serve the portal on SQLite with demo data (http://127.0.0.1:5000)"
@@ -25,6 +30,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --omit-header -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
 
 run: $(STAMP)
 	PORTAL_ENV=development $(BIN)/flask db upgrade

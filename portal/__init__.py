@@ -84,6 +84,9 @@ def _init_extensions(app: Flask) -> None:
     from portal.web import unauthorized
 
     db.init_app(app)
+    from portal import i18n
+
+    i18n.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -262,8 +265,6 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = reference.country_name
     app.jinja_env.filters["language_name"] = reference.language_name
     app.jinja_env.filters["sdg_title"] = reference.sdg_title  # templates/_sdg.html
-    app.jinja_env.filters["datetime"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
-    app.jinja_env.filters["date"] = lambda d: d.isoformat() if d else "—"
 
     from portal.beneficiaries.privacy import cohort_figure
 

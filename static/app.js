@@ -12,6 +12,13 @@
       });
     }, 0);
   });
+  // The header's language switch changes as soon as a language is picked (its button is
+  // for browsers without JavaScript).
+  document.documentElement.classList.add("js");
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.requestSubmit();
+  });
   // Confirm dangerous actions marked with data-confirm.
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm]");

@@ -240,6 +240,7 @@ KIND_LABELS = {
     "user.password_reset": "Password reset",
     "user.token_created": "API token created",
     "user.token_revoked": "API token revoked",
+    "user.language_chosen": "Language chosen",
 }
 
 

@@ -63,6 +63,8 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
     # Rotated on sign-out, deactivation and password reset: a replayed cookie carries the old one.
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the user chose in the page header (portal.i18n.LANGUAGES); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
 
     company: Mapped[Company | None] = relationship(back_populates="users")
 

@@ -16,6 +16,7 @@ from portal.auth.models import COMPANY_ADMIN, PROGRAM_MANAGER, ROLES, Company, U
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.db import db, utcnow
 from portal.errors import DomainError, Forbidden, StaleEdit, ValidationFailed
+from portal.i18n import _l
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.reference import country_problem
 
@@ -155,6 +156,18 @@ def sign_out(user: User) -> None:
     """Rotate the session token: any copy of the old cookie stops working."""
     user.session_token = new_session_token()
     record_event("user.signed_out", actor=user, subject=user, company_id=user.company_id, label=user.name)
+
+
+def choose_language(user: User, language: str) -> None:
+    """The language the user reads the portal in from now on (one of portal.i18n.LANGUAGES)."""
+    from portal.i18n import LANGUAGES
+
+    if language not in LANGUAGES:
+        raise ValidationFailed({"locale": [_l("Choose one of the languages listed.")]})
+    if user.locale != language:
+        user.locale = language
+        record_event("user.language_chosen", actor=user, subject=user, company_id=user.company_id,
+                     label=user.name, data={"language": language})
 
 
 def load_user_from_cookie(cookie_id: str) -> User | None:

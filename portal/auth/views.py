@@ -19,6 +19,7 @@ from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import choices, parse_id
+from portal.i18n import LANGUAGES, SESSION_KEY, _
 from portal.reference import countries
 from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, redirect_to, render, role_required
@@ -67,7 +68,10 @@ def sign_in():
             with transaction():
                 user = db.session.get(User, user.id)
                 ops.record_sign_in(user, form.password.data)
+            language = session.get(SESSION_KEY)  # chosen on the sign-in page: kept
             session.clear()
+            if language:
+                session[SESSION_KEY] = language
             login_user(user)
             start_session(session)
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
@@ -81,10 +85,31 @@ def sign_in():
 def sign_out():
     with transaction():
         ops.sign_out(db.session.get(User, current_user.id))
+    language = current_user.locale or session.get(SESSION_KEY)
     logout_user()
     session.clear()
-    flash("You are signed out.", "success")
+    if language:
+        session[SESSION_KEY] = language  # the sign-in page stays in the user's language
+    flash(_("You are signed out."), "success")
     return redirect(url_for("auth.sign_in"))
+
+
+@auth_bp.post("/language")
+def choose_language():
+    """The header's language switch: the signed-in user's setting, or (on the sign-in page)
+    the session's; then back to the page it was used on."""
+    language = request.form.get("locale", "")
+    back = _safe_next(request.form.get("next")) or url_for("dashboard.root")
+    if current_user.is_authenticated:
+        try:
+            with transaction():
+                ops.choose_language(db.session.get(User, current_user.id), language)
+        except DomainError as exc:
+            flash(str(exc.message), "error")
+            return redirect(back, 303)
+    elif language in LANGUAGES:
+        session[SESSION_KEY] = language
+    return redirect(back, 303)
 
 
 @auth_bp.get("/healthz")

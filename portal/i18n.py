@@ -1,0 +1,237 @@
+"""The portal's languages: English, Norwegian Bokmål and Ukrainian (Flask-Babel, gettext
+catalogues in ``portal/translations/``).
+
+Which language a request gets: the API (``/api/``) follows ``Accept-Language``; a screen
+follows the signed-in user's own choice (``User.locale``, set from the page header), then the
+choice made on the sign-in page (kept in the session), then ``Accept-Language``, then English.
+
+Rules and domain errors keep their words in one place and are translated where they are shown:
+a domain message is a lazy string (``_l``) that becomes text in the language of whoever reads
+it. A job runs in the language of the person who started it (``force_locale``).
+
+Numbers, dates, money and percentages shown on screens go through the helpers below (the
+``number``, ``date``, ``datetime``, ``money`` and ``percent`` filters); CSV files keep machine
+formats (ISO dates, ``.`` decimals) whatever the language. English keeps ISO dates
+(``2026-11-30``: an English without a region has no unambiguous order) and "NOK 1,234.50".
+
+``PORTAL_PSEUDO_LOCALE`` (tests only) wraps every translated string in ⟦ ⟧, so a page scan
+can flag visible English that never went through a translation call."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel import numbers as babel_numbers
+from babel.support import NullTranslations
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, Domain, force_locale, get_locale, gettext, lazy_gettext, lazy_ngettext, ngettext
+
+__all__ = [
+    "LANGUAGES", "_", "_l", "_n", "force_locale", "gettext", "lazy_gettext", "lazy_ngettext", "ngettext",
+    "current_language", "init_app", "money", "number", "percent", "show_date", "show_datetime",
+]
+
+_ = gettext
+_l = lazy_gettext
+_n = lazy_ngettext
+
+# The languages the portal speaks, each named in its own language (what the header's switch lists).
+LANGUAGES: dict[str, str] = {"en": "English", "nb": "Norsk bokmål", "uk": "Українська"}
+DEFAULT_LANGUAGE = "en"
+# Browsers on Norwegian systems often send "no" or "nn" alone: Bokmål is the written standard
+# most people read, so both get it.
+_ALIASES = {"no": "nb", "nn": "nb"}
+SESSION_KEY = "locale"
+
+PSEUDO_OPEN, PSEUDO_CLOSE = "⟦", "⟧"
+
+
+def language_from_header() -> str:
+    """The best of LANGUAGES for the request's ``Accept-Language`` (English when none fits)."""
+    for value, _quality in request.accept_languages:
+        primary = value.replace("_", "-").split("-")[0].lower()
+        primary = _ALIASES.get(primary, primary)
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def select_language() -> str:
+    """The request's language (see the module's docstring)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    if request.path.startswith("/api/"):
+        return language_from_header()
+    from flask_login import current_user
+
+    chosen = getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    chosen = chosen or session.get(SESSION_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    return language_from_header()
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+class _PseudoTranslations(NullTranslations):
+    """English, each string wrapped in ⟦ ⟧: what the untranslated-text scan looks for."""
+
+    def ugettext(self, message: str) -> str:
+        return f"{PSEUDO_OPEN}{message}{PSEUDO_CLOSE}"
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return f"{PSEUDO_OPEN}{singular if n == 1 else plural}{PSEUDO_CLOSE}"
+
+    def upgettext(self, context: str, message: str) -> str:
+        return self.ugettext(message)
+
+    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.ungettext(singular, plural, n)
+
+    gettext, ngettext, pgettext, npgettext = ugettext, ungettext, upgettext, unpgettext
+
+
+class _PortalDomain(Domain):
+    def get_translations(self):  # noqa: ANN201
+        if current_app and current_app.config.get("PORTAL_PSEUDO_LOCALE"):
+            return _PseudoTranslations()
+        return super().get_translations()
+
+
+babel = Babel()
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile each ``messages.po`` whose ``.mo`` is missing or older (fuzzy entries left
+    out), written whole then renamed into place so processes starting together never read
+    half a file. Returns the files compiled."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name)
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}")
+        try:
+            with partial.open("wb") as target:
+                write_mo(target, catalog, use_fuzzy=False)
+            os.replace(partial, mo)
+        except OSError:  # a read-only install: the catalogues were compiled when it was built
+            partial.unlink(missing_ok=True)
+            continue
+        compiled.append(mo)
+    return compiled
+
+
+def init_app(app: Flask) -> None:
+    directory = str(TRANSLATIONS)
+    compile_catalogs()
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", directory)
+    babel.init_app(app, locale_selector=select_language, default_locale=DEFAULT_LANGUAGE)
+    babel.domain_instance = _PortalDomain(translation_directories=[directory])
+    env = app.jinja_env
+    env.filters.update(number=number, money=money, percent=percent, date=show_date, datetime=show_datetime)
+    env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
+
+
+# --- formats -----------------------------------------------------------------------------------
+def _locale() -> Locale:
+    return Locale.parse(current_language())
+
+
+def number(value: int | float | Decimal | None, places: int | None = None) -> str:
+    """1204 → "1,204" (en), "1 204" (nb, uk); ``places`` fixes the decimals shown."""
+    if value is None:
+        return "—"
+    pattern = None if places is None else "#,##0" + ("." + "0" * places if places else "")
+    return babel_numbers.format_decimal(value, format=pattern, locale=_locale())
+
+
+def money(amount_minor: Decimal | int | None, currency: str) -> str:
+    """Minor units as money, rounded half up to the minor unit: "NOK 1,234.57" (en),
+    "1 234,57 kr" (nb), "1 234,57 NOK" (uk); a negative amount keeps its minus sign."""
+    if amount_minor is None:
+        return "—"
+    minor = Decimal(amount_minor).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    amount = minor / 100
+    locale = _locale()
+    if locale.language == "en":
+        text = babel_numbers.format_decimal(abs(amount), format="#,##0.00", locale=locale)
+        return f"{'−' if amount < 0 else ''}{currency} {text}"
+    return babel_numbers.format_currency(amount, currency, locale=locale)
+
+
+def percent(value: Decimal | float | int | None, places: int = 2) -> str:
+    """A percentage given in percent (25.5 → "25.5 %" in en, "25,5 %" in nb, "25,5%" in uk),
+    with up to ``places`` decimals."""
+    if value is None:
+        return "—"
+    locale = _locale()
+    digits = "#,##0" + ("." + "#" * places if places else "")
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", digits, 1)
+    if locale.language == "en":
+        pattern = digits + "\u00a0%"
+    return babel_numbers.format_percent(Decimal(str(value)) / 100, format=pattern, locale=locale)
+
+
+def show_date(value: date | None) -> str:
+    """A date to read: "2026-11-30" (en), "30. nov. 2026" (nb), "30 лист. 2026 р." (uk)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    if current_language() == "en":
+        return value.isoformat()
+    from babel.dates import format_date
+
+    return format_date(value, "medium", locale=_locale())
+
+
+def show_datetime(value: datetime | None) -> str:
+    """A moment in UTC: "2026-11-30 19:05 UTC" (en), "30. nov. 2026 19:05 UTC" (nb)."""
+    if value is None:
+        return "—"
+    return f"{show_date(value)} {value.strftime('%H:%M')} UTC"
+
+
+def parse_local_date(text: str) -> date | None:
+    """A typed date: ISO (2026-11-30) always, or the language's short order (30.11.2026 in nb
+    and uk); None when it is neither."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    from babel.dates import parse_date
+
+    if current_language() == "en":
+        return None
+    try:
+        return parse_date(text, locale=_locale())
+    except (ValueError, IndexError):
+        return None
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return list(LANGUAGES.items())
+
+
+def translated(labels: dict[str, Any] | None, key: str, fallback: str) -> str:
+    """A label from a schema's ``x-i18n`` block ({"nb": {"title": …}}) for the current
+    language, else ``fallback`` (the schema's own text)."""
+    if labels:
+        value = (labels.get(current_language()) or {}).get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return fallback
