@@ -105,6 +105,9 @@ class TestingConfig(DevelopmentConfig):
     PORTAL_JOBS = os.environ.get("PORTAL_TEST_JOBS", "inline")  # the harness's transaction is never committed
     PORTAL_WARM_START = False  # an app per test renders a few screens: warming all of them would cost more
     PORTAL_JOBS_EMBEDDED_WORKER = False
+    # Accept-Language: qps-ploc shows every translated string wrapped in ⟦ ⟧ (portal/i18n.py):
+    # the untranslated-text scan's pseudo-locale.
+    PORTAL_PSEUDO_LOCALE = True
 
 
 CONFIGS = {

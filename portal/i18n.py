@@ -14,8 +14,9 @@ Numbers, dates, money and percentages shown on screens go through the helpers be
 formats (ISO dates, ``.`` decimals) whatever the language. English keeps ISO dates
 (``2026-11-30``: an English without a region has no unambiguous order) and "NOK 1,234.50".
 
-``PORTAL_PSEUDO_LOCALE`` (tests only) wraps every translated string in ⟦ ⟧, so a page scan
-can flag visible English that never went through a translation call."""
+``PORTAL_PSEUDO_LOCALE`` (tests only) lets a request with ``Accept-Language: qps-ploc`` read
+every translated string wrapped in ⟦ ⟧, so a page scan can flag visible English that never
+went through a translation call."""
 from __future__ import annotations
 
 import os
@@ -97,9 +98,21 @@ class _PseudoTranslations(NullTranslations):
     gettext, ngettext, pgettext, npgettext = ugettext, ungettext, upgettext, unpgettext
 
 
+PSEUDO_LANGUAGE = "qps-ploc"  # the conventional pseudo-locale tag
+
+
+def _pseudo_requested() -> bool:
+    """Only where the configuration allows it (tests), a request whose Accept-Language starts
+    with qps-ploc reads English with every translated string marked."""
+    if not (has_request_context() and current_app.config.get("PORTAL_PSEUDO_LOCALE")):
+        return False
+    first = next(iter(request.accept_languages.values()), "")
+    return first.lower() == PSEUDO_LANGUAGE
+
+
 class _PortalDomain(Domain):
     def get_translations(self):  # noqa: ANN201
-        if current_app and current_app.config.get("PORTAL_PSEUDO_LOCALE"):
+        if _pseudo_requested():
             return _PseudoTranslations()
         return super().get_translations()
 

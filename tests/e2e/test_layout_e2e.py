@@ -60,10 +60,12 @@ def _shot_name(role: str, path: str, width: int) -> str:
     return f"layout-{role}-{slug}-{width}"
 
 
+@pytest.mark.parametrize("language", ["en", "nb", "uk"])  # Norwegian and Ukrainian words run longer
 @pytest.mark.parametrize("role", ["pm", "admin"])
-def test_no_screen_is_wider_than_a_phone(page: Page, sign_in, accounts, screens_world, screenshot, role):
+def test_no_screen_is_wider_than_a_phone(page: Page, sign_in, accounts, screens_world, screenshot, role, language):
     page.set_viewport_size(PHONE)
     sign_in(page, accounts.pm.email if role == "pm" else accounts.admin.email)
+    page.set_extra_http_headers({"Accept-Language": language})  # the account follows its browser
     too_wide = []
     for path in _screens(page, role, screens_world):
         response = page.goto(path)
@@ -71,18 +73,22 @@ def test_no_screen_is_wider_than_a_phone(page: Page, sign_in, accounts, screens_
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             too_wide.append(f"{path} is {width} px wide: {', '.join(page.evaluate(STICKING_OUT)) or '?'}")
+        assert page.get_attribute("html", "lang") == language, path
         if MAIN_SCREENS.match(path):
-            screenshot(page, _shot_name(role, path, PHONE["width"]))
+            screenshot(page, _shot_name(role, path, PHONE["width"]) + ("" if language == "en" else f"-{language}"))
     assert not too_wide, "wider than a 390 px phone:\n" + "\n".join(too_wide)
 
 
+@pytest.mark.parametrize("language", ["en", "nb", "uk"])
 @pytest.mark.parametrize("role", ["pm", "admin"])
-def test_navigation_is_one_row_on_a_desktop(page: Page, sign_in, accounts, screens_world, screenshot, role):
+def test_navigation_is_one_row_on_a_desktop(page: Page, sign_in, accounts, screens_world, screenshot, role, language):
     page.set_viewport_size(DESKTOP)
     sign_in(page, accounts.pm.email if role == "pm" else accounts.admin.email)
+    page.set_extra_http_headers({"Accept-Language": language})
     for path in [p for p in _screens(page, role, screens_world) if MAIN_SCREENS.match(p)]:
         page.goto(path)
-        expect(page.locator("summary", has_text="Menu")).to_be_hidden()
+        assert page.get_attribute("html", "lang") == language, path
+        expect(page.locator("summary.site-menu__button")).to_be_hidden()
         links = page.get_by_role("navigation", name="Main").get_by_role("link")
         expect(links.first).to_be_visible()
         boxes = [link.bounding_box() for link in links.all()]
@@ -90,7 +96,7 @@ def test_navigation_is_one_row_on_a_desktop(page: Page, sign_in, accounts, scree
         assert len({round(b["y"]) for b in boxes}) == 1, f"{path}: the navigation wraps onto several rows"
         assert max(b["x"] + b["width"] for b in boxes) <= DESKTOP["width"]
         assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
-        screenshot(page, _shot_name(role, path, DESKTOP["width"]))
+        screenshot(page, _shot_name(role, path, DESKTOP["width"]) + ("" if language == "en" else f"-{language}"))
 
 
 @pytest.mark.parametrize("role", ["pm", "admin"])
