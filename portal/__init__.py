@@ -10,6 +10,7 @@ from apiflask import APIFlask
 from flask import Flask
 
 from portal.config import config_for, secret_key_problem
+from portal.i18n import _lp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,18 +229,18 @@ def _register_blueprints(app: Flask) -> None:
 
 # Navigation: (endpoint, label, roles). Shown only when the endpoint exists and the role may use it.
 NAVIGATION = [
-    ("dashboard.home", "Home", ("program_manager", "company_admin")),
-    ("program_templates.index", "Templates", ("program_manager",)),
-    ("beneficiaries.index", "Beneficiary groups", ("program_manager",)),
-    ("programs.index", "Programs", ("program_manager",)),
-    ("impact.sets", "Valuation sets", ("program_manager",)),
-    ("catalog.index", "Catalog", ("program_manager", "company_admin")),
-    ("campaigns.index", "Campaigns", ("program_manager", "company_admin")),
-    ("participants.index", "Participants", ("program_manager",)),
-    ("privacy.index", "Privacy", ("program_manager",)),
-    ("l2i.index", "L2I", ("program_manager", "company_admin")),
-    ("activity.index", "Activity", ("program_manager", "company_admin")),
-    ("admin.index", "Users & companies", ("program_manager",)),
+    ("dashboard.home", _lp("navigation", "Home"), ("program_manager", "company_admin")),
+    ("program_templates.index", _lp("navigation", "Templates"), ("program_manager",)),
+    ("beneficiaries.index", _lp("navigation", "Beneficiary groups"), ("program_manager",)),
+    ("programs.index", _lp("navigation", "Programs"), ("program_manager",)),
+    ("impact.sets", _lp("navigation", "Valuation sets"), ("program_manager",)),
+    ("catalog.index", _lp("navigation", "Catalog"), ("program_manager", "company_admin")),
+    ("campaigns.index", _lp("navigation", "Campaigns"), ("program_manager", "company_admin")),
+    ("participants.index", _lp("navigation", "Participants"), ("program_manager",)),
+    ("privacy.index", _lp("navigation", "Privacy"), ("program_manager",)),
+    ("l2i.index", _lp("navigation", "L2I"), ("program_manager", "company_admin")),
+    ("activity.index", _lp("navigation", "Activity"), ("program_manager", "company_admin")),
+    ("admin.index", _lp("navigation", "Users & companies"), ("program_manager",)),
 ]
 
 
@@ -259,7 +260,7 @@ def _register_template_helpers(app: Flask) -> None:
                     current = request.endpoint == endpoint or (
                         request.blueprint == section and endpoint.endswith(".index")
                     )
-                    items.append({"endpoint": endpoint, "label": label, "current": current})
+                    items.append({"endpoint": endpoint, "label": str(label), "current": current})
         return {"nav_items": items}
 
     app.jinja_env.filters["country_name"] = reference.country_name

@@ -4,12 +4,21 @@ templates (attributes only — no inline styles under the CSP).
 A line chart is drawn at its real pixel height and the full width of its box: text is laid
 out in CSS pixels (so a 12 px label is 12 px on a phone and on a desktop) and only the line
 itself is stretched to the width. x positions are therefore percentages of the plot's width,
-y positions pixels from the plot's top."""
+y positions pixels from the plot's top.
+
+The words and figures on a chart follow the reader's language (portal.i18n): the callers
+give translated titles and labels; axis dates and counts are formatted here ("30 Nov",
+"12.5k" in English; "30. nov.", "12,5k" in Norwegian; "30 лист.", "12,5 тис." in Ukrainian)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from babel.dates import format_date
+from babel.numbers import format_compact_decimal
+
+from portal.i18n import current_language, number
 
 PLOT_HEIGHT = 160  # pixels; the macro adds the margins for the axis labels
 LINE_BOX_WIDTH = 1000  # the line's own coordinate box, stretched to the plot's width
@@ -67,15 +76,22 @@ def integer_ticks(peak: float, max_ticks: int = 6) -> list[int]:
 
 
 def _count_label(n: int) -> str:
-    """A y-axis count short enough for the axis gutter: 7,500 · 12.5k · 1.25M."""
+    """A y-axis count short enough for the axis gutter: 7,500 · 12.5k · 1.25M (English; the
+    language's own short forms elsewhere)."""
+    language = current_language()
+    if n >= 10_000 and language != "en":
+        return format_compact_decimal(n, format_type="short", locale=language, fraction_digits=2)
     if n >= 1_000_000:
         return f"{n / 1_000_000:g}M"
     if n >= 10_000:
         return f"{n / 1000:g}k"
-    return f"{n:,}"
+    return number(n)
 
 
 def _date_label(day: date) -> str:
+    language = current_language()
+    if language != "en":
+        return format_date(day, "d MMM", locale=language)
     return f"{day.day} {day:%b}"
 
 
@@ -166,6 +182,6 @@ def bar_chart(items: list[tuple[str, int]], *, title: str, withhold_below: int |
     scale = max([*shown, *([withhold_below] if any(withheld) else []), 1])
     bars = []
     for index, ((label, value), hidden) in enumerate(zip(items, withheld, strict=True)):
-        bars.append(Bar(label, withheld_text if hidden else f"{value:,}",
+        bars.append(Bar(label, withheld_text if hidden else number(value),
                         round((withhold_below if hidden else value) / scale, 4), 14 + index * BAR_ROW_HEIGHT, hidden))
     return BarChart(bars, len(items) * BAR_ROW_HEIGHT, title, not any(v for _, v in items) and not any(withheld))

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from wtforms import DecimalField, SelectChoice
 
+from portal.i18n import _l, current_language, ngettext
+
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices. Values keep their type, so a
@@ -40,8 +42,9 @@ def coerce_id(value: object) -> int | None:
 # Every decimal a person types goes through parse_decimal: plain digits with one optional
 # point. Decimal() alone would take NaN, sNaN, Infinity and exponents (1e-999999 quietly
 # becomes 0, 1e999999 overflows later), and comparing a NaN raises instead of refusing.
-DECIMAL_MESSAGE = "Enter a plain number such as 12.50: digits 0-9 and one decimal point, no exponent, NaN or infinity."
-DECIMAL_TOO_LONG = "That number is too long."
+DECIMAL_MESSAGE = _l("Enter a plain number such as 12.50: digits 0-9 and one decimal point, no exponent, NaN or "
+                     "infinity.")
+DECIMAL_TOO_LONG = _l("That number is too long.")
 MAX_DECIMAL_CHARS = 32
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
@@ -82,16 +85,22 @@ def decimal_places(value: Decimal) -> int:
 
 class PlainDecimalField(DecimalField):
     """The portal's decimal field: the rule of :func:`parse_decimal`, and no more decimals
-    than ``places`` (None: any number, left to the operation). Money fields use places=2."""
+    than ``places`` (None: any number, left to the operation). Money fields use places=2.
+    Where the reader's language writes a decimal comma (Norwegian, Ukrainian), "12,50" is
+    taken as 12.50 too."""
 
     def process_formdata(self, valuelist: list) -> None:
         if not valuelist:
             return
         self.data = None
+        text = valuelist[0]
+        if isinstance(text, str) and text.count(",") == 1 and "." not in text and current_language() != "en":
+            text = text.replace(",", ".")
         try:
-            value = parse_decimal(valuelist[0])
+            value = parse_decimal(text)
         except ValueError as exc:
-            raise ValueError(self.invalid_value_message or str(exc)) from None
+            raise ValueError(str(self.invalid_value_message or exc)) from None
         if self.places is not None and decimal_places(value) > self.places:
-            raise ValueError(f"Use at most {self.places} decimal places.")
+            raise ValueError(ngettext("Use at most %(num)s decimal place.", "Use at most %(num)s decimal places.",
+                                      self.places))
         self.data = value

@@ -29,16 +29,44 @@ from babel import Locale
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, Domain, force_locale, get_locale, gettext, lazy_gettext, lazy_ngettext, ngettext
+from flask_babel import Babel, Domain, force_locale, get_locale, gettext, ngettext, pgettext
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 
 __all__ = [
-    "LANGUAGES", "_", "_l", "_n", "force_locale", "gettext", "lazy_gettext", "lazy_ngettext", "ngettext",
+    "LANGUAGES", "LazyText", "_", "_l", "_lp", "_n", "force_locale", "pgettext", "gettext", "lazy_gettext", "lazy_ngettext", "ngettext",
     "current_language", "init_app", "money", "number", "percent", "show_date", "show_datetime",
 ]
 
 _ = gettext
-_l = lazy_gettext
-_n = lazy_ngettext
+
+
+class LazyText(LazyString):
+    """A translation made when shown. Flask-Babel's lazy string tells Jinja and markupsafe it
+    is already HTML (its ``__html__`` returns the text as is), so a lazy message carrying a
+    name someone typed would reach the page unescaped: this one escapes itself."""
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def _l(string: str, **variables: Any) -> LazyText:
+    """``gettext`` when the text is shown: for module-level labels and domain messages."""
+    return LazyText(gettext, string, **variables)
+
+
+def _n(singular: str, plural: str, num: int, **variables: Any) -> LazyText:
+    """``ngettext`` when the text is shown (``%(num)s`` is the count unless given)."""
+    return LazyText(ngettext, singular, plural, num, **variables)
+
+
+def _lp(context: str, string: str, **variables: Any) -> LazyText:
+    """``pgettext`` when shown: one English word that other languages say two ways
+    (``_lp("person", "Name")`` is a person's name, "Ім'я", where a thing's is "Назва")."""
+    return LazyText(pgettext, context, string, **variables)
+
+
+lazy_gettext, lazy_ngettext = _l, _n
 
 # The languages the portal speaks, each named in its own language (what the header's switch lists).
 LANGUAGES: dict[str, str] = {"en": "English", "nb": "Norsk bokmål", "uk": "Українська"}
@@ -121,27 +149,36 @@ babel = Babel()
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
+def _write_whole(target: Path, write) -> None:  # noqa: ANN001
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    with partial.open("wb") as f:
+        write(f)
+    os.replace(partial, target)
+
+
 def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
-    """Compile each ``messages.po`` whose ``.mo`` is missing or older (fuzzy entries left
-    out), written whole then renamed into place so processes starting together never read
-    half a file. Returns the files compiled."""
+    """Compile each ``messages.po`` into the ``messages.mo`` the app reads, when the ``.po``
+    is not the one the ``.mo`` was made from (its size and modification time, noted beside
+    the ``.mo`` as taken before reading, so a catalogue rewritten while it was read is
+    compiled again next time). Fuzzy entries are left out; files are written whole, then
+    renamed into place, so processes starting together never read half a file. Returns the
+    files compiled."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     compiled = []
     for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        mo, stamp = po.with_suffix(".mo"), po.with_suffix(".mo.source")
+        source = po.stat()
+        made_from = f"{source.st_size} {source.st_mtime_ns}"
+        if mo.exists() and stamp.exists() and stamp.read_text() == made_from:
             continue
-        with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parent.parent.name)
-        partial = mo.with_name(f".{mo.name}.{os.getpid()}")
+        with po.open("rb") as text:
+            catalog = read_po(text, locale=po.parent.parent.name)
         try:
-            with partial.open("wb") as target:
-                write_mo(target, catalog, use_fuzzy=False)
-            os.replace(partial, mo)
+            _write_whole(mo, lambda f, catalog=catalog: write_mo(f, catalog, use_fuzzy=False))
+            _write_whole(stamp, lambda f, made_from=made_from: f.write(made_from.encode()))
         except OSError:  # a read-only install: the catalogues were compiled when it was built
-            partial.unlink(missing_ok=True)
             continue
         compiled.append(mo)
     return compiled

@@ -9,11 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from portal.beneficiaries.privacy import cohort_figure
 from portal.campaigns.models import Campaign
 from portal.charts import BarChart, Gauge, LineChart, bar_chart, capacity_gauge, cumulative_by_day, line_chart
 from portal.db import db
+from portal.deliveries.milestones import milestone_label
 from portal.deliveries.progress import CampaignProgress, campaign_progress
 from portal.enrollments.models import Enrollment, EnrollmentTally
+from portal.i18n import _l
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
@@ -185,7 +188,7 @@ def seats_taken_by_day(campaign_id: int) -> dict[date, int]:
     return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows if n}
 
 
-FUNNEL_TITLE = "Beneficiaries who reached each milestone"
+FUNNEL_TITLE = _l("Beneficiaries who reached each milestone")
 
 
 def milestone_funnel(progress: CampaignProgress, withhold_below: int | None = None) -> BarChart | None:
@@ -193,8 +196,9 @@ def milestone_funnel(progress: CampaignProgress, withhold_below: int | None = No
     withholds small counts of people (SPEC §2.11)."""
     if not progress.funnel:
         return None
-    return bar_chart([(m.name, n) for m, n in progress.funnel], title=FUNNEL_TITLE, withhold_below=withhold_below,
-                     withheld_text=f"fewer than {withhold_below}")
+    return bar_chart([(milestone_label(m.key, m.name), n) for m, n in progress.funnel], title=str(FUNNEL_TITLE),
+                     withhold_below=withhold_below,
+                     withheld_text=None if withhold_below is None else cohort_figure(0, withhold_below))
 
 
 def campaign_dashboard(campaign: Campaign, today: date | None = None, *,

@@ -1,5 +1,9 @@
-"""Words around numbers, in one place: templates (the ``plural`` filter) and flash messages
-both say "1 person", "3 people", "1,204 rows", never "1 people" or "enrollment(s)"."""
+"""Words around numbers in English: "1 person", "3 people", "1,204 rows", never "1 people"
+or "enrollment(s)" (the ``plural``/``plural_word`` template filters).
+
+English only. Text shown in the reader's language says its plurals with ``ngettext``
+(portal.i18n), which knows each language's forms (Ukrainian has three); this module stays
+for what has not moved to it yet."""
 from __future__ import annotations
 
 

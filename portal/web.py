@@ -16,7 +16,8 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from portal.errors import DomainError, ValidationFailed
-from portal.lifecycle import asks_confirmation, run_move_question
+from portal.i18n import _, _l
+from portal.lifecycle import asks_confirmation, run_move_question, status_label
 from portal.text import plural, plural_word
 
 
@@ -69,22 +70,23 @@ def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
 
 
 def flash_domain_error(exc: DomainError) -> None:
-    flash(exc.message, "error")
+    flash(str(exc.message), "error")
 
 
 ERROR_TEXTS = {
-    400: ("Bad request", "The request could not be understood. Check what you entered and try again."),
-    401: ("Please sign in", "Your session has ended. Sign in to continue."),
-    403: ("Not allowed", "Your role does not give access to this page."),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    409: ("Conflict", "The change could not be applied because the record changed meanwhile."),
-    413: ("Too large", "The upload is larger than this portal accepts."),
-    422: ("Could not save", "Some values need your attention."),
-    429: ("Too many attempts", "Too many attempts in a short time. Wait a minute, then try again."),
-    500: ("Something went wrong", "An unexpected error happened on our side. Nothing was half saved; try again."),
-    503: ("Temporarily unavailable", "The portal cannot reach its database right now. Nothing was saved; "
-          "try again in a minute."),
+    400: (_l("Bad request"), _l("The request could not be understood. Check what you entered and try again.")),
+    401: (_l("Please sign in"), _l("Your session has ended. Sign in to continue.")),
+    403: (_l("Not allowed"), _l("Your role does not give access to this page.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not yours to see.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Conflict"), _l("The change could not be applied because the record changed meanwhile.")),
+    413: (_l("Too large"), _l("The upload is larger than this portal accepts.")),
+    422: (_l("Could not save"), _l("Some values need your attention.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute, then try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Nothing was half saved; try "
+                                        "again.")),
+    503: (_l("Temporarily unavailable"), _l("The portal cannot reach its database right now. Nothing was saved; "
+                                           "try again in a minute.")),
 }
 
 
@@ -118,7 +120,9 @@ def _user_for_error_page() -> None:
         g._login_user = login_manager.anonymous_user()
 
 
-def _error_page(status: int, detail: str | None = None) -> Response:
+def _error_page(status: int, detail: Any = None) -> Response:
+    """``detail``: a lazy string (``_l``), read once the page knows who is asking (finding the
+    reader's language reads the signed-in user, which needs the database)."""
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     _user_for_error_page()
     response = make_response(render_template("errors/error.html", status=status, title=title, text=detail or text), status)
@@ -139,12 +143,13 @@ def register_error_handlers(app: Flask) -> None:
                 "application/x-www-form-urlencoded", "multipart/form-data"):
             values += [v for _, vs in request.form.lists() for v in vs]
         if any("\x00" in value for value in values):
-            return _error_page(400, "The request contains a NUL character, which no field accepts.")
+            return _error_page(400, _l("The request contains a NUL character, which no field accepts."))
         return None
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Response:
-        return _error_page(400, "The form expired or came from elsewhere (CSRF check failed). Reload the page and try again.")
+        return _error_page(400, _l("The form expired or came from elsewhere (CSRF check failed). Reload the page "
+                                  "and try again."))
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
@@ -225,7 +230,7 @@ class Confirmation:
     items_label: str = ""
     crumbs: list[tuple[str, str | None]] = field(default_factory=list)  # (text, url) — the last has no url
     fields: list[tuple[str, str]] | None = None
-    cancel_label: str = "Cancel"
+    cancel_label: str = field(default_factory=lambda: _("Cancel"))
     danger: bool = True
     final: bool = True  # says "This cannot be undone." above the buttons
 
@@ -254,23 +259,25 @@ def refused_action(message: str, page: Callable[[], Response], back: str) -> Res
     """A refused action: its message flashed, then the page again with the refusal's status;
     an htmx request (which swaps no 409) gets a full load of ``back`` instead, where the
     message shows."""
-    flash(message, "error")
+    flash(str(message), "error")
     if is_partial_request():
         return redirect_to(back)
     return page()
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Filters and globals the templates share: {{ n|plural("person", "people") }} → "3 people",
-    {{ n|plural_word("row") }} → "rows", {{ key|category_label }} and |category_description
-    (what a program category means), {{ confirm_attrs(url, "Archive it?") }}, and which
-    lifecycle moves ask first (asks_confirmation, run_move_question)."""
+    """Filters and globals the templates share: {{ key|category_label }} and |category_description
+    (what a program category means), {{ status|status_label }} (a state in words),
+    {{ confirm_attrs(url, "Archive it?") }}, and which lifecycle moves ask first
+    (asks_confirmation, run_move_question). ``plural``/``plural_word`` are English only
+    (portal.text): new text says its plurals with ``ngettext``."""
     from portal.program_templates.models import CATEGORY_DESCRIPTIONS, CATEGORY_LABELS
 
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["category_label"] = lambda key: CATEGORY_LABELS.get(key, key)
     app.jinja_env.filters["category_description"] = lambda key: CATEGORY_DESCRIPTIONS.get(key, "")
     app.jinja_env.filters["plural_word"] = plural_word
+    app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.globals["confirm_attrs"] = confirm_attrs
     app.jinja_env.globals["asks_confirmation"] = asks_confirmation
     app.jinja_env.globals["run_move_question"] = run_move_question

@@ -31,10 +31,12 @@
     var box = document.createElement("p");
     box.className = "flash flash--error toast";
     box.setAttribute("role", "alert");
-    box.textContent = status === 404 ? "That item no longer exists or is not yours to see."
-      : status === 409 ? "Someone else changed this. Reload the page to see their changes."
-      : status === 429 ? "Too many attempts. Wait a minute and try again."
-      : "Something went wrong (" + status + "). Nothing was saved; try again.";
+    // The words come from <body data-error-…> (templates/base.html), in the page's language.
+    var words = document.body.dataset;
+    box.textContent = status === 404 ? words.error404
+      : status === 409 ? words.error409
+      : status === 429 ? words.error429
+      : (words.errorOther || "").replace("{status}", String(status));
     document.body.appendChild(box);
     window.setTimeout(function () { box.remove(); }, 6000);
   });

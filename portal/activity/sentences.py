@@ -11,14 +11,19 @@ company pseudonym); a participant's field values are shown only to readers who m
 who the participant is; a company admin never gets a link to a participant page.
 Nothing here reads an event's raw data into the page except the fields named below.
 
+Every sentence is one whole message in the reader's language (portal.i18n), its objects
+put in where its placeholders are (see ``_fill``), so a language orders the words its way.
+
 Lookups are batched: :func:`describe_events` reads what it needs for a whole list of
 events in at most three statements (enrollments with their participant and campaign,
 participants, template versions), whatever the number of events.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +35,8 @@ from portal import reference
 from portal.activity.models import ActivityEvent
 from portal.auth.models import User
 from portal.db import db
+from portal.i18n import _, _l, _lp, ngettext, number, show_date
+from portal.lifecycle import status_label
 
 # --- what a sentence is ----------------------------------------------------------------
 
@@ -56,7 +63,7 @@ class FieldChange:
 @dataclass(frozen=True)
 class Sentence:
     pieces: tuple[Piece, ...]
-    kind: str  # the event's kind in words: "Campaign updated"
+    kind: str  # the event's kind in words: "Campaign updated" (text in the reader's language)
     changes: tuple[FieldChange, ...] = ()
     url: str | None = None  # the main object's page, when the reader may open it
 
@@ -140,37 +147,52 @@ def read_facts(events: Sequence[ActivityEvent], viewer: User) -> Facts:
 # --- field changes ------------------------------------------------------------------------
 
 FIELD_LABELS = {
-    "name": "Name", "description": "Description", "start_date": "Start date", "end_date": "End date",
-    "target_enrollment": "Target", "max_enrollment": "Cap", "waitlist_enabled": "Waitlist",
-    "target_volunteers": "Volunteer target", "currency": "Currency", "budget_allocated": "Budget",
-    "seat_price": "Seat price", "internal_code": "Internal code", "tags": "Tags", "sdg_goals": "SDGs",
-    "category": "Category", "config_schema": "Configuration schema", "default_config": "Default settings",
-    "ui_schema": "Form layout", "group_type": "Group type", "country": "Country", "region": "Region", "city": "City",
-    "age_min": "Minimum age", "age_max": "Maximum age", "languages": "Languages",
-    "language_requirement": "Language requirement", "eligible_categories": "Eligible categories",
-    "active_from": "Active from", "active_until": "Active until", "status": "Status", "share_bp": "Share",
-    "amount": "Amount", "period_start": "Period start", "period_end": "Period end", "program_id": "Program",
-    "campaign_id": "Campaign", "display_name": "Name", "email": "E-mail", "year_of_birth": "Year of birth",
-    "external_ref": "External reference", "company_id": "Company", "is_enabled": "Active",
-    "template_version": "Template version",
+    "name": _l("Name"), "description": _l("Description"), "start_date": _l("Start date"), "end_date": _l("End date"),
+    "target_enrollment": _l("Target"), "max_enrollment": _l("Cap"), "waitlist_enabled": _l("Waitlist"),
+    "target_volunteers": _l("Volunteer target"), "currency": _l("Currency"), "budget_allocated": _l("Budget"),
+    "seat_price": _l("Seat price"), "internal_code": _l("Internal code"), "tags": _l("Tags"), "sdg_goals": _l("SDGs"),
+    "category": _l("Category"), "config_schema": _l("Configuration schema"), "default_config": _l("Default settings"),
+    "ui_schema": _l("Form layout"), "group_type": _l("Group type"), "country": _l("Country"), "region": _l("Region"),
+    "city": _l("City"), "age_min": _l("Minimum age"), "age_max": _l("Maximum age"), "languages": _l("Languages"),
+    "language_requirement": _l("Language requirement"), "eligible_categories": _l("Eligible categories"),
+    "active_from": _l("Active from"), "active_until": _l("Active until"), "status": _l("Status"), "share_bp": _l("Share"),
+    "amount": _l("Amount"), "period_start": _l("Period start"), "period_end": _l("Period end"),
+    "program_id": _l("Program"), "campaign_id": _l("Campaign"), "display_name": _lp("person", "Name"), "email": _l("E-mail"),
+    "year_of_birth": _l("Year of birth"), "external_ref": _l("External reference"), "company_id": _l("Company"),
+    "is_enabled": _l("Active"), "template_version": _l("Template version"),
 }
 _FIELD_ORDER = {name: i for i, name in enumerate(FIELD_LABELS)}
 _MONEY = {"budget_allocated", "seat_price", "amount", "annual_price"}
+_COUNTS = {"max_enrollment", "target_enrollment", "target_volunteers"}
+_DATES = {"start_date", "end_date", "active_from", "active_until", "period_start", "period_end"}
 _ON_OFF = {"waitlist_enabled", "is_enabled"}
 _HIDDEN_VALUES = {"program_id", "campaign_id", "company_id", "config_schema", "default_config", "ui_schema"}
 _NOT_CHANGES = {"subscription_id"}
 _LONG_TEXT = 80
 
 
+def _field_label(name: str) -> str:
+    label = FIELD_LABELS.get(name)
+    return str(label) if label is not None else name.replace("_", " ").capitalize()
+
+
 def _value(name: str, value: Any) -> str:
+    """A field's value as the reader reads it (numbers, money and dates in their language)."""
     if value is None or value == "" or value == []:
         return "—"
     if name in _ON_OFF or isinstance(value, bool):
-        return "on" if value else "off"
+        return _("on") if value else _("off")
     if name in _MONEY and isinstance(value, int):
-        return f"{Decimal(value) / 100:,.2f}"
+        return number(Decimal(value) / 100, 2)
     if name == "share_bp" and isinstance(value, int):
-        return f"{Decimal(value) / 100:.2f} %"
+        return f"{number(Decimal(value) / 100, 2)} %"
+    if name in _COUNTS and isinstance(value, int):
+        return number(value)
+    if name in _DATES and isinstance(value, str):
+        try:
+            return show_date(date.fromisoformat(value[:10]))
+        except ValueError:
+            return value
     if name == "languages" and isinstance(value, list):
         return ", ".join(reference.language_name(str(v)) for v in value)
     if name == "country":
@@ -180,8 +202,10 @@ def _value(name: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v).replace("_", " ") for v in value)
     if isinstance(value, dict):
-        return "changed"
-    text = str(value).replace("_", " ") if name in ("status", "group_type", "language_requirement") else str(value)
+        return _("changed")
+    if name == "status":
+        return status_label(str(value))
+    text = str(value).replace("_", " ") if name in ("group_type", "language_requirement") else str(value)
     return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
 
 
@@ -195,19 +219,19 @@ def field_changes(event: ActivityEvent, *, show_values: bool = True) -> tuple[Fi
     data = event.data if isinstance(event.data, dict) else {}
     changes: list[FieldChange] = []
     if _is_change(data):  # a lifecycle move: {"from": "draft", "to": "active"}
-        changes.append(FieldChange("Status", _value("status", data["from"]), _value("status", data["to"])))
+        changes.append(FieldChange(_field_label("status"), _value("status", data["from"]), _value("status", data["to"])))
     # PostgreSQL's JSONB keeps no key order: list the fields in the forms' order.
     for name, value in sorted(data.items(), key=lambda item: (_FIELD_ORDER.get(item[0], len(_FIELD_ORDER)), item[0])):
         if name in _NOT_CHANGES:
             continue
         if _is_change(value):
-            label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+            label = _field_label(name)
             if not show_values or name in _HIDDEN_VALUES:
                 changes.append(FieldChange(label, None, None))
             else:
                 changes.append(FieldChange(label, _value(name, value["from"]), _value(name, value["to"])))
         elif value == {"changed": True} or (value == "changed" and name in FIELD_LABELS):
-            changes.append(FieldChange(FIELD_LABELS.get(name, name.replace("_", " ").capitalize()), None, None))
+            changes.append(FieldChange(_field_label(name), None, None))
     settings = data.get("config_changes") if isinstance(data.get("config_changes"), dict) else {}
     for path, value in sorted(settings.items()):
         if _is_change(value):
@@ -216,47 +240,143 @@ def field_changes(event: ActivityEvent, *, show_values: bool = True) -> tuple[Fi
     return tuple(changes)
 
 
-# --- the sentences --------------------------------------------------------------------------
+# --- the kinds of event -------------------------------------------------------------------
 
+# The subjects the activity log filters by (an event type's prefix).
 SUBJECT_KINDS = {
-    "program.template": "Template",
-    "program.campaign": "Campaign",
-    "program.enrollment": "Enrollment",
-    "program.match": "Match",
-    "program.delivery": "Delivery",
-    "impact.valuation_set": "Valuation set",
-    "program": "Program",
-    "beneficiary_group": "Beneficiary group",
-    "participant": "Participant",
-    "l2i.subscription": "L2I subscription",
-    "l2i.allocation": "L2I allocation",
-    "user": "User",
-    "company": "Company",
-    "webhook.endpoint": "Webhook endpoint",  # portal.webhooks
+    "program.template": _l("Template"),
+    "program.campaign": _l("Campaign"),
+    "program.enrollment": _l("Enrollment"),
+    "program.match": _l("Match"),
+    "program.delivery": _l("Delivery"),
+    "impact.valuation_set": _l("Valuation set"),
+    "impact.report": _l("Impact report"),
+    "program": _l("Program"),
+    "beneficiary_group": _l("Beneficiary group"),
+    "participant": _l("Participant"),
+    "l2i.subscription": _l("L2I subscription"),
+    "l2i.allocation": _l("L2I allocation"),
+    "user": _l("User"),
+    "company": _l("Company"),
+    "webhook.endpoint": _l("Webhook endpoint"),  # portal.webhooks
 }
+# Every event type the portal writes (portal.activity.operations.EVENT_TYPE_PATTERNS), in words.
 KIND_LABELS = {
-    "user.signed_in": "Signed in",
-    "user.signed_out": "Signed out",
-    "user.password_reset": "Password reset",
-    "user.token_created": "API token created",
-    "user.token_revoked": "API token revoked",
-    "user.language_chosen": "Language chosen",
+    "program.template.created": _l("Template created"),
+    "program.template.updated": _l("Template updated"),
+    "program.template.published": _l("Template published"),
+    "program.template.deprecated": _l("Template deprecated"),
+    "program.template.archived": _l("Template archived"),
+    "program.template.deleted": _l("Template deleted"),
+    "program.created": _l("Program created"),
+    "program.updated": _l("Program updated"),
+    "program.started": _l("Program started"),
+    "program.paused": _l("Program paused"),
+    "program.completed": _l("Program completed"),
+    "program.archived": _l("Program archived"),
+    "program.campaign.created": _l("Campaign created"),
+    "program.campaign.updated": _l("Campaign updated"),
+    "program.campaign.started": _l("Campaign started"),
+    "program.campaign.paused": _l("Campaign paused"),
+    "program.campaign.completed": _l("Campaign completed"),
+    "program.campaign.archived": _l("Campaign archived"),
+    "program.campaign.capacity_reached": _l("Campaign capacity reached"),
+    "program.enrollment.created": _l("Enrollment created"),
+    "program.enrollment.waitlisted": _l("Enrollment waitlisted"),
+    "program.enrollment.promoted": _l("Enrollment promoted"),
+    "program.enrollment.completed": _l("Enrollment completed"),
+    "program.enrollment.dropped": _l("Enrollment dropped"),
+    "program.enrollment.updated": _l("Enrollment updated"),
+    "program.enrollment.milestone_reached": _l("Enrollment milestone reached"),
+    "program.enrollment.consent_withdrawn": _l("Enrollment consent withdrawn"),
+    "program.match.proposed": _l("Match proposed"),
+    "program.match.confirmed": _l("Match confirmed"),
+    "program.match.ended": _l("Match ended"),
+    "program.delivery.recorded": _l("Delivery recorded"),
+    "program.delivery.corrected": _l("Delivery corrected"),
+    "program.delivery.voided": _l("Delivery voided"),
+    "impact.report.created": _l("Impact report created"),
+    "impact.report.shared": _l("Impact report shared"),
+    "impact.report.unshared": _l("Impact report unshared"),
+    "impact.report.viewed": _l("Impact report viewed"),
+    "impact.valuation_set.created": _l("Valuation set created"),
+    "impact.valuation_set.updated": _l("Valuation set updated"),
+    "impact.valuation_set.activated": _l("Valuation set activated"),
+    "impact.valuation_set.retired": _l("Valuation set retired"),
+    "impact.valuation_set.deleted": _l("Valuation set deleted"),
+    "participant.created": _l("Participant created"),
+    "participant.updated": _l("Participant updated"),
+    "participant.erased": _l("Participant erased"),
+    "participant.data_exported": _l("Participant data exported"),
+    "beneficiary_group.created": _l("Beneficiary group created"),
+    "beneficiary_group.updated": _l("Beneficiary group updated"),
+    "beneficiary_group.status_changed": _l("Beneficiary group status changed"),
+    "l2i.subscription.created": _l("L2I subscription created"),
+    "l2i.subscription.updated": _l("L2I subscription updated"),
+    "l2i.allocation.created": _l("L2I allocation created"),
+    "l2i.allocation.updated": _l("L2I allocation updated"),
+    "l2i.allocation.removed": _l("L2I allocation removed"),
+    "user.created": _l("User created"),
+    "user.reactivated": _l("User reactivated"),
+    "user.deactivated": _l("User deactivated"),
+    "user.password_reset": _l("Password reset"),
+    "user.signed_in": _l("Signed in"),
+    "user.signed_out": _l("Signed out"),
+    "user.token_created": _l("API token created"),
+    "user.token_revoked": _l("API token revoked"),
+    "user.language_chosen": _l("Language chosen"),
+    "company.created": _l("Company created"),
+    "webhook.endpoint.created": _l("Webhook endpoint created"),
+    "webhook.endpoint.updated": _l("Webhook endpoint updated"),
+    "webhook.endpoint.enabled": _l("Webhook endpoint enabled"),
+    "webhook.endpoint.disabled": _l("Webhook endpoint disabled"),
+    "webhook.endpoint.secret_rotated": _l("Webhook endpoint secret rotated"),
+    "webhook.endpoint.deleted": _l("Webhook endpoint deleted"),
 }
 
 
 def event_kind(event: ActivityEvent) -> str:
     """The kind of change in a few words: "Campaign paused", "Enrollment promoted"."""
-    if event.type in KIND_LABELS:
-        return KIND_LABELS[event.type]
-    prefix, _, verb = event.type.rpartition(".")
-    return f"{SUBJECT_KINDS.get(prefix, prefix)} {verb.replace('_', ' ')}"
+    label = KIND_LABELS.get(event.type)
+    if label is not None:
+        return str(label)
+    # A type this list does not know yet: its subject, then its code.
+    prefix, _dot, verb = event.type.rpartition(".")
+    return _("%(subject)s: %(change)s", subject=SUBJECT_KINDS.get(prefix, prefix), change=verb.replace("_", " "))
 
 
-RUN_VERBS = {"created": "created", "started": "started", "paused": "paused", "completed": "completed",
-             "archived": "archived"}
-# One changed figure reads as a verb: "raised the cap of X from 40 to 50".
-_FIGURES = {"max_enrollment": "cap", "target_enrollment": "target", "budget_allocated": "budget",
-            "seat_price": "seat price", "target_volunteers": "volunteer target"}
+# --- the sentences --------------------------------------------------------------------------
+# Each sentence is one whole translatable message with named placeholders, so a language
+# orders its words as it needs. It is translated with every placeholder standing for a
+# marker, then split at the markers, where the pieces go (a linked object, a name, a
+# figure): the links stay links in any word order.
+
+_MARK = "\x00"
+_MARKED = re.compile(f"{_MARK}(\\w+){_MARK}")
+_SLOT_NAMES = ("actor", "subject", "person", "campaign", "fields", "old", "new", "cap", "version", "count",
+               "waitlisted", "milestones", "reason", "share", "token", "language", "status", "kind")
+SLOTS = {name: f"{_MARK}{name}{_MARK}" for name in _SLOT_NAMES}
+
+
+def _fill(said: str, **parts: Piece | str) -> tuple[Piece, ...]:
+    """A translated sentence whose placeholders hold markers, as pieces with ``parts`` in place."""
+    pieces: list[Piece] = []
+    for index, chunk in enumerate(_MARKED.split(said)):
+        if index % 2 == 0:
+            if chunk:
+                pieces.append(Piece(chunk))
+            continue
+        part = parts.get(chunk)
+        if isinstance(part, Piece):
+            pieces.append(part)
+        elif part is not None:
+            pieces.append(Piece(str(part)))
+    return tuple(pieces)
+
+
+def _say(message: Any, **parts: Piece | str) -> tuple[Piece, ...]:
+    """``message``: a sentence from ``_``/``_l`` without variables (its placeholders unfilled)."""
+    return _fill(str(message) % SLOTS, **parts)
 
 
 class _Say:
@@ -269,7 +389,7 @@ class _Say:
 
     # who
     def actor(self) -> Piece:
-        return Piece(self.e.actor.name if self.e.actor is not None else "The system")
+        return Piece(self.e.actor.name if self.e.actor is not None else _("The system"))
 
     # which object, linked only where the reader may open it
     def label(self, fallback: str = "") -> str:
@@ -319,20 +439,20 @@ class _Say:
 
         return may_see_identity(self.viewer, person)
 
-    def person(self, person: PersonFacts | None, fallback: str = "a participant") -> Piece:
+    def person(self, person: PersonFacts | None, fallback: str | None = None) -> Piece:
         from portal.enrollments.privacy import participant_label
 
         if person is None:
-            return Piece(fallback)
+            return Piece(fallback or _("a participant"))
         name = participant_label(self.viewer, person)
         url = url_for("participants.detail", participant_id=person.id) if self.pm else None
-        return Piece(name if self.may_identify(person) else f"participant {name}", url)
+        return Piece(name if self.may_identify(person) else _("participant %(name)s", name=name), url)
 
     def enrollment(self) -> tuple[Piece, Piece, EnrollmentFacts | None]:
         """(the person, the campaign) an enrollment event is about."""
         facts = self.facts.enrollments.get(self.e.subject_id or 0)
         if facts is None:  # not visible (or gone): the label written at the time ("<pseudonym> in <campaign>")
-            return Piece(self.label("an enrollment")), Piece(""), None
+            return Piece(self.label(_("an enrollment"))), Piece(""), None
         return (self.person(facts.person),
                 Piece(facts.campaign_name, url_for("campaigns.detail", campaign_id=facts.campaign_id)), facts)
 
@@ -342,157 +462,271 @@ class _Say:
             return field_changes(self.e, show_values=person is not None and self.may_identify(person))
         return field_changes(self.e)
 
+    def fields(self) -> str:
+        """The changed fields' names in a phrase: "the name, waitlist and budget"'s middle."""
+        return _changed_names(self.changes())
 
-def _w(*parts: str | Piece) -> tuple[Piece, ...]:
-    return tuple(p if isinstance(p, Piece) else Piece(p) for p in parts)
+    def generic(self, target: Piece | None = None) -> tuple[Piece, ...]:
+        """Any event without a sentence of its own: who, the kind of change, what."""
+        return _say(_("%(actor)s — %(kind)s: %(subject)s"), actor=self.actor(), kind=event_kind(self.e).lower(),
+                    subject=target or self.subject())
+
+
+def _listed(items: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c" in the reader's language."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return _("%(items)s and %(last)s", items=", ".join(items[:-1]), last=items[-1])
 
 
 def _changed_names(changes: Sequence[FieldChange]) -> str:
-    names = [c.label.lower() if c.label not in ("SDGs",) else c.label for c in changes]
+    # A field's name inside a sentence is lower case, except an abbreviation ("SDGs").
+    names = [c.label if len(c.label) > 1 and c.label[0].isupper() and c.label[1].isupper() else c.label.lower()
+             for c in changes]
     if not names:
-        return "the details"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return _("the details")
+    return _listed(names)
 
 
-def _run_move(noun: str) -> Callable[[_Say, str], tuple[Piece, ...]]:
-    def say(s: _Say, verb: str) -> tuple[Piece, ...]:
-        return _w(s.actor(), f" {RUN_VERBS.get(verb, verb)} the {noun} ", s.subject())
-    return say
+def _run_move(s: _Say, verb: str, program: bool) -> tuple[Piece, ...]:
+    """A program's or a campaign's lifecycle move."""
+    actor, subject = s.actor(), s.subject()
+    if program:
+        said = {"started": _l("%(actor)s started the program %(subject)s"),
+                "paused": _l("%(actor)s paused the program %(subject)s"),
+                "completed": _l("%(actor)s completed the program %(subject)s"),
+                "archived": _l("%(actor)s archived the program %(subject)s")}.get(verb)
+    else:
+        said = {"started": _l("%(actor)s started the campaign %(subject)s"),
+                "paused": _l("%(actor)s paused the campaign %(subject)s"),
+                "completed": _l("%(actor)s completed the campaign %(subject)s"),
+                "archived": _l("%(actor)s archived the campaign %(subject)s")}.get(verb)
+    return _say(said, actor=actor, subject=subject) if said is not None else s.generic()
 
 
 def _template(s: _Say, verb: str) -> tuple[Piece, ...]:
+    actor = s.actor()
     if verb == "updated":
-        return _w(s.actor(), f" changed the {_changed_names(s.changes())} of the draft template ", s.subject())
+        return _say(_("%(actor)s changed the %(fields)s of the draft template %(subject)s"), actor=actor,
+                    fields=s.fields(), subject=s.subject())
     if verb == "deprecated" and s.data.get("deprecated_by_version"):
-        return _w(s.actor(), " deprecated ", s.subject(), f" (replaced by version {s.data['deprecated_by_version']})")
-    if verb == "created":
-        return _w(s.actor(), " created the template ", s.subject())
-    return _w(s.actor(), f" {verb} the template ", s.subject())
+        return _say(_("%(actor)s deprecated %(subject)s (replaced by version %(version)s)"), actor=actor,
+                    subject=s.subject(), version=str(s.data["deprecated_by_version"]))
+    said = {"created": _l("%(actor)s created the template %(subject)s"),
+            "published": _l("%(actor)s published the template %(subject)s"),
+            "deprecated": _l("%(actor)s deprecated the template %(subject)s"),
+            "archived": _l("%(actor)s archived the template %(subject)s"),
+            "deleted": _l("%(actor)s deleted the template %(subject)s")}.get(verb)
+    return _say(said, actor=actor, subject=s.subject()) if said is not None else s.generic()
 
 
 def _program(s: _Say, verb: str) -> tuple[Piece, ...]:
     if verb == "created":
-        return _w(s.actor(), " launched the program ", s.subject(), " as a draft")
+        return _say(_("%(actor)s launched the program %(subject)s as a draft"), actor=s.actor(), subject=s.subject())
     if verb == "updated":
         version = s.data.get("template_version")
         if _is_change(version):
-            return _w(s.actor(), " upgraded ", s.subject(),
-                      f" from template version {version['from']} to {version['to']}")
-        return _w(s.actor(), " changed the settings of the program ", s.subject())
-    return _run_move("program")(s, verb)
+            return _say(_("%(actor)s upgraded %(subject)s from template version %(old)s to %(new)s"),
+                        actor=s.actor(), subject=s.subject(), old=str(version["from"]), new=str(version["to"]))
+        return _say(_("%(actor)s changed the settings of the program %(subject)s"), actor=s.actor(),
+                    subject=s.subject())
+    return _run_move(s, verb, program=True)
+
+
+# One changed figure reads as a verb: "raised the cap of X from 40 to 50". For each figure:
+# raised, lowered (from old to new), set (to new, from nothing), removed.
+_FIGURES = {
+    "max_enrollment": (_l("%(actor)s raised the cap of %(subject)s from %(old)s to %(new)s"),
+                       _l("%(actor)s lowered the cap of %(subject)s from %(old)s to %(new)s"),
+                       _l("%(actor)s set the cap of %(subject)s to %(new)s"),
+                       _l("%(actor)s removed the cap of %(subject)s")),
+    "target_enrollment": (_l("%(actor)s raised the target of %(subject)s from %(old)s to %(new)s"),
+                          _l("%(actor)s lowered the target of %(subject)s from %(old)s to %(new)s"),
+                          _l("%(actor)s set the target of %(subject)s to %(new)s"),
+                          _l("%(actor)s removed the target of %(subject)s")),
+    "budget_allocated": (_l("%(actor)s raised the budget of %(subject)s from %(old)s to %(new)s"),
+                         _l("%(actor)s lowered the budget of %(subject)s from %(old)s to %(new)s"),
+                         _l("%(actor)s set the budget of %(subject)s to %(new)s"),
+                         _l("%(actor)s removed the budget of %(subject)s")),
+    "seat_price": (_l("%(actor)s raised the seat price of %(subject)s from %(old)s to %(new)s"),
+                   _l("%(actor)s lowered the seat price of %(subject)s from %(old)s to %(new)s"),
+                   _l("%(actor)s set the seat price of %(subject)s to %(new)s"),
+                   _l("%(actor)s removed the seat price of %(subject)s")),
+    "target_volunteers": (_l("%(actor)s raised the volunteer target of %(subject)s from %(old)s to %(new)s"),
+                          _l("%(actor)s lowered the volunteer target of %(subject)s from %(old)s to %(new)s"),
+                          _l("%(actor)s set the volunteer target of %(subject)s to %(new)s"),
+                          _l("%(actor)s removed the volunteer target of %(subject)s")),
+}
 
 
 def _campaign(s: _Say, verb: str) -> tuple[Piece, ...]:
     if verb == "created":
-        return _w(s.actor(), " created the campaign ", s.subject(), " as a draft")
+        return _say(_("%(actor)s created the campaign %(subject)s as a draft"), actor=s.actor(), subject=s.subject())
     if verb == "capacity_reached":
         cap = s.data.get("max_enrollment")
-        return _w(s.subject(), f" reached its cap{f' of {cap}' if isinstance(cap, int) else ''}")
+        if isinstance(cap, int):
+            return _say(_("%(subject)s reached its cap of %(cap)s"), subject=s.subject(), cap=number(cap))
+        return _say(_("%(subject)s reached its cap"), subject=s.subject())
     if verb == "updated":
         if "config_overrides" in s.data or "config_changes" in s.data:
-            return _w(s.actor(), " changed the settings of ", s.subject())
+            return _say(_("%(actor)s changed the settings of %(subject)s"), actor=s.actor(), subject=s.subject())
         changes = [(k, v) for k, v in s.data.items() if _is_change(v)]
         if len(changes) == 1 and changes[0][0] in _FIGURES:
             name, change = changes[0]
             old, new = change["from"], change["to"]
+            raised, lowered, set_to, removed = _FIGURES[name]
             if isinstance(old, int) and isinstance(new, int) and old != new:
-                return _w(s.actor(), f" {'raised' if new > old else 'lowered'} the {_FIGURES[name]} of ", s.subject(),
-                          f" from {_value(name, old)} to {_value(name, new)}")
+                return _say(raised if new > old else lowered, actor=s.actor(), subject=s.subject(),
+                            old=_value(name, old), new=_value(name, new))
             if old is None:
-                return _w(s.actor(), f" set the {_FIGURES[name]} of ", s.subject(), f" to {_value(name, new)}")
+                return _say(set_to, actor=s.actor(), subject=s.subject(), new=_value(name, new))
             if new is None:
-                return _w(s.actor(), f" removed the {_FIGURES[name]} of ", s.subject())
-        return _w(s.actor(), f" changed the {_changed_names(s.changes())} of ", s.subject())
-    return _run_move("campaign")(s, verb)
+                return _say(removed, actor=s.actor(), subject=s.subject())
+        return _say(_("%(actor)s changed the %(fields)s of %(subject)s"), actor=s.actor(), fields=s.fields(),
+                    subject=s.subject())
+    return _run_move(s, verb, program=False)
 
 
 def _enrollment(s: _Say, verb: str) -> tuple[Piece, ...]:
     if s.e.subject_type == "campaigns" and s.data.get("import"):  # one event for a whole CSV import
         n, waitlisted = s.data.get("enrolled", 0), s.data.get("waitlisted", 0)
-        rest = f" ({waitlisted} on the waitlist)" if waitlisted else ""
-        return _w(s.actor(), f" imported {n} enrollment{'' if n == 1 else 's'}{rest} into ", s.subject())
+        if waitlisted:
+            said = ngettext("%(actor)s imported %(count)s enrollment (%(waitlisted)s on the waitlist) into %(subject)s",
+                            "%(actor)s imported %(count)s enrollments (%(waitlisted)s on the waitlist) into "
+                            "%(subject)s", n, **SLOTS)
+        else:
+            said = ngettext("%(actor)s imported %(count)s enrollment into %(subject)s",
+                            "%(actor)s imported %(count)s enrollments into %(subject)s", n, **SLOTS)
+        return _fill(said, actor=s.actor(), count=number(n), waitlisted=number(waitlisted), subject=s.subject())
     person, campaign, facts = s.enrollment()
     if facts is None:
-        return _w(s.actor(), f" — {event_kind(s.e).lower()}: ", person)
-    role = facts.role
-    as_role = " as a volunteer" if role == "volunteer" else ""
+        return s.generic(person)
+    actor = s.actor()
     if verb == "created":
-        return _w(s.actor(), " enrolled ", person, " in ", campaign, as_role)
+        if facts.role == "volunteer":
+            return _say(_("%(actor)s enrolled %(person)s in %(campaign)s as a volunteer"), actor=actor,
+                        person=person, campaign=campaign)
+        return _say(_("%(actor)s enrolled %(person)s in %(campaign)s"), actor=actor, person=person, campaign=campaign)
     if verb == "waitlisted":
-        return _w(s.actor(), " put ", person, " on the waitlist of ", campaign)
+        return _say(_("%(actor)s put %(person)s on the waitlist of %(campaign)s"), actor=actor, person=person,
+                    campaign=campaign)
     if verb == "promoted":
-        return _w(person, " moved from the waitlist into a seat in ", campaign)
+        return _say(_("%(person)s moved from the waitlist into a seat in %(campaign)s"), person=person,
+                    campaign=campaign)
     if verb == "completed":
-        return _w(s.actor(), " marked ", person, " as having completed ", campaign)
+        return _say(_("%(actor)s marked %(person)s as having completed %(campaign)s"), actor=actor, person=person,
+                    campaign=campaign)
     if verb == "milestone_reached":  # the daily job: time was the last threshold (SPEC §2.10)
-        names = [str(n) for n in s.data.get("milestone_names") or []] or ["a milestone"]
-        return _w(person, f" reached {' and '.join('“' + n + '”' for n in names)} in ", campaign)
+        names = [str(n) for n in s.data.get("milestone_names") or []]
+        if not names:
+            return _say(_("%(person)s reached a milestone in %(campaign)s"), person=person, campaign=campaign)
+        quoted = _listed([_("“%(name)s”", name=n) for n in names])
+        return _say(_("%(person)s reached %(milestones)s in %(campaign)s"), person=person, milestones=quoted,
+                    campaign=campaign)
     if verb == "dropped":
-        words: list[str | Piece] = [s.actor(), " dropped ", person, " from ", campaign]
         reason = s.data.get("reason")
-        if reason and facts is not None and s.may_identify(facts.person):
-            words.append(f" (reason: {_value('reason', reason)})")
-        return _w(*words)
+        if reason and s.may_identify(facts.person):
+            return _say(_("%(actor)s dropped %(person)s from %(campaign)s (reason: %(reason)s)"), actor=actor,
+                        person=person, campaign=campaign, reason=_value("reason", reason))
+        return _say(_("%(actor)s dropped %(person)s from %(campaign)s"), actor=actor, person=person,
+                    campaign=campaign)
     if verb == "consent_withdrawn":  # portal.privacy
-        return _w(s.actor(), " recorded that ", person, " withdrew consent in ", campaign)
-    return _w(s.actor(), f" {verb} the enrollment of ", person, " in ", campaign)
+        return _say(_("%(actor)s recorded that %(person)s withdrew consent in %(campaign)s"), actor=actor,
+                    person=person, campaign=campaign)
+    if verb == "updated":
+        return _say(_("%(actor)s updated the enrollment of %(person)s in %(campaign)s"), actor=actor, person=person,
+                    campaign=campaign)
+    return s.generic(person)
 
 
 def _participant(s: _Say, verb: str) -> tuple[Piece, ...]:
     person = s.person(s.facts.participants.get(s.e.subject_id or 0))
     if verb == "created":
-        return _w(s.actor(), " added ", person)
-    if verb in ("erased", "data_exported"):  # portal.privacy
-        return _w(s.actor(), " erased the personal data of " if verb == "erased" else " exported the data held about ",
-                  person)
-    return _w(s.actor(), f" changed the {_changed_names(s.changes())} of ", person)
+        return _say(_("%(actor)s added %(person)s"), actor=s.actor(), person=person)
+    if verb == "erased":  # portal.privacy
+        return _say(_("%(actor)s erased the personal data of %(person)s"), actor=s.actor(), person=person)
+    if verb == "data_exported":  # portal.privacy
+        return _say(_("%(actor)s exported the data held about %(person)s"), actor=s.actor(), person=person)
+    return _say(_("%(actor)s changed the %(fields)s of %(person)s"), actor=s.actor(), fields=s.fields(),
+                person=person)
 
 
 def _group(s: _Say, verb: str) -> tuple[Piece, ...]:
     if verb == "created":
-        return _w(s.actor(), " created the beneficiary group ", s.subject())
+        return _say(_("%(actor)s created the beneficiary group %(subject)s"), actor=s.actor(), subject=s.subject())
     if verb == "updated":
-        return _w(s.actor(), f" changed the {_changed_names(s.changes())} of the group ", s.subject())
+        return _say(_("%(actor)s changed the %(fields)s of the group %(subject)s"), actor=s.actor(),
+                    fields=s.fields(), subject=s.subject())
     if verb == "status_changed" and _is_change(s.data.get("status")):
         target = s.data["status"]["to"]
-        word = {"active": "reactivated", "inactive": "deactivated", "archived": "archived"}.get(target, f"set to {target}")
-        return _w(s.actor(), f" {word} the group ", s.subject())
-    return _w(s.actor(), f" {verb.replace('_', ' ')} the group ", s.subject())
-
-
-def _share(s: _Say) -> str:
-    share = s.data.get("share_bp")
-    return f"{_value('share_bp', share)} of " if isinstance(share, int) else ""
+        said = {"active": _l("%(actor)s reactivated the group %(subject)s"),
+                "inactive": _l("%(actor)s deactivated the group %(subject)s"),
+                "archived": _l("%(actor)s archived the group %(subject)s")}.get(target)
+        if said is None:
+            return _say(_("%(actor)s set the status of the group %(subject)s to %(status)s"), actor=s.actor(),
+                        subject=s.subject(), status=status_label(str(target)))
+        return _say(said, actor=s.actor(), subject=s.subject())
+    return s.generic()
 
 
 def _l2i(s: _Say, verb: str) -> tuple[Piece, ...]:
     noun = s.e.type.split(".")[1]
     if noun == "subscription":
         if verb == "created":
-            return _w(s.actor(), " recorded the L2I subscription ", s.subject())
-        return _w(s.actor(), f" {verb.replace('_', ' ')} the L2I subscription ", s.subject())
+            return _say(_("%(actor)s recorded the L2I subscription %(subject)s"), actor=s.actor(), subject=s.subject())
+        return s.generic()
+    share = s.data.get("share_bp")
+    share_text = _value("share_bp", share) if isinstance(share, int) else None
     if verb == "created":
-        return _w(s.actor(), f" allocated {_share(s)}the L2I subscription ", s.subject())
+        if share_text:
+            return _say(_("%(actor)s allocated %(share)s of the L2I subscription %(subject)s"), actor=s.actor(),
+                        share=share_text, subject=s.subject())
+        return _say(_("%(actor)s allocated the L2I subscription %(subject)s"), actor=s.actor(), subject=s.subject())
     if verb == "removed":
-        return _w(s.actor(), f" removed an allocation of {_share(s)}the L2I subscription ", s.subject())
-    return _w(s.actor(), f" changed the {_changed_names(s.changes())} of an allocation of ", s.subject())
+        if share_text:
+            return _say(_("%(actor)s removed an allocation of %(share)s of the L2I subscription %(subject)s"),
+                        actor=s.actor(), share=share_text, subject=s.subject())
+        return _say(_("%(actor)s removed an allocation of the L2I subscription %(subject)s"), actor=s.actor(),
+                    subject=s.subject())
+    return _say(_("%(actor)s changed the %(fields)s of an allocation of %(subject)s"), actor=s.actor(),
+                fields=s.fields(), subject=s.subject())
 
 
 def _user(s: _Say, verb: str) -> tuple[Piece, ...]:
-    if verb in ("signed_in", "signed_out"):
-        return _w(s.subject(), f" signed {verb.split('_')[1]}")
+    if verb == "signed_in":
+        return _say(_("%(subject)s signed in"), subject=s.subject())
+    if verb == "signed_out":
+        return _say(_("%(subject)s signed out"), subject=s.subject())
     if verb == "created":
-        return _w(s.actor(), " added the user ", s.subject())
+        return _say(_("%(actor)s added the user %(subject)s"), actor=s.actor(), subject=s.subject())
+    if verb == "reactivated":
+        return _say(_("%(actor)s reactivated the user %(subject)s"), actor=s.actor(), subject=s.subject())
+    if verb == "deactivated":
+        return _say(_("%(actor)s deactivated the user %(subject)s"), actor=s.actor(), subject=s.subject())
     if verb == "password_reset":
-        return _w(s.actor(), " reset the password of ", s.subject())
+        return _say(_("%(actor)s reset the password of %(subject)s"), actor=s.actor(), subject=s.subject())
     if verb in ("token_created", "token_revoked"):  # portal.tokens: the token's name and prefix, never the token
-        name = s.data.get("name") if isinstance(s.data.get("name"), str) else "a token"
-        return _w(s.actor(), f" {verb.split('_')[1]} the API token “{name}” of ", s.subject())
-    return _w(s.actor(), f" {verb.replace('_', ' ')} the user ", s.subject())
+        name = s.data.get("name") if isinstance(s.data.get("name"), str) else None
+        if verb == "token_created":
+            said = (_l("%(actor)s created the API token “%(token)s” of %(subject)s") if name
+                    else _l("%(actor)s created an API token of %(subject)s"))
+        else:
+            said = (_l("%(actor)s revoked the API token “%(token)s” of %(subject)s") if name
+                    else _l("%(actor)s revoked an API token of %(subject)s"))
+        return _say(said, actor=s.actor(), token=name or "", subject=s.subject())
+    if verb == "language_chosen":
+        from portal.i18n import LANGUAGES
+
+        code = s.data.get("language")
+        return _say(_("%(subject)s chose to read the portal in %(language)s"), subject=s.subject(),
+                    language=LANGUAGES.get(code, str(code or "")) if isinstance(code, str) else "")
+    return s.generic()
 
 
 def _company(s: _Say, verb: str) -> tuple[Piece, ...]:
-    return _w(s.actor(), f" {'added' if verb == 'created' else verb.replace('_', ' ')} the company ", s.subject())
+    if verb == "created":
+        return _say(_("%(actor)s added the company %(subject)s"), actor=s.actor(), subject=s.subject())
+    return s.generic()
 
 
 _BY_PREFIX: dict[str, Callable[[_Say, str], tuple[Piece, ...]]] = {
@@ -504,9 +738,9 @@ _BY_PREFIX: dict[str, Callable[[_Say, str], tuple[Piece, ...]]] = {
 
 def describe_event(event: ActivityEvent, viewer: User, facts: Facts) -> Sentence:
     say = _Say(event, viewer, facts)
-    prefix, _, verb = event.type.rpartition(".")
+    prefix, _dot, verb = event.type.rpartition(".")
     builder = _BY_PREFIX.get(prefix)
-    pieces = builder(say, verb) if builder else _w(say.actor(), f" — {event_kind(event).lower()}: ", say.subject())
+    pieces = builder(say, verb) if builder else say.generic()
     return Sentence(pieces=pieces, kind=event_kind(event), changes=say.changes(), url=say.subject_url())
 
 

@@ -12,23 +12,28 @@ from portal.activity.queries import SUBJECT_NOUNS, describe
 from portal.auth.models import Company, User
 from portal.db import db
 from portal.forms import parse_id
+from portal.i18n import _l
 from portal.pagination import keyset_page
 from portal.tenancy import select_visible
 from portal.web import render
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")
 
-# One noun per subject, for "history of this campaign".
-SUBJECT_NOUNS_BY_TABLE = {
-    "program_templates": "template", "programs": "program", "campaigns": "campaign", "enrollments": "enrollment",
-    "participants": "participant", "beneficiary_groups": "group", "l2i_subscriptions": "subscription",
-    "l2i_allocations": "allocation", "users": "user", "companies": "company",
-}
+# The subject types the log filters by, and how "history of this …" names each one.
 SUBJECT_TYPES = {
-    "program_templates": "Templates", "programs": "Programs", "campaigns": "Campaigns", "enrollments": "Enrollments",
-    "participants": "Participants", "beneficiary_groups": "Beneficiary groups", "l2i_subscriptions": "L2I subscriptions",
-    "l2i_allocations": "L2I allocations", "users": "Users", "companies": "Companies",
+    "program_templates": _l("Templates"), "programs": _l("Programs"), "campaigns": _l("Campaigns"),
+    "enrollments": _l("Enrollments"), "participants": _l("Participants"), "beneficiary_groups": _l("Beneficiary groups"),
+    "l2i_subscriptions": _l("L2I subscriptions"), "l2i_allocations": _l("L2I allocations"), "users": _l("Users"),
+    "companies": _l("Companies"),
 }
+HISTORY_LINKS = {
+    "program_templates": _l("history of this template"), "programs": _l("history of this program"),
+    "campaigns": _l("history of this campaign"), "enrollments": _l("history of this enrollment"),
+    "participants": _l("history of this participant"), "beneficiary_groups": _l("history of this group"),
+    "l2i_subscriptions": _l("history of this subscription"), "l2i_allocations": _l("history of this allocation"),
+    "users": _l("history of this user"), "companies": _l("history of this company"),
+}
+OTHER_HISTORY = _l("history of this item")
 
 
 def _day(value: str | None, *, end: bool = False) -> datetime | None:
@@ -79,4 +84,4 @@ def index():
     return render("activity/index.html", block="results", page=page, filters=filters, active=active,
                   subject_types=SUBJECT_TYPES, type_prefixes=SUBJECT_NOUNS, companies=companies,
                   company_names=company_names, actors=actors, describe=describe,
-                  subject_nouns=SUBJECT_NOUNS_BY_TABLE)
+                  history_links=HISTORY_LINKS, other_history=OTHER_HISTORY)

@@ -6,29 +6,30 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.models import ROLE_LABELS
 from portal.forms import choices, coerce_id
+from portal.i18n import _l, _lp
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(message="Enter your e-mail."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(message="Enter your password."), Length(max=256)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")), Length(max=256)])
 
 
 class CompanyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)])
-    key = StringField("Key", validators=[Optional(), Length(max=100)],
-                      description="Leave blank to generate it from the name. It cannot change later.")
-    country = SelectField("Country", validators=[Optional()])
-    industry = StringField("Industry", validators=[Optional(), Length(max=100)])
+    name = StringField(_lp("person", "Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=255)])
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=100)],
+                      description=_l("Leave blank to generate it from the name. It cannot change later."))
+    country = SelectField(_l("Country"), validators=[Optional()])
+    industry = StringField(_l("Industry"), validators=[Optional(), Length(max=100)])
 
 
 class UserForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(message="Enter an e-mail."), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)])
-    role = SelectField("Role", choices=choices(ROLE_LABELS.items()))
-    company_id = SelectField("Company", coerce=coerce_id,
-                             description="Required for company admins.")
-    password = PasswordField("Initial password", validators=[DataRequired(message="Enter a password."), Length(max=256)],
-                             description="At least 10 characters. Share it privately.")
+    email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter an e-mail.")), Length(max=254)])
+    name = StringField(_lp("person", "Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=255)])
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
+    company_id = SelectField(_l("Company"), coerce=coerce_id,
+                             description=_l("Required for company admins."))
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(message=_l("Enter a password.")), Length(max=256)],
+                             description=_l("At least 10 characters. Share it privately."))
 
 
 class VersionedActionForm(FlaskForm):
@@ -41,8 +42,8 @@ class VersionedActionForm(FlaskForm):
 
 
 class ResetPasswordForm(VersionedActionForm):
-    password = PasswordField("New password", validators=[DataRequired(message="Enter a password."), Length(max=256)],
-                             description="At least 10 characters. The user's open sessions end.")
+    password = PasswordField(_l("New password"), validators=[DataRequired(message=_l("Enter a password.")), Length(max=256)],
+                             description=_l("At least 10 characters. The user's open sessions end."))
 
 
 class PageForm(FlaskForm):

@@ -9,11 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, VersionedMixin, db, enum_check
+from portal.i18n import _l
 
 PROGRAM_MANAGER = "program_manager"
 COMPANY_ADMIN = "company_admin"
 ROLES = (PROGRAM_MANAGER, COMPANY_ADMIN)
-ROLE_LABELS = {PROGRAM_MANAGER: "Program manager", COMPANY_ADMIN: "Company admin"}
+ROLE_LABELS = {PROGRAM_MANAGER: _l("Program manager"), COMPANY_ADMIN: _l("Company admin")}  # shown in the reader's language
 
 
 class Company(TimestampMixin, VersionedMixin, db.Model):
@@ -86,7 +87,7 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
+        return str(ROLE_LABELS.get(self.role, self.role))
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -16,7 +16,7 @@ from portal.auth.models import COMPANY_ADMIN, PROGRAM_MANAGER, ROLES, Company, U
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.db import db, utcnow
 from portal.errors import DomainError, Forbidden, StaleEdit, ValidationFailed
-from portal.i18n import _l
+from portal.i18n import SESSION_KEY, _l
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.reference import country_problem
 
@@ -32,14 +32,14 @@ def normalize_email(raw: str) -> str:
     try:
         normalized = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise DomainError(f"Enter a valid e-mail address ({exc}).", "email") from None
+        raise DomainError(_l("Enter a valid e-mail address (%(problem)s).", problem=str(exc)), "email") from None
     # Lowercasing can leave a non-NFKC sequence behind (e.g. "İ"): normalize again, so the result is stable.
     return unicodedata.normalize("NFKC", normalized.lower())
 
 
 def _require_program_manager(actor: User | None) -> None:
     if actor is not None and not actor.is_program_manager:
-        raise Forbidden("Only program managers manage companies and users.")
+        raise Forbidden(_l("Only program managers manage companies and users."))
 
 
 def create_company(actor: User | None, *, name: str, key: str = "", country: str | None = None,
@@ -48,9 +48,9 @@ def create_company(actor: User | None, *, name: str, key: str = "", country: str
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name or len(name) > 255:
-        errors.setdefault("name", []).append("Enter a name of 1 to 255 characters.")
+        errors.setdefault("name", []).append(_l("Enter a name of 1 to 255 characters."))
     elif db.session.scalar(sa.select(Company.id).where(sa.func.lower(Company.name) == name.lower())):
-        errors.setdefault("name", []).append("A company with this name already exists.")
+        errors.setdefault("name", []).append(_l("A company with this name already exists."))
     key = (key or "").strip()
     if key and (problem := key_problem(key, Company.key)):
         errors["key"] = [problem]
@@ -79,17 +79,17 @@ def create_user(actor: User | None, *, email: str, name: str, role: str, passwor
     try:
         email = normalize_email(email or "")
         if db.session.scalar(sa.select(User.id).where(User.email == email)):
-            errors.setdefault("email", []).append("A user with this e-mail already exists.")
+            errors.setdefault("email", []).append(_l("A user with this e-mail already exists."))
     except DomainError as exc:
         errors.setdefault("email", []).append(exc.message)
     name = (name or "").strip()
     if not name or len(name) > 255:
-        errors.setdefault("name", []).append("Enter a name of 1 to 255 characters.")
+        errors.setdefault("name", []).append(_l("Enter a name of 1 to 255 characters."))
     if role not in ROLES:
-        errors.setdefault("role", []).append("Choose a role.")
+        errors.setdefault("role", []).append(_l("Choose a role."))
     if role == COMPANY_ADMIN:
         if company_id is None or db.session.get(Company, company_id) is None:
-            errors.setdefault("company_id", []).append("Company admins belong to a company: choose one.")
+            errors.setdefault("company_id", []).append(_l("Company admins belong to a company: choose one."))
     elif role == PROGRAM_MANAGER:
         company_id = None
     if problem := password_problem(password or ""):
@@ -105,7 +105,7 @@ def create_user(actor: User | None, *, email: str, name: str, role: str, passwor
 
 def _check_version(user: User, expected_version: int | None) -> None:
     if expected_version is not None and user.lock_version != expected_version:
-        raise StaleEdit("this user")
+        raise StaleEdit(_l("this user"))
 
 
 def set_user_enabled(actor: User, user: User, enabled: bool, *, expected_version: int | None = None) -> None:
@@ -113,7 +113,7 @@ def set_user_enabled(actor: User, user: User, enabled: bool, *, expected_version
     _require_program_manager(actor)
     _check_version(user, expected_version)
     if not enabled and user.id == actor.id:
-        raise DomainError("You cannot deactivate yourself.", "is_enabled")
+        raise DomainError(_l("You cannot deactivate yourself."), "is_enabled")
     if user.is_enabled == enabled:
         return
     user.is_enabled = enabled
@@ -179,12 +179,25 @@ def load_user_from_cookie(cookie_id: str) -> User | None:
     from portal.forms import parse_id
 
     config = current_app.config
-    if session_has_expired(session, idle_minutes=config["SESSION_IDLE_MINUTES"], max_hours=config["SESSION_MAX_HOURS"]):
-        session.clear()
-        flash("Your session has ended. Sign in again to continue.", "info")
-        return None
     raw_id, _, token = (cookie_id or "").partition(":")
     user_id = parse_id(raw_id)
+    if session_has_expired(session, idle_minutes=config["SESSION_IDLE_MINUTES"], max_hours=config["SESSION_MAX_HOURS"]):
+        # The sign-in page that follows stays in the language the person reads (their choice,
+        # or the one made on the sign-in page); the message is worded in it. This request's
+        # user is nobody from here on: set that first, so finding the language reads no user.
+        from flask import g
+
+        from portal.extensions import login_manager
+
+        owner = db.session.get(User, user_id) if user_id is not None else None
+        language = (owner.locale if owner is not None and owner.session_token == token else None) \
+            or session.get(SESSION_KEY)
+        session.clear()
+        if language:
+            session[SESSION_KEY] = language
+        g._login_user = login_manager.anonymous_user()
+        flash(str(_l("Your session has ended. Sign in again to continue.")), "info")
+        return None
     if user_id is None or not token:
         return None
     user = db.session.get(User, user_id, options=[sa.orm.joinedload(User.company)])  # the header shows it

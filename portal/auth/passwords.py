@@ -4,6 +4,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from portal.i18n import _n
+
 _hasher = PasswordHasher()  # Argon2id, t=3, m=64 MiB, p=4
 MIN_PASSWORD_LENGTH = 10
 
@@ -26,9 +28,13 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
+MAX_PASSWORD_LENGTH = 256
+
+
 def password_problem(password: str) -> str | None:
+    """What is wrong with a new password, in the reader's language; None when it will do."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > 256:
-        return "Use at most 256 characters."
+        return str(_n("Use at least %(num)s character.", "Use at least %(num)s characters.", MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return str(_n("Use at most %(num)s character.", "Use at most %(num)s characters.", MAX_PASSWORD_LENGTH))
     return None

@@ -75,7 +75,7 @@ def sign_in():
             login_user(user)
             start_session(session)
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
-        form.form_errors.append("That e-mail and password do not match an active account.")
+        form.form_errors.append(_("That e-mail and password do not match an active account."))
     status = 422 if request.method == "POST" else 200
     return render("auth/sign_in.html", form=form, status_code=status)
 
@@ -129,7 +129,7 @@ def _country_choices() -> list[SelectChoice]:
 
 def _company_choices() -> list[SelectChoice]:
     rows = db.session.execute(sa.select(Company.id, Company.name).order_by(Company.name)).all()
-    return choices([("", "— none (program managers) —")] + [(r.id, r.name) for r in rows])
+    return choices([("", _("— none (program managers) —"))] + [(r.id, r.name) for r in rows])
 
 
 @admin_bp.get("/")
@@ -163,7 +163,7 @@ def new_company():
             with transaction():
                 company = ops.create_company(current_user, name=form.name.data, key=form.key.data,
                                              country=form.country.data, industry=form.industry.data)
-            flash(f"Company “{company.name}” created.", "success")
+            flash(_("Company “%(name)s” created.", name=company.name), "success")
             return redirect_to(url_for("admin.index"))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -185,7 +185,7 @@ def new_user():
                 user = ops.create_user(current_user, email=form.email.data, name=form.name.data,
                                        role=form.role.data, password=form.password.data,
                                        company_id=form.company_id.data)
-            flash(f"User {user.email} created.", "success")
+            flash(_("User %(email)s created.", email=user.email), "success")
             return redirect_to(url_for("admin.user_detail", user_id=user.id))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -217,10 +217,12 @@ def set_enabled(user_id: int, action: str):
         with transaction():
             user = get_visible_or_404(User, user_id, current_user, for_update=True)
             ops.set_user_enabled(current_user, user, action == "reactivate", expected_version=form.expected_version())
-        flash(f"{user.name} is {'active again' if action == 'reactivate' else 'deactivated; their sessions ended'}.",
-              "success")
+        if action == "reactivate":
+            flash(_("%(name)s is active again.", name=user.name), "success")
+        else:
+            flash(_("%(name)s is deactivated; their sessions ended.", name=user.name), "success")
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return _user_page(get_visible_or_404(User, user_id, current_user), status=exc.status_code)
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
@@ -234,7 +236,7 @@ def reset_password(user_id: int):
             with transaction():
                 user = get_visible_or_404(User, user_id, current_user, for_update=True)
                 ops.reset_password(current_user, user, form.password.data, expected_version=form.expected_version())
-            flash(f"Password reset for {user.name}. Their open sessions ended.", "success")
+            flash(_("Password reset for %(name)s. Their open sessions ended.", name=user.name), "success")
             return redirect(url_for("admin.user_detail", user_id=user_id))
         except DomainError as exc:
             apply_domain_error(form, exc)

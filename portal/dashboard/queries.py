@@ -12,6 +12,7 @@ from portal.charts import LineChart, cumulative_by_day, line_chart
 from portal.db import db
 from portal.deliveries.progress import CampaignFlags, progress_by_campaign
 from portal.enrollments.models import EnrollmentDay
+from portal.i18n import _
 from portal.l2i.models import L2ISubscription
 from portal.programs.models import Program
 from portal.tenancy import visible
@@ -75,7 +76,7 @@ def home_figures(viewer: User, now: datetime | None = None) -> HomeFigures:
         .where(EnrollmentDay.day >= since.date(), visible(Campaign, viewer)).group_by(EnrollmentDay.day)).all()
     counts = {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows}
     chart = line_chart(cumulative_by_day(counts, since.date(), now.date()),
-                       title="Cumulative enrollments created in the last 90 days (all roles, waitlisted included)")
+                       title=_("Cumulative enrollments created in the last 90 days (all roles, waitlisted included)"))
     enrollments_this_month = sum(n for day_, n in counts.items() if day_ >= month_start.date())
     return HomeFigures(active_programs or 0, active_campaigns or 0, enrollments_this_month, list(near_capacity),
                        chart, int(l2i_learners), int(l2i_allocated), int(l2i_count), month_start.date(),

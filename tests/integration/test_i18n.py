@@ -118,3 +118,17 @@ def test_the_pseudo_locale_marks_translated_strings_only_where_configured(client
     production_like = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, PORTAL_PSEUDO_LOCALE=False)
     plain = production_like.test_client().get("/sign-in", headers={"Accept-Language": "qps-ploc"}).get_data(as_text=True)
     assert "Change language" in plain and "⟦" not in plain
+
+
+def test_a_lazy_message_escapes_what_it_carries(app):
+    """Flask-Babel's own lazy strings claim to be HTML already: a name someone typed inside a
+    domain message would reach the page as markup. portal.i18n's do not."""
+    from flask import render_template_string
+
+    from portal.i18n import _l
+
+    with app.test_request_context(headers={"Accept-Language": "uk"}):
+        message = _l("You are signed out.")  # a translated message, then one that carries input
+        assert str(message) == "Ви вийшли з системи."
+        html = render_template_string("{{ m }}", m=_l("%(name)s", name="<script>alert(1)</script>"))
+    assert html == "&lt;script&gt;alert(1)&lt;/script&gt;"

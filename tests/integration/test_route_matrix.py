@@ -43,6 +43,7 @@ POLICY: dict[str, str] = {
     "static": "public",
     "auth.sign_in": "public",
     "auth.healthz": "public",
+    "auth.choose_language": "public",  # the header's language switch: the sign-in page's too
     "dashboard.root": "public",
     "auth.sign_out": "signed_in",
     "dashboard.home": "signed_in",
