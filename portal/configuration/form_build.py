@@ -24,13 +24,25 @@ from portal.configuration.form_fields import (
     schema_kind,
 )
 from portal.configuration.labels import bounds as _bounds
-from portal.configuration.labels import humanise, key_label, option_label, title_of, value_text
+from portal.configuration.labels import (
+    description_of,
+    humanise,
+    item_title,
+    key_label,
+    option_label,
+    shown_number,
+    title_of,
+    value_text,
+    yes_no,
+)
 from portal.configuration.labels import map_pairs as _map_pairs
+from portal.configuration.schema_i18n import first_localized
+from portal.i18n import _, _l, current_language
 
 __all__ = ["FormNode", "Option", "build_form", "humanise"]
 
 LAYERS = ("template", "program", "campaign")
-SOURCE_TEXT = {"template": "from template", "program": "set in program", "campaign": "set in campaign"}
+SOURCE_TEXT = {"template": _l("from template"), "program": _l("set in program"), "campaign": _l("set in campaign")}
 # Settings most people never change sit in a collapsed "Advanced" section unless the
 # ui_schema says otherwise ("ui:advanced": true or false on any property).
 DEFAULT_ADVANCED = frozenset({"impact"})
@@ -222,7 +234,8 @@ def build_form(
         omit=frozenset(omit),
     )
     root_schema = schema if isinstance(schema, dict) else {}
-    label = root_schema.get("title") if isinstance(root_schema.get("title"), str) else "Configuration"
+    label = first_localized((root_schema,), "title") or (
+        root_schema.get("title") if isinstance(root_schema.get("title"), str) else _("Configuration"))
     root = builder.object_node(root_schema, _ui(ui_schema), "", values, label=label, kind="root",
                                locked=False, in_row=False, depth=0)
     _attach_errors(root, errors or {})
@@ -293,10 +306,10 @@ class _Builder:
         node.required = required and kind != "fieldset"
         flag = ui.get("ui:advanced")
         node.advanced = flag if isinstance(flag, bool) else (not in_row and path in DEFAULT_ADVANCED)
-        help_text = ui.get("ui:help") if isinstance(ui.get("ui:help"), str) else schema.get("description")
-        help_text = help_text if isinstance(help_text, str) else ""
+        help_text = description_of(schema, ui)
         if node.bounds:
-            help_text = f"{help_text} Allowed: {node.bounds}.".strip()
+            allowed = _("Allowed: %(bounds)s.", bounds=node.bounds)
+            help_text = f"{help_text} {allowed}".strip()
         node.help = help_text
         if not in_row and kind not in ("fieldset", "unsupported"):
             self.provenance_of(node, schema, ui)
@@ -323,7 +336,7 @@ class _Builder:
         if kind == "boolean":
             node.checked = value is True
             node.value = "true"
-            node.display = "Yes" if value is True else ("No" if value is False else "")
+            node.display = yes_no(value) if isinstance(value, bool) else ""
         elif kind == "select":
             text = _scalar_text(value, kind)
             enum = schema["enum"]
@@ -336,6 +349,8 @@ class _Builder:
         else:
             node.value = _scalar_text(value, kind)
             node.display = node.value
+            if kind in ("integer", "number") and current_language() != "en" and value is not MISSING:
+                node.display = shown_number(value)
             if kind in ("integer", "number"):
                 node.bounds, node.min, node.max = _bounds(schema)
                 node.step = "1" if kind == "integer" else "any"
@@ -347,9 +362,7 @@ class _Builder:
         return node
 
     def item_label(self, schema: dict[str, Any], ui: dict[str, Any], fallback: str) -> str:
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        title = _ui(ui, "items").get("ui:title") or items.get("title")
-        return title if isinstance(title, str) and title else fallback
+        return item_title(schema, ui, fallback)
 
     def add_remove(self, node: FormNode, locked: bool) -> None:
         if not (locked or self.readonly):
@@ -359,7 +372,7 @@ class _Builder:
 
     def rows_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
                   locked: bool, depth: int) -> FormNode:
-        node = self.base("rows", path, label, item_label=self.item_label(schema, ui, "Row"))
+        node = self.base("rows", path, label, item_label=self.item_label(schema, ui, _("Row")))
         items, item_ui = schema["items"], _ui(ui, "items")
         for i, row in enumerate(value if isinstance(value, list) else []):
             node.children.append(self.object_node(
@@ -373,7 +386,7 @@ class _Builder:
 
     def list_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
                   locked: bool, depth: int) -> FormNode:
-        item_label = self.item_label(schema, ui, "Item")
+        item_label = self.item_label(schema, ui, _("Item"))
         node = self.base("list", path, label, item_label=item_label)
         items, item_ui = schema["items"], _ui(ui, "items")
         for i, item in enumerate(value if isinstance(value, list) else []):
@@ -391,17 +404,18 @@ class _Builder:
         chosen = {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
         node.options = [Option(v, option_label(v, items, _ui(ui, "items")), v in chosen, f"{node.id}-{i}")
                         for i, v in enumerate(items["enum"])]
-        node.display = ", ".join(o.label for o in node.options if o.selected) or "None"
+        node.display = ", ".join(o.label for o in node.options if o.selected) or _("None")
         return node
 
     def map_node(self, schema: dict[str, Any], ui: dict[str, Any], path: str, value: Any, label: str,
                  locked: bool, depth: int) -> FormNode:
         entry = schema["additionalProperties"]
         value_kind = schema_kind(entry)
-        key_title = ui.get("ui:keyTitle") if isinstance(ui.get("ui:keyTitle"), str) else "Name"
-        value_label = entry.get("title") if isinstance(entry.get("title"), str) else "Value"
-        node = self.base("map", path, label, item_label="Entry", column_labels=(key_title, value_label))
-        node.bounds, _, _ = _bounds(entry) if value_kind in ("integer", "number") else ("", None, None)
+        key_title = ui.get("ui:keyTitle") if isinstance(ui.get("ui:keyTitle"), str) else _("Name")
+        value_label = first_localized((entry,), "title") or (
+            entry.get("title") if isinstance(entry.get("title"), str) else _("Value"))
+        node = self.base("map", path, label, item_label=_("Entry"), column_labels=(key_title, value_label))
+        node.bounds = (_bounds(entry) if value_kind in ("integer", "number") else ("", None, None))[0]
         pairs = _map_pairs(value)
         for i, (key, val) in enumerate(pairs):
             row_name = join_path(node.name, i)
@@ -409,7 +423,8 @@ class _Builder:
                            id=_html_id(row_name), label=f"{label} {i + 1}", readonly=self.readonly,
                            in_row=True, locked=locked, depth=depth + 1)
             key_node = FormNode(kind="string", path="", name=f"{row_name}.__key", id=_html_id(f"{row_name}.__key"),
-                                label=f"{key_title} {i + 1}", value=key, display=key_label(key, ui), readonly=self.readonly,
+                                label=f"{key_title} {i + 1}", value=key, display=key_label(key, ui, schema),
+                                readonly=self.readonly,
                                 in_row=True, locked=locked, required=True, depth=depth + 2)
             val_node = self.leaf(entry, {}, value_kind, row.path, val, f"{value_label} {i + 1}", required=True,
                                  locked=locked)
@@ -437,7 +452,7 @@ class _Builder:
             return
         node.source = source
         node.source_class = source if source in LAYERS else "other"
-        node.source_text = SOURCE_TEXT.get(source, f"set in {source}")
+        node.source_text = str(SOURCE_TEXT[source]) if source in SOURCE_TEXT else _("set in %(layer)s", layer=source)
         node.is_overridden = self.current_layer is not None and source == self.current_layer
         if node.is_overridden and not (node.locked or self.readonly):
             node.reset_action = f"reset:{node.name}"

@@ -24,13 +24,14 @@ from portal.configuration.form_fields import (
 )
 from portal.configuration.locks import LOCKED_MESSAGE
 from portal.configuration.merge import deep_merge
+from portal.i18n import _l
 
-MSG_REQUIRED = "Enter a value."
-MSG_WHOLE_NUMBER = "Enter a whole number."
-MSG_NUMBER = "Enter a number."
-MSG_CHOICE = "Choose one of the options."
-MSG_BOOLEAN = "Choose yes or no."
-MSG_DUPLICATE_KEY = "Each name can appear once."
+MSG_REQUIRED = _l("Enter a value.")
+MSG_WHOLE_NUMBER = _l("Enter a whole number.")
+MSG_NUMBER = _l("Enter a number.")
+MSG_CHOICE = _l("Choose one of the options.")
+MSG_BOOLEAN = _l("Choose yes or no.")
+MSG_DUPLICATE_KEY = _l("Each name can appear once.")
 
 _TRUE = {"true", "on", "1", "yes"}
 _FALSE = {"false", "off", "0", "no", ""}

@@ -21,6 +21,7 @@ from portal.configuration.limits import (
 )
 from portal.configuration.paths import ConfigError
 from portal.errors import ConfigInvalid
+from portal.i18n import _l
 
 # Text may be up to four times the document limit, so a pretty-printed document still fits;
 # the parsed document itself must fit in MAX_DOCUMENT_BYTES.
@@ -42,18 +43,19 @@ def parse_json_document(text: str | None, field: str) -> Any:
     """The JSON value of ``text``, or ConfigInvalid(field, problems) when it is not JSON or not
     a document the portal can store and validate (see limits.document_problems)."""
     if not isinstance(text, str):
-        raise ConfigInvalid(field, [ConfigError("", "Enter JSON text.")])
+        raise ConfigInvalid(field, [ConfigError("", _l("Enter JSON text."))])
     if len(text) > MAX_TEXT_CHARS:
         raise ConfigInvalid(field, [ConfigError("", TOO_LARGE_MESSAGE)])
     try:
         value = json.loads(text, parse_constant=_constant, parse_int=_integer)
     except json.JSONDecodeError as exc:
-        raise ConfigInvalid(field, [ConfigError(
-            "", f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.")]) from None
+        raise ConfigInvalid(field, [ConfigError("", _l(
+            "Not valid JSON: %(problem)s at line %(line)s, column %(column)s.", problem=exc.msg, line=exc.lineno,
+            column=exc.colno))]) from None
     except RecursionError:
         raise ConfigInvalid(field, [ConfigError("", TOO_DEEP_MESSAGE)]) from None
     except ValueError:  # anything else json refuses to build
-        raise ConfigInvalid(field, [ConfigError("", "Not valid JSON.")]) from None
+        raise ConfigInvalid(field, [ConfigError("", _l("Not valid JSON."))]) from None
     if problems := document_problems(value):
         raise ConfigInvalid(field, problems)
     return value

@@ -6,21 +6,29 @@ Labels come from the template's schema ``title``s and its ``ui_schema`` (``ui:ti
 ``ui:enumNames``, ``ui:keyLabels`` for the names of a map's entries); enum options from
 ``ui:enumNames``, ``x-enumNames`` or ``oneOf``/``anyOf`` entries with ``const`` and ``title``;
 anything without one is the key made readable ("every_other_day" → "Every other day").
-Pure functions over plain JSON values."""
+In Norwegian and Ukrainian a node's ``x-i18n`` block (:mod:`portal.configuration.schema_i18n`:
+title, description, enumNames, keyLabels; the ui_schema's first, then the schema's) gives the
+words, falling back to the English above. Pure functions over plain JSON values; the language
+is the request's."""
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
 
+from babel import numbers as babel_numbers
+
 from portal.configuration.form_fields import MISSING as FORM_MISSING
 from portal.configuration.paths import MISSING, iter_leaves, split_path
+from portal.configuration.schema_i18n import first_localized, localized_entry
+from portal.i18n import _, _l, current_language, ngettext
 
 SEPARATOR = " › "
 # Words people write in capitals: "cefr_level_advanced" → "CEFR level advanced".
 ACRONYMS = {"cefr": "CEFR", "sroi": "SROI", "vis": "VIS", "cv": "CV", "id": "ID", "url": "URL"}
-TYPE_NAMES = {"integer": "whole number", "number": "number", "string": "text", "boolean": "yes / no",
-              "array": "list", "object": "group of settings", "null": "empty"}
+TYPE_NAMES = {"integer": _l("whole number"), "number": _l("number"), "string": _l("text"),
+              "boolean": _l("yes / no"), "array": _l("list"), "object": _l("group of settings"),
+              "null": _l("empty")}
 
 
 def ui_at(ui: Any, key: str | None = None) -> dict[str, Any]:
@@ -43,24 +51,49 @@ def humanise(key: str) -> str:
 
 
 def title_of(schema: Any, ui: Any, key: str) -> str:
-    """A property's label: ``ui:title``, the schema's ``title``, else the key made readable."""
+    """A property's label: the ui_schema's or the schema's ``x-i18n`` title in the reader's
+    language, else ``ui:title``, the schema's ``title``, else the key made readable."""
+    translated = first_localized((ui_at(ui), schema), "title")
+    if translated:
+        return translated
     for text in (ui_at(ui).get("ui:title"), schema.get("title") if isinstance(schema, dict) else None):
         if isinstance(text, str) and text.strip():
             return text
     return humanise(key)
 
 
-def item_title(schema: Any, ui: Any, fallback: str = "Item") -> str:
+def description_of(schema: Any, ui: Any) -> str:
+    """A property's help text: its ``x-i18n`` description in the reader's language, else
+    ``ui:help``, else the schema's ``description`` ("" when there is none)."""
+    ui = ui_at(ui)
+    translated = first_localized((ui, schema), "description")
+    if translated:
+        return translated
+    for text in (ui.get("ui:help"), schema.get("description") if isinstance(schema, dict) else None):
+        if isinstance(text, str):
+            return text
+    return ""
+
+
+def item_title(schema: Any, ui: Any, fallback: Any = None) -> str:
     """What one entry of an array is called ("Milestone")."""
     items = schema.get("items") if isinstance(schema, dict) else None
+    translated = first_localized((ui_at(ui, "items"), items), "title")
+    if translated:
+        return translated
     for text in (ui_at(ui, "items").get("ui:title"), items.get("title") if isinstance(items, dict) else None):
         if isinstance(text, str) and text.strip():
             return text
-    return fallback
+    return str(fallback) if fallback is not None else _("Item")
 
 
-def key_label(key: str, ui: Any) -> str:
-    """The name of a map's entry ("session_completed" → "Session completed"), ``ui:keyLabels`` first."""
+def key_label(key: str, ui: Any, schema: Any = None) -> str:
+    """The name of a map's entry ("session_completed" → "Session completed"): the ui_schema's
+    or the map schema's ``x-i18n`` keyLabels in the reader's language, ``ui:keyLabels``, else
+    the key made readable."""
+    for node in (ui_at(ui), schema):
+        if text := localized_entry(node, "keyLabels", key):
+            return text
     names = ui_at(ui).get("ui:keyLabels")
     if isinstance(names, dict) and isinstance(names.get(key), str) and names[key].strip():
         return names[key]
@@ -72,18 +105,23 @@ def _enum_titles(schema: dict[str, Any], ui: dict[str, Any]) -> dict[str, str]:
     for alternatives in (schema.get("oneOf"), schema.get("anyOf")):
         for alt in alternatives if isinstance(alternatives, list) else []:
             if isinstance(alt, dict) and isinstance(alt.get("title"), str) and "const" in alt:
-                titles.setdefault(str(alt["const"]), alt["title"])
+                titles.setdefault(str(alt["const"]), first_localized((alt,), "title") or alt["title"])
     enum = schema.get("enum")
     if isinstance(enum, list):
         for names in (schema.get("x-enumNames"), ui.get("ui:enumNames")):
             if isinstance(names, list):
                 titles.update({str(v): n for v, n in zip(enum, names, strict=False) if isinstance(n, str)})
+        for node in (schema, ui):  # translations win over the English names
+            for v in enum:
+                if text := localized_entry(node, "enumNames", v):
+                    titles[str(v)] = text
     return titles
 
 
 def option_label(value: Any, schema: Any, ui: Any = None) -> str:
-    """The label of one enum option: its title if the schema or ui_schema gives one, else the
-    value made readable ("every_other_day" → "Every other day"; "B2" stays "B2")."""
+    """The label of one enum option: its title if the schema or ui_schema gives one (in the
+    reader's language when it carries an ``x-i18n`` translation), else the value made readable
+    ("every_other_day" → "Every other day"; "B2" stays "B2")."""
     schema = schema if isinstance(schema, dict) else {}
     text = str(value)
     title = _enum_titles(schema, ui_at(ui)).get(text)
@@ -102,6 +140,16 @@ def number_text(value: Any) -> str:
     return str(value)
 
 
+def shown_number(value: Any) -> str:
+    """A number to read: :func:`number_text` in English ("0.95"), the reader's own decimal
+    sign and grouping elsewhere ("0,95", "1 000"), every digit kept."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or current_language() == "en":
+        return number_text(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return babel_numbers.format_decimal(value, locale=current_language(), decimal_quantization=False)
+
+
 def bounds(schema: dict[str, Any]) -> tuple[str, str | None, str | None]:
     """A number's bounds as text ("15–180", "at least 0") and as min/max attribute values."""
     def num(key: str) -> Any:
@@ -110,15 +158,33 @@ def bounds(schema: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
     lo, hi = num("minimum"), num("maximum")
     xlo, xhi = num("exclusiveMinimum"), num("exclusiveMaximum")
-    low = f"at least {number_text(lo)}" if lo is not None else (
-        f"more than {number_text(xlo)}" if xlo is not None else "")
-    high = f"at most {number_text(hi)}" if hi is not None else (
-        f"less than {number_text(xhi)}" if xhi is not None else "")
+    low = _("at least %(limit)s", limit=shown_number(lo)) if lo is not None else (
+        _("more than %(limit)s", limit=shown_number(xlo)) if xlo is not None else "")
+    high = _("at most %(limit)s", limit=shown_number(hi)) if hi is not None else (
+        _("less than %(limit)s", limit=shown_number(xhi)) if xhi is not None else "")
     if lo is not None and hi is not None:
-        text = f"{number_text(lo)}–{number_text(hi)}"
+        text = f"{shown_number(lo)}–{shown_number(hi)}"
     else:
         text = ", ".join(x for x in (low, high) if x)
     return (text, number_text(lo) if lo is not None else None, number_text(hi) if hi is not None else None)
+
+
+def _count_limit(lo: Any, hi: Any, unit: str) -> str:
+    """"1–12 entries", "at least 1 entry", "at most 50 characters" (unit: entries or characters)."""
+    if lo is not None and hi is not None:
+        if unit == "entries":
+            return ngettext("%(low)s–%(high)s entry", "%(low)s–%(high)s entries", hi, low=shown_number(lo),
+                      high=shown_number(hi))
+        return ngettext("%(low)s–%(high)s character", "%(low)s–%(high)s characters", hi, low=shown_number(lo),
+                  high=shown_number(hi))
+    n = lo if lo is not None else hi
+    if unit == "entries":
+        if lo is not None:
+            return ngettext("at least %(count)s entry", "at least %(count)s entries", n, count=shown_number(n))
+        return ngettext("at most %(count)s entry", "at most %(count)s entries", n, count=shown_number(n))
+    if lo is not None:
+        return ngettext("at least %(count)s character", "at least %(count)s characters", n, count=shown_number(n))
+    return ngettext("at most %(count)s character", "at most %(count)s characters", n, count=shown_number(n))
 
 
 def limits_text(keywords: dict[str, Any]) -> str:
@@ -127,19 +193,21 @@ def limits_text(keywords: dict[str, Any]) -> str:
     parts = [bounds(keywords)[0]]
     for low, high, unit in (("minItems", "maxItems", "entries"), ("minLength", "maxLength", "characters")):
         lo, hi = keywords.get(low), keywords.get(high)
-        if lo is not None and hi is not None:
-            parts.append(f"{number_text(lo)}–{number_text(hi)} {unit}")
-        elif lo is not None:
-            parts.append(f"at least {number_text(lo)} {unit}")
-        elif hi is not None:
-            parts.append(f"at most {number_text(hi)} {unit}")
-    return ", ".join(p for p in parts if p) or "no limit"
+        if lo is not None or hi is not None:
+            parts.append(str(_count_limit(lo, hi, unit)))
+    return ", ".join(p for p in parts if p) or _("no limit")
 
 
 def type_text(value: Any) -> str:
     """A JSON Schema ``type`` (or list of them) in words."""
     types = value if isinstance(value, list) else [value]
-    return " or ".join(TYPE_NAMES.get(t, str(t)) for t in types if t is not None) or "any"
+    names = [str(TYPE_NAMES.get(t, str(t))) for t in types if t is not None]
+    if not names:
+        return _("any")
+    text = names[0]
+    for name in names[1:]:
+        text = _("%(first)s or %(second)s", first=text, second=name)
+    return text
 
 
 def map_pairs(value: Any) -> list[tuple[str, Any]]:
@@ -160,7 +228,11 @@ def row_title(row: Any) -> str:
         for v in row.values():
             if isinstance(v, str | int | float) and not isinstance(v, bool):
                 return str(v)
-    return "row"
+    return _("row")
+
+
+def yes_no(value: bool) -> str:
+    return _("Yes") if value else _("No")
 
 
 def value_text(value: Any, schema: Any, ui: Any = None, limit: int = 160) -> str:
@@ -169,21 +241,21 @@ def value_text(value: Any, schema: Any, ui: Any = None, limit: int = 160) -> str
     ui = ui_at(ui)
     t = schema.get("type")
     if value is MISSING or value is FORM_MISSING or value is None:
-        text = "not set"
+        text = _("not set")
     elif isinstance(value, bool):
-        text = "Yes" if value else "No"
+        text = yes_no(value)
     elif isinstance(value, str) and (isinstance(schema.get("enum"), list) or schema.get("oneOf")
                                      or schema.get("anyOf")):
         text = option_label(value, schema, ui)
     elif isinstance(schema.get("additionalProperties"), dict) and not schema.get("properties") and (
             isinstance(value, dict) or t == "object"):
         pairs = map_pairs(value)
-        text = ", ".join(f"{key_label(k, ui)}: {value_text(v, schema['additionalProperties'])}"
-                         for k, v in pairs) if pairs else "none"
+        text = ", ".join(f"{key_label(k, ui, schema)}: {value_text(v, schema['additionalProperties'])}"
+                         for k, v in pairs) if pairs else _("none")
     elif isinstance(value, list):
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         if not value:
-            text = "none"
+            text = _("none")
         elif isinstance(items.get("properties"), dict) or any(isinstance(v, dict) for v in value):
             text = ", ".join(row_title(v) for v in value)
         else:
@@ -191,11 +263,11 @@ def value_text(value: Any, schema: Any, ui: Any = None, limit: int = 160) -> str
     elif isinstance(value, dict):
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         text = "; ".join(f"{title_of(props.get(k), ui_at(ui, k), k)}: {value_text(v, props.get(k), ui_at(ui, k))}"
-                         for k, v in value.items()) if value else "none"
+                         for k, v in value.items()) if value else _("none")
     elif isinstance(value, int | float):
-        text = number_text(value)
+        text = shown_number(value)
     elif isinstance(value, str):
-        text = value or "empty"
+        text = value or _("empty")
     else:
         text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -227,7 +299,7 @@ class SettingLabels:
                 words.append(title_of(props[part], ui_at(ui, part), part))
                 node, ui = props[part], ui_at(ui, part)
             elif isinstance(extra, dict):
-                words.append(key_label(part, ui))
+                words.append(key_label(part, ui, node))
                 node, ui = extra, {}
             else:
                 words.append(humanise(part))
@@ -236,12 +308,12 @@ class SettingLabels:
 
     def label(self, path: Any) -> str:
         """"session.recommendedFrequency" → "Sessions › Recommended frequency"."""
-        words, _, _ = self._walk(path)
-        return SEPARATOR.join(words) or "All settings"
+        words = self._walk(path)[0]
+        return SEPARATOR.join(words) or _("All settings")
 
     def value(self, path: Any, value: Any) -> str:
         """The value at ``path`` as text, with the options' and entries' labels."""
-        _, node, ui = self._walk(path)
+        node, ui = self._walk(path)[1:]
         return value_text(value, node, ui)
 
     def leaves(self, doc: Any) -> list[tuple[str, str, str]]:

@@ -18,15 +18,16 @@ from portal.configuration.locks import locked_override_errors, touches_lock
 from portal.configuration.merge import deep_merge, effective_config, effective_with_provenance, sparse_overrides
 from portal.configuration.paths import ConfigError, get_path, has_path, iter_leaves, set_path
 from portal.configuration.validation import config_errors
+from portal.i18n import _l
 
-IMPACT_REFUSED_MESSAGE = ("Impact settings come from the template and the program only: a campaign's sponsor "
-                          "never sets the weights its own impact is measured with.")
+IMPACT_REFUSED_MESSAGE = _l("Impact settings come from the template and the program only: a campaign's sponsor "
+                            "never sets the weights its own impact is measured with.")
 # Settings a layer may not override, with the reason (SPEC §2.11: impact.* comes from the
 # template and program layers only). Their forms leave them out altogether.
-CLOSED_SECTIONS: dict[str, dict[str, str]] = {"campaign": {"impact": IMPACT_REFUSED_MESSAGE}}
+CLOSED_SECTIONS: dict[str, dict[str, Any]] = {"campaign": {"impact": IMPACT_REFUSED_MESSAGE}}
 
 
-def closed_sections(layer: str | None) -> dict[str, str]:
+def closed_sections(layer: str | None) -> dict[str, Any]:
     """{dotted path: reason} of the settings ``layer`` may not override."""
     return CLOSED_SECTIONS.get(layer or "", {})
 

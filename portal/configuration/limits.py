@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.configuration.paths import ConfigError
+from portal.i18n import _l
 
 MAX_DEPTH = 32  # nested objects and arrays
 MAX_DOCUMENT_BYTES = 256 * 1024  # compact UTF-8 serialization
 MAX_NUMBER = 10**15  # larger magnitudes are typos or abuse, and floats stop being exact
 MAX_DOCUMENT_PROBLEMS = 20
 
-TOO_LARGE_MESSAGE = "Too large: a configuration document may be at most 256 KB."
-TOO_DEEP_MESSAGE = f"Nested more than {MAX_DEPTH} levels deep."
-NOT_FINITE_MESSAGE = "NaN and Infinity are not allowed: enter a finite number."
-NUMBER_TOO_LARGE_MESSAGE = "Numbers must be between -1,000,000,000,000,000 and 1,000,000,000,000,000."
+TOO_LARGE_MESSAGE = _l("Too large: a configuration document may be at most 256 KB.")
+TOO_DEEP_MESSAGE = _l("Nested more than %(depth)s levels deep.", depth=MAX_DEPTH)
+NOT_FINITE_MESSAGE = _l("NaN and Infinity are not allowed: enter a finite number.")
+NUMBER_TOO_LARGE_MESSAGE = _l("Numbers must be between -1,000,000,000,000,000 and 1,000,000,000,000,000.")
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,21 @@ class Unacceptable:
     """Stand-in for a value the JSON reader refused to build (NaN, Infinity, an integer
     with too many digits), so :func:`document_problems` reports it at its path."""
 
-    message: str
+    message: Any
 
 
-def _text_problem(text: str, what: str) -> str | None:
-    """Why PostgreSQL (or a web page) cannot take ``text``, or None."""
+def _text_problem(text: str, what: str) -> Any:
+    """Why PostgreSQL (or a web page) cannot take ``text`` ("name": a key, else a value), or None."""
     if "\x00" in text:
-        return f"{what} contains a NUL character (\\u0000), which cannot be stored."
+        if what == "name":
+            return _l("This name contains a NUL character (\\u0000), which cannot be stored.")
+        return _l("This text contains a NUL character (\\u0000), which cannot be stored.")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return f"{what} contains an unpaired surrogate (such as \\ud800), which is not valid text."
+        if what == "name":
+            return _l("This name contains an unpaired surrogate (such as \\ud800), which is not valid text.")
+        return _l("This text contains an unpaired surrogate (such as \\ud800), which is not valid text.")
     return None
 
 
@@ -63,10 +68,10 @@ def document_problems(doc: Any) -> list[ConfigError]:
                 children = []
                 for key, child in value.items():
                     if not isinstance(key, str):
-                        problems.append(ConfigError(path, "Names in a JSON object must be text."))
+                        problems.append(ConfigError(path, _l("Names in a JSON object must be text.")))
                         continue
                     child_path = f"{path}.{path_part(key)}" if path else path_part(key)
-                    if problem := _text_problem(key, "This name"):
+                    if problem := _text_problem(key, "name"):
                         problems.append(ConfigError(child_path, problem))
                         continue
                     children.append((child, child_path, depth + 1))
@@ -76,7 +81,7 @@ def document_problems(doc: Any) -> list[ConfigError]:
         elif isinstance(value, Unacceptable):
             problems.append(ConfigError(path, value.message))
         elif isinstance(value, str):
-            if problem := _text_problem(value, "This text"):
+            if problem := _text_problem(value, "text"):
                 problems.append(ConfigError(path, problem))
         elif isinstance(value, bool) or value is None:
             continue
@@ -86,7 +91,7 @@ def document_problems(doc: Any) -> list[ConfigError]:
             elif abs(value) > MAX_NUMBER:
                 problems.append(ConfigError(path, NUMBER_TOO_LARGE_MESSAGE))
         else:
-            problems.append(ConfigError(path, "Not a JSON value."))
+            problems.append(ConfigError(path, _l("Not a JSON value.")))
     if problems:
         return problems
     if len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) > MAX_DOCUMENT_BYTES:

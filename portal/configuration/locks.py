@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from portal.configuration.paths import ConfigError, iter_leaves, walk_properties
+from portal.i18n import _l
 
-LOCKED_MESSAGE = "This setting is locked by the template and cannot be overridden."
+LOCKED_MESSAGE = _l("This setting is locked by the template and cannot be overridden.")
 
 
 def locked_paths(schema: dict[str, Any]) -> set[str]:

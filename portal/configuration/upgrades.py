@@ -12,14 +12,15 @@ from portal.configuration.locks import LOCKED_MESSAGE, locked_paths, touches_loc
 from portal.configuration.merge import effective_config, remove_override
 from portal.configuration.paths import MISSING, Path, get_path, has_path, iter_leaves, same_json, schema_at
 from portal.configuration.validation import config_errors
+from portal.i18n import _, _l
 
-REMOVED_MESSAGE = "This setting no longer exists in the template."
+REMOVED_MESSAGE = _l("This setting no longer exists in the template.")
 
-KIND_TEXT = {"added": "Added", "removed": "Removed", "default_changed": "Default changed",
-             "bounds_changed": "Allowed values changed", "type_changed": "Kind of value changed",
-             "enum_changed": "Options changed", "locked_changed": "Lock changed"}
-STATUS_TEXT = {"kept": "Kept", "invalid": "Invalid in the new version", "locked": "Locked in the new version",
-               "removed": "Removed from the template"}
+KIND_TEXT = {"added": _l("Added"), "removed": _l("Removed"), "default_changed": _l("Default changed"),
+             "bounds_changed": _l("Allowed values changed"), "type_changed": _l("Kind of value changed"),
+             "enum_changed": _l("Options changed"), "locked_changed": _l("Lock changed")}
+STATUS_TEXT = {"kept": _l("Kept"), "invalid": _l("Invalid in the new version"),
+               "locked": _l("Locked in the new version"), "removed": _l("Removed from the template")}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class DiffEntry:
 
     @property
     def kind_text(self) -> str:
-        return KIND_TEXT.get(self.kind, self.kind.replace("_", " "))
+        return str(KIND_TEXT[self.kind]) if self.kind in KIND_TEXT else self.kind.replace("_", " ")
 
 
 BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
@@ -73,9 +74,9 @@ def _entry_text(kind: str, value: Any, node: dict[str, Any] | None, labels: Sett
     if kind == "type_changed":
         return type_text(value)
     if kind == "enum_changed":
-        return ", ".join(option_label(v, node, None) for v in value) if isinstance(value, list) else "any text"
+        return ", ".join(option_label(v, node, None) for v in value) if isinstance(value, list) else _("any text")
     if kind == "locked_changed":
-        return "Locked" if value else "Not locked"
+        return _("Locked") if value else _("Not locked")
     if value is None:
         return ""
     return labels.value(path, value)
@@ -246,7 +247,7 @@ class OverrideOutcome:
 
     @property
     def status_text(self) -> str:
-        return STATUS_TEXT.get(self.status, self.status)
+        return str(STATUS_TEXT[self.status]) if self.status in STATUS_TEXT else self.status
 
     @property
     def blocks(self) -> bool:

@@ -20,17 +20,21 @@ from urllib.parse import urljoin
 import re2
 import referencing
 import referencing.exceptions
+from flask_babel.speaklater import LazyString
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 from referencing.jsonschema import DRAFT202012
 
 from portal.configuration.limits import document_problems, path_part
+from portal.configuration.messages import error_message
 from portal.configuration.paths import ConfigError, json_path
 from portal.configuration.rules import cross_field_errors, rule_problems
+from portal.configuration.schema_i18n import I18N_KEY, i18n_problems
+from portal.i18n import _l, _n, number
 
 REF_KEYWORDS = ("$ref", "$dynamicRef")
 MAX_PATTERN_LENGTH = 2000  # each compiled pattern is cached; real ones are short
-NOT_CHECKABLE_MESSAGE = "The template's schema is too deeply self-referencing to check this configuration."
+NOT_CHECKABLE_MESSAGE = _l("The template's schema is too deeply self-referencing to check this configuration.")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 
@@ -49,7 +53,7 @@ def _compiled(pattern: str) -> Any:
     return re2.compile(pattern, _RE2_OPTIONS)
 
 
-def pattern_problem(pattern: Any) -> str | None:
+def pattern_problem(pattern: Any) -> Any:
     """Why RE2 cannot run ``pattern`` (None when it can, or when it is not text: the schema
     check reports that)."""
     if not isinstance(pattern, str):
@@ -57,11 +61,14 @@ def pattern_problem(pattern: Any) -> str | None:
     try:
         _compiled(pattern)
     except (re2.error, UnicodeEncodeError) as exc:
-        detail = exc.args[0] if exc.args else exc
-        detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
         shown = pattern if len(pattern) <= 100 else pattern[:99] + "…"
-        return (f"The pattern “{shown}” cannot be used ({detail}). Patterns run on RE2: backreferences, "
-                "lookarounds and repetition counts over 1000 are not available.")
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            detail = _l("longer than %(limit)s characters", limit=LazyString(number, MAX_PATTERN_LENGTH))
+        else:  # RE2's own words ("missing )"): a technical detail, as RE2 writes it
+            detail = exc.args[0] if exc.args else exc
+            detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        return _l("The pattern “%(pattern)s” cannot be used (%(detail)s). Patterns run on RE2: backreferences, "
+                  "lookarounds and repetition counts over 1000 are not available.", pattern=shown, detail=detail)
     return None
 
 
@@ -101,12 +108,14 @@ def _additional_properties(validator: Any, extra: Any, instance: Any,
     elif not extra and extras:
         names = ", ".join(repr(key) for key in sorted(extras))
         if patterns:
-            verb = "does" if len(extras) == 1 else "do"
             regexes = ", ".join(repr(p) for p in sorted(patterns))
-            yield ValidationError(f"{names} {verb} not match any of the regexes: {regexes}")
+            yield ValidationError(_n("%(names)s does not match any of the regexes: %(regexes)s",
+                                     "%(names)s do not match any of the regexes: %(regexes)s", len(extras),
+                                     names=names, regexes=regexes))
         else:
-            verb = "was" if len(extras) == 1 else "were"
-            yield ValidationError(f"Additional properties are not allowed ({names} {verb} unexpected)")
+            yield ValidationError(_n("Additional properties are not allowed (%(names)s was unexpected)",
+                                     "Additional properties are not allowed (%(names)s were unexpected)", len(extras),
+                                     names=names))
 
 
 SAFE_FORMAT_CHECKER = FormatChecker(formats=())
@@ -169,7 +178,7 @@ def _reference_and_pattern_problems(schema: dict[str, Any]) -> list[ConfigError]
     try:
         registry = NO_RETRIEVAL.with_resource(root_uri, resource).crawl()
     except (referencing.exceptions.Unresolvable, TypeError, ValueError, AttributeError):
-        return [ConfigError("$id", "The schema's $id values cannot be read.")]
+        return [ConfigError("$id", _l("The schema's $id values cannot be read."))]
     problems: list[ConfigError] = []
     unevaluated: list[str] = []
     pattern_properties = False
@@ -192,13 +201,15 @@ def _reference_and_pattern_problems(schema: dict[str, Any]) -> list[ConfigError]
             where = _join(path, keyword)
             shown = json.dumps(ref)
             if not ref.startswith("#"):
-                problems.append(ConfigError(where, f"{keyword} {shown} points outside this schema. Only references "
-                                                   "inside it (such as #/$defs/name) are allowed; nothing is fetched."))
+                problems.append(ConfigError(where, _l(
+                    "%(keyword)s %(reference)s points outside this schema. Only references inside it (such as "
+                    "#/$defs/name) are allowed; nothing is fetched.", keyword=keyword, reference=shown)))
                 continue
             try:
                 target = registry.resolver(base_uri=base).lookup(ref).contents
             except referencing.exceptions.Unresolvable:
-                problems.append(ConfigError(where, f"{keyword} {shown} does not point at anything in this schema."))
+                problems.append(ConfigError(where, _l("%(keyword)s %(reference)s does not point at anything in "
+                                                      "this schema.", keyword=keyword, reference=shown)))
                 continue
             if isinstance(target, dict):
                 steps.append((id(target), where))
@@ -217,11 +228,11 @@ def _reference_and_pattern_problems(schema: dict[str, Any]) -> list[ConfigError]
                 steps.append((id(sub), sub_path))
             walk.append((sub, sub_path, base))
     if pattern_properties:  # jsonschema's unevaluatedProperties matches patternProperties with ``re``
-        problems += [ConfigError(where, "unevaluatedProperties cannot be combined with patternProperties in a "
-                                        "template schema; use additionalProperties.") for where in unevaluated]
+        problems += [ConfigError(where, _l("unevaluatedProperties cannot be combined with patternProperties in a "
+                                           "template schema; use additionalProperties.")) for where in unevaluated]
     if not problems and (loop := _first_loop(id(schema), edges)):
-        problems.append(ConfigError(loop, "This reference leads back to itself without checking anything in "
-                                          "between, so checking a configuration would never end."))
+        problems.append(ConfigError(loop, _l("This reference leads back to itself without checking anything in "
+                                             "between, so checking a configuration would never end.")))
     return problems
 
 
@@ -255,14 +266,34 @@ def _schema_key(schema: Any) -> str | None:
         return None
 
 
+def _i18n_problems(schema: dict[str, Any]) -> list[ConfigError]:
+    """The shape of every x-i18n block (:mod:`portal.configuration.schema_i18n`) in the schema's
+    own structure: the root, properties, items, maps' values, combinators' alternatives, $defs."""
+    problems: list[ConfigError] = []
+    walk: list[tuple[dict[str, Any], str]] = [(schema, "")]
+    seen: set[int] = set()
+    while walk:
+        node, path = walk.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if I18N_KEY in node:
+            problems += i18n_problems(node[I18N_KEY], path)
+        walk.extend((sub, sub_path) for sub_path, sub, _in_place in _subschemas(node, path))
+    return sorted(problems, key=lambda e: e.path)
+
+
 def _check_schema(schema: dict[str, Any]) -> list[ConfigError]:
     if problems := document_problems(schema):
         return problems
     try:
         Draft202012Validator.check_schema(schema, format_checker=_METASCHEMA_FORMAT_CHECKER)
     except SchemaError as exc:
-        return [ConfigError(json_path(path_part(p) for p in exc.absolute_path), f"Invalid JSON Schema: {exc.message}")]
+        return [ConfigError(json_path(path_part(p) for p in exc.absolute_path),
+                            _l("Invalid JSON Schema: %(problem)s", problem=exc.message))]
     if problems := _reference_and_pattern_problems(schema):
+        return problems
+    if problems := _i18n_problems(schema):
         return problems
     return rule_problems(schema)
 
@@ -276,9 +307,9 @@ def schema_errors(schema: Any) -> list[ConfigError]:
     """Problems with the schema itself: is it a bounded, storable document (:func:`document_problems`)
     and a valid JSON Schema 2020-12 object whose references stay inside it and whose patterns RE2
     can run, and are its ``x-rules`` well formed (known kind, required keys, paths that are
-    properties)?"""
+    properties), and are its ``x-i18n`` translations of the allowed shape?"""
     if not isinstance(schema, dict):
-        return [ConfigError("", "The schema must be a JSON object.")]
+        return [ConfigError("", _l("The schema must be a JSON object."))]
     key = _schema_key(schema)
     return list(_schema_problems(key)) if key is not None else _check_schema(schema)
 
@@ -300,11 +331,11 @@ def config_errors(schema: dict[str, Any], config: Any) -> list[ConfigError]:
     refuses is never run."""
     key = _schema_key(schema) if isinstance(schema, dict) else None
     if key is None or _schema_problems(key):
-        return [ConfigError("", "The template's schema is not a valid JSON Schema.")]
+        return [ConfigError("", _l("The template's schema is not a valid JSON Schema."))]
     if problems := document_problems(config):
         return problems
     try:
-        errors = [ConfigError(json_path(e.absolute_path), e.message) for e in _validator(key).iter_errors(config)]
+        errors = [ConfigError(json_path(e.absolute_path), error_message(e)) for e in _validator(key).iter_errors(config)]
     except (RecursionError, referencing.exceptions.Unresolvable):  # a reference chain the save check let through
         return [ConfigError("", NOT_CHECKABLE_MESSAGE)]
     errors += cross_field_errors(schema, config)

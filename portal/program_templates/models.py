@@ -8,24 +8,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import JSONDocument, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_check
+from portal.i18n import _l
 from portal.lifecycle import TEMPLATE_STATUSES
 
 CATEGORIES = ("mentorship", "language", "buddy", "upskilling", "weei")
 CATEGORY_LABELS = {
-    "mentorship": "Mentorship",
-    "language": "Language",
-    "buddy": "Buddy",
-    "upskilling": "Upskilling",
-    "weei": "Women’s economic empowerment (WEEI)",
+    "mentorship": _l("Mentorship"),
+    "language": _l("Language"),
+    "buddy": _l("Buddy"),
+    "upskilling": _l("Upskilling"),
+    "weei": _l("Women’s economic empowerment (WEEI)"),
 }
 # One sentence per category, for titles and help text where the label alone may not say enough.
 CATEGORY_DESCRIPTIONS = {
-    "mentorship": "One-to-one mentoring by an experienced volunteer.",
-    "language": "Practising a language in conversation with native speakers.",
-    "buddy": "A local buddy who helps with everyday life in a new place.",
-    "upskilling": "Courses and training that build skills for work.",
-    "weei": "WEEI: women’s economic empowerment and inclusion — programs that help women into work, "
-            "entrepreneurship and financial independence.",
+    "mentorship": _l("One-to-one mentoring by an experienced volunteer."),
+    "language": _l("Practising a language in conversation with native speakers."),
+    "buddy": _l("A local buddy who helps with everyday life in a new place."),
+    "upskilling": _l("Courses and training that build skills for work."),
+    "weei": _l("WEEI: women’s economic empowerment and inclusion — programs that help women into work, "
+               "entrepreneurship and financial independence."),
 }
 
 

@@ -6,15 +6,18 @@ import copy
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel.speaklater import LazyString
 
 from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.configuration.limits import document_problems
+from portal.configuration.schema_i18n import ui_i18n_problems
 from portal.configuration.validation import config_errors, schema_errors
 from portal.db import db, utcnow
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
+from portal.i18n import _l
 from portal.keys import key_from_name, key_problem, unique_key
-from portal.lifecycle import ACTIVE, ARCHIVED, DEPRECATED, DRAFT, TEMPLATE_TRANSITIONS, check_transition
+from portal.lifecycle import ACTIVE, ARCHIVED, DEPRECATED, DRAFT, TEMPLATE_TRANSITIONS, check_transition, status_label
 from portal.program_templates.models import CATEGORIES, ProgramTemplate
 
 
@@ -52,15 +55,19 @@ def _check_storable(**documents: Any) -> None:
             raise ConfigInvalid(field, problems)
 
 
-def _check_config_documents(config_schema: Any, default_config: Any) -> None:
+def _check_config_documents(config_schema: Any, default_config: Any, ui_schema: Any = None) -> None:
     """The schema is a valid JSON Schema (references inside it, patterns RE2 can run, within
-    the document limits) and the defaults validate against it."""
+    the document limits, translations of the allowed shape), the defaults validate against it
+    and the UI schema's translations (x-i18n) have the allowed shape."""
     problems = schema_errors(config_schema)
     if problems:
         raise ConfigInvalid("config_schema", problems)
     problems = config_errors(config_schema, default_config)
     if problems:
         raise ConfigInvalid("default_config", problems)
+    problems = ui_i18n_problems(ui_schema)
+    if problems:
+        raise ConfigInvalid("ui_schema", problems)
 
 
 def publish_template(actor: User | None, template: ProgramTemplate, *,
@@ -69,7 +76,7 @@ def publish_template(actor: User | None, template: ProgramTemplate, *,
     active version (if any) becomes deprecated and points at this one."""
     _check_version(template, expected_version)
     check_transition(template.status, ACTIVE, TEMPLATE_TRANSITIONS)
-    _check_config_documents(template.config_schema, template.default_config)
+    _check_config_documents(template.config_schema, template.default_config, template.ui_schema)
     previous = db.session.scalars(
         sa.select(ProgramTemplate).where(ProgramTemplate.key == template.key, ProgramTemplate.status == ACTIVE)
         .with_for_update()
@@ -88,15 +95,22 @@ def publish_template(actor: User | None, template: ProgramTemplate, *,
     return template
 
 
+def _status(status: str) -> LazyString:
+    """A version's status in the reader's words, when the message is read."""
+    return LazyString(status_label, status)
+
+
 def ensure_editable(template: ProgramTemplate) -> None:
     if template.status != DRAFT:
-        raise DomainError(f"Only drafts can be edited; version {template.version} is {template.status}.", "status")
+        raise DomainError(_l("Only drafts can be edited; version %(version)s is %(status)s.", version=template.version,
+                             status=_status(template.status)), "status")
 
 
 BLANK_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "title": "Configuration",
+    "x-i18n": {"nb": {"title": "Konfigurasjon"}, "uk": {"title": "Конфігурація"}},
     "properties": {},
     "additionalProperties": False,
 }
@@ -111,15 +125,15 @@ def _metadata_errors(name: str, category: str, description: str, tags: list[str]
                      sdg_goals: list[int]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
+        errors["name"] = [_l("Enter a name of 1 to 255 characters.")]
     if category not in CATEGORIES:
-        errors["category"] = ["Choose a category."]
+        errors["category"] = [_l("Choose a category.")]
     if len(description or "") > 5000:
-        errors["description"] = ["Use at most 5000 characters."]
+        errors["description"] = [_l("Use at most 5000 characters.")]
     if len(tags) > 20 or any(not t or len(t) > 50 for t in tags):
-        errors["tags"] = ["Use at most 20 tags of 1 to 50 characters each."]
+        errors["tags"] = [_l("Use at most 20 tags of 1 to 50 characters each.")]
     if any(not isinstance(g, int) or isinstance(g, bool) or not 1 <= g <= 17 for g in sdg_goals):
-        errors["sdg_goals"] = ["SDG goals are numbers from 1 to 17."]
+        errors["sdg_goals"] = [_l("SDG goals are numbers from 1 to 17.")]
     return errors
 
 
@@ -140,11 +154,11 @@ def update_draft(actor: User | None, template: ProgramTemplate, *, expected_vers
     errors = _metadata_errors(merged["name"], merged["category"], merged["description"], merged["tags"],
                               merged["sdg_goals"])
     if merged["ui_schema"] is not None and not isinstance(merged["ui_schema"], dict):
-        errors["ui_schema"] = ["The UI schema must be a JSON object."]
+        errors["ui_schema"] = [_l("The UI schema must be a JSON object.")]
     if errors:
         raise ValidationFailed(errors)
     _check_storable(ui_schema=merged["ui_schema"])
-    _check_config_documents(merged["config_schema"], merged["default_config"])
+    _check_config_documents(merged["config_schema"], merged["default_config"], merged["ui_schema"])
     from portal.activity.operations import changed_fields
 
     changes_made = changed_fields(template, merged)
@@ -205,7 +219,8 @@ def delete_draft(actor: User | None, template: ProgramTemplate, *, expected_vers
     """Only drafts can be deleted (nothing can have been launched from them)."""
     _check_version(template, expected_version)
     if template.status != DRAFT:
-        raise DomainError(f"Only drafts can be deleted; version {template.version} is {template.status}.", "status")
+        raise DomainError(_l("Only drafts can be deleted; version %(version)s is %(status)s.", version=template.version,
+                             status=_status(template.status)), "status")
     record_event("program.template.deleted", actor=actor, subject=template,
                  data={"key": template.key, "version": template.version}, label=template.label)
     db.session.delete(template)

@@ -18,7 +18,16 @@ from portal.configuration.validation import config_errors
 from portal.db import transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
-from portal.lifecycle import ACTIVE, ARCHIVED, DEPRECATED, TEMPLATE_STATUSES, TEMPLATE_TRANSITIONS, check_transition
+from portal.i18n import _, number
+from portal.lifecycle import (
+    ACTIVE,
+    ARCHIVED,
+    DEPRECATED,
+    TEMPLATE_STATUSES,
+    TEMPLATE_TRANSITIONS,
+    check_transition,
+    status_label,
+)
 from portal.program_templates import operations as ops
 from portal.program_templates.forms import (
     START_FROM,
@@ -68,7 +77,7 @@ def new():
         form.start_from.data = request.args["from"]
         if form.start_from.data:
             master = load_master(form.start_from.data)
-            form.category.data, form.name.data = master["category"], f"{master['name']} (copy)"
+            form.category.data, form.name.data = master["category"], _("%(name)s (copy)", name=master["name"])
     if form.validate_on_submit():
         if form.start_from.data:
             master = load_master(form.start_from.data)
@@ -82,7 +91,7 @@ def new():
                 template = ops.create_template(current_user, name=form.name.data, key=form.key.data or "",
                                                category=form.category.data, description=form.description.data or "",
                                                **documents)
-            flash(f"Draft “{template.name}” created. Adjust its defaults, then publish it.", "success")
+            flash(_("Draft “%(name)s” created. Adjust its defaults, then publish it.", name=template.name), "success")
             return redirect_to(url_for(".edit", key=template.key, version=template.version))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -127,8 +136,8 @@ def _edit_page(template: ProgramTemplate, *, details_form=None, schema_form=None
     the other form's submission, and a field it lacks comes back empty (the SDG boxes unticked
     after a failed defaults save, then wiped by "Save details")."""
     if template.status != "draft":
-        flash(f"Version {template.version} is {template.status}; only drafts can be edited. Start a new version.",
-              "error")
+        flash(_("Version %(version)s is %(status)s; only drafts can be edited. Start a new version.",
+                version=template.version, status=status_label(template.status)), "error")
         if request.method == "POST":  # an edit posted to a non-draft is refused, not redirected
             return _version_page(template, status_code=status_code if status_code >= 400 else 422)
         return redirect_to(url_for(".version_detail", key=template.key, version=template.version))
@@ -166,7 +175,7 @@ def save_details(key: str, version: int):
                                  name=form.name.data, category=form.category.data,
                                  description=form.description.data or "", tags=form.tag_list(),
                                  sdg_goals=form.sdg_goals.data or [])
-            flash("Details saved.", "success")
+            flash(_("Details saved."), "success")
             return redirect_to(url_for(".edit", key=key, version=version))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -189,12 +198,13 @@ def save_schema(key: str, version: int):
                 ops.update_draft(current_user, template, expected_version=form.expected_version(),
                                  config_schema=config_schema, ui_schema=ui_schema,
                                  default_config=reconcile_defaults(config_schema, template.default_config))
-            flash("Schema saved.", "success")
+            flash(_("Schema saved."), "success")
             return redirect_to(url_for(".edit", key=key, version=version))
         except ConfigInvalid as exc:
-            target = form.config_schema
+            target = form.ui_schema if exc.field == "ui_schema" else form.config_schema
             target.errors = list(target.errors) + [
-                (f"Current defaults do not fit the new schema — {m}" if exc.field == "default_config" else m)
+                (_("Current defaults do not fit the new schema — %(problem)s", problem=m)
+                 if exc.field == "default_config" else str(m))
                 for m in exc.errors[exc.field]]
             template = get_version_or_404(key, version)
             return _edit_page(template, schema_form=form, status_code=422)
@@ -229,8 +239,8 @@ def save_defaults(key: str, version: int):
     except DomainError as exc:  # a stale edit: said in the form's error summary (also in an htmx swap)
         template = get_version_or_404(key, version)
         return _edit_page(template, defaults_form=form, defaults_values=parsed.display,
-                          defaults_errors={"": [exc.message]}, status_code=exc.status_code, block="defaults")
-    flash("Defaults saved.", "success")
+                          defaults_errors={"": [str(exc.message)]}, status_code=exc.status_code, block="defaults")
+    flash(_("Defaults saved."), "success")
     return redirect_to(url_for(".edit", key=key, version=version))
 
 
@@ -247,8 +257,9 @@ def validate_defaults(key: str, version: int):
 
 
 # --- lifecycle ------------------------------------------------------------------
-def _lifecycle_action(key: str, version: int, operation, success: str, done_url=None, *, ask=None, target=None):
-    """Run one lifecycle button. Success: flash and redirect (303). Refusal: the version's
+def _lifecycle_action(key: str, version: int, operation, success, done_url=None, *, ask=None, target=None):
+    """Run one lifecycle button. Success: flash ``success(template)`` (the sentence in the
+    reader's language) and redirect (303). Refusal: the version's
     page again with the message and the refusal's status (409 conflict, 422 rule). With
     ``ask`` (template → Confirmation) nothing happens until the post is confirmed; a move to
     ``target`` the version cannot make is refused before asking."""
@@ -265,28 +276,46 @@ def _lifecycle_action(key: str, version: int, operation, success: str, done_url=
             template = get_version_or_404(key, version, for_update=True)
             operation(current_user, template, expected_version=form.expected_version())
     except ConfigInvalid as exc:
-        flash(f"Cannot publish version {version}: " + "; ".join(exc.errors[exc.field][:5]), "error")
+        flash(_("Cannot publish version %(version)s: %(problems)s", version=version,
+                problems="; ".join(str(m) for m in exc.errors[exc.field][:5])), "error")
         return _version_page(get_version_or_404(key, version), status_code=exc.status_code)
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return _version_page(get_version_or_404(key, version), status_code=exc.status_code)
-    flash(success.format(label=template.label), "success")
+    flash(success(template), "success")
     return redirect_to(done_url() if done_url else url_for(".version_detail", key=key, version=version))
 
 
-def _asking(verb: str, consequences, *, danger: bool = True):
+# The words of each lifecycle question: (title, button, breadcrumb) given the version.
+QUESTIONS = {
+    "publish": (lambda t: _("Publish %(label)s?", label=t.label), lambda t: _("Publish v%(version)s", version=t.version),
+                lambda: _("Publish")),
+    "deprecate": (lambda t: _("Deprecate %(label)s?", label=t.label),
+                  lambda t: _("Deprecate v%(version)s", version=t.version), lambda: _("Deprecate")),
+    "archive": (lambda t: _("Archive %(label)s?", label=t.label), lambda t: _("Archive v%(version)s", version=t.version),
+                lambda: _("Archive")),
+    "delete": (lambda t: _("Delete %(label)s?", label=t.label), lambda t: _("Delete v%(version)s", version=t.version),
+               lambda: _("Delete")),
+}
+
+
+def _asking(action: str, consequences, *, danger: bool = True):
     """A Confirmation builder for one lifecycle button: ``consequences(template)`` gives
     (sentences, affected program names, their label)."""
+    title, button, crumb = QUESTIONS[action]
+
     def confirmation(template: ProgramTemplate) -> Confirmation:
         sentences, items, items_label = consequences(template)
         page_url = url_for(".version_detail", key=template.key, version=template.version)
         return Confirmation(
-            title=f"{verb} {template.label}?", confirm_label=f"{verb} v{template.version}",
+            title=title(template), confirm_label=button(template),
             action=request.path,
             cancel_url=page_url, consequences=sentences, items=items,
             items_label=items_label, danger=danger,
-            facts=[("Template", template.name), ("Version", f"v{template.version} ({template.status})")],
-            crumbs=[("Templates", url_for(".index")), (template.name, page_url), (verb, None)])
+            facts=[(_("Template"), template.name),
+                   (_("Version"), _("v%(version)s (%(status)s)", version=template.version,
+                                    status=status_label(template.status)))],
+            crumbs=[(_("Templates"), url_for(".index")), (template.name, page_url), (crumb(), None)])
     return confirmation
 
 
@@ -297,64 +326,67 @@ def _programs_of(template: ProgramTemplate) -> tuple[int, list[str]]:
 
 
 def _publish_consequences(template: ProgramTemplate):
-    sentences = [f"v{template.version} becomes the active version: new programs launch from it. It can no longer "
-                 "be edited; later changes need a new version."]
+    sentences = [_("v%(version)s becomes the active version: new programs launch from it. It can no longer "
+                   "be edited; later changes need a new version.", version=template.version)]
     active = next(((t, n) for t, n in versions_of(template.key) if t.status == "active"), None)
     if active is None:
         return sentences, [], ""
     previous = active[0]
-    sentences.append(f"v{previous.version}, the active version now, becomes deprecated: no new programs launch from "
-                     "it, and programs already launched from it keep running on it.")
+    sentences.append(_("v%(version)s, the active version now, becomes deprecated: no new programs launch from "
+                       "it, and programs already launched from it keep running on it.", version=previous.version))
     return sentences, *_programs_on(previous)
 
 
 def _programs_on(template: ProgramTemplate) -> tuple[list[str], str]:
     """The programs running on a version, by name, and the list's heading ("Programs on v1: 3")."""
     count, names = _programs_of(template)
-    more = f", the first {len(names)} shown" if count > len(names) else ""
-    return names, f"Programs on v{template.version}: {count:,}{more}"
+    if count > len(names):
+        return names, _("Programs on v%(version)s: %(count)s, the first %(shown)s shown", version=template.version,
+                        count=number(count), shown=number(len(names)))
+    return names, _("Programs on v%(version)s: %(count)s", version=template.version, count=number(count))
 
 
 def _deprecate_consequences(template: ProgramTemplate):
-    return ([f"No new programs launch from v{template.version}. Programs already launched from it keep running on "
-             "it and can be upgraded to a newer version."], *_programs_on(template))
+    return ([_("No new programs launch from v%(version)s. Programs already launched from it keep running on "
+               "it and can be upgraded to a newer version.", version=template.version)], *_programs_on(template))
 
 
 def _archive_consequences(template: ProgramTemplate):
-    return ([f"No new programs launch from v{template.version}, and the campaigns of programs launched from it take "
-             "no new enrollments until those programs are upgraded to a newer version."],
+    return ([_("No new programs launch from v%(version)s, and the campaigns of programs launched from it take "
+               "no new enrollments until those programs are upgraded to a newer version.", version=template.version)],
             *_programs_on(template))
 
 
 @bp.post("/<key>/v<int:version>/publish")
 @role_required(PROGRAM_MANAGER)
 def publish(key: str, version: int):
-    return _lifecycle_action(key, version, ops.publish_template, "{label} is published and active.",
-                             ask=_asking("Publish", _publish_consequences, danger=False), target=ACTIVE)
+    return _lifecycle_action(key, version, ops.publish_template,
+                             lambda t: _("%(label)s is published and active.", label=t.label),
+                             ask=_asking("publish", _publish_consequences, danger=False), target=ACTIVE)
 
 
 @bp.post("/<key>/v<int:version>/deprecate")
 @role_required(PROGRAM_MANAGER)
 def deprecate(key: str, version: int):
     return _lifecycle_action(key, version, ops.deprecate_template,
-                             "{label} is deprecated: no new programs launch from it.",
-                             ask=_asking("Deprecate", _deprecate_consequences), target=DEPRECATED)
+                             lambda t: _("%(label)s is deprecated: no new programs launch from it.", label=t.label),
+                             ask=_asking("deprecate", _deprecate_consequences), target=DEPRECATED)
 
 
 @bp.post("/<key>/v<int:version>/archive")
 @role_required(PROGRAM_MANAGER)
 def archive(key: str, version: int):
-    return _lifecycle_action(key, version, ops.archive_template, "{label} is archived.",
-                             ask=_asking("Archive", _archive_consequences), target=ARCHIVED)
+    return _lifecycle_action(key, version, ops.archive_template, lambda t: _("%(label)s is archived.", label=t.label),
+                             ask=_asking("archive", _archive_consequences), target=ARCHIVED)
 
 
 @bp.post("/<key>/v<int:version>/delete")
 @role_required(PROGRAM_MANAGER)
 def delete(key: str, version: int):
-    return _lifecycle_action(key, version, ops.delete_draft, "Draft {label} deleted.",
+    return _lifecycle_action(key, version, ops.delete_draft, lambda t: _("Draft %(label)s deleted.", label=t.label),
                              done_url=lambda: url_for(".detail", key=key) if versions_of(key) else url_for(".index"),
-                             ask=_asking("Delete", lambda t: (["The draft and every change made to it are deleted "
-                                                               "for good."], [], "")))
+                             ask=_asking("delete", lambda t: ([_("The draft and every change made to it are deleted "
+                                                                 "for good.")], [], "")))
 
 
 @bp.post("/<key>/v<int:version>/new-version")
@@ -368,8 +400,9 @@ def make_new_version(key: str, version: int):
             draft, created = ops.new_version(current_user, get_version_or_404(key, version))
     except sa.exc.IntegrityError:  # someone else created the draft a moment ago
         draft, created = get_version_or_404(key), False
-    flash(f"Draft version {draft.version} created from version {version}." if created
-          else f"Version {draft.version} is already the draft of this template: continue there.", "success")
+    flash(_("Draft version %(draft)s created from version %(version)s.", draft=draft.version, version=version)
+          if created else _("Version %(version)s is already the draft of this template: continue there.",
+                            version=draft.version), "success")
     return redirect_to(url_for(".edit", key=key, version=draft.version))
 
 
@@ -383,6 +416,7 @@ def compare(key: str):
     base_n = request.args.get("base", type=parse_id) or (numbers[1] if len(numbers) > 1 else numbers[0])
     other_n = request.args.get("other", type=parse_id) or numbers[0]
     base, other = get_version_or_404(key, base_n), get_version_or_404(key, other_n)
-    diff = schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config)
+    diff = schema_diff(base.config_schema, base.default_config, other.config_schema, other.default_config,
+                       old_ui=base.ui_schema, new_ui=other.ui_schema)
     return render("program_templates/compare.html", block="diff", key=key, versions=versions, base=base,
                   other=other, diff=diff)

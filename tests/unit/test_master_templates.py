@@ -375,7 +375,8 @@ def test_buddy_bounds():
 
 
 def test_cross_field_rules_declared_per_spec():
-    rules = {key: [{k: v for k, v in r.items() if k != "message"} for r in load(key)["config_schema"]["x-rules"]]
+    rules = {key: [{k: v for k, v in r.items() if k not in ("message", "x-i18n")}
+                   for r in load(key)["config_schema"]["x-rules"]]
              for key in ALL_KEYS}
     assert rules == {
         "mentorship": [{"rule": "max_item_gte", "path": "progression.milestones", "item_key": "sessionCount",
@@ -385,6 +386,46 @@ def test_cross_field_rules_declared_per_spec():
         "buddy-integration": [{"rule": "sum_equals", "path": "matching.weights", "value": 1, "tolerance": 1e-9}],
     }
     assert all(load(key)["config_schema"]["x-rules"][0]["message"] for key in ALL_KEYS)
+    for key in ALL_KEYS:  # each rule's message in Norwegian and Ukrainian too (issue #19)
+        translations = load(key)["config_schema"]["x-rules"][0]["x-i18n"]
+        assert set(translations) == {"nb", "uk"} and all(t["message"] for t in translations.values())
+
+
+# --------------------------------------------------------------------------- translations (issue #19)
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_every_label_has_norwegian_and_ukrainian(key):
+    """Every titled node (settings, array items, maps' values, the root) carries x-i18n with
+    nb and uk titles, descriptions where it has one, every enum option and every map entry of
+    the defaults (CEFR level codes excepted: they read the same in every language)."""
+    schema = load(key)["config_schema"]
+    for path, node in walk_schema(schema):
+        if "title" not in node:
+            continue
+        block = node.get("x-i18n")
+        assert block and set(block) == {"nb", "uk"}, path
+        for language, entry in block.items():
+            assert entry["title"].strip() and entry["title"] != node["title"], (path, language)
+            assert ("description" in entry) == ("description" in node), (path, language)
+            if "enum" in node:
+                assert set(entry["enumNames"]) == set(node["enum"]), (path, language)
+            if isinstance(node.get("default"), dict) and isinstance(node.get("additionalProperties"), dict) \
+                    and not path[-1] == "progressionThresholds":
+                assert set(entry["keyLabels"]) == set(node["default"]), (path, language)
+    for path, node in walk_schema(schema):
+        if "items" in node and isinstance(node["items"].get("enum"), list) and node["items"]["enum"][0] != "A1":
+            assert "enumNames" in node["items"]["x-i18n"]["nb"], path
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_masters_translations_have_the_allowed_shape(key):
+    from portal.configuration.schema_i18n import ui_i18n_problems
+    from portal.configuration.validation import schema_errors
+
+    doc = load(key)
+    assert schema_errors(doc["config_schema"]) == []
+    assert ui_i18n_problems(doc["ui_schema"]) == []
 
 
 @pytest.mark.parametrize("key", ALL_KEYS)

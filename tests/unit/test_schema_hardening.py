@@ -231,3 +231,65 @@ def test_messages_name_the_field_and_path():
     with pytest.raises(ConfigInvalid) as exc:
         parse_json_document('{"a": {"b": NaN}}', "ui_schema")
     assert exc.value.errors == {"ui_schema": ["a.b: " + exc.value.problems[0].message]}
+
+
+# --------------------------------------------------------------------------- x-i18n (issue #19)
+LABELS = {"nb": {"title": "Tempo", "description": "Hvor fort.", "enumNames": {"slow": "Sakte"}},
+          "uk": {"title": "Темп", "enumNames": {"slow": "Повільно"}}}
+
+
+def test_translations_of_the_allowed_shape_are_accepted_anywhere_and_schemas_without_them_too():
+    pace = {"type": "string", "title": "Pace", "enum": ["slow"], "x-i18n": LABELS}
+    schema = obj(pace=pace, rows={"type": "array", "items": {"type": "object", "title": "Row", "x-i18n": {
+        "nb": {"title": "Rad"}}, "properties": {"x": {"type": "integer"}}}},
+        weights={"type": "object", "additionalProperties": {"type": "number"},
+                 "x-i18n": {"uk": {"keyLabels": {"a_b": "А Б"}}}})
+    schema["x-i18n"] = {"nb": {"title": "Innstillinger"}}
+    assert schema_errors(schema) == []
+    assert config_errors(schema, {"pace": "slow"}) == []  # x-i18n is an annotation: nothing to validate
+    assert schema_errors(obj(pace={"type": "string", "title": "Pace"})) == []
+
+
+@pytest.mark.parametrize(("block", "path"), [
+    ("Tempo", "properties.pace.x-i18n"),
+    ({"de": {"title": "Tempo"}}, "properties.pace.x-i18n.de"),
+    ({"nb": "Tempo"}, "properties.pace.x-i18n.nb"),
+    ({"nb": {"label": "Tempo"}}, "properties.pace.x-i18n.nb.label"),
+    ({"nb": {"message": "Tempo"}}, "properties.pace.x-i18n.nb.message"),
+    ({"nb": {"title": 3}}, "properties.pace.x-i18n.nb.title"),
+    ({"nb": {"title": "  "}}, "properties.pace.x-i18n.nb.title"),
+    ({"nb": {"title": "x" * 256}}, "properties.pace.x-i18n.nb.title"),
+    ({"uk": {"description": "x" * 2001}}, "properties.pace.x-i18n.uk.description"),
+    ({"uk": {"enumNames": ["Повільно"]}}, "properties.pace.x-i18n.uk.enumNames"),
+    ({"uk": {"enumNames": {"slow": 1}}}, "properties.pace.x-i18n.uk.enumNames.slow"),
+    ({"uk": {"keyLabels": {"k" * 256: "Ключ"}}}, "properties.pace.x-i18n.uk.keyLabels"),
+    ({"uk": {"keyLabels": {str(i): "x" for i in range(501)}}}, "properties.pace.x-i18n.uk.keyLabels"),
+])
+def test_translations_of_another_shape_are_refused_at_their_path(block, path):
+    problems = schema_errors(obj(pace={"type": "string", "title": "Pace", "x-i18n": block}))
+    assert paths(problems) == [path]
+
+
+def test_translations_inside_items_combinators_and_defs_are_checked_too():
+    schema = obj(rows={"type": "array", "items": {"x-i18n": {"fr": {}}}},
+                 either={"oneOf": [{"const": "a", "x-i18n": {"nb": {"title": ""}}}]})
+    schema["$defs"] = {"d": {"x-i18n": []}}
+    assert sorted(paths(schema_errors(schema))) == [
+        "$defs.d.x-i18n", "properties.either.oneOf.0.x-i18n.nb.title", "properties.rows.items.x-i18n.fr"]
+
+
+def test_a_rule_may_translate_its_message_and_nothing_else():
+    schema = obj(a={"type": "integer"}, b={"type": "integer"})
+    schema["x-rules"] = [{"rule": "lte", "left": "a", "right": "b", "message": "a ≤ b",
+                          "x-i18n": {"nb": {"message": "a ≤ b"}, "uk": {"message": "a ≤ b"}}}]
+    assert schema_errors(schema) == []
+    schema["x-rules"][0]["x-i18n"] = {"nb": {"title": "a ≤ b"}}
+    assert paths(schema_errors(schema)) == ["x-rules.0.x-i18n.nb.title"]
+
+
+def test_ui_schema_translations_are_checked_wherever_they_sit():
+    from portal.configuration.schema_i18n import ui_i18n_problems
+
+    assert ui_i18n_problems(None) == [] and ui_i18n_problems({"ui:order": ["a"]}) == []
+    assert ui_i18n_problems({"session": {"pace": {"x-i18n": LABELS}}}) == []
+    assert paths(ui_i18n_problems({"session": {"pace": {"x-i18n": {"sv": {}}}}})) == ["session.pace.x-i18n.sv"]

@@ -187,3 +187,139 @@ def test_an_advanced_section_stays_open_for_what_was_just_changed_or_is_overridd
     context = LayerContext(schema, ui, defaults, [], "program")
     assert impact(context.form({"impact": {"decayFactorMonthly": 0.9}})).wants_open
     assert not impact(context.form({"session": {"defaultDurationMinutes": 60}})).wants_open
+
+
+# --- issue 19: labels in the reader's language (x-i18n), English otherwise ------------------
+@pytest.fixture
+def reading_in():
+    """Render in a language: a bare Flask app whose locale is fixed and which has no message
+    catalogues, so only the schema's own x-i18n words change (the portal's words stay English)."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    contexts = []
+
+    def use(language):
+        app = Flask("labels-in-" + language)
+        Babel(app, locale_selector=lambda: language)
+        context = app.test_request_context()
+        context.push()
+        contexts.append(context)
+
+    yield use
+    for context in reversed(contexts):
+        context.pop()
+
+
+@pytest.mark.parametrize("language_code,expected", [
+    ("nb", ("Økter › Anbefalt hyppighet", "Annenhver dag", "Effekt › SROI-vekter › Gått opp et CEFR-nivå",
+            "Økter › Emnebibliotek › Emnekategori 2 › Kategori", "Gått opp et CEFR-nivå: 15, Positiv tilbakemelding: 2",
+            "Minste antall økter per uke: 3")),
+    ("uk", ("Заняття › Рекомендована частота", "Через день", "Вплив › Ваги SROI › Підвищено рівень CEFR",
+            "Заняття › Бібліотека тем › Категорія тем 2 › Категорія", "Підвищено рівень CEFR: 15, Позитивний відгук: 2",
+            "Мінімум занять на тиждень: 3")),
+])
+def test_master_labels_values_and_map_entries_in_the_readers_language(language, reading_in, language_code, expected):
+    reading_in(language_code)
+    labels = SettingLabels(language["config_schema"], language["ui_schema"])
+    assert labels.label("session.recommendedFrequency") == expected[0]
+    assert labels.value("session.recommendedFrequency", "every_other_day") == expected[1]
+    assert labels.label("impact.sroiWeights.cefr_level_advanced") == expected[2]
+    assert labels.label("session.topicLibrary.1.category") == expected[3]
+    assert labels.value("impact.visMultipliers", {"cefr_level_advanced": 15, "feedback_positive": 2.0}) == expected[4]
+    assert labels.value("session", {"minSessionsPerWeek": 3}) == expected[5]
+    assert labels.value("impact.decayFactorMonthly", 0.93) == "0,93"  # the reader's decimal comma
+
+
+def test_the_config_form_reads_titles_help_options_and_columns_in_norwegian(reading_in):
+    reading_in("nb")
+    mentorship = master("mentorship")
+    form = build_form(mentorship["config_schema"], mentorship["default_config"], ui_schema=mentorship["ui_schema"])
+    nodes = {n.path: n for n in form.walk() if n.path}
+    assert form.label == "Konfigurasjon for mentorprogram"
+    assert nodes["session"].label == "Økter"
+    frequency = nodes["session.recommendedFrequency"]
+    assert frequency.label == "Anbefalt hyppighet"
+    assert frequency.help == "Hvor ofte mentor og mentee oppfordres til å møtes."
+    assert [o.label for o in frequency.options] == ["Ukentlig", "Annenhver uke", "Månedlig"]
+    assert nodes["progression.milestones"].item_label == "Milepæl"
+    assert nodes["progression.milestones.0"].label == "Milepæl 1"
+    assert nodes["progression.milestones.0.sessionCount"].label == "Nås etter antall økter"
+    sroi = nodes["impact.sroiWeights"]
+    assert sroi.column_labels[1] == "Vekt"
+    assert sroi.children[0].children[0].display == "Økt gjennomført"
+    assert nodes["impact.decayFactorMonthly"].display == "0,95"
+    assert nodes["safety.minAge"].help.startswith("Laveste tillatte alder for deltakere.")
+    assert "Default session duration" not in nodes["session.defaultDurationMinutes"].label
+
+
+def test_the_upgrade_review_and_diff_speak_ukrainian(language, reading_in):
+    reading_in("uk")
+    schema, defaults = language["config_schema"], language["default_config"]
+    new_schema, new_defaults = copy.deepcopy(schema), copy.deepcopy(defaults)
+    new_defaults["session"]["recommendedFrequency"] = "weekly"
+    del new_schema["properties"]["cultural"]["properties"]["enableCulturalEvents"]
+    new_schema["properties"]["cultural"]["required"] = ["includeCulturalModules"]
+    del new_defaults["cultural"]["enableCulturalEvents"]
+    words = {(e.kind, e.path): (e.label, e.old_text, e.new_text) for e in schema_diff(schema, defaults, new_schema,
+                                                                                        new_defaults)}
+    assert words[("default_changed", "session.recommendedFrequency")] == (
+        "Заняття › Рекомендована частота", "Через день", "Щотижня")
+    review = review_upgrade(schema, defaults, None, new_schema, new_defaults, None,
+                            {"cultural": {"enableCulturalEvents": False}})
+    assert [d.label for d in review.drops] == ["Культурна інтеграція › Увімкнути культурні заходи"]
+
+
+def test_a_language_without_translations_falls_back_to_the_schemas_own_words(reading_in):
+    schema = {"type": "object", "properties": {
+        "pace": {"type": "string", "title": "Pace", "description": "How fast.", "enum": ["slow", "fast"],
+                 "x-i18n": {"nb": {"title": "Tempo", "enumNames": {"slow": "Sakte"}}}},
+        "plain": {"type": "integer"}}}
+    reading_in("uk")  # no Ukrainian at all: English
+    assert SettingLabels(schema).label("pace") == "Pace"
+    assert SettingLabels(schema).value("pace", "fast") == "Fast"
+    reading_in("nb")  # Norwegian where given, English where not
+    labels = SettingLabels(schema)
+    assert (labels.label("pace"), labels.value("pace", "slow"), labels.value("pace", "fast")) == ("Tempo", "Sakte", "Fast")
+    assert labels.label("plain") == "Plain"
+    pace = next(n for n in build_form(schema, {"pace": "slow"}).walk() if n.path == "pace")
+    assert pace.help == "How fast."
+
+
+def test_ui_schema_translations_and_one_of_titles_are_used_too(reading_in):
+    schema = {"type": "object", "properties": {
+        "where": {"title": "Where", "oneOf": [
+            {"const": "city", "title": "Same city", "x-i18n": {"uk": {"title": "Те саме місто"}}}]},
+        "pace": {"type": "string", "title": "Pace", "enum": ["slow"], "x-i18n": {"uk": {"title": "Темп"}}}}}
+    ui = {"pace": {"ui:title": "Speed", "x-i18n": {"uk": {"title": "Швидкість", "enumNames": {"slow": "Повільно"}}}}}
+    reading_in("uk")
+    labels = SettingLabels(schema, ui)
+    assert labels.label("pace") == "Швидкість" and labels.value("pace", "slow") == "Повільно"
+    assert labels.value("where", "city") == "Те саме місто"
+
+
+def test_english_readers_see_exactly_what_they_saw_before(language, reading_in):
+    reading_in("en")
+    labels = SettingLabels(language["config_schema"], language["ui_schema"])
+    assert labels.label("impact.sroiWeights.cefr_level_advanced") == "Impact › SROI weights › CEFR level advanced"
+    assert labels.value("impact.decayFactorMonthly", 0.93) == "0.93"
+
+
+def test_rule_messages_and_schema_errors_follow_the_reader(reading_in):
+    from portal.configuration.validation import config_errors
+
+    mentorship, lang = master("mentorship"), master("language")
+    broken = copy.deepcopy(mentorship["default_config"])
+    broken["session"]["minSessionsForCompletion"] = 50
+    broken["impact"]["decayFactorMonthly"] = 1.5
+    errors = {e.path: e.message for e in config_errors(mentorship["config_schema"], broken)}
+    reading_in("nb")  # the messages are read, not frozen, in the reader's language
+    assert str(errors["progression.milestones"]) == (
+        "Den siste milepælen må kreve minst like mange økter som det som kreves for fullføring.")
+    assert "1,5" in str(errors["impact.decayFactorMonthly"])
+    schema = copy.deepcopy(lang["config_schema"])
+    del schema["x-rules"][0]["message"]  # the portal's own sentence, with the setting's translated title
+    config = copy.deepcopy(lang["default_config"])
+    config["session"]["minSessionsPerWeek"] = 7
+    [error] = config_errors(schema, config)
+    assert "Maks antall økter per uke (5)" in str(error.message)
