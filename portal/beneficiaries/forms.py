@@ -10,18 +10,12 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import VersionedActionForm
-from portal.beneficiaries.models import GROUP_TYPES, LANGUAGE_REQUIREMENTS
+from portal.beneficiaries.models import GROUP_TYPE_LABELS, LANGUAGE_REQUIREMENT_LABELS
 from portal.forms import choices
+from portal.i18n import _l
 from portal.program_templates.forms import CheckboxesField
 from portal.program_templates.models import CATEGORY_LABELS
 from portal.reference import countries, languages
-
-GROUP_TYPE_LABELS = {t: t.replace("_", " ").capitalize() for t in GROUP_TYPES}
-GROUP_TYPE_LABELS["women_in_tech"] = "Women in tech"
-LANGUAGE_REQUIREMENT_LABELS = {
-    "any": "Any level", "beginner": "Beginner", "conversational": "Conversational", "fluent": "Fluent",
-}
-assert set(LANGUAGE_REQUIREMENT_LABELS) == set(LANGUAGE_REQUIREMENTS)
 
 
 def clean_text(value: Any) -> Any:
@@ -47,45 +41,46 @@ def language_filter_choices(in_use: set[str] = frozenset()) -> list[tuple[str, l
     then every other language; each (code, name) by name, without pycountry's qualifiers
     ("Swahili (macrolanguage)" → "Swahili") so the filter stays narrow."""
     named = sorted(((code, name.split(" (")[0]) for code, name in languages().items()), key=lambda item: item[1])
-    groups = [("In use", [c for c in named if c[0] in in_use]), ("Other languages", [c for c in named if c[0] not in in_use])]
+    groups = [(_l("In use"), [c for c in named if c[0] in in_use]),
+              (_l("Other languages"), [c for c in named if c[0] not in in_use])]
     return [(label, options) for label, options in groups if options]
 
 
 def country_choices():
-    return choices([("", "— choose a country —")] + sorted(countries().items(), key=lambda c: c[1]))
+    return choices([("", _l("— choose a country —"))] + sorted(countries().items(), key=lambda c: c[1]))
 
 
 TEXT = {"filters": [clean_text]}
 
 
 class GroupFieldsMixin:
-    name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)], **TEXT,
-                       description="Describe the population, e.g. “Ukrainian refugees in Norway, 2026 cohort”.")
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)], **TEXT,
-                                description="Who the group is and what they need. No names, contact details "
-                                            "or dates of birth.")
-    group_type = SelectField("Group type", choices=choices(GROUP_TYPE_LABELS.items()))
-    country = SelectField("Country", validators=[DataRequired(message="Choose a country.")])
-    region = StringField("Region", validators=[Optional(), Length(max=100)], **TEXT,
-                         description="Optional. A region or county, nothing finer than a city.")
-    city = StringField("City", validators=[Optional(), Length(max=100)], **TEXT)
-    age_min = IntegerField("Minimum age", validators=[Optional(), NumberRange(min=0, max=120,
-                                                                             message="Ages are between 0 and 120.")])
-    age_max = IntegerField("Maximum age", validators=[Optional(), NumberRange(min=0, max=120,
-                                                                             message="Ages are between 0 and 120.")])
-    languages = StringField("Working languages", validators=[Optional(), Length(max=300)], **TEXT,
-                            description="ISO 639-1 codes separated by commas, e.g. uk, en, nb (at most 10).")
-    language_requirement = SelectField("Language requirement", choices=choices(LANGUAGE_REQUIREMENT_LABELS.items()),
-                                       description="The level beneficiaries need in a working language.")
-    eligible_categories = CheckboxesField("Eligible program categories", choices=choices(CATEGORY_LABELS.items()))
-    tags = StringField("Tags", validators=[Optional(), Length(max=1100)], **TEXT,
-                       description="Comma-separated, at most 20 tags of up to 50 characters.")
-    active_from = DateField("Active from", validators=[Optional()])
-    active_until = DateField("Active until", validators=[Optional()])
-    retention_months = IntegerField("Retention period (months)", validators=[Optional()],
-                                    description="Optional. Months after a participant's last enrollment in this group "
-                                                "ended before their identity is erased. Blank: kept until someone "
-                                                "asks for erasure.")
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=255)], **TEXT,
+                       description=_l("Describe the population, e.g. “Ukrainian refugees in Norway, 2026 cohort”."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)], **TEXT,
+                                description=_l("Who the group is and what they need. No names, contact details "
+                                               "or dates of birth."))
+    group_type = SelectField(_l("Group type"), choices=choices(GROUP_TYPE_LABELS.items()))
+    country = SelectField(_l("Country"), validators=[DataRequired(message=_l("Choose a country."))])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)], **TEXT,
+                         description=_l("Optional. A region or county, nothing finer than a city."))
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)], **TEXT)
+    age_min = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(
+        min=0, max=120, message=_l("Ages are between 0 and 120."))])
+    age_max = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(
+        min=0, max=120, message=_l("Ages are between 0 and 120."))])
+    languages = StringField(_l("Working languages"), validators=[Optional(), Length(max=300)], **TEXT,
+                            description=_l("ISO 639-1 codes separated by commas, e.g. uk, en, nb (at most 10)."))
+    language_requirement = SelectField(_l("Language requirement"), choices=choices(LANGUAGE_REQUIREMENT_LABELS.items()),
+                                       description=_l("The level beneficiaries need in a working language."))
+    eligible_categories = CheckboxesField(_l("Eligible program categories"), choices=choices(CATEGORY_LABELS.items()))
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=1100)], **TEXT,
+                       description=_l("Comma-separated, at most 20 tags of up to 50 characters."))
+    active_from = DateField(_l("Active from"), validators=[Optional()])
+    active_until = DateField(_l("Active until"), validators=[Optional()])
+    retention_months = IntegerField(_l("Retention period (months)"), validators=[Optional()],
+                                    description=_l("Optional. Months after a participant's last enrollment in this "
+                                                   "group ended before their identity is erased. Blank: kept until "
+                                                   "someone asks for erasure."))
 
     def values(self) -> dict[str, Any]:
         """The operation's keyword arguments."""
@@ -108,8 +103,8 @@ class GroupFieldsMixin:
 
 
 class NewGroupForm(GroupFieldsMixin, FlaskForm):
-    key = StringField("Key", validators=[Optional(), Length(max=100)], **TEXT,
-                      description="Leave blank to generate it from the name. It cannot change later.")
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=100)], **TEXT,
+                      description=_l("Leave blank to generate it from the name. It cannot change later."))
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -125,8 +120,8 @@ class EditGroupForm(GroupFieldsMixin, VersionedActionForm):
 class StatusForm(VersionedActionForm):
     """An Activate / Deactivate / Archive button: the target and the version the user saw."""
 
-    target = SelectField(choices=choices([("active", "Activate"), ("inactive", "Deactivate"),
-                                          ("archived", "Archive")]))
+    target = SelectField(choices=choices([("active", _l("Activate")), ("inactive", _l("Deactivate")),
+                                          ("archived", _l("Archive"))]))
 
 
 class LivePrivacyForm(FlaskForm):

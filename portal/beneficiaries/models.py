@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import JSONDocument, TimestampMixin, VersionedMixin, db, enum_check
+from portal.i18n import _l
 
 GROUP_TYPES = (
     "refugees", "migrants", "asylum_seekers", "displaced_persons", "newcomers", "women_in_tech",
@@ -15,6 +16,23 @@ GROUP_TYPES = (
 )
 LANGUAGE_REQUIREMENTS = ("any", "beginner", "conversational", "fluent")
 GROUP_STATUSES = ("active", "inactive", "archived")
+
+# What people read for each code (lazy: in the reader's language where shown).
+GROUP_TYPE_LABELS = {
+    "refugees": _l("Refugees"), "migrants": _l("Migrants"), "asylum_seekers": _l("Asylum seekers"),
+    "displaced_persons": _l("Displaced persons"), "newcomers": _l("Newcomers"), "women_in_tech": _l("Women in tech"),
+    "youth": _l("Youth"), "seniors": _l("Seniors"), "students": _l("Students"), "job_seekers": _l("Job seekers"),
+    "caregivers": _l("Caregivers"), "veterans": _l("Veterans"), "other": _l("Other"),
+}
+LANGUAGE_REQUIREMENT_LABELS = {
+    "any": _l("Any level"), "beginner": _l("Beginner"), "conversational": _l("Conversational"), "fluent": _l("Fluent"),
+}
+assert set(GROUP_TYPE_LABELS) == set(GROUP_TYPES) and set(LANGUAGE_REQUIREMENT_LABELS) == set(LANGUAGE_REQUIREMENTS)
+
+
+def group_type_label(code: str | None) -> str:
+    """A group type as people read it (the code itself when unknown)."""
+    return GROUP_TYPE_LABELS.get(code or "", code or "")
 
 
 class BeneficiaryGroup(TimestampMixin, VersionedMixin, db.Model):

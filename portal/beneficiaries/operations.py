@@ -19,6 +19,7 @@ from portal.beneficiaries.privacy import (
 )
 from portal.db import db
 from portal.errors import DomainError, StaleEdit, ValidationFailed
+from portal.i18n import _l, _n, number
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import check_transition
 from portal.program_templates.models import CATEGORIES
@@ -97,46 +98,47 @@ def group_field_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     name = fields["name"]
     if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
+        errors["name"] = [_l("Enter a name of 1 to 255 characters.")]
     if len(fields["description"]) > 5000:
-        errors["description"] = ["Keep the description to 5,000 characters."]
+        errors["description"] = [_n("Keep the description to %(count)s character.", "Keep the description to %(count)s characters.",
+                                         5000, count=number(5000))]
     if fields["group_type"] not in GROUP_TYPES:
-        errors["group_type"] = ["Choose a group type."]
+        errors["group_type"] = [_l("Choose a group type.")]
     if not fields["country"]:
-        errors["country"] = ["Choose a country."]
+        errors["country"] = [_l("Choose a country.")]
     elif problem := country_problem(fields["country"]):
         errors["country"] = [problem]
     for field in ("region", "city"):
         if fields[field] and len(fields[field]) > 100:
-            errors[field] = ["Keep it to 100 characters (a region or city, nothing finer)."]
+            errors[field] = [_l("Keep it to 100 characters (a region or city, nothing finer).")]
     languages = fields["languages"]
     if len(languages) > 10:
-        errors["languages"] = ["Choose at most 10 working languages."]
+        errors["languages"] = [_l("Choose at most 10 working languages.")]
     elif bad := [p for code in languages if (p := language_problem(code))]:
         errors["languages"] = bad
     if fields["language_requirement"] not in LANGUAGE_REQUIREMENTS:
-        errors["language_requirement"] = ["Choose a language requirement."]
+        errors["language_requirement"] = [_l("Choose a language requirement.")]
     categories = fields["eligible_categories"]
     if not categories or any(c not in CATEGORIES for c in categories):
-        errors["eligible_categories"] = ["Choose at least one eligible program category."]
+        errors["eligible_categories"] = [_l("Choose at least one eligible program category.")]
     age_min, age_max = fields["age_min"], fields["age_max"]
     for field, value in (("age_min", age_min), ("age_max", age_max)):
         if value is not None and not 0 <= value <= 120:
-            errors[field] = ["Ages are between 0 and 120."]
+            errors[field] = [_l("Ages are between 0 and 120.")]
     if age_min is not None and age_max is not None and age_min > age_max and "age_max" not in errors:
-        errors["age_max"] = ["The maximum age must be at least the minimum age."]
+        errors["age_max"] = [_l("The maximum age must be at least the minimum age.")]
     retention = fields.get("retention_months")
     if retention is not None and (isinstance(retention, bool) or not isinstance(retention, int)
                                   or not 1 <= retention <= MAX_RETENTION_MONTHS):
-        errors["retention_months"] = [f"Enter a whole number of months from 1 to {MAX_RETENTION_MONTHS}, or leave it "
-                                      "blank to keep data until someone asks for erasure."]
+        errors["retention_months"] = [_l("Enter a whole number of months from 1 to %(max)s, or leave it blank to "
+                                         "keep data until someone asks for erasure.", max=MAX_RETENTION_MONTHS)]
     if fields["active_from"] and fields["active_until"] and fields["active_until"] < fields["active_from"]:
-        errors["active_until"] = ["The end date must be on or after the start date."]
+        errors["active_until"] = [_l("The end date must be on or after the start date.")]
     tags = fields["tags"]
     if len(tags) > MAX_TAGS:
-        errors["tags"] = [f"Use at most {MAX_TAGS} tags."]
+        errors["tags"] = [_n("Use at most %(num)s tag.", "Use at most %(num)s tags.", MAX_TAGS)]
     elif any(len(t) > MAX_TAG_LENGTH for t in tags):
-        errors["tags"] = [f"Keep each tag to {MAX_TAG_LENGTH} characters."]
+        errors["tags"] = [_n("Keep each tag to %(num)s character.", "Keep each tag to %(num)s characters.", MAX_TAG_LENGTH)]
     for field, messages in privacy_errors(name=name, description=fields["description"], tags=tags).items():
         errors.setdefault(field, []).extend(messages)
     return errors
@@ -158,7 +160,7 @@ def create_group(actor: User | None, *, name: str, group_type: str, country: str
     })
     errors = group_field_errors(fields)
     if status not in GROUP_STATUSES:
-        errors["status"] = ["Choose a status."]
+        errors["status"] = [_l("Choose a status.")]
     key = (key or "").strip()
     if key and (problem := key_problem(key, BeneficiaryGroup.key)):
         errors["key"] = [problem]
@@ -176,7 +178,7 @@ def create_group(actor: User | None, *, name: str, group_type: str, country: str
 
 def _check_version(group: BeneficiaryGroup, expected_version: int | None) -> None:
     if expected_version is not None and group.lock_version != expected_version:
-        raise StaleEdit(f"the group “{group.name}”")
+        raise StaleEdit(_l("the group “%(name)s”", name=group.name))
 
 
 def update_group(actor: User | None, group: BeneficiaryGroup, *, expected_version: int | None,
@@ -186,7 +188,7 @@ def update_group(actor: User | None, group: BeneficiaryGroup, *, expected_versio
     is no longer editable."""
     _check_version(group, expected_version)
     if group.status == ARCHIVED:
-        raise DomainError("This group is archived: it can no longer be edited.", None)
+        raise DomainError(_l("This group is archived: it can no longer be edited."), None)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")

@@ -14,6 +14,8 @@ from typing import Any
 
 import re2
 
+from portal.i18n import _l, _n, gettext, number
+
 # SPEC §2.1/§2.2 limits of the texts these rules read; longer text is refused unread.
 MAX_NAME_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_TAG_LENGTH = 255, 5000, 50
 MAX_CHECKED_LENGTH = MAX_DESCRIPTION_LENGTH
@@ -29,25 +31,25 @@ def _compile(pattern: str, *, ignore_case: bool = False) -> Any:
 class PrivacyRule:
     kind: str
     pattern: Any  # a compiled RE2 pattern
-    message: str
+    message: str  # a lazy string: the reader's language where it is shown
 
 
 _WORD = r"[\pL\pN_]"  # what Python's Unicode \w matches (letters, numbers, underscore)
 _DIGIT_SEP = r"[\s.\-/()]"
 RULES = [
     PrivacyRule("email", _compile(rf"[\pL\pN_.+-]+@(?:{_WORD}|-)+(?:\.(?:{_WORD}|-)+)+"),
-                "Remove the e-mail address: groups describe populations, not people."),
+                _l("Remove the e-mail address: groups describe populations, not people.")),
     # A run of 9+ digits not touching another digit, "." or "," (RE2 has no lookarounds, so the
     # neighbours are matched: only whether a match exists matters here).
     PrivacyRule("national_id", _compile(r"\b\d{3}-\d{2}-\d{4}\b|\b\d{6}[\s-]?\d{5}\b|(?:^|[^\d.,])\d{9,}(?:$|[^\d.,])"),
-                "Remove the identity-number-like digits: no national id or personal number may appear here."),
+                _l("Remove the identity-number-like digits: no national id or personal number may appear here.")),
     PrivacyRule("date_of_birth", _compile(
         r"\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2})\b"
         r"|\b\d{1,2}\.?\s(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s(?:19|20)\d{2}\b",
         ignore_case=True),
-        "Remove the full date: it could be someone's date of birth. Use a year or a month instead."),
+        _l("Remove the full date: it could be someone's date of birth. Use a year or a month instead.")),
     PrivacyRule("phone", _compile(rf"(?:\+|\b00)\d(?:{_DIGIT_SEP}?\d){{6,}}|\b\d{{2,4}}(?:{_DIGIT_SEP}{{1,2}}\d{{2,4}}){{2,4}}\b"),
-                "Remove the phone number: groups describe populations, not people."),
+                _l("Remove the phone number: groups describe populations, not people.")),
 ]
 
 
@@ -63,7 +65,9 @@ def _digit_count(text: str) -> int:
 
 
 def too_long_message(max_length: int) -> str:
-    return f"Too long to check for personal data: use at most {max_length:,} characters."
+    return _n("Too long to check for personal data: use at most %(count)s character.",
+              "Too long to check for personal data: use at most %(count)s characters.", max_length,
+              count=number(max_length))
 
 
 def privacy_problems(text: str | None, *, max_length: int = MAX_CHECKED_LENGTH) -> list[str]:
@@ -200,10 +204,11 @@ def personal_name_warnings(text: str | None, *, max_length: int = MAX_CHECKED_LE
     names = personal_names(text, max_length=max_length)
     if not names:
         return []
-    quoted = ", ".join(f"“{n}”" for n in names[:3]) + (" …" if len(names) > 3 else "")
-    looks = "looks like a person's name" if len(names) == 1 else "look like people's names"
-    return [f"{quoted} {looks}. A group describes a population, never a person: remove the name unless it "
-            "is an organisation or a place."]
+    quoted = ", ".join(gettext("“%(name)s”", name=n) for n in names[:3]) + (" …" if len(names) > 3 else "")
+    return [_n("%(names)s looks like a person's name. A group describes a population, never a person: remove the "
+               "name unless it is an organisation or a place.",
+               "%(names)s look like people's names. A group describes a population, never a person: remove the "
+               "names unless they are organisations or places.", len(names), names=quoted)]
 
 
 def cohort_figure(count: int | None, min_cohort: int) -> str:
@@ -211,5 +216,5 @@ def cohort_figure(count: int | None, min_cohort: int) -> str:
     (PORTAL_MIN_COHORT); smaller counts read "fewer than N" (zero included, so a
     zero cannot be told apart from a small group)."""
     if count is None or count < min_cohort:
-        return f"fewer than {min_cohort}"
-    return f"{count:,}"
+        return gettext("fewer than %(num)s", num=number(min_cohort))
+    return number(count)

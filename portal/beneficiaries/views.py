@@ -24,7 +24,8 @@ from portal.beneficiaries.models import GROUP_STATUSES, BeneficiaryGroup
 from portal.beneficiaries.queries import GroupFilters, countries_in_use, group_page, languages_in_use
 from portal.db import transaction
 from portal.errors import DomainError, ValidationFailed
-from portal.lifecycle import asks_confirmation, check_transition
+from portal.i18n import _, _l, number
+from portal.lifecycle import asks_confirmation, check_transition, status_label
 from portal.program_templates.models import CATEGORY_LABELS
 from portal.reference import country_name
 from portal.rollups import group_figures, programs_of
@@ -42,7 +43,10 @@ from portal.web import (
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/groups")
 
-MOVE_LABELS = {"active": "Activate", "inactive": "Deactivate", "archived": "Archive"}
+MOVE_LABELS = {"active": _l("Activate"), "inactive": _l("Deactivate"), "archived": _l("Archive")}
+# The flash after a move, one sentence per status the group moved to.
+MOVED = {"active": _l("The group is now active."), "inactive": _l("The group is now inactive."),
+         "archived": _l("The group is now archived.")}
 LIVE_FIELDS = ("name", "description", "tags")
 
 
@@ -93,7 +97,7 @@ def _flash_warnings(form, warnings: dict[str, list[str]]) -> None:
     """After a save: the warnings the author may not have seen (without JavaScript there is no live check)."""
     for field_name, messages in warnings.items():
         for message in messages:
-            flash(f"{getattr(form, field_name).label.text}: {message}", "warning")
+            flash(f"{getattr(form, field_name).label.text}: {message}", "warning")  # both translated
 
 
 def _merge_privacy(form) -> None:
@@ -117,7 +121,7 @@ def new():
         try:
             with transaction():
                 group = ops.create_group(current_user, key=form.key.data or "", **form.values())
-            flash(f"Group “{group.name}” created.", "success")
+            flash(_("Group “%(name)s” created.", name=group.name), "success")
             _flash_warnings(form, _name_warnings(form))
             return redirect_to(url_for(".detail", group_id=group.id))
         except DomainError as exc:
@@ -145,13 +149,13 @@ def edit(group_id: int):
             with transaction():
                 locked = get_visible_or_404(BeneficiaryGroup, group_id, current_user, for_update=True)
                 ops.update_group(current_user, locked, expected_version=form.expected_version(), **form.values())
-            flash("Group saved.", "success")
+            flash(_("Group saved."), "success")
             _flash_warnings(form, _name_warnings(form))
             return redirect_to(url_for(".detail", group_id=group_id))
         except ValidationFailed as exc:
             apply_domain_error(form, exc)
         except DomainError as exc:  # stale edit (409), archived group
-            form.form_errors.append(exc.message)
+            form.form_errors.append(str(exc.message))
             status = exc.status_code
         group = get_visible_or_404(BeneficiaryGroup, group_id, current_user)
     else:
@@ -182,12 +186,15 @@ def _archive_confirmation(group: BeneficiaryGroup) -> Confirmation:
     detail_url = url_for(".detail", group_id=group.id)
     programs = programs_of(group.id)
     return Confirmation(
-        title=f"Archive “{group.name}”?", confirm_label="Archive the group", action=url_for(".set_status", group_id=group.id),
-        cancel_url=detail_url, items=[f"{p.name} ({p.status})" for p in programs],
-        items_label=f"Programs for this group: {len(programs):,}",
-        consequences=["The group can no longer be edited or used for new programs. Programs already launched for "
-                      "it are not changed."],
-        crumbs=[("Beneficiary groups", url_for(".index")), (group.name, detail_url), ("Archive", None)])
+        title=_("Archive “%(name)s”?", name=group.name), confirm_label=_("Archive the group"),
+        action=url_for(".set_status", group_id=group.id), cancel_url=detail_url,
+        items=[_("%(program)s (%(status)s)", program=p.name, status=status_label(p.status))
+               for p in programs],
+        items_label=_("Programs for this group: %(num)s", num=number(len(programs))),
+        consequences=[_("The group can no longer be edited or used for new programs. Programs already launched for "
+                        "it are not changed.")],
+        cancel_label=_("Cancel"),
+        crumbs=[(_("Beneficiary groups"), url_for(".index")), (group.name, detail_url), (_("Archive"), None)])
 
 
 @bp.post("/<int:group_id>/status")
@@ -196,7 +203,7 @@ def set_status(group_id: int):
     get_visible_or_404(BeneficiaryGroup, group_id, current_user)
     form = StatusForm()
     if not form.validate_on_submit():
-        flash("Choose one of the status buttons.", "error")
+        flash(_("Choose one of the status buttons."), "error")
         return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user), status_code=400)
     try:
         if asks_confirmation(form.target.data) and not is_confirmed():  # archiving: nothing changes until confirmed
@@ -204,8 +211,8 @@ def set_status(group_id: int):
         with transaction():
             group = get_visible_or_404(BeneficiaryGroup, group_id, current_user, for_update=True)
             ops.set_group_status(current_user, group, form.target.data, expected_version=form.expected_version())
-        flash(f"The group is now {form.target.data}.", "success")
+        flash(str(MOVED[form.target.data]), "success")
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return _detail_page(get_visible_or_404(BeneficiaryGroup, group_id, current_user), status_code=exc.status_code)
     return redirect_to(url_for(".detail", group_id=group_id))

@@ -23,11 +23,11 @@ import sqlalchemy as sa
 
 from portal import reference
 from portal.auth.models import User
-from portal.beneficiaries.models import GROUP_TYPES, BeneficiaryGroup
+from portal.beneficiaries.models import GROUP_TYPE_LABELS, GROUP_TYPES, BeneficiaryGroup, group_type_label
 from portal.beneficiaries.privacy import cohort_figure
 from portal.campaigns.models import Campaign
 from portal.db import db, json_array_contains
-from portal.disclosure import rounded_count
+from portal.disclosure import ROUNDING_BASE, rounded_count
 from portal.forms import MAX_DB_ID
 from portal.pagination import decode_cursor, encode_cursor
 from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
@@ -126,10 +126,17 @@ class CatalogCard:
     enrolled: int  # active + completed beneficiaries over all campaigns; never shown as it is
     enrolled_text: str  # what the viewer may see of it (see portal.disclosure)
     own_campaigns: int | None  # the viewer's company's campaigns of it; None for program managers
+    # The number enrolled_text shows ("fewer than 10" → 10, "about 60" → 60): it picks the
+    # plural form of the words around the figure, and says no more than the text does.
+    enrolled_shown: int = 0
 
     @property
     def category_label(self) -> str:
         return CATEGORY_LABELS.get(self.category, self.category)
+
+    @property
+    def group_type_label(self) -> str:
+        return group_type_label(self.group_type)
 
     @property
     def sdg_badges(self) -> list[tuple[int, str]]:
@@ -181,6 +188,16 @@ def _card_columns() -> sa.Select[Any]:
     )
 
 
+def _shown(enrolled: int, min_cohort: int, rounded: bool) -> int:
+    """The number the enrollment text shows (see :func:`portal.disclosure.rounded_count` and
+    :func:`portal.beneficiaries.privacy.cohort_figure`)."""
+    if enrolled < min_cohort:
+        return min_cohort
+    if rounded:
+        return max((enrolled + ROUNDING_BASE // 2) // ROUNDING_BASE * ROUNDING_BASE, ROUNDING_BASE)
+    return enrolled
+
+
 def _card(r: Any, figures: dict[int, tuple[int, int]], company_id: int | None, min_cohort: int) -> CatalogCard:
     enrolled, own = figures.get(r.id, (0, 0))
     return CatalogCard(
@@ -191,6 +208,7 @@ def _card(r: Any, figures: dict[int, tuple[int, int]], company_id: int | None, m
         enrolled_text=(rounded_count(enrolled, min_cohort) if company_id is not None
                        else cohort_figure(enrolled, min_cohort)),
         own_campaigns=own if company_id is not None else None,
+        enrolled_shown=_shown(enrolled, min_cohort, rounded=company_id is not None),
     )
 
 
@@ -261,7 +279,7 @@ class CatalogChoices:
     countries: list[tuple[str, str]]  # (code, name) by name
     languages: list[tuple[str, str]]
     categories: dict[str, str] = field(default_factory=lambda: dict(CATEGORY_LABELS))
-    group_types: tuple[str, ...] = GROUP_TYPES
+    group_types: dict[str, str] = field(default_factory=lambda: dict(GROUP_TYPE_LABELS))  # code → label
     sdgs: dict[int, str] = field(default_factory=reference.sdg_names)
 
 

@@ -8,31 +8,33 @@ from portal.auth.forms import VersionedActionForm
 from portal.configuration.json_input import parse_json_document
 from portal.errors import ConfigInvalid
 from portal.forms import choices
+from portal.i18n import _l
 from portal.program_templates.forms import SDG_LABELS, CheckboxesField
 
 
 class ProgramDetailsForm(FlaskForm):
     """Step 3 of the launch wizard (details); the configuration comes from the generated form."""
 
-    name = StringField("Program name", validators=[DataRequired(message="Enter a name."), Length(max=255)])
-    key = StringField("Key", validators=[Optional(), Length(max=100)],
-                      description="Leave blank to generate it from the name. It cannot change after creation.")
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    start_date = DateField("Start date", validators=[Optional()])
-    end_date = DateField("End date", validators=[Optional()])
-    visibility = SelectField("Visibility", choices=choices([("public", "Public — companies see it in the catalog"),
-                                                            ("private", "Private — not in the catalog")]))
-    extra_sdgs = CheckboxesField("SDG goals", coerce=int,
-                                 choices=choices((n, f"{n} · {label}") for n, label in SDG_LABELS.items()),
-                                 description="The template's goals always apply; you may add more.")
-    external_id = StringField("External id", validators=[Optional(), Length(max=100)],
-                              description="An id in a connected system, if any.")
+    name = StringField(_l("Program name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=255)])
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=100)],
+                      description=_l("Leave blank to generate it from the name. It cannot change after creation."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    end_date = DateField(_l("End date"), validators=[Optional()])
+    visibility = SelectField(_l("Visibility"), choices=choices([
+        ("public", _l("Public — companies see it in the catalog")), ("private", _l("Private — not in the catalog"))]))
+    extra_sdgs = CheckboxesField(_l("SDG goals"), coerce=int,
+                                 choices=choices((n, _l("%(goal)s · %(name)s", goal=n, name=label))
+                                                 for n, label in SDG_LABELS.items()),
+                                 description=_l("The template's goals always apply; you may add more."))
+    external_id = StringField(_l("External id"), validators=[Optional(), Length(max=100)],
+                              description=_l("An id in a connected system, if any."))
     overrides_json = HiddenField()
     step = HiddenField()
 
     def validate_end_date(self, field):  # noqa: ANN001
         if field.data and self.start_date.data and field.data < self.start_date.data:
-            raise ValidationError("The end date must be on or after the start date.")
+            raise ValidationError(_l("The end date must be on or after the start date."))
 
     def overrides(self) -> dict:
         try:

@@ -9,10 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import BeneficiaryGroup
 from portal.db import JSONDocument, TimestampMixin, VersionedMixin, db, enum_check
+from portal.i18n import _l
 from portal.lifecycle import RUN_STATUSES
 from portal.program_templates.models import ProgramTemplate
 
 VISIBILITIES = ("public", "private")
+# What people read for a program's codes (lazy: in the reader's language where shown).
+VISIBILITY_LABELS = {"public": _l("Public"), "private": _l("Private")}
+assert set(VISIBILITY_LABELS) == set(VISIBILITIES)
 
 
 class Program(TimestampMixin, VersionedMixin, db.Model):

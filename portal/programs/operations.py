@@ -13,6 +13,7 @@ from portal.configuration.paths import ConfigError
 from portal.configuration.upgrades import UpgradeReview, review_upgrade
 from portal.db import db
 from portal.errors import ConfigInvalid, DomainError, StaleEdit, ValidationFailed
+from portal.i18n import _l
 from portal.keys import key_from_name, key_problem, unique_key
 from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
 from portal.program_templates.models import ProgramTemplate
@@ -24,15 +25,46 @@ def override_problems(template: ProgramTemplate, overrides: dict[str, Any]) -> l
     return layer_problems(template.config_schema, template.default_config, overrides, "program")
 
 
+def template_not_launchable(template: ProgramTemplate) -> str:
+    """Why a template version that is not active launches nothing, for its status."""
+    if template.status == "draft":
+        return _l("Template version %(version)s is draft; only active versions launch.", version=template.version)
+    if template.status == "deprecated":
+        return _l("Template version %(version)s is deprecated; only active versions launch.", version=template.version)
+    if template.status == "archived":
+        return _l("Template version %(version)s is archived; only active versions launch.", version=template.version)
+    return _l("Template version %(version)s is not active; only active versions launch.", version=template.version)
+
+
+# Why a group takes no new program, for its status; and why it is not eligible, for the category.
+GROUP_NOT_ACTIVE = {
+    "inactive": _l("The group is inactive; only active groups receive new programs."),
+    "archived": _l("The group is archived; only active groups receive new programs."),
+}
+GROUP_NOT_STARTABLE = {
+    "inactive": _l("The beneficiary group is inactive."),
+    "archived": _l("The beneficiary group is archived."),
+}
+NOT_ELIGIBLE = {
+    "mentorship": _l("The group is not eligible for mentorship programs."),
+    "language": _l("The group is not eligible for language programs."),
+    "buddy": _l("The group is not eligible for buddy programs."),
+    "upskilling": _l("The group is not eligible for upskilling programs."),
+    "weei": _l("The group is not eligible for women’s economic empowerment (WEEI) programs."),
+}
+
+
 def launch_problems(template: ProgramTemplate, group: BeneficiaryGroup) -> list[str]:
     """Why ``template`` cannot be launched for ``group`` (empty when it can)."""
     problems = []
     if template.status != ACTIVE:
-        problems.append(f"Template version {template.version} is {template.status}; only active versions launch.")
+        problems.append(template_not_launchable(template))
     if group.status != "active":
-        problems.append(f"The group is {group.status}; only active groups receive new programs.")
+        problems.append(GROUP_NOT_ACTIVE.get(group.status, _l("The group is not active; only active groups receive "
+                                                               "new programs.")))
     if template.category not in (group.eligible_categories or []):
-        problems.append(f"The group is not eligible for {template.category} programs.")
+        problems.append(NOT_ELIGIBLE.get(template.category, _l("The group is not eligible for programs of this "
+                                                                "template's category.")))
     return problems
 
 
@@ -58,19 +90,20 @@ def launch_program(actor: User | None, *, template: ProgramTemplate, group: Bene
         errors["group_id"] = problems
     name = (name or "").strip()
     if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
+        errors["name"] = [_l("Enter a name of 1 to 255 characters.")]
     if key and (problem := program_key_problem(key)):
         errors["key"] = [problem]
     if start_date and end_date and end_date < start_date:
-        errors["end_date"] = ["The end date must be on or after the start date."]
+        errors["end_date"] = [_l("The end date must be on or after the start date.")]
     if visibility not in VISIBILITIES:
-        errors["visibility"] = ["Choose public or private."]
+        errors["visibility"] = [_l("Choose public or private.")]
     overrides = config_overrides or {}
     for problem in override_problems(template, overrides):
-        errors.setdefault("config_overrides", []).append(f"{problem.path or '(root)'}: {problem.message}")
+        errors.setdefault("config_overrides", []).append(_l("%(path)s: %(message)s", path=problem.path or _l("(root)"),
+                                                                  message=problem.message))
     extra = extra_sdg_goals or []
     if any(not isinstance(g, int) or not 1 <= g <= 17 for g in extra):
-        errors["sdg_goals"] = ["SDG goals are numbers from 1 to 17."]
+        errors["sdg_goals"] = [_l("SDG goals are numbers from 1 to 17.")]
     if errors:
         raise ValidationFailed(errors)
     program = Program(
@@ -91,14 +124,15 @@ def transition_program(actor: User | None, program: Program, target: str, *,
     """Move a program along the shared lifecycle; a move based on a stale version is
     refused, and refused moves name the allowed ones."""
     if expected_version is not None and program.lock_version != expected_version:
-        raise StaleEdit(f"program “{program.name}”")
+        raise StaleEdit(_l("program “%(name)s”", name=program.name))
     check_transition(program.status, target)
     if target == ACTIVE:
         # A pinned version that was deprecated meanwhile keeps working; an archived one does not.
         if program.template.status == "archived":
-            raise DomainError("The program's template version is archived; upgrade the program first.", "status")
+            raise DomainError(_l("The program's template version is archived; upgrade the program first."), "status")
         if program.group.status != "active":
-            raise DomainError(f"The beneficiary group is {program.group.status}.", "status")
+            raise DomainError(GROUP_NOT_STARTABLE.get(program.group.status, _l("The beneficiary group is not active.")),
+                              "status")
     previous = program.status
     program.status = target
     record_event(f"program.{RUN_EVENT_FOR_TARGET[target]}", actor=actor, subject=program,
@@ -108,7 +142,7 @@ def transition_program(actor: User | None, program: Program, target: str, *,
 
 def _check_version(program: Program, expected_version: int | None) -> None:
     if expected_version is not None and program.lock_version != expected_version:
-        raise StaleEdit(f"program “{program.name}”")
+        raise StaleEdit(_l("program “%(name)s”", name=program.name))
 
 
 def update_program_config(actor: User | None, program: Program, desired: dict[str, Any], *,
@@ -117,7 +151,7 @@ def update_program_config(actor: User | None, program: Program, desired: dict[st
     template's defaults). Nothing invalid or locked is saved."""
     _check_version(program, expected_version)
     if program.status == "archived":
-        raise DomainError("Archived programs cannot change.", "status")
+        raise DomainError(_l("Archived programs cannot change."), "status")
     overrides = sparse_overrides(program.template.default_config, desired)
     problems = override_problems(program.template, overrides)
     if problems:
@@ -133,14 +167,25 @@ def update_program_config(actor: User | None, program: Program, desired: dict[st
     return program
 
 
+def _version_not_upgradable(target: ProgramTemplate) -> str:
+    if target.status == "draft":
+        return _l("Version %(version)s is draft; upgrade only to the active version.", version=target.version)
+    if target.status == "deprecated":
+        return _l("Version %(version)s is deprecated; upgrade only to the active version.", version=target.version)
+    if target.status == "archived":
+        return _l("Version %(version)s is archived; upgrade only to the active version.", version=target.version)
+    return _l("Version %(version)s is not active; upgrade only to the active version.", version=target.version)
+
+
 def upgrade_problems(program: Program, target: ProgramTemplate) -> list[str]:
     problems = []
     if target.key != program.template.key:
-        problems.append("Upgrade only to a version of the same template.")
+        problems.append(_l("Upgrade only to a version of the same template."))
     if target.version <= program.template.version:
-        problems.append(f"Version {target.version} is not newer than version {program.template.version}.")
+        problems.append(_l("Version %(target)s is not newer than version %(current)s.", target=target.version,
+                           current=program.template.version))
     if target.status != ACTIVE:
-        problems.append(f"Version {target.version} is {target.status}; upgrade only to the active version.")
+        problems.append(_version_not_upgradable(target))
     return problems
 
 
@@ -150,8 +195,8 @@ class ReviewOutdated(DomainError):
     status_code = 409
 
     def __init__(self) -> None:
-        super().__init__("The overrides this upgrade would drop changed since you reviewed it. "
-                         "Nothing was changed: review the upgrade again.", "drop_overrides")
+        super().__init__(_l("The overrides this upgrade would drop changed since you reviewed it. "
+                            "Nothing was changed: review the upgrade again."), "drop_overrides")
 
 
 def upgrade_review(program: Program, target: ProgramTemplate) -> UpgradeReview:
@@ -174,7 +219,7 @@ def upgrade_program(actor: User | None, program: Program, target: ProgramTemplat
     user did not see is ever dropped."""
     _check_version(program, expected_version)
     if problems := upgrade_problems(program, target):
-        raise DomainError(" ".join(problems), "template_id")
+        raise DomainError(" ".join(str(p) for p in problems), "template_id")
     review = upgrade_review(program, target)
     if drop_overrides is not None and sorted(set(drop_overrides)) != review.blocking_paths:
         raise ReviewOutdated()

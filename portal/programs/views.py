@@ -10,12 +10,13 @@ from flask_login import current_user
 
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER
-from portal.beneficiaries.models import BeneficiaryGroup
+from portal.beneficiaries.models import GROUP_TYPE_LABELS, BeneficiaryGroup
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.configuration.merge import effective_config
 from portal.db import db, transaction
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import parse_id
+from portal.i18n import _, _l, ngettext, number
 from portal.impact.views import program_card
 from portal.lifecycle import (
     MOVE_LABELS,
@@ -25,14 +26,14 @@ from portal.lifecycle import (
     asks_confirmation,
     check_transition,
     run_move_question,
+    status_label,
 )
 from portal.program_templates.models import CATEGORIES, CATEGORY_LABELS, ProgramTemplate
 from portal.programs import operations as ops
 from portal.programs.forms import ConfigLayerForm, ProgramDetailsForm, TransitionForm, UpgradeForm
-from portal.programs.models import Program
+from portal.programs.models import VISIBILITY_LABELS, Program
 from portal.programs.queries import ProgramFilters, newer_active_version, program_page
 from portal.rollups import campaign_counts, program_campaign_rollup
-from portal.text import plural
 from portal.web import (
     Confirmation,
     apply_domain_error,
@@ -46,7 +47,13 @@ from portal.web import (
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
-NO_NEWER_VERSION = "There is no newer active version of this program's template."
+NO_NEWER_VERSION = _l("There is no newer active version of this program's template.")
+# The flash after a lifecycle move, one sentence per status the program moved to.
+MOVED = {"draft": _l("Program is now draft."), "active": _l("Program is now active."),
+         "paused": _l("Program is now paused."), "completed": _l("Program is now completed."),
+         "archived": _l("Program is now archived.")}
+# The confirmation page's button for the moves that ask first (portal.lifecycle.MOVES_THAT_ASK).
+CONFIRM_LABELS = {"completed": _l("Complete the program"), "archived": _l("Archive the program")}
 
 
 def program_layer(program_template: ProgramTemplate) -> LayerContext:
@@ -85,6 +92,7 @@ def index():
     countries = db.session.scalars(sa.select(BeneficiaryGroup.country).distinct().order_by(BeneficiaryGroup.country)).all()
     return render("programs/index.html", block="results", page=page, campaign_counts=counts,
                   filters=filters, args=filters.as_args(), categories=CATEGORY_LABELS, statuses=RUN_STATUSES,
+                  visibility_labels=VISIBILITY_LABELS,
                   groups=groups, template_keys=template_keys, countries=countries)
 
 
@@ -119,8 +127,8 @@ def new():
                                        .order_by(ProgramTemplate.name)).all()
         refusal = None
         if posted:
-            refusal = (f"Template version {template.version} is {template.status}; only active versions launch."
-                       if template is not None else "Choose a template to launch from.")
+            refusal = (ops.template_not_launchable(template) if template is not None
+                       else _("Choose a template to launch from."))
         return render("programs/wizard_template.html", block="wizard", templates=templates,
                       categories=CATEGORY_LABELS, refusal=refusal, status_code=422 if posted else 200)
     if group is None or ops.launch_problems(template, group):
@@ -129,10 +137,10 @@ def new():
         ranked = sorted(((g, ops.launch_problems(template, g)) for g in groups), key=lambda gp: (bool(gp[1]), gp[0].name))
         refusal = None
         if posted:
-            refusal = " ".join(ops.launch_problems(template, group)) if group is not None \
-                else "Choose a beneficiary group."
+            refusal = " ".join(str(p) for p in ops.launch_problems(template, group)) if group is not None \
+                else _("Choose a beneficiary group.")
         return render("programs/wizard_group.html", block="wizard", template=template, groups=ranked,
-                      refusal=refusal, status_code=422 if posted else 200)
+                      type_labels=GROUP_TYPE_LABELS, refusal=refusal, status_code=422 if posted else 200)
 
     form = ProgramDetailsForm()
     if request.method == "GET":
@@ -151,7 +159,7 @@ def new():
                     start_date=form.start_date.data, end_date=form.end_date.data,
                     visibility=form.visibility.data, extra_sdg_goals=form.extra_sdgs.data or [],
                     external_id=form.external_id.data or None)
-            flash(f"Program “{program.name}” created as a draft. Start it when it is ready.", "success")
+            flash(_("Program “%(name)s” created as a draft. Start it when it is ready.", name=program.name), "success")
             return redirect_to(url_for(".detail", program_id=program.id))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -175,7 +183,7 @@ def new():
     context = program_layer(template)
     sdgs = ops.program_sdg_goals(template, form.extra_sdgs.data)
     return render("programs/wizard_review.html", block="wizard", template=template, group=group, form=form,
-                  preview=context.form(submission.overrides, readonly=True),
+                  visibility_labels=VISIBILITY_LABELS, preview=context.form(submission.overrides, readonly=True),
                   overridden=context.labels.leaves(submission.overrides), sdgs=sdgs)
 
 
@@ -185,6 +193,7 @@ def _detail_page(program: Program, status_code: int = 200):
     return render("programs/detail.html", program=program, preview=context.form(program.config_overrides,
                                                                                 readonly=True),
                   rollup=program_campaign_rollup(program.id), moves=allowed_moves(program.status), move_labels=MOVE_LABELS,
+                  visibility_labels=VISIBILITY_LABELS,
                   action_form=TransitionForm(lock_version=program.lock_version), upgrade=newer_active_version(program),
                   events=timeline("programs", program.id, current_user), describe=describe, status_code=status_code,
                   impact_card=program_card(program))
@@ -193,7 +202,7 @@ def _detail_page(program: Program, status_code: int = 200):
 def _refused(program_id: int, exc: DomainError):
     """A refused button: the detail page again, its message shown, with the refusal's status
     (409 for a conflict, 422 for a rule) so scripts and htmx can tell it from a success."""
-    flash(exc.message, "error")
+    flash(str(exc.message), "error")
     return _detail_page(_get_program(program_id), status_code=exc.status_code)
 
 
@@ -237,10 +246,10 @@ def config(program_id: int):
         return _config_page(_get_program(program_id), overrides=submission.overrides, display=submission.display,
                             errors={p.path: [p.message] for p in exc.problems}, status_code=422, block="config")
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return _config_page(_get_program(program_id), overrides=submission.overrides, display=submission.display,
                             status_code=exc.status_code, block="config")
-    flash("Configuration saved.", "success")
+    flash(_("Configuration saved."), "success")
     return redirect_to(url_for(".detail", program_id=program_id))
 
 
@@ -259,14 +268,19 @@ def _move_confirmation(program: Program, target: str) -> Confirmation:
     detail_url = url_for(".detail", program_id=program.id)
     running = [c for c in program_campaign_rollup(program.id).campaigns if c.status in ("draft", "active", "paused")]
     return Confirmation(
-        title=run_move_question(target, program.name), confirm_label=f"{MOVE_LABELS[target]} the program",
+        title=str(run_move_question(target, program.name)),
+        confirm_label=str(CONFIRM_LABELS[target]),
         action=url_for(".transition", program_id=program.id), cancel_url=detail_url,
-        consequences=[RUN_MOVE_CONSEQUENCES[("program", target)]],
-        facts=[("Template", program.template.label), ("Beneficiary group", program.group.name),
-               ("Status now", program.status.capitalize())],
-        items=[f"{c.name} ({c.company.name}, {c.status})" for c in running],
-        items_label=f"{plural(len(running), 'campaign')} not yet finished, which will take no new enrollments",
-        crumbs=[("Programs", url_for(".index")), (program.name, detail_url), (MOVE_LABELS[target], None)])
+        consequences=[str(RUN_MOVE_CONSEQUENCES[("program", target)])],
+        facts=[(_("Template"), program.template.label), (_("Beneficiary group"), program.group.name),
+               (_("Status now"), status_label(program.status).capitalize())],
+        items=[_("%(campaign)s (%(company)s, %(status)s)", campaign=c.name, company=c.company.name,
+                 status=status_label(c.status)) for c in running],
+        items_label=ngettext("%(count)s campaign not yet finished, which will take no new enrollments",
+                             "%(count)s campaigns not yet finished, which will take no new enrollments",
+                             len(running), count=number(len(running))),
+        cancel_label=_("Cancel"),
+        crumbs=[(_("Programs"), url_for(".index")), (program.name, detail_url), (str(MOVE_LABELS[target]), None)])
 
 
 @bp.post("/<int:program_id>/status")
@@ -286,9 +300,9 @@ def transition(program_id: int):
             ops.transition_program(current_user, program, form.target.data, expected_version=form.expected_version())
     except DomainError as exc:  # htmx gets a full load of the page, where the message shows
         status = exc.status_code
-        return refused_action(exc.message, lambda: _detail_page(_get_program(program_id), status_code=status),
+        return refused_action(str(exc.message), lambda: _detail_page(_get_program(program_id), status_code=status),
                               url_for(".detail", program_id=program_id))
-    flash(f"Program is now {form.target.data}.", "success")
+    flash(str(MOVED[form.target.data]), "success")
     return redirect_to(url_for(".detail", program_id=program_id))
 
 
@@ -302,7 +316,7 @@ def upgrade(program_id: int):
             refusal = DomainError(NO_NEWER_VERSION)
             refusal.status_code = 409
             return _refused(program_id, refusal)
-        flash(NO_NEWER_VERSION, "info")
+        flash(str(NO_NEWER_VERSION), "info")
         return redirect_to(url_for(".detail", program_id=program_id))
     review = ops.upgrade_review(program, target)
     form = UpgradeForm(lock_version=program.lock_version, template_id=target.id)
@@ -312,7 +326,8 @@ def upgrade(program_id: int):
             abort(400)
         if form.template_id.data != str(target.id):
             # A newer version was published since the page was shown: review that one first.
-            flash(f"The newest active version is now {target.label}: review this upgrade again.", "error")
+            flash(_("The newest active version is now %(version)s: review this upgrade again.", version=target.label),
+                  "error")
             form.template_id.data = str(target.id)
             status_code = 409
         else:
@@ -322,13 +337,17 @@ def upgrade(program_id: int):
                     dropped = form.overrides_to_drop()
                     ops.upgrade_program(current_user, locked_program, db.session.get(ProgramTemplate, target.id),
                                         expected_version=form.expected_version(), drop_overrides=dropped)
-                flash(f"Program upgraded to {target.label}."
-                      + (f" {len(dropped)} override{'s' if len(dropped) != 1 else ''} dropped." if dropped else ""),
-                      "success")
+                if dropped:
+                    flash(ngettext("Program upgraded to %(version)s. %(count)s override dropped.",
+                                   "Program upgraded to %(version)s. %(count)s overrides dropped.", len(dropped),
+                                   version=target.label, count=number(len(dropped))), "success")
+                else:
+                    flash(_("Program upgraded to %(version)s.", version=target.label), "success")
                 return redirect_to(url_for(".detail", program_id=program_id))
             except DomainError as exc:
-                flash(exc.message if not isinstance(exc, ConfigInvalid) else
-                      "The overrides do not fit the new version: drop them below, or adjust the configuration first.", "error")
+                flash(str(exc.message) if not isinstance(exc, ConfigInvalid) else
+                      _("The overrides do not fit the new version: drop them below, or adjust the configuration "
+                        "first."), "error")
                 status_code = exc.status_code
     if status_code != 200:  # refused: show the review as it is now
         program = _get_program(program_id)

@@ -57,7 +57,7 @@ def test_program_manager_creates_a_group_with_live_privacy_validation(page: Page
     page.get_by_label("Country").select_option(label="Iceland")
     page.get_by_label("City").fill("Reykjavík")
     page.get_by_label("Working languages").fill("uk, en")
-    page.get_by_label("Language", exact=True).check()
+    page.get_by_role("checkbox", name="Language", exact=True).check()  # not the header's language switch
     page.get_by_label("Mentorship").check()
     page.get_by_label("Tags").fill("ukraine, 2026 cohort")
 
