@@ -1,9 +1,11 @@
 // The campaign's enrollment list (form[data-bulk]): "select all on this page", a live
 // "3 selected" count, and the question htmx asks (hx-confirm) before it posts the action,
 // kept up to date with the selection. Without this script the form still works: the
-// server answers a confirmation page. The words come from the page (data-one/-other).
+// server answers a confirmation page. The words come from the page, in the reader's language.
 (function () {
   "use strict";
+  var lang = document.documentElement.lang || "en";
+  var plurals = new Intl.PluralRules(lang);
   function rows(form) { return form.querySelectorAll("input[name=enrollment_ids]"); }
 
   function update(form) {
@@ -14,20 +16,22 @@
       all.checked = boxes.length > 0 && n === boxes.length;
       all.indeterminate = n > 0 && n < boxes.length;
     }
+    var form_ = form.dataset, category = plurals.select(n);
+    // The page gives each sentence once per plural category of its language
+    // (data-selected-one/-few/-many/-other…), with {n} where the count goes.
+    function say(name) {
+      var key = name + category.charAt(0).toUpperCase() + category.slice(1);
+      return (form_[key] || form_[name + "Other"] || "").replace("{n}", n.toLocaleString(lang));
+    }
     var count = form.querySelector("[data-bulk-count]");
     if (count) {
       count.hidden = false;
-      count.textContent = n + " selected";
+      count.textContent = say("selected");
     }
     var apply = form.querySelector("[data-bulk-apply]");
     if (apply) apply.disabled = n === 0;
     var action = form.querySelector("select[name=action]");
-    if (action) {
-      var verb = action.options[action.selectedIndex].text;
-      var noun = n === 1 ? form.dataset.one : form.dataset.other;
-      var note = action.value === "drop" ? form.dataset.noteDrop : form.dataset.noteComplete;
-      form.setAttribute("hx-confirm", verb + " " + n + " " + noun + "? " + note);
-    }
+    if (action) form.setAttribute("hx-confirm", say(action.value === "drop" ? "askDrop" : "askComplete"));
   }
 
   document.addEventListener("change", function (event) {

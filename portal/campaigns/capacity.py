@@ -21,7 +21,7 @@ from portal.activity.operations import record_event
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.errors import DomainError
-from portal.text import plural
+from portal.i18n import _l, _n, money, number
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -53,16 +53,18 @@ def budget_allows(seat_price: int | None, budget_allocated: int | None, seats: i
     return seat_price is None or budget_allocated is None or seat_price * seats <= budget_allocated
 
 
-def capacity_change_errors(values: dict[str, Any], seats: int) -> dict[str, list[str]]:
+def capacity_change_errors(values: dict[str, Any], seats: int) -> dict[str, list[Any]]:
     """What a new cap, price or budget may not do to the ``seats`` already taken."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     if values["max_enrollment"] is not None and values["max_enrollment"] < seats:
         errors["max_enrollment"] = [
-            f"Seats already taken (active + completed beneficiaries): {seats:,}; the maximum cannot go below {seats}."]
+            _l("Seats already taken (active + completed beneficiaries): %(count)s; the maximum cannot go below "
+               "%(seats)s.", count=number(seats), seats=seats)]
     if not budget_allows(values["seat_price"], values["budget_allocated"], seats):
         errors["budget_allocated"] = [
-            f"{plural(seats, 'seat')} at this price already commit {values['seat_price'] * seats / 100:,.2f} "
-            f"{values['currency']}; the budget cannot go below that."]
+            _n("%(count)s seat at this price already commits %(amount)s; the budget cannot go below that.",
+               "%(count)s seats at this price already commit %(amount)s; the budget cannot go below that.",
+               seats, count=number(seats), amount=money(values["seat_price"] * seats, values["currency"]))]
     return errors
 
 
@@ -73,7 +75,7 @@ def lock_campaign(campaign_id: int) -> Campaign:
         .execution_options(populate_existing=True)
     ).first()
     if campaign is None:
-        raise DomainError("That campaign no longer exists.", None)
+        raise DomainError(_l("That campaign no longer exists."), None)
     return campaign
 
 
@@ -91,7 +93,7 @@ def move_counters(campaign: Campaign, *, enrolled: int = 0, waitlisted: int = 0)
         )
     result = db.session.execute(stmt.execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise CapacityReached("The campaign is full.", "campaign")
+        raise CapacityReached(_l("The campaign is full."), "campaign")
     db.session.refresh(campaign, ["enrolled_count", "waitlisted_count"])
 
 

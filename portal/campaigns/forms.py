@@ -17,8 +17,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import VersionedActionForm
 from portal.forms import PlainDecimalField, coerce_id
+from portal.i18n import _l
 
-MONEY = {"places": 2, "validators": [Optional(), NumberRange(min=0, max=10**13, message="Enter zero or more.")]}
+MONEY = {"places": 2, "validators": [Optional(), NumberRange(min=0, max=10**13, message=_l("Enter zero or more."))]}
 
 
 def to_minor_units(amount: Decimal | None) -> int | None:
@@ -31,23 +32,23 @@ def from_minor_units(amount: int | None) -> Decimal | None:
 
 
 class CampaignFieldsMixin:
-    name = StringField("Campaign name", validators=[DataRequired(message="Enter a name."), Length(max=255)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    start_date = DateField("Start date", validators=[DataRequired(message="Enter a start date.")])
-    end_date = DateField("End date", validators=[Optional()])
-    target_enrollment = IntegerField("Target enrollment", validators=[Optional(), NumberRange(min=0, max=10**7)],
-                                     description="The goal: beneficiaries you aim to reach.")
-    max_enrollment = IntegerField("Maximum enrollment", validators=[Optional(), NumberRange(min=0, max=10**7)],
-                                  description="Hard cap on active + completed beneficiaries. Blank: no cap.")
-    waitlist_enabled = BooleanField("Waitlist when full")
-    target_volunteers = IntegerField("Target volunteers", validators=[Optional(), NumberRange(min=0, max=10**7)])
-    currency = StringField("Currency", default="EUR", validators=[DataRequired(), Length(min=3, max=3)],
-                           description="ISO 4217 code, e.g. EUR, NOK.")
-    budget_allocated = PlainDecimalField("Budget allocated", **MONEY, description="Blank: no budget limit.")
-    seat_price = PlainDecimalField("Seat price", **MONEY, description="Cost of one beneficiary seat.")
-    internal_code = StringField("Internal code", validators=[Optional(), Length(max=100)],
-                                description="Your company's own project code.")
-    tags = StringField("Tags", validators=[Optional(), Length(max=1100)], description="Comma-separated.")
+    name = StringField(_l("Campaign name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=255)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    start_date = DateField(_l("Start date"), validators=[DataRequired(message=_l("Enter a start date."))])
+    end_date = DateField(_l("End date"), validators=[Optional()])
+    target_enrollment = IntegerField(_l("Target enrollment"), validators=[Optional(), NumberRange(min=0, max=10**7)],
+                                     description=_l("The goal: beneficiaries you aim to reach."))
+    max_enrollment = IntegerField(_l("Maximum enrollment"), validators=[Optional(), NumberRange(min=0, max=10**7)],
+                                  description=_l("Hard cap on active + completed beneficiaries. Blank: no cap."))
+    waitlist_enabled = BooleanField(_l("Waitlist when full"))
+    target_volunteers = IntegerField(_l("Target volunteers"), validators=[Optional(), NumberRange(min=0, max=10**7)])
+    currency = StringField(_l("Currency"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)],
+                           description=_l("ISO 4217 code, e.g. EUR, NOK."))
+    budget_allocated = PlainDecimalField(_l("Budget allocated"), **MONEY, description=_l("Blank: no budget limit."))
+    seat_price = PlainDecimalField(_l("Seat price"), **MONEY, description=_l("Cost of one beneficiary seat."))
+    internal_code = StringField(_l("Internal code"), validators=[Optional(), Length(max=100)],
+                                description=_l("Your company's own project code."))
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=1100)], description=_l("Comma-separated."))
 
     def values(self) -> dict:
         return {
@@ -62,10 +63,10 @@ class CampaignFieldsMixin:
 
 
 class NewCampaignForm(CampaignFieldsMixin, FlaskForm):
-    program_id = SelectField("Program", coerce=coerce_id)
-    company_id = SelectField("Company", coerce=coerce_id)
-    key = StringField("Key", validators=[Optional(), Length(max=100)],
-                      description="Leave blank to generate it from the name.")
+    program_id = SelectField(_l("Program"), coerce=coerce_id)
+    company_id = SelectField(_l("Company"), coerce=coerce_id)
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=100)],
+                      description=_l("Leave blank to generate it from the name."))
     overrides_json = HiddenField()
 
 
@@ -74,13 +75,13 @@ class EditCampaignForm(CampaignFieldsMixin, VersionedActionForm):
 
 
 class DropForm(VersionedActionForm):
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class BulkForm(FlaskForm):
-    enrollment_ids = SelectMultipleField("Enrollments", coerce=coerce_id, validate_choice=False)
+    enrollment_ids = SelectMultipleField(_l("Enrollments"), coerce=coerce_id, validate_choice=False)
     # "All on this page" without JavaScript: the box, and the page's selectable ids it stands for.
-    all_on_page = BooleanField("Select all on this page")
+    all_on_page = BooleanField(_l("Select all on this page"))
     page_ids = SelectMultipleField(coerce=coerce_id, validate_choice=False)
-    action = SelectField("Action", choices=[], validate_choice=False)
-    reason = StringField("Reason for dropping", validators=[Optional(), Length(max=500)])
+    action = SelectField(_l("Action"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason for dropping"), validators=[Optional(), Length(max=500)])

@@ -12,8 +12,9 @@ from portal.configuration.layers import layer_problems
 from portal.configuration.merge import effective_config
 from portal.db import db
 from portal.errors import DomainError, Forbidden, StaleEdit, ValidationFailed
+from portal.i18n import _l
 from portal.keys import key_from_name, key_problem, unique_key
-from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition
+from portal.lifecycle import ACTIVE, DRAFT, RUN_EVENT_FOR_TARGET, check_transition, status_label
 from portal.programs.models import Program
 from portal.reference import currency_problem
 
@@ -28,20 +29,22 @@ def create_campaign(actor: User | None, *, program: Program, company: Company, n
     """A company's campaign for an active program, created as draft. Company admins
     only create campaigns for their own company."""
     if actor is not None and actor.is_company_admin and actor.company_id != company.id:
-        raise Forbidden("Company admins create campaigns for their own company only.")
+        raise Forbidden(_l("Company admins create campaigns for their own company only."))
     errors = campaign_field_errors({"name": name, "start_date": start_date, "end_date": end_date,
                             "target_enrollment": target_enrollment, "max_enrollment": max_enrollment,
                             "target_volunteers": target_volunteers, "budget_allocated": budget_allocated,
                             "seat_price": seat_price, "currency": currency, "internal_code": internal_code,
                             "tags": tags})
     if program.status != ACTIVE:
-        errors["program_id"] = [f"The program is {program.status}; campaigns start only for active programs."]
+        errors["program_id"] = [_l("The program is %(status)s; campaigns start only for active programs.",
+                                      status=status_label(program.status))]
     name = (name or "").strip()
     if key and (problem := key_problem(key, Campaign.key, Campaign.company_id == company.id)):
         errors["key"] = [problem]
     overrides = config_overrides or {}
     for problem in config_layer_problems(program, overrides):
-        errors.setdefault("config_overrides", []).append(f"{problem.path or '(root)'}: {problem.message}")
+        errors.setdefault("config_overrides", []).append(
+            _l("%(path)s: %(message)s", path=problem.path or _l("(root)"), message=problem.message))
     if errors:
         raise ValidationFailed(errors)
     campaign = Campaign(
@@ -64,11 +67,11 @@ def transition_campaign(actor: User | None, campaign: Campaign, target: str, *,
     """Move a campaign along the shared lifecycle (a move based on a stale version is
     refused). Starting needs an active program."""
     if expected_version is not None and campaign.lock_version != expected_version:
-        raise StaleEdit(f"campaign “{campaign.name}”")
+        raise StaleEdit(_l("campaign “%(name)s”", name=campaign.name))
     check_transition(campaign.status, target)
     if target == ACTIVE and campaign.program.status != ACTIVE:
-        raise DomainError(f"The program is {campaign.program.status}; a campaign runs only while its program is active.",
-                          "status")
+        raise DomainError(_l("The program is %(status)s; a campaign runs only while its program is active.",
+                             status=status_label(campaign.program.status)), "status")
     previous = campaign.status
     campaign.status = target
     record_event(f"program.campaign.{RUN_EVENT_FOR_TARGET[target]}", actor=actor, subject=campaign,
@@ -89,9 +92,9 @@ def update_campaign(actor: User | None, campaign: Campaign, *, expected_version:
     from portal.activity.operations import changed_fields
 
     if expected_version is not None and campaign.lock_version != expected_version:
-        raise StaleEdit(f"campaign “{campaign.name}”")
+        raise StaleEdit(_l("campaign “%(name)s”", name=campaign.name))
     if campaign.status == "archived":
-        raise DomainError("Archived campaigns cannot change.", "status")
+        raise DomainError(_l("Archived campaigns cannot change."), "status")
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -112,28 +115,28 @@ def update_campaign(actor: User | None, campaign: Campaign, *, expected_version:
     return fill_freed_seats(actor, campaign)
 
 
-def campaign_field_errors(values: dict[str, Any]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def campaign_field_errors(values: dict[str, Any]) -> dict[str, list[Any]]:
+    errors: dict[str, list[Any]] = {}
     name = (values.get("name") or "").strip()
     if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
+        errors["name"] = [_l("Enter a name of 1 to 255 characters.")]
     if values.get("start_date") is None:
-        errors["start_date"] = ["Enter a start date."]
+        errors["start_date"] = [_l("Enter a start date.")]
     elif values.get("end_date") and values["end_date"] < values["start_date"]:
-        errors["end_date"] = ["The end date must be on or after the start date."]
+        errors["end_date"] = [_l("The end date must be on or after the start date.")]
     for field in ("target_enrollment", "max_enrollment", "target_volunteers", "budget_allocated", "seat_price"):
         if values.get(field) is not None and values[field] < 0:
-            errors[field] = ["Enter zero or more."]
+            errors[field] = [_l("Enter zero or more.")]
     if (values.get("max_enrollment") is not None and values.get("target_enrollment") is not None
             and values["max_enrollment"] < values["target_enrollment"]):
-        errors.setdefault("max_enrollment", []).append("The maximum must be at least the target.")
+        errors.setdefault("max_enrollment", []).append(_l("The maximum must be at least the target."))
     if problem := currency_problem((values.get("currency") or "").upper()):
         errors["currency"] = [problem]
     if values.get("internal_code") and len(values["internal_code"]) > 100:
-        errors["internal_code"] = ["Use at most 100 characters."]
+        errors["internal_code"] = [_l("Use at most 100 characters.")]
     tags = values.get("tags") or []
     if len(tags) > 20 or any(len(t) > 50 for t in tags):
-        errors["tags"] = ["Use at most 20 tags of up to 50 characters."]
+        errors["tags"] = [_l("Use at most 20 tags of up to 50 characters.")]
     return errors
 
 
@@ -152,7 +155,7 @@ def update_campaign_config(actor: User | None, campaign: Campaign, overrides: di
     from portal.errors import ConfigInvalid
 
     if expected_version is not None and campaign.lock_version != expected_version:
-        raise StaleEdit(f"campaign “{campaign.name}”")
+        raise StaleEdit(_l("campaign “%(name)s”", name=campaign.name))
     if problems := config_layer_problems(campaign.program, overrides):
         raise ConfigInvalid("config_overrides", problems)
     if overrides != (campaign.config_overrides or {}):

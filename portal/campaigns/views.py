@@ -17,26 +17,31 @@ from portal.configuration.json_input import parse_json_document
 from portal.configuration.layers import LayerContext, read_layer_form
 from portal.db import db, transaction
 from portal.deliveries.progress import LIST_SIZE as PROGRESS_LIST_SIZE
-from portal.enrollments.models import ROLES, STATUSES
+from portal.enrollments.models import ROLE_LABELS, ROLES, STATUSES
 from portal.enrollments.privacy import participant_label
 from portal.enrollments.queries import enrollment_page
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import choices, parse_id
+from portal.i18n import _, _l, ngettext, number
 from portal.impact.views import campaign_card
 from portal.lifecycle import (
+    ACTIVE,
+    ARCHIVED,
+    COMPLETED,
     MOVE_LABELS,
+    PAUSED,
     RUN_MOVE_CONSEQUENCES,
     RUN_STATUSES,
     allowed_moves,
     asks_confirmation,
     check_transition,
     run_move_question,
+    status_label,
 )
 from portal.pagination import keyset_page
 from portal.programs.models import Program, in_catalog
 from portal.rollups import campaign_dashboard
 from portal.tenancy import get_visible_or_404, select_visible
-from portal.text import plural
 from portal.web import (
     Confirmation,
     apply_domain_error,
@@ -50,6 +55,9 @@ from portal.web import (
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
+# The confirmation page's button for a lifecycle move of a campaign.
+CONFIRM_LABELS = {ACTIVE: _l("Start the campaign"), PAUSED: _l("Pause the campaign"),
+                  COMPLETED: _l("Complete the campaign"), ARCHIVED: _l("Archive the campaign")}
 
 
 def campaign_layer(campaign_program: Program) -> LayerContext:
@@ -108,7 +116,7 @@ def new():
             form.name.data = form.name.data or f"{(current_user.company.name + ' – ') if current_user.company else ''}{program.name}"
         return _new_page(form, program)
     if program is None:
-        form.program_id.errors = ["Choose a program."]
+        form.program_id.errors = [_("Choose a program.")]
         return _new_page(form, None, status_code=422)
     try:  # the overrides carried between steps; anything unreadable starts again from none
         previous = parse_json_document(form.overrides_json.data or "{}", "overrides_json")
@@ -135,7 +143,8 @@ def new():
             campaign = ops.create_campaign(current_user, program=db.session.get(Program, program.id), company=company,
                                            key=form.key.data or "", config_overrides=submission.overrides,
                                            **form.values())
-        flash(f"Campaign “{campaign.name}” created as a draft. Start it when you are ready to enroll.", "success")
+        flash(_("Campaign “%(name)s” created as a draft. Start it when you are ready to enroll.", name=campaign.name),
+              "success")
         return redirect_to(url_for(".detail", campaign_id=campaign.id))
     except DomainError as exc:
         apply_domain_error(form, exc)
@@ -164,11 +173,11 @@ def detail_page(campaign: Campaign, status_code: int = 200):
     filters = {k: v for k, v in {"status": status, "role": role, "q": search}.items() if v}
     if is_partial_request() and request.method == "GET":  # paging or filtering the list: only the list
         return render("campaigns/detail.html", block="enrollments", campaign=campaign, page=page, filters=filters,
-                      label=participant_label, bulk_form=BulkForm())
+                      label=participant_label, bulk_form=BulkForm(), role_labels=ROLE_LABELS)
     context = campaign_layer(campaign.program)
     return render("campaigns/detail.html", campaign=campaign, program=campaign.program,
                   board=campaign_dashboard(campaign, withhold_below=_withhold_below()), page=page, filters=filters,
-                  label=participant_label, list_size=PROGRESS_LIST_SIZE,
+                  label=participant_label, list_size=PROGRESS_LIST_SIZE, role_labels=ROLE_LABELS,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
                   action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
                   config_preview=context.form(campaign.config_overrides, readonly=True),
@@ -176,6 +185,14 @@ def detail_page(campaign: Campaign, status_code: int = 200):
                   has_import="imports.upload" in current_app.view_functions,
                   has_export="imports.export" in current_app.view_functions, status_code=status_code,
                   impact_card=campaign_card(campaign))
+
+
+def taking_part(seats: int, waiting: int) -> str:
+    """ "3 seats taken, 1 person on the waitlist" in the reader's language."""
+    return _("%(seats)s, %(waiting)s",
+             seats=ngettext("%(count)s seat taken", "%(count)s seats taken", seats, count=number(seats)),
+             waiting=ngettext("%(count)s person on the waitlist", "%(count)s people on the waitlist", waiting,
+                              count=number(waiting)))
 
 
 @bp.post("/<int:campaign_id>/status")
@@ -192,13 +209,13 @@ def transition(campaign_id: int):
         if asks_confirmation(target) and not is_confirmed():
             check_transition(campaign.status, target)  # a move it cannot make is refused now, not after asking
             return confirmation_page(Confirmation(
-                title=run_move_question(target, campaign.name), confirm_label=f"{MOVE_LABELS[target]} the campaign",
+                title=run_move_question(target, campaign.name), confirm_label=str(CONFIRM_LABELS[target]),
                 action=url_for(".transition", campaign_id=campaign_id), cancel_url=detail_url,
-                consequences=[RUN_MOVE_CONSEQUENCES[("campaign", target)]],
-                facts=[("Program", campaign.program.name), ("Status now", campaign.status.capitalize()),
-                       ("Taking part", f"{plural(campaign.enrolled_count, 'seat')} taken, "
-                                       f"{plural(campaign.waitlisted_count, 'person', 'people')} on the waitlist")],
-                crumbs=[("Campaigns", url_for(".index")), (campaign.name, detail_url), (MOVE_LABELS[target], None)]))
+                consequences=[str(RUN_MOVE_CONSEQUENCES[("campaign", target)])],
+                facts=[(_("Program"), campaign.program.name), (_("Status now"), status_label(campaign.status).capitalize()),
+                       (_("Taking part"), taking_part(campaign.enrolled_count, campaign.waitlisted_count))],
+                crumbs=[(_("Campaigns"), url_for(".index")), (campaign.name, detail_url),
+                        (str(MOVE_LABELS[target]), None)]))
         with transaction():
             campaign = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
             ops.transition_campaign(current_user, campaign, target, expected_version=form.expected_version())
@@ -206,7 +223,7 @@ def transition(campaign_id: int):
         status = exc.status_code
         return refused_action(exc.message, lambda: detail_page(get_visible_or_404(Campaign, campaign_id, current_user),
                                                                status), detail_url)
-    flash(f"Campaign is now {target}.", "success")
+    flash(_("Campaign is now %(status)s.", status=status_label(target)), "success")
     return redirect_to(detail_url)
 
 
@@ -228,8 +245,12 @@ def edit(campaign_id: int):
                 locked = get_visible_or_404(Campaign, campaign_id, current_user, for_update=True)
                 promoted = ops.update_campaign(current_user, locked, expected_version=form.expected_version(),
                                                **form.values())
-            flash("Campaign saved." + (f" {plural(len(promoted), 'waitlisted participant')} promoted." if promoted else ""),
-                  "success")
+            message = _("Campaign saved.")
+            if promoted:
+                message += " " + ngettext("%(count)s waitlisted participant promoted.",
+                                          "%(count)s waitlisted participants promoted.", len(promoted),
+                                          count=number(len(promoted)))
+            flash(message, "success")
             return redirect_to(url_for(".detail", campaign_id=campaign_id))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -271,5 +292,5 @@ def config(campaign_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
         return page(submission.overrides, submission.display, status_code=exc.status_code, block="config")
-    flash("Configuration saved.", "success")
+    flash(_("Configuration saved."), "success")
     return redirect_to(url_for(".detail", campaign_id=campaign_id))

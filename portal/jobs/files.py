@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from portal.db import db, utcnow
 from portal.errors import DomainError, NotFound
+from portal.i18n import _l
 from portal.jobs.models import StoredFile
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -26,7 +27,7 @@ class FileExpired(DomainError):
     status_code = 410
 
     def __init__(self) -> None:
-        super().__init__("This file has expired (uploads are kept for an hour). Upload it again.", "file")
+        super().__init__(_l("This file has expired (uploads are kept for an hour). Upload it again."), "file")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -50,11 +51,11 @@ def find_file(token: str, *, purpose: str, owner_id: int, campaign_id: int | Non
     """The caller's file; NotFound for an unknown, malformed or someone else's token,
     FileExpired once its time is over."""
     if not TOKEN_PATTERN.fullmatch(token or ""):
-        raise NotFound("That file")
+        raise NotFound(_l("That file"))
     stored = db.session.scalar(sa.select(StoredFile).where(
         StoredFile.token == token, StoredFile.purpose == purpose, StoredFile.owner_id == owner_id))
     if stored is None or (campaign_id is not None and stored.campaign_id != campaign_id):
-        raise NotFound("That file")
+        raise NotFound(_l("That file"))
     if stored.expires_at <= utcnow():
         raise FileExpired()
     return stored

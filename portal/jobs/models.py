@@ -9,12 +9,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import JSONDocument, UTCDateTime, db, enum_check, utcnow
+from portal.i18n import _l
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
 FINISHED = (SUCCEEDED, FAILED)
 # Procrastinate's own tables (PostgreSQL): created by a migration, not described by these models.
 QUEUE_TABLE_PREFIX = "procrastinate_"
+
+# The phases the runner itself writes are stored as these English keys (code compares them,
+# e.g. a refused job answers 422) and shown in the reader's language. A task's own phases are
+# written in the language of whoever started the job (it runs in it) and shown as stored.
+WAITING, WAITING_AGAIN, STARTING, DONE = ("Waiting for a worker", "Waiting for a worker (the previous one stopped)",
+                                          "Starting", "Done")
+REFUSED, CRASHED, STOPPED = "Refused", "Failed", "Stopped"
+# The key of ``params`` that holds the starter's language (portal.i18n.LANGUAGES).
+LANGUAGE_PARAM = "language"
+# Only an unfinished job's phase is shown (a finished one shows its outcome).
+PHASE_LABELS = {WAITING: _l("Waiting for a worker"),
+                WAITING_AGAIN: _l("Waiting for a worker (the previous one stopped)"), STARTING: _l("Starting")}
 
 
 def is_application_table(name: str | None, type_: str, parent_names: object = None) -> bool:
@@ -41,7 +54,7 @@ class Job(db.Model):
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=QUEUED)
     params: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False, default=dict)
     # Progress, written by the worker outside its own transaction so readers see it live.
-    phase: Mapped[str] = mapped_column(sa.String(60), nullable=False, default="Waiting for a worker")
+    phase: Mapped[str] = mapped_column(sa.String(60), nullable=False, default=WAITING)
     done: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     total: Mapped[int | None] = mapped_column(sa.Integer)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
@@ -60,6 +73,20 @@ class Job(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def phase_text(self) -> str:
+        """The phase in words for the reader (the runner's own phases translated, a task's as written)."""
+        label = PHASE_LABELS.get(self.phase)
+        return str(label) if label is not None else self.phase
+
+    @property
+    def language(self) -> str:
+        """The language the job runs in: its starter's, recorded with it (English if none)."""
+        from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+        chosen = (self.params or {}).get(LANGUAGE_PARAM)
+        return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
     @property
     def percent(self) -> int | None:

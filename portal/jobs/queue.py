@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from portal.db import db, transaction, utcnow
-from portal.jobs.models import QUEUED, RUNNING, Job
+from portal.i18n import current_language
+from portal.jobs.models import LANGUAGE_PARAM, QUEUED, RUNNING, STARTING, Job
 from portal.jobs.runner import backend_name, recover_stalled, run_job, task_spec
 from portal.privacy.retention import run_retention_job
 from portal.webhooks.delivery import sweep_due, sweep_in_worker
@@ -27,8 +28,10 @@ log = logging.getLogger(__name__)
 
 def start_job(kind: str, *, actor: Any, params: dict[str, Any], campaign_id: int | None = None,
               company_id: int | None = None) -> Job:
-    """Record a job (call inside ``transaction()``)."""
+    """Record a job (call inside ``transaction()``), with the language it runs in: the current
+    one (the person starting it), so what it stores reads in that person's language."""
     spec = task_spec(kind)
+    params = {**params, LANGUAGE_PARAM: current_language()}
     job = Job(kind=kind, status=QUEUED, params=params, created_by_id=actor.id if actor else None,
               campaign_id=campaign_id, company_id=company_id, max_attempts=spec.max_attempts, created_at=utcnow())
     db.session.add(job)
@@ -55,7 +58,7 @@ def claim_next() -> int | None:
         if job_id is None:
             return None
         taken = db.session.execute(sa.update(Job).where(Job.id == job_id, Job.status == QUEUED)
-                                   .values(status=RUNNING, phase="Starting", heartbeat_at=utcnow()))
+                                   .values(status=RUNNING, phase=STARTING, heartbeat_at=utcnow()))
         return job_id if taken.rowcount == 1 else None
 
 

@@ -10,6 +10,10 @@ exactly when the work it did commits, never one without the other. A task refuse
 anything else is a bug (the job fails with a generic message, the traceback is logged).
 A worker killed mid-task leaves the job ``running``; it is run again (its transaction never
 committed, so nothing is half-saved) until ``max_attempts``, then fails saying why.
+
+A job runs in the language of the person who started it (recorded with it by
+:func:`~portal.jobs.queue.start_job`, run inside ``force_locale``), whatever backend runs
+it: every message it stores (its phases, its outcome, why it failed) is in that language.
 """
 from __future__ import annotations
 
@@ -25,15 +29,37 @@ from flask import current_app
 
 from portal.db import db, transaction, utcnow
 from portal.errors import DomainError
-from portal.jobs.models import FAILED, QUEUED, RUNNING, SUCCEEDED, Job
+from portal.i18n import _, force_locale, ngettext, number
+from portal.jobs.models import (
+    CRASHED,
+    DONE,
+    FAILED,
+    QUEUED,
+    REFUSED,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    SUCCEEDED,
+    WAITING_AGAIN,
+    Job,
+)
 
 log = logging.getLogger(__name__)
 
-CRASHED_MESSAGE = ("The worker running this job stopped {attempts} time{s}, so it was not tried again. "
-                   "Nothing was saved. Start it again; if it stops again, tell the portal's administrators.")
-BUG_MESSAGE = "Something went wrong on our side, so nothing was saved. Try again; if it fails again, tell us."
 PROGRESS_EVERY_SECONDS = 0.5
-REFUSED = "Refused"  # the phase of a job that failed on a DomainError (bad input, not a crash)
+
+
+def crashed_message(attempts: int) -> str:
+    """Why a job whose worker stopped too often failed (in the language the job runs in)."""
+    return ngettext("The worker running this job stopped %(count)s time, so it was not tried again. Nothing was "
+                    "saved. Start it again; if it stops again, tell the portal's administrators.",
+                    "The worker running this job stopped %(count)s times, so it was not tried again. Nothing was "
+                    "saved. Start it again; if it stops again, tell the portal's administrators.",
+                    attempts, count=number(attempts))
+
+
+def bug_message() -> str:
+    return _("Something went wrong on our side, so nothing was saved. Try again; if it fails again, tell us.")
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,7 @@ class JobContext:
     params: dict[str, Any]
     created_by_id: int | None
     live_progress: bool = True
+    language: str = "en"  # the starter's: the task runs in it
     succeeded: bool = False
     _last: tuple[str, float] = field(default=("", 0.0))
     _phase_started: datetime | None = None
@@ -105,7 +132,7 @@ class JobContext:
     def succeed(self, result: dict[str, Any]) -> None:
         """Mark the job succeeded with ``result``: call inside the task's final write transaction."""
         db.session.execute(sa.update(Job).where(Job.id == self.job_id).values(
-            status=SUCCEEDED, result=result, phase="Done", finished_at=utcnow(), heartbeat_at=utcnow()))
+            status=SUCCEEDED, result=result, phase=DONE, finished_at=utcnow(), heartbeat_at=utcnow()))
         self.succeeded = True
 
 
@@ -144,34 +171,37 @@ def _start(job_id: int) -> JobContext | None:
         if job is None or job.finished:
             return None  # a redelivered message for a job already done
         if job.attempts >= job.max_attempts:
-            job.status, job.phase, job.finished_at = FAILED, "Stopped", utcnow()
-            job.error = CRASHED_MESSAGE.format(attempts=job.attempts, s="s" if job.attempts != 1 else "")
+            job.status, job.phase, job.finished_at = FAILED, STOPPED, utcnow()
+            with force_locale(job.language):
+                job.error = crashed_message(job.attempts)
             return None
-        job.status, job.attempts, job.phase = RUNNING, job.attempts + 1, "Starting"
+        job.status, job.attempts, job.phase = RUNNING, job.attempts + 1, STARTING
         job.started_at = job.heartbeat_at = utcnow()
         return JobContext(job.id, job.kind, dict(job.params), job.created_by_id,
-                          live_progress=backend_name() != "inline")
+                          live_progress=backend_name() != "inline", language=job.language)
 
 
 def run_job(job_id: int) -> None:
-    """Run one attempt of job ``job_id`` (in an app context). Safe to call twice."""
+    """Run one attempt of job ``job_id`` (in an app context) in its starter's language.
+    Safe to call twice."""
     ctx = _start(job_id)
     if ctx is None:
         return
     spec = task_spec(ctx.kind)
-    try:
-        spec.function(ctx)
-    except DomainError as exc:
-        db.session.rollback()
-        _finish(job_id, FAILED, phase=REFUSED, error=exc.message)
-        return
-    except Exception:
-        db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, ctx.kind)
-        _finish(job_id, FAILED, phase="Failed", error=BUG_MESSAGE)
-        return
+    with force_locale(ctx.language):
+        try:
+            spec.function(ctx)
+        except DomainError as exc:
+            db.session.rollback()
+            _finish(job_id, FAILED, phase=REFUSED, error=str(exc.message))
+            return
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s (%s) failed", job_id, ctx.kind)
+            _finish(job_id, FAILED, phase=CRASHED, error=bug_message())
+            return
     if not ctx.succeeded:
-        _finish(job_id, SUCCEEDED, phase="Done", result={})
+        _finish(job_id, SUCCEEDED, phase=DONE, result={})
 
 
 def recover_stalled(stall_seconds: float | None = None) -> list[int]:
@@ -185,7 +215,7 @@ def recover_stalled(stall_seconds: float | None = None) -> list[int]:
             Job.status == RUNNING, sa.func.coalesce(Job.heartbeat_at, Job.created_at) < cutoff)))
         if ids:
             db.session.execute(sa.update(Job).where(Job.id.in_(ids)).values(
-                status=QUEUED, phase="Waiting for a worker (the previous one stopped)"))
+                status=QUEUED, phase=WAITING_AGAIN))
     return ids
 
 

@@ -15,9 +15,9 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect
 from flask_login import current_user, login_required
 
 from portal.db import db
+from portal.i18n import _l, ngettext, number
 from portal.jobs.files import find_file
-from portal.jobs.models import FAILED, SUCCEEDED, Job
-from portal.jobs.runner import REFUSED
+from portal.jobs.models import FAILED, REFUSED, SUCCEEDED, Job
 from portal.web import is_partial_request, render
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -28,13 +28,26 @@ POLL_SECONDS = 1
 class Outcome:
     title: str  # what the job does, e.g. "Checking people.csv"
     back_url: str  # where the user came from
-    back_label: str = "Back"
+    back_label: str = _l("Back")
     next_url: str | None = None  # a succeeded job forwards here
     message: str | None = None  # flashed when forwarding, else shown
     download: tuple[str, str] | None = None  # (file token, purpose) offered for download
 
 
 OUTCOMES: dict[str, Callable[[Job], Outcome]] = {}
+
+
+def time_left_text(seconds: int | None) -> str | None:
+    """The estimate in words: "about 40 seconds left", "about 3 minutes left", "about 2 hours left"."""
+    if not seconds:
+        return None
+    if seconds < 90:
+        return ngettext("about %(count)s second left", "about %(count)s seconds left", seconds, count=number(seconds))
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return ngettext("about %(count)s minute left", "about %(count)s minutes left", minutes, count=number(minutes))
+    hours = round(seconds / 3600)
+    return ngettext("about %(count)s hour left", "about %(count)s hours left", hours, count=number(hours))
 
 
 def outcome_for(kind: str) -> Callable[[Callable[[Job], Outcome]], Callable[[Job], Outcome]]:
@@ -60,7 +73,7 @@ def detail(job_id: int) -> Response:
     outcome = OUTCOMES[job.kind](job)
     if job.status == SUCCEEDED and outcome.next_url:
         if outcome.message:
-            flash(outcome.message, "success")
+            flash(str(outcome.message), "success")
         if is_partial_request():
             response = make_response("", 200)
             response.headers["HX-Redirect"] = outcome.next_url
@@ -69,7 +82,7 @@ def detail(job_id: int) -> Response:
     # A job refused for its input (a file that is not CSV, too many rows…) answers like a refused form.
     status = 422 if job.status == FAILED and job.phase == REFUSED else 200
     response = render("jobs/detail.html", block="job_status", job=job, outcome=outcome, poll_seconds=POLL_SECONDS,
-                      status_code=status)
+                      time_left=time_left_text(job.seconds_left()), status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 

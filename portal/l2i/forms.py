@@ -7,21 +7,42 @@ from wtforms.widgets import TextInput
 
 from portal.auth.forms import VersionedActionForm
 from portal.forms import PlainDecimalField, choices, coerce_id
+from portal.i18n import _l, _n, number
 from portal.l2i.models import SKU_LEARNERS, SUBSCRIPTION_STATUSES
 from portal.l2i.operations import SHARE_MESSAGE, without_percent_sign
 
+# What the status choices say (the codes stay in the database and the API).
+SUBSCRIPTION_STATUS_LABELS = {"active": _l("Active"), "expired": _l("Expired"), "canceled": _l("Canceled")}
+
+
+class _LazyNumber:
+    """A count grouped for the reader's language when the lazy label is shown (not when built)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return number(self.value)
+
+
+def bundle_label(sku: str, learners: int) -> object:
+    """ "L2I-500 · 500 learners" in the reader's language (lazy: the choices are built once)."""
+    return _n("%(sku)s · %(count)s learner", "%(sku)s · %(count)s learners", learners, sku=sku,
+              count=_LazyNumber(learners))
+
 
 class SubscriptionForm(FlaskForm):
-    company_id = SelectField("Company", coerce=coerce_id)
-    sku = SelectField("Bundle", choices=choices((sku, f"{sku} · {n:,} learners") for sku, n in SKU_LEARNERS.items()))
+    company_id = SelectField(_l("Company"), coerce=coerce_id)
+    sku = SelectField(_l("Bundle"), choices=choices((sku, bundle_label(sku, n)) for sku, n in SKU_LEARNERS.items()))
     # InputRequired, not DataRequired: a price of 0 is a price (a free bundle), not a missing one.
-    annual_price = PlainDecimalField("Annual price", places=2, validators=[
-        InputRequired(message="Enter the price."),
-        NumberRange(min=0, max=10**13, message="Enter a price from 0 to 10,000,000,000,000.")])
-    currency = StringField("Currency", default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
-    period_start = DateField("Period start", validators=[DataRequired(message="Enter the start.")])
-    period_end = DateField("Period end", validators=[DataRequired(message="Enter the end.")])
-    status = SelectField("Status", choices=choices((s, s.capitalize()) for s in SUBSCRIPTION_STATUSES))
+    annual_price = PlainDecimalField(_l("Annual price"), places=2, validators=[
+        InputRequired(message=_l("Enter the price.")),
+        NumberRange(min=0, max=10**13, message=_l("Enter a price from 0 to 10,000,000,000,000."))])
+    currency = StringField(_l("Currency"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
+    period_start = DateField(_l("Period start"), validators=[DataRequired(message=_l("Enter the start."))])
+    period_end = DateField(_l("Period end"), validators=[DataRequired(message=_l("Enter the end."))])
+    status = SelectField(_l("Status"), choices=choices((s, SUBSCRIPTION_STATUS_LABELS.get(s, s))
+                                                       for s in SUBSCRIPTION_STATUSES))
 
 
 class PercentField(PlainDecimalField):
@@ -33,15 +54,15 @@ class PercentField(PlainDecimalField):
 
 
 class AllocationForm(FlaskForm):
-    target = SelectField("Allocate to", validate_choice=False,
-                         description="One of the company's campaigns, or a program it runs or finds in the catalog.")
+    target = SelectField(_l("Allocate to"), validate_choice=False,
+                         description=_l("One of the company's campaigns, or a program it runs or finds in the catalog."))
     # places=None: the two-decimals rule and its message live in operations.percent_to_bp.
-    share = PercentField("Share of the subscription (%)", places=None, invalid_value_message=SHARE_MESSAGE,
-                         validators=[InputRequired(message="Enter a share.")],
+    share = PercentField(_l("Share of the subscription (%)"), places=None, invalid_value_message=SHARE_MESSAGE,
+                         validators=[InputRequired(message=_l("Enter a share."))],
                          widget=TextInput(), render_kw={"inputmode": "decimal", "autocomplete": "off"},
-                         description="A percentage with up to two decimals: 25 is a quarter, 12.5 an eighth.")
-    period_start = DateField("From", validators=[Optional()])
-    period_end = DateField("Until", validators=[Optional()])
+                         description=_l("A percentage with up to two decimals: 25 is a quarter, 12.5 an eighth."))
+    period_start = DateField(_l("From"), validators=[Optional()])
+    period_end = DateField(_l("Until"), validators=[Optional()])
 
 
 class AllocationEditForm(AllocationForm, VersionedActionForm):

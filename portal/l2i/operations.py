@@ -6,6 +6,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from babel import Locale
+from babel.numbers import format_percent
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.activity.operations import changed_fields, record_event
@@ -14,7 +16,9 @@ from portal.campaigns.models import Campaign
 from portal.db import db, utcnow
 from portal.errors import DomainError, NotFound, StaleEdit, ValidationFailed
 from portal.forms import MAX_DB_ID, parse_decimal
+from portal.i18n import _l, current_language, show_date
 from portal.l2i.models import FULL_SHARE_BP, SKU_LEARNERS, L2IAllocation, L2ISubscription
+from portal.lifecycle import status_label
 from portal.programs.models import Program
 from portal.reference import currency_problem
 from portal.tenancy import _program_visible_to_company
@@ -22,14 +26,14 @@ from portal.tenancy import _program_visible_to_company
 # People type shares as percentages (45 or 12.5 %); they are stored as basis points of the
 # subscription (45 % → 4500), so "two decimals of a percent" is exactly SPEC §2.6's "four
 # decimals of a fraction" and the two notations can never disagree.
-SHARE_MESSAGE = "Enter the share as a percentage between 0 and 100, such as 25 or 12.5."
-SHARE_RANGE = "The share must be more than 0 % and at most 100 %."
-SHARE_PLACES = "Use at most two decimals (e.g. 12.25 %)."
-TAKES_NO_NEW = "it takes no new allocations"
-ALLOCATIONS_FROZEN = "its allocations can no longer be changed"
+SHARE_MESSAGE = _l("Enter the share as a percentage between 0 and 100, such as 25 or 12.5.")
+SHARE_RANGE = _l("The share must be more than 0 % and at most 100 %.")
+SHARE_PLACES = _l("Use at most two decimals (e.g. 12.25 %).")
+TAKES_NO_NEW = _l("it takes no new allocations")
+ALLOCATIONS_FROZEN = _l("its allocations can no longer be changed")
 # One wording for every refused target (missing, another company's, private, malformed):
 # the answer never tells whether the id exists.
-TARGET_REFUSED = "Choose one of the company's campaigns, or a program it runs or finds in the catalog."
+TARGET_REFUSED = _l("Choose one of the company's campaigns, or a program it runs or finds in the catalog.")
 
 
 def without_percent_sign(value: object) -> object:
@@ -74,8 +78,21 @@ def _share_bp(percent: object, share: str | Decimal | None) -> int:
 
 
 def percent_text(share_bp: int) -> str:
-    """Basis points as the percentage people read: 4550 → "45.50"."""
+    """Basis points as a plain percentage for a form field: 4550 → "45.50" (what the share
+    field takes back in every language)."""
     return f"{Decimal(share_bp) / 100:.2f}"
+
+
+def share_percent(share_bp: int | Decimal) -> str:
+    """Basis points as the percentage people read, always with two decimals, in the reader's
+    language: 4550 → "45.50 %" (en), "45,50 %" (nb), "45,50%" (uk)."""
+    value = Decimal(share_bp) / 100
+    language = current_language()
+    if language == "en":
+        return f"{value:,.2f} %"
+    locale = Locale.parse(language)
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.00", 1)
+    return format_percent(value / 100, format=pattern, locale=locale)
 
 
 def allocation_amount(annual_price: int, share_bp: int) -> int:
@@ -86,15 +103,15 @@ def allocation_amount(annual_price: int, share_bp: int) -> int:
 
 def create_subscription(actor: User | None, *, company: Company, sku: str, annual_price: int, currency: str,
                         period_start: date, period_end: date, status: str = "active") -> L2ISubscription:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[object]] = {}
     if sku not in SKU_LEARNERS:
-        errors["sku"] = ["Choose a bundle."]
+        errors["sku"] = [_l("Choose a bundle.")]
     if annual_price is None or annual_price < 0:
-        errors["annual_price"] = ["Enter a price of zero or more."]
+        errors["annual_price"] = [_l("Enter a price of zero or more.")]
     if problem := currency_problem((currency or "").upper()):
         errors["currency"] = [problem]
     if period_end < period_start:
-        errors["period_end"] = ["The period must end on or after its start."]
+        errors["period_end"] = [_l("The period must end on or after its start.")]
     if errors:
         raise ValidationFailed(errors)
     subscription = L2ISubscription(company_id=company.id, sku=sku, learners=SKU_LEARNERS[sku],
@@ -125,13 +142,16 @@ def target_programs(company_id: int) -> sa.ColumnElement[bool]:
 
 
 def subscription_closed_reason(subscription: L2ISubscription, today: date | None = None, *,
-                               consequence: str = TAKES_NO_NEW) -> str | None:
+                               consequence: object = TAKES_NO_NEW) -> str | None:
     """Why the subscription takes no new allocation, and its allocations no change (None while
-    it is active and running: a closed subscription's shares are its record)."""
+    it is active and running: a closed subscription's shares are its record), in the
+    reader's language."""
     if subscription.status != "active":
-        return f"This subscription is {subscription.status}: {consequence}."
+        return str(_l("This subscription is %(status)s: %(consequence)s.", status=status_label(subscription.status),
+                      consequence=consequence))
     if subscription.period_end < (today or utcnow().date()):
-        return f"This subscription's period ended on {subscription.period_end.isoformat()}: {consequence}."
+        return str(_l("This subscription's period ended on %(date)s: %(consequence)s.",
+                      date=show_date(subscription.period_end), consequence=consequence))
     return None
 
 
@@ -158,14 +178,14 @@ def _locked_allocation(allocation_id: int) -> tuple[L2IAllocation, L2ISubscripti
     subscription_id = db.session.scalar(sa.select(L2IAllocation.subscription_id)
                                         .where(L2IAllocation.id == allocation_id))
     if subscription_id is None:
-        raise NotFound("That allocation")
+        raise NotFound(_l("That allocation"))
     subscription = _locked_subscription(subscription_id)
     allocation = db.session.scalars(
         sa.select(L2IAllocation).where(L2IAllocation.id == allocation_id).with_for_update()
         .execution_options(populate_existing=True)
     ).first()
     if allocation is None:  # removed while we waited for the lock
-        raise NotFound("That allocation")
+        raise NotFound(_l("That allocation"))
     return allocation, subscription
 
 
@@ -182,7 +202,7 @@ def _check_target(subscription: L2ISubscription, program_id: int | None, campaig
 
 def _check_period(subscription: L2ISubscription, period_start: date, period_end: date) -> None:
     if not (subscription.period_start <= period_start <= period_end <= subscription.period_end):
-        raise DomainError("The allocation period must lie inside the subscription's period.", "period_start")
+        raise DomainError(_l("The allocation period must lie inside the subscription's period."), "period_start")
 
 
 def _shift_allocated(subscription: L2ISubscription, delta_bp: int) -> bool:
@@ -200,9 +220,10 @@ def _shift_allocated(subscription: L2ISubscription, delta_bp: int) -> bool:
     return result.rowcount == 1
 
 
-def _left_message(left_bp: int, for_this: bool = False) -> str:
-    where = "for this allocation" if for_this else "to allocate"
-    return f"Only {Decimal(left_bp) / FULL_SHARE_BP:.2%} of this subscription is left {where}."
+def _left_message(left_bp: int, for_this: bool = False) -> object:
+    if for_this:
+        return _l("Only %(share)s of this subscription is left for this allocation.", share=share_percent(left_bp))
+    return _l("Only %(share)s of this subscription is left to allocate.", share=share_percent(left_bp))
 
 
 def allocate(actor: User | None, subscription_id: int, *, period_start: date, period_end: date,
@@ -224,7 +245,7 @@ def allocate(actor: User | None, subscription_id: int, *, period_start: date, pe
     if bp > remaining:
         raise DomainError(_left_message(remaining), "share")
     if not _shift_allocated(subscription, bp):
-        raise DomainError("The subscription is already fully allocated.", "share")
+        raise DomainError(_l("The subscription is already fully allocated."), "share")
     allocation = L2IAllocation(subscription_id=subscription.id, program_id=program_id, campaign_id=campaign_id,
                                share_bp=bp,
                                amount=allocation_amount(subscription.annual_price, bp),
@@ -248,7 +269,7 @@ def update_allocation(actor: User | None, allocation_id: int, *, expected_versio
     is refused (StaleEdit). Writes ``l2i.allocation.updated`` with what changed."""
     allocation, subscription = _locked_allocation(allocation_id)
     if expected_version is not None and allocation.lock_version != expected_version:
-        raise StaleEdit("this allocation")
+        raise StaleEdit(_l("this allocation"))
     if reason := subscription_closed_reason(subscription, consequence=ALLOCATIONS_FROZEN):
         raise DomainError(reason)
     program_id, campaign_id = _target_id(program), _target_id(campaign)
@@ -261,7 +282,7 @@ def update_allocation(actor: User | None, allocation_id: int, *, expected_versio
     if bp > available:
         raise DomainError(_left_message(available, for_this=True), "share")
     if delta and not _shift_allocated(subscription, delta):
-        raise DomainError("The subscription is already fully allocated.", "share")
+        raise DomainError(_l("The subscription is already fully allocated."), "share")
     made = changed_fields(allocation, {
         "program_id": program_id, "campaign_id": campaign_id, "share_bp": bp,
         "amount": allocation_amount(subscription.annual_price, bp),
@@ -271,7 +292,7 @@ def update_allocation(actor: User | None, allocation_id: int, *, expected_versio
     try:
         db.session.flush()
     except StaleDataError:  # belt and braces: the row lock makes this unreachable
-        raise StaleEdit("this allocation") from None
+        raise StaleEdit(_l("this allocation")) from None
     record_event("l2i.allocation.updated", actor=actor, subject=allocation, company_id=subscription.company_id,
                  data={"subscription_id": subscription.id, **made}, label=subscription.sku)
     return allocation
@@ -284,7 +305,7 @@ def remove_allocation(actor: User | None, allocation_id: int, *, expected_versio
     holding what was removed, so the subscription's timeline keeps it."""
     allocation, subscription = _locked_allocation(allocation_id)
     if expected_version is not None and allocation.lock_version != expected_version:
-        raise StaleEdit("this allocation")
+        raise StaleEdit(_l("this allocation"))
     if reason := subscription_closed_reason(subscription, consequence=ALLOCATIONS_FROZEN):
         raise DomainError(reason)
     if not _shift_allocated(subscription, -allocation.share_bp):
@@ -299,4 +320,4 @@ def remove_allocation(actor: User | None, allocation_id: int, *, expected_versio
     try:
         db.session.flush()
     except StaleDataError:
-        raise StaleEdit("this allocation") from None
+        raise StaleEdit(_l("this allocation")) from None

@@ -10,20 +10,36 @@ from portal.activity.models import ActivityEvent
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment
+from portal.i18n import _
 from portal.l2i.models import L2IAllocation, L2ISubscription
-from portal.l2i.operations import percent_text, target_campaigns, target_programs
+from portal.l2i.operations import share_percent, target_campaigns, target_programs
 from portal.programs.models import Program
 
 
 @dataclass
 class AllocationRow:
     allocation: L2IAllocation
-    target_label: str
+    target_name: str  # the campaign's or program's name, as typed
     learners_served: int
 
     @property
+    def target_label(self) -> str:
+        """ "Campaign: Mentoring Oslo" / "Program: …" in the reader's language."""
+        if self.allocation.campaign_id:
+            return _("Campaign: %(name)s", name=self.target_name)
+        return _("Program: %(name)s", name=self.target_name)
+
+    @property
+    def option_label(self) -> str:
+        """The target as the form's select offers it: "Campaign · Mentoring Oslo"."""
+        if self.allocation.campaign_id:
+            return _("Campaign · %(name)s", name=self.target_name)
+        return _("Program · %(name)s", name=self.target_name)
+
+    @property
     def percent(self) -> str:
-        return percent_text(self.allocation.share_bp)
+        """The share as people read it: "45.50 %" (en), "45,50 %" (nb)."""
+        return share_percent(self.allocation.share_bp)
 
 
 def _bounds(allocation: L2IAllocation) -> tuple[datetime, datetime]:
@@ -54,8 +70,8 @@ def allocation_rows(subscription: L2ISubscription, only: L2IAllocation | None = 
         Campaign.id.in_([a.campaign_id for a in allocations if a.campaign_id]))).all())
     program_names = dict(db.session.execute(sa.select(Program.id, Program.name).where(
         Program.id.in_([a.program_id for a in allocations if a.program_id]))).all())
-    return [AllocationRow(a, (f"Campaign: {campaign_names.get(a.campaign_id, '?')}" if a.campaign_id
-                              else f"Program: {program_names.get(a.program_id, '?')}"),
+    return [AllocationRow(a, (campaign_names.get(a.campaign_id, "?") if a.campaign_id
+                              else program_names.get(a.program_id, "?")),
                           learners_served(a, subscription.company_id)) for a in allocations]
 
 

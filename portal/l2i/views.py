@@ -2,8 +2,6 @@
 program managers share a subscription across campaigns or programs)."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user, login_required
@@ -14,6 +12,7 @@ from portal.campaigns.forms import to_minor_units
 from portal.db import db, transaction
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
+from portal.i18n import _, _l, current_language, money
 from portal.l2i import operations as ops
 from portal.l2i.forms import AllocationEditForm, AllocationForm, RemoveAllocationForm, SubscriptionForm
 from portal.l2i.models import FULL_SHARE_BP, L2IAllocation, L2ISubscription
@@ -22,6 +21,8 @@ from portal.tenancy import get_visible_or_404, select_visible
 from portal.web import apply_domain_error, is_partial_request, redirect_to, render, role_required
 
 bp = Blueprint("l2i", __name__, url_prefix="/l2i")
+# {{ bp|share_percent }}: basis points of a subscription as people read them ("45.50 %").
+bp.add_app_template_filter(ops.share_percent, "share_percent")
 
 
 @bp.get("/")
@@ -51,7 +52,8 @@ def new():
                     current_user, company=db.session.get(Company, form.company_id.data), sku=form.sku.data,
                     annual_price=to_minor_units(form.annual_price.data), currency=form.currency.data.upper(),
                     period_start=form.period_start.data, period_end=form.period_end.data, status=form.status.data)
-            flash(f"{subscription.sku} recorded for {subscription.company.name}.", "success")
+            flash(_("%(bundle)s recorded for %(company)s.", bundle=subscription.sku, company=subscription.company.name),
+                  "success")
             return redirect_to(url_for(".detail", subscription_id=subscription.id))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -71,14 +73,14 @@ def _target_choices(form: AllocationForm, subscription: L2ISubscription, keep: A
     """Offer exactly the targets the operation accepts, plus an edited allocation's own
     target (kept even if it could no longer be chosen, e.g. an archived campaign)."""
     campaigns, programs = allocation_targets(subscription)
-    options = ([(f"campaign:{i}", f"Campaign · {n}") for i, n in campaigns]
-               + [(f"program:{i}", f"Program · {n}") for i, n in programs])
+    options = ([(f"campaign:{i}", _("Campaign · %(name)s", name=n)) for i, n in campaigns]
+               + [(f"program:{i}", _("Program · %(name)s", name=n)) for i, n in programs])
     if keep is not None:
         a = keep.allocation
         current = f"campaign:{a.campaign_id}" if a.campaign_id else f"program:{a.program_id}"
         if current not in {value for value, _ in options}:
-            options.insert(0, (current, keep.target_label.replace(": ", " · ", 1)))
-    form.target.choices = choices([("", "Choose…"), *options])
+            options.insert(0, (current, keep.option_label))
+    form.target.choices = choices([("", _("Choose…")), *options])
 
 
 def _detail(subscription: L2ISubscription, form: AllocationForm | None = None, status_code: int = 200):
@@ -100,20 +102,27 @@ def _typed_share(form: AllocationForm) -> object:
     return form.share.raw_data[0] if form.share.raw_data else form.share.data
 
 
+def _decimal_point(typed: object) -> object:
+    """ "12,5" is 12.5 where the reader's language writes a decimal comma (as the form takes it)."""
+    if isinstance(typed, str) and typed.count(",") == 1 and "." not in typed and current_language() != "en":
+        return typed.replace(",", ".")
+    return typed
+
+
 def remaining_share(subscription: L2ISubscription, typed: object, allocation: L2IAllocation | None = None) -> dict:
     """What is left of the subscription, and what would be left after the typed share
-    (replacing ``allocation``'s share when it is being edited)."""
+    (replacing ``allocation``'s share when it is being edited), as the reader reads it."""
     left_bp = FULL_SHARE_BP - subscription.allocated_bp
-    result = {"left": Decimal(left_bp) / FULL_SHARE_BP, "after": None, "problem": None, "amount": None,
+    result = {"left": ops.share_percent(left_bp), "after": None, "problem": None, "amount": None,
               "editing": allocation is not None}
     if typed not in (None, ""):
         try:
-            bp_typed = ops.percent_to_bp(typed)
+            bp_typed = ops.percent_to_bp(_decimal_point(typed))
             after_bp = left_bp + (allocation.share_bp if allocation else 0) - bp_typed
-            result["after"] = Decimal(after_bp) / FULL_SHARE_BP
-            result["amount"] = ops.allocation_amount(subscription.annual_price, bp_typed)
+            result["after"] = ops.share_percent(after_bp)
+            result["amount"] = money(ops.allocation_amount(subscription.annual_price, bp_typed), subscription.currency)
             if after_bp < 0:
-                result["problem"] = "That is more than is left of this subscription."
+                result["problem"] = _("That is more than is left of this subscription.")
         except DomainError as exc:
             result["problem"] = exc.message
     return result
@@ -151,8 +160,8 @@ def allocate(subscription_id: int):
                                       period_start=form.period_start.data or subscription.period_start,
                                       period_end=form.period_end.data or subscription.period_end,
                                       **_target(form))
-        flash(f"Allocated {ops.percent_text(allocation.share_bp)} % "
-              f"({allocation.amount / 100:,.2f} {subscription.currency}).", "success")
+        flash(_("Allocated %(share)s (%(amount)s).", share=ops.share_percent(allocation.share_bp),
+                amount=money(allocation.amount, subscription.currency)), "success")
         return redirect_to(url_for(".detail", subscription_id=subscription_id))
     except DomainError as exc:
         apply_domain_error(form, exc)
@@ -160,7 +169,7 @@ def allocate(subscription_id: int):
 
 
 # --- one allocation: edit, remove -----------------------------------------------------------
-MISSING_VERSION = "This form is missing the version of the allocation you saw. Reload the page and try again."
+MISSING_VERSION = _l("This form is missing the version of the allocation you saw. Reload the page and try again.")
 
 
 def _allocation_or_404(subscription_id: int, allocation_id: int) -> tuple[L2ISubscription, L2IAllocation]:
@@ -195,7 +204,7 @@ def edit_allocation(subscription_id: int, allocation_id: int):
     if not form.validate_on_submit():
         return _edit_page(subscription, allocation, form, 422)
     if form.expected_version() is None:
-        form.form_errors.append(MISSING_VERSION)
+        form.form_errors.append(str(MISSING_VERSION))
         return _edit_page(subscription, allocation, form, 422)
     try:
         with transaction():
@@ -204,8 +213,8 @@ def edit_allocation(subscription_id: int, allocation_id: int):
                                           period_start=form.period_start.data or subscription.period_start,
                                           period_end=form.period_end.data or subscription.period_end,
                                           **_target(form))
-            message = (f"Allocation saved: {ops.percent_text(saved.share_bp)} % "
-                       f"({saved.amount / 100:,.2f} {subscription.currency}).")
+            message = _("Allocation saved: %(share)s (%(amount)s).", share=ops.share_percent(saved.share_bp),
+                        amount=money(saved.amount, subscription.currency))
     except DomainError as exc:
         if exc.status_code == 404:
             abort(404)
@@ -225,14 +234,14 @@ def remove_allocation(subscription_id: int, allocation_id: int):
     if request.method == "POST":
         form = RemoveAllocationForm()
         if not form.validate_on_submit() or form.expected_version() is None:
-            error, status_code = MISSING_VERSION, 422
+            error, status_code = str(MISSING_VERSION), 422
         else:
             try:
                 with transaction():
                     row = allocation_rows(subscription, only=allocation)[0]
                     ops.remove_allocation(current_user, allocation_id, expected_version=form.expected_version())
-                flash(f"Removed the allocation of {row.percent} % to {row.target_label.split(': ', 1)[-1]}; "
-                      "its share is free again.", "success")
+                flash(_("Removed the allocation of %(share)s to %(target)s; its share is free again.",
+                        share=row.percent, target=row.target_name), "success")
                 return redirect_to(url_for(".detail", subscription_id=subscription_id))
             except DomainError as exc:
                 if exc.status_code == 404:

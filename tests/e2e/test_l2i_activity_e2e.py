@@ -56,7 +56,7 @@ def test_company_admin_allocates_an_l2i_bundle(page: Page, sign_in, accounts, sc
     share.fill("60")
     remaining = page.locator("#remaining")
     expect(remaining).to_contain_text("after this allocation: 40.00 %")
-    expect(remaining).to_contain_text("12,000.00 EUR")
+    expect(remaining).to_contain_text("EUR 12,000.00")
     page.get_by_role("button", name="Allocate").click()
     expect(page.get_by_role("status").first).to_contain_text("Allocated 60.00 %")
     expect(page.get_by_text("40.00 %").first).to_be_visible()
@@ -65,7 +65,7 @@ def test_company_admin_allocates_an_l2i_bundle(page: Page, sign_in, accounts, sc
     page.get_by_label("Share of the subscription").fill("50")
     expect(page.locator("#remaining")).to_contain_text("more than is left")
     page.get_by_role("button", name="Allocate").click()
-    refusal = re.compile(r"Only 40\.00% of this subscription is left")
+    refusal = re.compile(r"Only 40\.00 % of this subscription is left")
     expect(page.locator("#share-error")).to_contain_text(refusal)  # at the field...
     expect(page.locator("[data-error-summary]")).to_contain_text(refusal)  # ...and in the error summary
     assert_no_serious_a11y_violations(page)
