@@ -7,6 +7,9 @@ message for the upload field; rows are handed to the import's row parser with th
 spreadsheet numbers (the header is row 1, blank lines are skipped but counted), so each
 import collects its own row problems. Cells written out are safe against formula injection
 (:func:`neutralise`), and :func:`unescape_cell` takes that guard off again on the way in.
+
+Messages are text in the language of whoever sends the file (an upload's checks run in their
+request, a dry run in their job); the files written keep machine formats.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from portal.errors import DomainError
-from portal.text import plural
+from portal.i18n import _, ngettext
+from portal.i18n import number as show_number
 
 HEADER_BYTES = 64 * 1024  # the longest header line check_header reads
 # Written by a dry run's errors file; every import ignores them, so a corrected errors file uploads as it is.
@@ -27,25 +31,36 @@ META_PREFIX = "metadata."
 MAX_META_VALUE = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY_ROWS = 5_000
-NOT_UTF8 = ("The file is not UTF-8 text (unreadable byte at position {position}). "
-            "Save it as \"CSV UTF-8\" and upload it again.")
-NO_HEADER = "The file has no header row. The first row names the columns (e.g. {example})."
+
+
+def not_utf8(position: int) -> str:
+    return _("The file is not UTF-8 text (unreadable byte at position %(position)s). Save it as \"CSV UTF-8\" and "
+             "upload it again.", position=position)
+
+
+def no_header(example: str) -> str:
+    return _("The file has no header row. The first row names the columns (e.g. %(example)s).", example=example)
+
 
 H = TypeVar("H")
 R = TypeVar("R")
 
 
 class ImportFileError(DomainError):
-    """The file as a whole cannot be read (encoding, CSV syntax, header, size)."""
+    """The file as a whole cannot be read (encoding, CSV syntax, header, size). The message is
+    text as soon as it is raised (in the uploader's request or job), ready to keep with a job."""
 
     def __init__(self, message: str):
-        super().__init__(message, "file")
+        super().__init__(str(message), "file")
 
 
 def file_too_large(max_bytes: int) -> ImportFileError:
     """The refusal of an upload larger than ``max_bytes``."""
-    size = f"{max_bytes / 2**20:g} MB" if max_bytes >= 2**20 else f"{max_bytes / 2**10:g} KB"
-    return ImportFileError(f"The file is larger than {size}. Split it into smaller files.")
+    if max_bytes >= 2**20:
+        return ImportFileError(_("The file is larger than %(size)s MB. Split it into smaller files.",
+                                 size=show_number(round(max_bytes / 2**20, 6))))
+    return ImportFileError(_("The file is larger than %(size)s KB. Split it into smaller files.",
+                             size=show_number(round(max_bytes / 2**10, 6))))
 
 
 def file_sha256(data: bytes) -> str:
@@ -61,13 +76,13 @@ def sniff_delimiter(text: str) -> str:
 def decode_upload(data: bytes) -> str:
     """The file's text: UTF-8 (a BOM, Excel's "CSV UTF-8", is fine), not empty, no NUL bytes."""
     if not data or not data.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFileError(NOT_UTF8.format(position=exc.start)) from None
+        raise ImportFileError(not_utf8(exc.start)) from None
     if "\x00" in text:
-        raise ImportFileError("The file contains NUL bytes; it is not a CSV text file.")
+        raise ImportFileError(_("The file contains NUL bytes; it is not a CSV text file."))
     return text
 
 
@@ -76,18 +91,18 @@ def check_header_line(data: bytes, read_header: Callable[[list[str]], Any], exam
     before any job: empty file, not UTF-8 there, no header, unknown or missing columns
     (``read_header`` raises). The whole file is checked again when it is read."""
     if not data or not data.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     first = data.lstrip(b"\r\n")[:HEADER_BYTES].split(b"\n", 1)[0]
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFileError(NOT_UTF8.format(position=exc.start)) from None
+        raise ImportFileError(not_utf8(exc.start)) from None
     try:
         header = next(csv.reader([text.rstrip("\r")], delimiter=sniff_delimiter(text)), None)
     except csv.Error:
         return  # a header with odd quoting: reading the file reports it with its line
     if not header or not any(c.strip() for c in header):
-        raise ImportFileError(NO_HEADER.format(example=example))
+        raise ImportFileError(no_header(example))
     read_header(header)
 
 
@@ -104,7 +119,7 @@ def read_rows(data: bytes, *, read_header: Callable[[list[str]], H], parse_row: 
     try:
         header = next(reader, None)
         if not header or not any(c.strip() for c in header):
-            raise ImportFileError(NO_HEADER.format(example=example))
+            raise ImportFileError(no_header(example))
         info = read_header(header)
         number = 1
         for cells in reader:
@@ -112,15 +127,16 @@ def read_rows(data: bytes, *, read_header: Callable[[list[str]], H], parse_row: 
             if not cells or not any(c.strip() for c in cells):
                 continue
             if len(rows) >= max_rows:
-                raise ImportFileError(f"The file has more than {max_rows:,} data rows. Split it into smaller files.")
+                raise ImportFileError(_("The file has more than %(rows)s data rows. Split it into smaller files.",
+                                        rows=show_number(max_rows)))
             rows.append(parse_row(info, number, cells))
             if progress is not None and not len(rows) % PROGRESS_EVERY_ROWS:
                 progress(len(rows))
     except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}: {exc}). Check the quotes "
-                              "around that line.") from None
+        raise ImportFileError(_("The file is not valid CSV (line %(line)s: %(problem)s). Check the quotes around "
+                                "that line.", line=reader.line_num, problem=exc)) from None
     if not rows:
-        raise ImportFileError("The file has a header but no data rows.")
+        raise ImportFileError(_("The file has a header but no data rows."))
     return [h.strip() for h in header], info, rows
 
 
@@ -145,9 +161,10 @@ class ImportColumns:
             name = raw.strip()
             lowered = name.lower()
             if not name:
-                raise ImportFileError(f"Column {index + 1} of the header has no name. Every column needs one.")
+                raise ImportFileError(_("Column %(number)s of the header has no name. Every column needs one.",
+                                        number=index + 1))
             if lowered in seen:
-                raise ImportFileError(f"The header names the column {name!r} twice.")
+                raise ImportFileError(_("The header names the column %(name)s twice.", name=repr(name)))
             seen.add(lowered)
             if lowered in self.names:
                 known[lowered] = index
@@ -156,15 +173,17 @@ class ImportColumns:
             elif lowered.startswith(META_PREFIX):
                 key = name[len(META_PREFIX):].strip()
                 if not key:
-                    raise ImportFileError(f"Column {index + 1} is {name!r}: name the metadata key, "
-                                          f"e.g. {self.meta_example}.")
+                    raise ImportFileError(_("Column %(number)s is %(name)s: name the metadata key, e.g. "
+                                            "%(example)s.", number=index + 1, name=repr(name),
+                                            example=self.meta_example))
                 meta[key] = index
             else:
                 unknown.append(name)
         if unknown:
-            raise ImportFileError(
-                "Unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(repr(u) for u in unknown)
-                + ". Allowed: " + ", ".join(self.names) + " and metadata.<key>.")
+            raise ImportFileError(ngettext(
+                "Unknown column %(columns)s. Allowed: %(allowed)s and metadata.<key>.",
+                "Unknown columns %(columns)s. Allowed: %(allowed)s and metadata.<key>.", len(unknown),
+                columns=", ".join(repr(u) for u in unknown), allowed=", ".join(self.names)))
         return known, meta
 
 
@@ -179,8 +198,11 @@ class RowReader:
     def values(self, cells: list[str], problems: list[str]) -> dict[str, str] | None:
         """The known columns' cells by name; None (and a problem) for a row of the wrong width."""
         if len(cells) != self.width:
-            problems.append(f"the row has {plural(len(cells), 'value')} but the header has "
-                            f"{plural(self.width, 'column')}")
+            problems.append(_("the row has %(values)s but the header has %(columns)s",
+                              values=ngettext("%(count)s value", "%(count)s values", len(cells),
+                                              count=show_number(len(cells))),
+                              columns=ngettext("%(count)s column", "%(count)s columns", self.width,
+                                               count=show_number(self.width))))
             return None
         return {name: unescape_cell(cells[index].strip()) for name, index in self.known}
 
@@ -191,7 +213,8 @@ class RowReader:
             text = unescape_cell(cells[index].strip())
             if text:
                 if len(text) > MAX_META_VALUE:
-                    problems.append(f"metadata.{key} is longer than {MAX_META_VALUE} characters")
+                    problems.append(_("metadata.%(key)s is longer than %(limit)s characters", key=key,
+                                      limit=MAX_META_VALUE))
                 meta[key] = value(text)
 
 

@@ -1,4 +1,5 @@
 // CSV import: show upload progress while htmx posts the file (no inline scripts: CSP).
+// The words come from the page (#import-progress data-text-*), in the reader's language.
 (function () {
   "use strict";
   function importForm(event) {
@@ -20,7 +21,7 @@
     p.box.removeAttribute("data-phase");
     p.bar.max = 100;
     p.bar.value = 0;
-    p.text.textContent = "Uploading…";
+    p.text.textContent = p.box.dataset.textUploading;
   });
   document.addEventListener("htmx:xhr:progress", function (event) {
     if (!importForm(event)) return;
@@ -30,12 +31,12 @@
     if (d.lengthComputable && d.total > 0) {
       p.bar.max = d.total;
       p.bar.value = d.loaded;
-      p.text.textContent = "Uploading… " + Math.round((d.loaded / d.total) * 100) + " %";
+      p.text.textContent = p.box.dataset.textProgress.replace("{percent}", Math.round((d.loaded / d.total) * 100));
       if (d.loaded >= d.total) {
         // Uploaded; the server now checks every row. Indeterminate until the dry run arrives.
         p.box.setAttribute("data-phase", "checking");
         p.bar.removeAttribute("value");
-        p.text.textContent = "Checking every row (dry run)…";
+        p.text.textContent = p.box.dataset.textChecking;
       }
     }
   });

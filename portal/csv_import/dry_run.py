@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from portal.csv_import.plan import ERROR, PlannedFile
+from portal.i18n import _l
 
 SHOWN_ROWS = 200  # the page shows the first rows…
 SHOWN_ERRORS = 1_000  # …and error rows up to this many (the errors file has them all)
@@ -25,7 +26,7 @@ class DryRun:
     """A kept dry run, read back for the page."""
 
     OUTCOMES: ClassVar[tuple[str, ...]] = ()  # in the order the page counts them
-    OUTCOME_LABELS: ClassVar[dict[str, str]] = {}
+    OUTCOME_LABELS: ClassVar[dict[str, str]] = {}  # lazy strings: read in the viewer's language
     APPLIED: ClassVar[tuple[str, ...]] = ()  # the outcomes a confirm writes
     SHOWN: ClassVar[type]  # one row of the table
 
@@ -72,7 +73,7 @@ class DryRun:
     @property
     def stats(self) -> list[tuple[int, str]]:
         """(count, label) of every outcome, for the figures above the table."""
-        return [(self.counts[o], "errors" if o == ERROR else self.OUTCOME_LABELS[o]) for o in self.OUTCOMES]
+        return [(self.counts[o], _l("errors") if o == ERROR else self.OUTCOME_LABELS[o]) for o in self.OUTCOMES]
 
     def label(self, outcome: str) -> str:
         return self.OUTCOME_LABELS[outcome]

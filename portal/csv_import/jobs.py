@@ -24,6 +24,7 @@ from portal.csv_import.limits import max_rows
 from portal.csv_import.plan import ImportChanged, ImportHasErrors, PlannedFile
 from portal.db import db, transaction
 from portal.errors import NotFound
+from portal.i18n import _, _l
 from portal.jobs.models import StoredFile
 from portal.jobs.runner import JobContext, job_task
 
@@ -70,15 +71,15 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
     def upload(ctx: JobContext) -> StoredFile:
         stored = db.session.get(StoredFile, ctx.params["file_id"])
         if stored is None:
-            raise NotFound("The uploaded file")  # expired and swept before the job ran
+            raise NotFound(_l("The uploaded file"))  # expired and swept before the job ran
         return stored
 
     def parse(ctx: JobContext, data: bytes) -> ParsedFile:
-        total = max(1, data.count(b"\n"))
-        ctx.progress("Reading the file", 0, total, force=True)
-        parsed = parse_csv(data, max_rows=max_rows(),
-                           progress=lambda done: ctx.progress("Reading the file", done, total))
-        ctx.progress("Checking every row against the campaign", 0, len(parsed.rows), force=True)
+        # A job's phases show on its page in the language of whoever started it (its job runs in it).
+        total, reading = max(1, data.count(b"\n")), _("Reading the file")
+        ctx.progress(reading, 0, total, force=True)
+        parsed = parse_csv(data, max_rows=max_rows(), progress=lambda done: ctx.progress(reading, done, total))
+        ctx.progress(_("Checking every row against the campaign"), 0, len(parsed.rows), force=True)
         return parsed
 
     def plan(ctx: JobContext, parsed: ParsedFile) -> PlannedFile:
@@ -103,7 +104,7 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
         stored = upload(ctx)
         token, meta = stored.token, dict(stored.meta)
         parsed = parse(ctx, stored.data)
-        ctx.progress("Saving every row in one transaction", 0, len(parsed.rows), force=True)
+        ctx.progress(_("Saving every row in one transaction"), 0, len(parsed.rows), force=True)
         try:
             with transaction():
                 result = apply_import(ctx.actor, ctx.params["campaign_id"], parsed,
@@ -113,7 +114,7 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
                 ctx.succeed({"outcome": IMPORTED, "message": result.message, **result.figures})
         except (ImportChanged, ImportHasErrors, sa.exc.IntegrityError) as exc:
             # Rolled back: nothing was imported. Keep the dry run as of now; a new confirm checks against it.
-            ctx.progress("The campaign changed: checking the file again", 0, len(parsed.rows), force=True)
+            ctx.progress(_("The campaign changed: checking the file again"), 0, len(parsed.rows), force=True)
             keep_dry_run(ctx, plan(ctx, parsed),
                          {"outcome": ERRORS if isinstance(exc, ImportHasErrors) else CHANGED, "file": token})
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from portal.errors import DomainError
+from portal.i18n import _l
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -32,8 +33,10 @@ class ImportClosed(DomainError):
 def check_import_open(campaign: Campaign, refusal: str) -> None:
     """A completed or archived campaign refuses an import before its file is even read
     (409); ``refusal`` says what it no longer takes, e.g. "it accepts no imports."."""
-    if campaign.status in CLOSED_STATUSES:
-        raise ImportClosed(f"This campaign is {campaign.status}: {refusal}", "file")
+    if campaign.status == "completed":
+        raise ImportClosed(_l("This campaign is completed: %(refusal)s", refusal=refusal), "file")
+    if campaign.status == "archived":
+        raise ImportClosed(_l("This campaign is archived: %(refusal)s", refusal=refusal), "file")
 
 
 def importer_company_id(viewer: User | None) -> int | None:
@@ -107,9 +110,10 @@ class PlannedFile(Generic[P]):
 
 
 def changed_since_dry_run(what: str) -> str:
-    """What a confirm that met a changed campaign says, ``what`` being what may have changed."""
-    return (f"The campaign changed since your dry run ({what}), so nothing was imported. Below is the dry run "
-            "as of now; confirm again if it is still what you want.")
+    """What a confirm that met a changed campaign says, ``what`` being what may have changed
+    (a lazy string, like the answer: both are read in the viewer's language)."""
+    return _l("The campaign changed since your dry run (%(what)s), so nothing was imported. Below is the dry run "
+              "as of now; confirm again if it is still what you want.", what=what)
 
 
 class ImportChanged(DomainError):
@@ -123,7 +127,8 @@ class ImportChanged(DomainError):
 
 class ImportHasErrors(DomainError):
     def __init__(self) -> None:
-        super().__init__("A file with error rows cannot be imported. Correct the rows and upload it again.", "file")
+        super().__init__(_l("A file with error rows cannot be imported. Correct the rows and upload it again."),
+                         "file")
 
 
 def check_confirmable(plan: PlannedFile, *, expected_fingerprint: str, expected_digest: str,

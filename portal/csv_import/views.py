@@ -29,6 +29,7 @@ from portal.csv_import.jobs import CHANGED, IMPORTED, ImportJobs
 from portal.csv_import.limits import max_bytes, max_rows
 from portal.csv_import.plan import ImportClosed, check_import_open
 from portal.db import transaction
+from portal.i18n import _, _l
 from portal.jobs.files import FileExpired, find_file, store_file
 from portal.jobs.models import Job, StoredFile
 from portal.jobs.queue import dispatch, start_job
@@ -42,7 +43,7 @@ TEMPLATE = "imports/import.html"
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to upload."))])
 
 
 class ConfirmForm(FlaskForm):
@@ -127,7 +128,7 @@ class ImportScreen:
         try:
             return find_file(token, purpose=self.jobs.upload, owner_id=current_user.id, campaign_id=campaign_id)
         except FileExpired as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
             abort(redirect_to(self.url("upload", campaign_id=campaign_id)))
 
     # --- the handlers -----------------------------------------------------------------
@@ -212,14 +213,15 @@ class ImportScreen:
         return self.url("dry_run", campaign_id=job.params["campaign_id"], token=result["file"], **args)
 
     def dry_run_outcome(self, job: Job) -> Outcome:
-        return Outcome(self.checking, self._back_to_import(job), "Back to the import", next_url=self._dry_run_url(job))
+        return Outcome(str(self.checking), self._back_to_import(job), _("Back to the import"),
+                       next_url=self._dry_run_url(job))
 
     def confirm_outcome(self, job: Job) -> Outcome:
         result = job.result or {}
         if result.get("outcome") == IMPORTED:
             campaign_url = url_for("campaigns.detail", campaign_id=job.params["campaign_id"])
-            return Outcome(self.importing, campaign_url, "Back to the campaign", next_url=campaign_url,
-                           message=result["message"])
+            return Outcome(str(self.importing), campaign_url, _("Back to the campaign"), next_url=campaign_url,
+                           message=result["message"])  # text in the language of whoever confirmed
         after = {"after": CHANGED} if result.get("outcome") == CHANGED else {}
-        return Outcome(self.importing, self._back_to_import(job), "Back to the import",
+        return Outcome(str(self.importing), self._back_to_import(job), _("Back to the import"),
                        next_url=self._dry_run_url(job, **after))

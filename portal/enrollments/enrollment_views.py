@@ -24,13 +24,13 @@ from portal.db import db, transaction
 from portal.enrollments import operations as ops
 from portal.enrollments.forms import EnrollForm
 from portal.enrollments.intake import Outlook, enroll_from_form, find_participant, owner_of, preview_enrollment
-from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.models import ROLE_LABELS, SOURCE_LABELS, STATUS_WORDS, Enrollment, Participant
 from portal.enrollments.privacy import company_reference, may_see_identity, participant_label
 from portal.enrollments.queries import searchable_participants
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
+from portal.i18n import _, _l, ngettext, number
 from portal.tenancy import get_visible_or_404
-from portal.text import plural, plural_word
 from portal.web import (
     Confirmation,
     apply_domain_error,
@@ -48,12 +48,13 @@ bp = Blueprint("enrollments", __name__, url_prefix="/campaigns")
 def _enroll_form() -> EnrollForm:
     form = EnrollForm()
     if current_user.is_company_admin:  # its own employees, as volunteers only (SPEC §2.5)
-        form.role.choices = choices([("volunteer", f"Volunteer ({current_user.company.name} employee)")])
+        form.role.choices = choices([("volunteer", _("Volunteer (%(company)s employee)",
+                                                     company=current_user.company.name))])
         form.role.validate_choice = False  # another role reaches the rule, which names who enrolls beneficiaries
         if request.method == "GET":
             form.role.data = "volunteer"
     else:
-        form.role.choices = choices([("beneficiary", "Beneficiary"), ("volunteer", "Volunteer (company employee)")])
+        form.role.choices = choices([("beneficiary", _("Beneficiary")), ("volunteer", _("Volunteer (company employee)"))])
         if request.method == "GET" and request.args.get("role") in ("beneficiary", "volunteer"):
             form.role.data = request.args["role"]  # "enroll another" keeps the role of the last one
     return form
@@ -100,7 +101,7 @@ def _refused_page(campaign: Campaign, form: EnrollForm, status_code: int, exc: D
     reasons = [*(getattr(exc, "reasons", None) or form.form_errors), *form.field_problems()]  # worded as the outlook
     form.form_errors = []  # shown in the outlook instead of a second box
     return _enroll_page(campaign, form, chosen=_chosen_participant(form),
-                        outlook=Outlook("refuse", reasons or ["Check the details above."]), refused=True,
+                        outlook=Outlook("refuse", reasons or [_("Check the details above.")]), refused=True,
                         status_code=status_code)
 
 
@@ -128,7 +129,7 @@ def enroll(campaign_id: int):
         return _refused_page(campaign, form, 422)
     if participant_id is None and not (form.display_name.data or "").strip() and not (
             form.email.data or form.external_ref.data):
-        form.display_name.errors = ["Enter the participant's name, or pick an existing participant."]
+        form.display_name.errors = [_("Enter the participant's name, or pick an existing participant.")]
         return _refused_page(campaign, form, 422)
     for attempt in (1, 2):  # a concurrent double submit may trip a unique key once; the retry finds the row
         try:
@@ -143,19 +144,27 @@ def enroll(campaign_id: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
             return _refused_page(campaign, form, exc.status_code, exc)
-    person = db.session.get(Participant, enrollment.participant_id)
-    who = participant_label(current_user, person)
-    if not may_see_identity(current_user, person):
-        who = f"The participant (listed as {who})"
-    done = (f"{who} is enrolled." if enrollment.status == "active" else
-            f"{who} is on the waitlist: the campaign is full.")
+    done = _enrolled_sentence(enrollment, db.session.get(Participant, enrollment.participant_id))
     campaign_url = url_for("campaigns.detail", campaign_id=campaign_id)
     enroll_url = url_for("enrollments.enroll", campaign_id=campaign_id, role=form.role.data)
     if form.add_another.data:  # entering several people: straight back to an empty form, same role
-        flash(Markup('{} <a href="{}">Back to the campaign</a>').format(done, campaign_url), "success")
+        flash(Markup('{} <a href="{}">{}</a>').format(done, campaign_url, _("Back to the campaign")), "success")
         return redirect_to(enroll_url)
-    flash(Markup('{} <a href="{}">Enroll another</a>').format(done, enroll_url), "success")
+    flash(Markup('{} <a href="{}">{}</a>').format(done, enroll_url, _("Enroll another")), "success")
     return redirect_to(campaign_url)
+
+
+def _enrolled_sentence(enrollment: Enrollment, person: Participant) -> str:
+    """What the flash after an enroll says: who (by name, or by the viewer's pseudonym for
+    someone the viewer may not identify) and whether they got a seat or a waitlist place."""
+    who = participant_label(current_user, person)
+    if may_see_identity(current_user, person):
+        if enrollment.status == ops.ENROLLED:
+            return _("%(name)s is enrolled.", name=who)
+        return _("%(name)s is on the waitlist: the campaign is full.", name=who)
+    if enrollment.status == ops.ENROLLED:
+        return _("The participant (listed as %(reference)s) is enrolled.", reference=who)
+    return _("The participant (listed as %(reference)s) is on the waitlist: the campaign is full.", reference=who)
 
 
 @bp.post("/<int:campaign_id>/enroll/check")
@@ -188,7 +197,7 @@ def _detail_page(campaign: Campaign, enrollment: Enrollment, status_code: int = 
                   company_ref=company_reference(campaign.company, enrollment.participant_id),
                   label=participant_label, form=DropForm(lock_version=enrollment.lock_version),
                   events=timeline("enrollments", enrollment.id, current_user), describe=describe,
-                  status_code=status_code)
+                  role_labels=ROLE_LABELS, source_labels=SOURCE_LABELS, status_code=status_code)
 
 
 @bp.get("/<int:campaign_id>/enrollments/<int:enrollment_id>")
@@ -207,42 +216,58 @@ def _change(enrollment: Enrollment, action: str, reason: str, expected_version: 
         return []
     if action == "drop":
         return ops.drop_enrollment(current_user, enrollment, reason, expected_version=expected_version)
-    raise DomainError("Unknown action.", None)
+    raise DomainError(_l("Unknown action."), None)
 
 
 def _promoted_note(promoted: int) -> str:
-    return f" {plural(promoted, 'waitlisted participant')} promoted." if promoted else ""
+    if not promoted:
+        return ""
+    return " " + ngettext("%(count)s waitlisted participant promoted.", "%(count)s waitlisted participants promoted.",
+                          promoted, count=number(promoted))
 
 
 def _what_happens(action: str, enrollments: list[Enrollment], campaign: Campaign) -> list[str]:
     """The confirmation's sentences: what completing or dropping these enrollments does."""
     if action == "complete":
-        return ["Completed means they finished the program: their seats stay counted towards the campaign's "
-                "maximum and budget."]
+        return [_("Completed means they finished the program: their seats stay counted towards the campaign's "
+                  "maximum and budget.")]
     frees = sum(1 for e in enrollments if e.status == ops.ENROLLED and e.role == "beneficiary")
-    sentences = ["They leave the campaign; their enrollments stay in the history with the reason given."]
+    sentences = [_("They leave the campaign; their enrollments stay in the history with the reason given.")]
     if frees:
         waiting = campaign.waitlisted_count - sum(1 for e in enrollments if e.status == ops.WAITLISTED)
-        sentences.append(f"This frees {plural(frees, 'seat')}." + (
-            f" {plural(waiting, 'person', 'people')} on the waitlist: the longest waiting get freed seats first."
-            if waiting else ""))
+        sentence = ngettext("This frees %(count)s seat.", "This frees %(count)s seats.", frees, count=number(frees))
+        if waiting:
+            sentence += " " + ngettext(
+                "%(count)s person on the waitlist: the longest waiting get freed seats first.",
+                "%(count)s people on the waitlist: the longest waiting get freed seats first.", waiting,
+                count=number(waiting))
+        sentences.append(sentence)
     return sentences
+
+
+def _status_now(enrollment: Enrollment) -> str:
+    word = str(STATUS_WORDS.get(enrollment.status, enrollment.status))
+    return word[:1].upper() + word[1:]
 
 
 def _change_confirmation(campaign: Campaign, enrollment: Enrollment, action: str, reason: str) -> Confirmation:
     who = participant_label(current_user, enrollment.participant)
-    verb = "Complete" if action == "complete" else "Drop"
-    facts = [("Campaign", campaign.name), ("Role", enrollment.role.capitalize()),
-             ("Status now", enrollment.status.capitalize())]
+    verb = _("Complete") if action == "complete" else _("Drop")
+    facts = [(_("Campaign"), campaign.name), (_("Role"), str(ROLE_LABELS.get(enrollment.role, enrollment.role))),
+             (_("Status now"), _status_now(enrollment))]
     if action == "drop":
-        facts.append(("Reason", reason.strip() or "None given"))
+        facts.append((_("Reason"), reason.strip() or _("None given")))
     detail_url = url_for(".detail", campaign_id=campaign.id, enrollment_id=enrollment.id)
+    if action == "complete":
+        title, confirm_label = _("Complete the enrollment of %(name)s?", name=who), _("Complete the enrollment")
+    else:
+        title, confirm_label = _("Drop the enrollment of %(name)s?", name=who), _("Drop the enrollment")
     return Confirmation(
-        title=f"{verb} the enrollment of {who}?", confirm_label=f"{verb} the enrollment",
+        title=title, confirm_label=confirm_label,
         action=url_for(".change", campaign_id=campaign.id, enrollment_id=enrollment.id, action=action),
-        cancel_url=detail_url, cancel_label="Keep it", facts=facts,
+        cancel_url=detail_url, cancel_label=_("Keep it"), facts=facts,
         consequences=_what_happens(action, [enrollment], campaign), danger=action == "drop",
-        crumbs=[("Campaigns", url_for("campaigns.index")),
+        crumbs=[(_("Campaigns"), url_for("campaigns.index")),
                 (campaign.name, url_for("campaigns.detail", campaign_id=campaign.id)), (who, detail_url),
                 (verb, None)])
 
@@ -266,28 +291,37 @@ def change(campaign_id: int, enrollment_id: int, action: str):
             promoted = _change(enrollment, action, form.reason.data or "", form.expected_version())
     except DomainError as exc:
         status = exc.status_code
-        return refused_action(exc.message, lambda: _detail_page(campaign, _enrollment_in(campaign, enrollment_id),
-                                                                status), detail_url)
-    flash(("Enrollment completed." if action == "complete" else "Enrollment dropped.") + _promoted_note(len(promoted)),
-          "success")
+        return refused_action(str(exc.message),
+                              lambda: _detail_page(campaign, _enrollment_in(campaign, enrollment_id), status),
+                              detail_url)
+    done = _("Enrollment completed.") if action == "complete" else _("Enrollment dropped.")
+    flash(done + _promoted_note(len(promoted)), "success")
     return redirect_to(request.form.get("next") if (request.form.get("next") or "").startswith("/campaigns/")
                        else url_for("campaigns.detail", campaign_id=campaign_id))
 
 
 def _bulk_confirmation(campaign: Campaign, rows: list[Enrollment], action: str, reason: str) -> Confirmation:
-    verb = "Complete" if action == "complete" else "Drop"
-    count = plural(len(rows), "enrollment")
+    n, shown = len(rows), number(len(rows))
+    if action == "complete":
+        title = ngettext("Complete %(count)s enrollment?", "Complete %(count)s enrollments?", n, count=shown)
+        confirm_label = ngettext("Complete %(count)s enrollment", "Complete %(count)s enrollments", n, count=shown)
+        items_label = ngettext("Enrollment to complete", "Enrollments to complete", n)
+    else:
+        title = ngettext("Drop %(count)s enrollment?", "Drop %(count)s enrollments?", n, count=shown)
+        confirm_label = ngettext("Drop %(count)s enrollment", "Drop %(count)s enrollments", n, count=shown)
+        items_label = ngettext("Enrollment to drop", "Enrollments to drop", n)
     campaign_url = url_for("campaigns.detail", campaign_id=campaign.id)
     fields = [("action", action), ("reason", reason), *(("enrollment_ids", str(e.id)) for e in rows)]
+    facts = [(_("Campaign"), campaign.name)]
+    if action == "drop":
+        facts.append((_("Reason"), reason.strip() or _("None given")))
     return Confirmation(
-        title=f"{verb} {count}?", confirm_label=f"{verb} {count}",
-        action=url_for(".bulk", campaign_id=campaign.id), cancel_url=campaign_url, cancel_label="Keep them",
-        facts=[("Campaign", campaign.name)] + ([("Reason", reason.strip() or "None given")] if action == "drop" else []),
-        items=[participant_label(current_user, e.participant) for e in rows],
-        items_label=f"{plural_word(len(rows), 'Enrollment')} to {action}",
-        consequences=["All of them change together, or none does.", *_what_happens(action, rows, campaign)],
+        title=title, confirm_label=confirm_label,
+        action=url_for(".bulk", campaign_id=campaign.id), cancel_url=campaign_url, cancel_label=_("Keep them"),
+        facts=facts, items=[participant_label(current_user, e.participant) for e in rows], items_label=items_label,
+        consequences=[_("All of them change together, or none does."), *_what_happens(action, rows, campaign)],
         fields=fields, danger=action == "drop",
-        crumbs=[("Campaigns", url_for("campaigns.index")), (campaign.name, campaign_url), (f"{verb} {count}", None)])
+        crumbs=[(_("Campaigns"), url_for("campaigns.index")), (campaign.name, campaign_url), (confirm_label, None)])
 
 
 @bp.post("/<int:campaign_id>/enrollments/bulk")
@@ -305,7 +339,8 @@ def bulk(campaign_id: int):
     ids = sorted(ticked)
     campaign_url = url_for("campaigns.detail", campaign_id=campaign_id)
     if not ids:
-        return refused_action("Tick at least one enrollment first.", lambda: campaign_page(campaign, 422), campaign_url)
+        return refused_action(_("Tick at least one enrollment first."), lambda: campaign_page(campaign, 422),
+                              campaign_url)
     try:
         if not is_confirmed():
             rows = _bulk_rows(campaign, ids)
@@ -319,11 +354,15 @@ def bulk(campaign_id: int):
                 promoted += len(_change(enrollment, form.action.data, form.reason.data or ""))
     except DomainError as exc:
         status = exc.status_code
-        return refused_action(f"Nothing changed: {exc.message}",
+        return refused_action(_("Nothing changed: %(reason)s", reason=exc.message),
                               lambda: campaign_page(get_visible_or_404(Campaign, campaign_id, current_user), status),
                               campaign_url)
-    verb = "completed" if form.action.data == "complete" else "dropped"
-    flash(f"{plural(len(rows), 'enrollment')} {verb}." + _promoted_note(promoted), "success")
+    n = len(rows)
+    if form.action.data == "complete":
+        done = ngettext("%(count)s enrollment completed.", "%(count)s enrollments completed.", n, count=number(n))
+    else:
+        done = ngettext("%(count)s enrollment dropped.", "%(count)s enrollments dropped.", n, count=number(n))
+    flash(done + _promoted_note(promoted), "success")
     return redirect_to(campaign_url)
 
 

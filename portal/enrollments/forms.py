@@ -20,12 +20,13 @@ from portal.enrollments.participant_fields import (
     year_of_birth_bounds,
 )
 from portal.forms import choices, coerce_id
+from portal.i18n import _l, _lp
 from portal.privacy.consent import LEGAL_BASIS_LABELS
 
 SEARCH_FIELDS = {
-    "any": "Name, or exact e-mail / reference",
-    "email": "E-mail starts with",
-    "external_ref": "External reference starts with",
+    "any": _l("Name, or exact e-mail / reference"),
+    "email": _l("E-mail starts with"),
+    "external_ref": _l("External reference starts with"),
 }
 
 
@@ -49,23 +50,25 @@ class YearOfBirth:
 
 
 class ParticipantForm(VersionedActionForm):
-    display_name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=255)], **TEXT)
-    email = StringField("E-mail", validators=[Optional(), Length(max=254)], **TEXT,
-                        description="Optional. Unique: no two participants share an address (case does not matter).")
-    year_of_birth = IntegerField("Year of birth", validators=[Optional(), YearOfBirth()])
-    languages = StringField("Languages", validators=[Optional(), Length(max=300)], **TEXT,
-                            description="ISO 639-1 codes separated by commas, e.g. uk, en.")
-    country = SelectField("Country", validators=[Optional()])
-    external_ref = StringField("External reference", validators=[Optional(), Length(max=100)], **TEXT,
-                               description="Optional and unique, e.g. kintell:8812.")
-    company_id = SelectField("Company", coerce=coerce_id, validators=[Optional()],
-                             description="Set for a company's employees who volunteer.")
-    is_enabled = BooleanField("Can be enrolled", description="Clear to deactivate: no new enrollments.")
+    display_name = StringField(_lp("person", "Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=255)],
+                               **TEXT)
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)], **TEXT,
+                        description=_l("Optional. Unique: no two participants share an address (case does not "
+                                       "matter)."))
+    year_of_birth = IntegerField(_l("Year of birth"), validators=[Optional(), YearOfBirth()])
+    languages = StringField(_l("Languages"), validators=[Optional(), Length(max=300)], **TEXT,
+                            description=_l("ISO 639-1 codes separated by commas, e.g. uk, en."))
+    country = SelectField(_l("Country"), validators=[Optional()])
+    external_ref = StringField(_l("External reference"), validators=[Optional(), Length(max=100)], **TEXT,
+                               description=_l("Optional and unique, e.g. kintell:8812."))
+    company_id = SelectField(_l("Company"), coerce=coerce_id, validators=[Optional()],
+                             description=_l("Set for a company's employees who volunteer."))
+    is_enabled = BooleanField(_l("Can be enrolled"), description=_l("Clear to deactivate: no new enrollments."))
 
     def __init__(self, *args: Any, companies: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
-        self.company_id.choices = choices([("", "— none —"), *companies])
+        self.company_id.choices = choices([("", _l("— none —")), *companies])
 
     def fill(self, participant: Any) -> None:
         """Show a stored participant (languages as text, blanks for missing values)."""
@@ -97,24 +100,25 @@ class EnrollForm(FlaskForm):
     same participant-field rules as everywhere (year of birth, languages, country select)."""
 
     participant_id = HiddenField()
-    role = SelectField("Role", choices=[])
-    display_name = StringField("Name", validators=[Optional(), Length(max=255)])
-    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
-    external_ref = StringField("External reference", validators=[Optional(), Length(max=100)],
-                               description="e.g. kintell:8812")
-    year_of_birth = IntegerField("Year of birth", validators=[Optional(), YearOfBirth()])
-    languages = StringField("Languages", validators=[Optional(), Length(max=100)],
-                            description="ISO 639-1 codes separated by commas, e.g. uk, en.")
-    country = SelectField("Country", validators=[Optional()])
+    role = SelectField(_l("Role"), choices=[])
+    display_name = StringField(_lp("person", "Name"), validators=[Optional(), Length(max=255)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    external_ref = StringField(_l("External reference"), validators=[Optional(), Length(max=100)],
+                               description=_l("e.g. kintell:8812"))
+    year_of_birth = IntegerField(_l("Year of birth"), validators=[Optional(), YearOfBirth()])
+    languages = StringField(_l("Languages"), validators=[Optional(), Length(max=100)],
+                            description=_l("ISO 639-1 codes separated by commas, e.g. uk, en."))
+    country = SelectField(_l("Country"), validators=[Optional()])
     # The legal basis of this enrollment (SPEC §2.12; rules in portal.privacy.consent).
-    legal_basis = SelectField("Legal basis", choices=choices(LEGAL_BASIS_LABELS.items()), default=DEFAULT_LEGAL_BASIS,
-                              description="Why the portal may hold this person's data for the program.")
-    consent_given_on = DateField("Consent given on", validators=[Optional()],
-                                 description="Required for consent: the day the person agreed.")
+    legal_basis = SelectField(_l("Legal basis"), choices=choices(LEGAL_BASIS_LABELS.items()),
+                              default=DEFAULT_LEGAL_BASIS,
+                              description=_l("Why the portal may hold this person's data for the program."))
+    consent_given_on = DateField(_l("Consent given on"), validators=[Optional()],
+                                 description=_l("Required for consent: the day the person agreed."))
     # Which button was pressed. "Check" (shown without JavaScript; htmx checks on every change)
     # only shows the outlook; "Enroll and add another" comes back to an empty form after saving.
-    check = SubmitField("Check")
-    add_another = SubmitField("Enroll and add another")
+    check = SubmitField(_l("Check"))
+    add_another = SubmitField(_l("Enroll and add another"))
 
     PERSON_FIELDS = ("role", "display_name", "email", "external_ref", "year_of_birth", "languages", "country",
                      "legal_basis", "consent_given_on")

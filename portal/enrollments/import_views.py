@@ -14,6 +14,7 @@ from portal.enrollments.csv.apply import CHANGED_MESSAGE
 from portal.enrollments.csv.export import sample_csv
 from portal.enrollments.csv.parse import COLUMNS, check_header
 from portal.enrollments.csv.tasks import EXPORT, EXPORT_FILE, IMPORT
+from portal.i18n import _, _l
 from portal.jobs.models import Job
 from portal.jobs.views import Outcome, outcome_for
 from portal.web import role_required
@@ -32,8 +33,8 @@ def sample_name(viewer) -> str:
 
 screen = ImportScreen(
     bp, jobs=IMPORT, parts="enrollments/_import.html", columns=COLUMNS, check_header=check_header,
-    closed="it accepts no imports.", sample=sample_csv, sample_name=sample_name, errors_stem="import",
-    changed_message=CHANGED_MESSAGE, checking="Checking the file (dry run)", importing="Importing the file",
+    closed=_l("it accepts no imports."), sample=sample_csv, sample_name=sample_name, errors_stem="import",
+    changed_message=CHANGED_MESSAGE, checking=_l("Checking the file (dry run)"), importing=_l("Importing the file"),
     page_context=lambda: {"export_form": ExportForm(formdata=None)})
 
 
@@ -50,5 +51,6 @@ def export(campaign_id: int):
 @outcome_for(EXPORT)
 def export_outcome(job: Job) -> Outcome:
     result = job.result or {}
-    return Outcome("Exporting enrollments to CSV", url_for("campaigns.detail", campaign_id=job.params["campaign_id"]),
-                   "Back to the campaign", download=(result["file"], EXPORT_FILE) if "file" in result else None)
+    return Outcome(_("Exporting enrollments to CSV"),
+                   url_for("campaigns.detail", campaign_id=job.params["campaign_id"]), _("Back to the campaign"),
+                   download=(result["file"], EXPORT_FILE) if "file" in result else None)

@@ -27,6 +27,10 @@ from portal.enrollments.operations import (
     same_owner,
 )
 from portal.errors import DomainError
+from portal.i18n import _l
+
+OUTLOOK_LABELS = {"enroll": _l("Will be enrolled"), "waitlist": _l("Will be waitlisted"),
+                  "refuse": _l("Cannot enroll")}
 
 
 @dataclass
@@ -38,7 +42,7 @@ class Outlook:
 
     @property
     def label(self) -> str:
-        return {"enroll": "Will be enrolled", "waitlist": "Will be waitlisted", "refuse": "Cannot enroll"}[self.outcome]
+        return OUTLOOK_LABELS[self.outcome]
 
 
 def owner_of(actor: User | None) -> int | None:
@@ -98,7 +102,7 @@ def enroll_from_form(actor: User, campaign_id: int, *, participant_id: int | Non
     if participant_id is not None:
         participant = db.session.get(Participant, participant_id)
         if participant is None:
-            raise DomainError("That participant no longer exists.", "participant_id")
+            raise DomainError(_l("That participant no longer exists."), "participant_id")
     else:
         check_enroller(actor, role=role, participant_company_id=owner)
         participant = find_participant(owner, new_participant.get("email"), new_participant.get("external_ref"))

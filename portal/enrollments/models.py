@@ -11,10 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.auth.models import Company
 from portal.campaigns.models import Campaign
 from portal.db import JSONDocument, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_check
+from portal.i18n import _l
 
 ROLES = ("beneficiary", "volunteer")
 STATUSES = ("waitlisted", "active", "completed", "dropped")
 SOURCES = ("manual", "csv", "kintell", "buddy", "upskilling")
+# What the screens call each role and status (the codes stay in files, URLs and the API).
+ROLE_LABELS = {"beneficiary": _l("Beneficiary"), "volunteer": _l("Volunteer")}
+STATUS_WORDS = {"waitlisted": _l("waitlisted"), "active": _l("active"), "completed": _l("completed"),
+                "dropped": _l("dropped")}
+# Where an enrollment came from: by hand, a CSV import, or a connector (named as the service is).
+SOURCE_LABELS = {"manual": _l("manual"), "csv": "CSV", "kintell": "Kintell", "buddy": "Buddy",
+                 "upskilling": "Upskilling"}
 # The lawful basis each enrollment is processed under (GDPR Art. 6, SPEC §2.12). Rows that
 # predate the column, and paths that do not say (the CSV import, connectors), get
 # DEFAULT_LEGAL_BASIS: the NGO's legitimate interest in running the program it enrolled

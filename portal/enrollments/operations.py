@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,6 +37,7 @@ from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM, company_re
 from portal.enrollments.rollup import count_enrollment_days
 from portal.enrollments.waitlist import promote_waitlisted
 from portal.errors import DomainError, InvalidTransition, NotFound, StaleEdit, ValidationFailed
+from portal.i18n import _, _l
 from portal.lifecycle import ACTIVE
 from portal.matches.operations import end_matches_of
 from portal.privacy.consent import clean_legal_basis
@@ -53,10 +55,35 @@ class AlreadyEnrolled(DomainError):
     status_code = 409
 
 
+def joined(sentences: list[Any]) -> LazyString:
+    """Sentences (lazy or not) as one text, read in the language of whoever reads it."""
+    return LazyString(lambda: " ".join(str(sentence) for sentence in sentences))
+
+
 class NotEligible(DomainError):
     def __init__(self, reasons: list[str]):
-        super().__init__("Not eligible: " + " ".join(reasons), "participant_id")
+        super().__init__(_l("Not eligible: %(reasons)s", reasons=joined(reasons)), "participant_id")
         self.reasons = reasons
+
+
+# A campaign's or program's status inside a sentence (SPEC §2.3's lifecycle).
+RUN_STATUS_WORDS = {"draft": _l("draft"), "active": _l("active"), "paused": _l("paused"),
+                    "completed": _l("completed"), "archived": _l("archived")}
+
+
+def run_status_word(status: str) -> Any:
+    return RUN_STATUS_WORDS.get(status, status)
+
+
+# The group's language requirement, by level (a shared working language is needed above 'any').
+_NO_SHARED_LANGUAGE = {
+    "beginner": lambda languages: _l("No shared working language (the group works in %(languages)s at beginner "
+                                     "level).", languages=languages),
+    "conversational": lambda languages: _l("No shared working language (the group works in %(languages)s at "
+                                           "conversational level).", languages=languages),
+    "fluent": lambda languages: _l("No shared working language (the group works in %(languages)s at fluent "
+                                   "level).", languages=languages),
+}
 
 
 # --- pure rules -------------------------------------------------------------------
@@ -75,13 +102,18 @@ def eligibility(group: BeneficiaryGroup, *, year_of_birth: int | None, languages
     if year_of_birth is not None and (group.age_min is not None or group.age_max is not None):
         age = year - year_of_birth
         if group.age_min is not None and age < group.age_min:
-            reasons.append(f"Age {age} is below the group's minimum of {group.age_min}.")
+            reasons.append(_l("Age %(age)s is below the group's minimum of %(minimum)s.", age=age,
+                              minimum=group.age_min))
         if group.age_max is not None and age > group.age_max:
-            reasons.append(f"Age {age} is above the group's maximum of {group.age_max}.")
+            reasons.append(_l("Age %(age)s is above the group's maximum of %(maximum)s.", age=age,
+                              maximum=group.age_max))
     if group.language_requirement != "any" and group.languages:
         if not set(languages or []) & set(group.languages):
-            reasons.append("No shared working language (the group works in "
-                           + ", ".join(group.languages) + f" at {group.language_requirement} level).")
+            codes = ", ".join(group.languages)
+            wording = _NO_SHARED_LANGUAGE.get(group.language_requirement)
+            reasons.append(wording(codes) if wording else _l(
+                "No shared working language (the group works in %(languages)s at %(level)s level).",
+                languages=codes, level=group.language_requirement))
     return Eligibility(not reasons, reasons)
 
 
@@ -121,10 +153,10 @@ def clean_participant_fields(values: dict[str, Any], *, participant_id: int | No
         others.append(Participant.id != participant_id)
     if clean.get("email") and db.session.scalar(sa.select(Participant.id).where(Participant.email == clean["email"],
                                                                                  *others)):
-        errors["email"] = ["A participant with this e-mail already exists."]
+        errors["email"] = [_l("A participant with this e-mail already exists.")]
     if clean.get("external_ref") and db.session.scalar(
             sa.select(Participant.id).where(Participant.external_ref == clean["external_ref"], *others)):
-        errors["external_ref"] = ["Another participant has this external reference."]
+        errors["external_ref"] = [_l("Another participant has this external reference.")]
     if errors:
         raise ValidationFailed(errors)
     return clean
@@ -150,7 +182,7 @@ def update_participant(actor: User | None, participant: Participant, *, expected
     never silently overwritten; the same rules as creation apply (e-mail unique
     case-insensitively). Writes ``participant.updated`` with what changed."""
     if expected_version is not None and participant.lock_version != expected_version:
-        raise StaleEdit(f"participant “{participant.display_name}”")
+        raise StaleEdit(_l("participant “%(name)s”", name=participant.display_name))
     unknown = set(changes) - set(PARTICIPANT_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -163,10 +195,10 @@ def update_participant(actor: User | None, participant: Participant, *, expected
     try:
         db.session.flush()
     except StaleDataError:  # changed between our read and this write (the version column caught it)
-        raise StaleEdit(f"participant “{participant.display_name}”") from None
+        raise StaleEdit(_l("participant “%(name)s”", name=participant.display_name)) from None
     except IntegrityError as exc:  # a concurrent save took the same e-mail or reference first
         field_name = "email" if "email" in str(exc.orig).lower() else "external_ref"
-        raise ValidationFailed({field_name: ["Another participant has just been saved with this value."]}) from None
+        raise ValidationFailed({field_name: [_l("Another participant has just been saved with this value.")]}) from None
     if "email" in made:  # who had the address is the person's data: log only that it changed
         made["email"] = {"changed": True}
     record_event("participant.updated", actor=actor, subject=participant, company_id=participant.company_id,
@@ -254,31 +286,33 @@ def decide_enrollment(facts: EnrollmentFacts | Campaign, *, role: str, year_of_b
     if isinstance(facts, Campaign):
         facts = CampaignFacts.of(facts)
     if facts.status != ACTIVE or facts.program_status != ACTIVE:
-        return _refusal(NOT_ACCEPTING, NotAcceptingEnrollments(
-            f"Enrollments are accepted only while the campaign and its program are active "
-            f"(campaign {facts.status}, program {facts.program_status}).", "campaign"))
+        return _refusal(NOT_ACCEPTING, NotAcceptingEnrollments(_l(
+            "Enrollments are accepted only while the campaign and its program are active "
+            "(campaign %(campaign)s, program %(program)s).", campaign=run_status_word(facts.status),
+            program=run_status_word(facts.program_status)), "campaign"))
     if facts.template_status == "archived":
         return _refusal(TEMPLATE_ARCHIVED, NotAcceptingEnrollments(
-            "The program's template version is archived; it accepts no new enrollments.", "campaign"))
+            _l("The program's template version is archived; it accepts no new enrollments."), "campaign"))
     if not is_enabled:
-        return _refusal(DEACTIVATED, DomainError("This participant is deactivated.", "participant_id"))
+        return _refusal(DEACTIVATED, DomainError(_l("This participant is deactivated."), "participant_id"))
     if already_enrolled:
-        return _refusal(ALREADY_ENROLLED, AlreadyEnrolled("This participant is already enrolled in the campaign.",
+        return _refusal(ALREADY_ENROLLED, AlreadyEnrolled(_l("This participant is already enrolled in the campaign."),
                                                           "participant_id"))
     if role == VOLUNTEER:
         if company_id is not None and company_id != facts.company_id:
-            return _refusal(OTHER_COMPANY, DomainError("Volunteers from a company can join only that company's "
-                                                       "campaigns.", "participant_id"))
-        return Decision(ENROLLED, ["Volunteers are not capped."], code=VOLUNTEER_UNCAPPED)
+            return _refusal(OTHER_COMPANY, DomainError(_l("Volunteers from a company can join only that company's "
+                                                          "campaigns."), "participant_id"))
+        return Decision(ENROLLED, [_l("Volunteers are not capped.")], code=VOLUNTEER_UNCAPPED)
     check = eligibility(facts.group, year_of_birth=year_of_birth, languages=languages, today_year=today_year)
     if not check.eligible:
         return _refusal(INELIGIBLE, NotEligible(check.reasons))
     if seats_allow(facts):
-        return Decision(ENROLLED, ["Eligible, and a seat is free."], code=SEAT)
+        return Decision(ENROLLED, [_l("Eligible, and a seat is free.")], code=SEAT)
     if facts.waitlist_enabled:
-        return Decision(WAITLISTED, ["Eligible, but the campaign is full (capacity or budget): joins the waitlist."],
-                        code=WAITLIST_PLACE)
-    return _refusal(FULL, CapacityReached("The campaign is full (capacity or budget) and has no waitlist.", "campaign"))
+        return Decision(WAITLISTED, [_l("Eligible, but the campaign is full (capacity or budget): joins the "
+                                        "waitlist.")], code=WAITLIST_PLACE)
+    return _refusal(FULL, CapacityReached(_l("The campaign is full (capacity or budget) and has no waitlist."),
+                                          "campaign"))
 
 
 def check_enroller(actor: User | None, *, role: str, participant_company_id: int | None) -> None:
@@ -291,7 +325,7 @@ def check_enroller(actor: User | None, *, role: str, participant_company_id: int
     if role != VOLUNTEER:
         raise DomainError(BENEFICIARIES_BY_PROGRAM_TEAM, "role")
     if participant_company_id is None or participant_company_id != actor.company_id:
-        raise NotFound("That participant")
+        raise NotFound(_l("That participant"))
 
 
 def enroll_participant(actor: User | None, campaign_id: int, participant: Participant, *, role: str = BENEFICIARY,
@@ -308,9 +342,9 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
     (:func:`portal.privacy.consent.clean_legal_basis`)."""
     legal_basis, consent_given_on = clean_legal_basis(legal_basis, consent_given_on, today=utcnow().date())
     if role not in ROLES:
-        raise DomainError("Choose beneficiary or volunteer.", "role")
+        raise DomainError(_l("Choose beneficiary or volunteer."), "role")
     if source not in SOURCES:
-        raise DomainError("Unknown source.", "source")
+        raise DomainError(_l("Unknown source."), "source")
     check_enroller(actor, role=role, participant_company_id=participant.company_id)
     campaign = lock_campaign(campaign_id)
     already = db.session.scalar(sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id,
@@ -347,7 +381,7 @@ def enroll_participant(actor: User | None, campaign_id: int, participant: Partic
 def check_enrollment_move(enrollment: Enrollment, target: str, expected_version: int | None = None) -> None:
     """A move based on a stale version is refused; then only the transitions the table allows."""
     if expected_version is not None and enrollment.lock_version != expected_version:
-        raise StaleEdit("this enrollment")
+        raise StaleEdit(_l("this enrollment"))
     allowed = ENROLLMENT_TRANSITIONS.get(enrollment.status, ())
     if target not in allowed:
         raise InvalidTransition(enrollment.status, target, list(allowed))
@@ -361,7 +395,7 @@ def drop_enrollment(actor: User | None, enrollment: Enrollment, reason: str = ""
     was = enrollment.status
     enrollment.status, enrollment.dropped_at = DROPPED, utcnow()
     enrollment.drop_reason = (reason or "").strip()[:500] or None
-    end_matches_of(enrollment, actor, "The enrollment was dropped.")
+    end_matches_of(enrollment, actor, _("The enrollment was dropped."))  # stored: text now
     # The company sees this event: a beneficiary's reason is a free-text note about a
     # person, so the event says only whether one was given (program managers read it on
     # the enrollment).
@@ -387,7 +421,7 @@ def complete_enrollment(actor: User | None, enrollment: Enrollment, *,
     """Completed beneficiaries keep their seat (they count toward the cap and budget)."""
     check_enrollment_move(enrollment, COMPLETED, expected_version)
     enrollment.status, enrollment.completed_at = COMPLETED, utcnow()
-    end_matches_of(enrollment, actor, "The enrollment was completed.")
+    end_matches_of(enrollment, actor, _("The enrollment was completed."))
     campaign = enrollment.campaign
     record_event("program.enrollment.completed", actor=actor, subject=enrollment, company_id=campaign.company_id,
                  data={"campaign_id": campaign.id}, label=company_reference(campaign.company, enrollment.participant_id))

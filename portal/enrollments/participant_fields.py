@@ -18,26 +18,32 @@ from functools import lru_cache
 
 from portal.auth.operations import normalize_email
 from portal.errors import DomainError
+from portal.i18n import _l
 from portal.reference import countries, country_problem, language_problem, languages
 
 DISPLAY_NAME_MAX = 255
 EXTERNAL_REF_MAX = 100
 YEAR_OF_BIRTH_MIN = 1900
 
-DISPLAY_NAME_MESSAGE = f"Enter a name of 1 to {DISPLAY_NAME_MAX} characters."
-YEAR_OF_BIRTH_MESSAGE = f"Enter a year between {YEAR_OF_BIRTH_MIN} and this year."
-EXTERNAL_REF_MESSAGE = f"Use at most {EXTERNAL_REF_MAX} characters."
+# Lazy: each reads in the language of whoever it is shown to.
+DISPLAY_NAME_MESSAGE = _l("Enter a name of 1 to %(max)s characters.", max=DISPLAY_NAME_MAX)
+YEAR_OF_BIRTH_MESSAGE = _l("Enter a year between %(first)s and this year.", first=YEAR_OF_BIRTH_MIN)
+EXTERNAL_REF_MESSAGE = _l("Use at most %(max)s characters.", max=EXTERNAL_REF_MAX)
 
 _LANGUAGE_SEPARATORS = re.compile(r"[;,]")
 _SHOWN = 20  # characters of a refused code quoted back in a message
 
 
 class FieldProblem(ValueError):
-    """A field's value breaks its rule; ``messages`` say why (one per refused language)."""
+    """A field's value breaks its rule; ``messages`` say why (one per refused language).
+    They may be lazy strings: ``str(problem)`` reads them in the current language."""
 
     def __init__(self, *messages: str) -> None:
-        super().__init__(" ".join(messages))
+        super().__init__(*messages)
         self.messages = list(messages)
+
+    def __str__(self) -> str:
+        return " ".join(str(message) for message in self.messages)
 
 
 def this_year() -> int:

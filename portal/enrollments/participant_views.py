@@ -12,9 +12,10 @@ from portal.activity.queries import describe
 from portal.db import transaction
 from portal.enrollments import queries
 from portal.enrollments.forms import SEARCH_FIELDS, ParticipantForm
-from portal.enrollments.models import Participant
+from portal.enrollments.models import ROLE_LABELS, SOURCE_LABELS, Participant
 from portal.enrollments.operations import update_participant
 from portal.errors import DomainError
+from portal.i18n import _
 from portal.tenancy import get_visible_or_404
 from portal.web import apply_domain_error, redirect_to, render, role_required
 
@@ -41,7 +42,8 @@ def detail(participant_id: int):
     participant = get_visible_or_404(Participant, participant_id, current_user)
     enrollments = queries.participant_enrollments(participant, current_user)
     return render("participants/detail.html", participant=participant, enrollments=enrollments,
-                  events=queries.participant_timeline(participant, enrollments, current_user), describe=describe)
+                  events=queries.participant_timeline(participant, enrollments, current_user), describe=describe,
+                  role_labels=ROLE_LABELS, source_labels=SOURCE_LABELS)
 
 
 @bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])
@@ -62,5 +64,5 @@ def edit(participant_id: int):
         apply_domain_error(form, exc)
         return render("participants/edit.html", block="form", form=form, participant=participant,
                       status_code=exc.status_code)
-    flash("Participant saved.", "success")
+    flash(_("Participant saved."), "success")
     return redirect_to(url_for(".detail", participant_id=participant_id))

@@ -12,8 +12,9 @@ from typing import Any
 
 from portal.auth.models import Company, User
 from portal.enrollments.pseudonyms import pseudonym
+from portal.i18n import _l
 
-BENEFICIARIES_BY_PROGRAM_TEAM = "Beneficiaries are enrolled by the program team."
+BENEFICIARIES_BY_PROGRAM_TEAM = _l("Beneficiaries are enrolled by the program team.")
 
 
 def may_see_identity(viewer: User, participant: Any) -> bool:

@@ -24,9 +24,9 @@ from portal.enrollments.csv.plan import ALREADY, ENROLL, WAITLIST, importer_comp
 from portal.enrollments.models import _REF_ALPHABET, Enrollment, Participant
 from portal.enrollments.operations import BENEFICIARY, ENROLLED, WAITLISTED
 from portal.enrollments.rollup import count_enrollment_days
-from portal.text import plural
+from portal.i18n import _, _l, ngettext, number
 
-CHANGED_MESSAGE = changed_since_dry_run("seats, status or participants")
+CHANGED_MESSAGE = changed_since_dry_run(_l("seats, status or participants"))
 
 
 @dataclass
@@ -39,10 +39,15 @@ class ImportResult:
 
     @property
     def message(self) -> str:
+        """What the confirm says, as text in the current language (the confirm's job keeps it)."""
+        rows = ngettext("%(count)s row", "%(count)s rows", self.rows, count=number(self.rows))
         if not self.enrolled and not self.waitlisted:
-            return f"Nothing to import: every row is already enrolled ({plural(self.rows, 'row')})."
-        return (f"Imported {plural(self.rows, 'row')}: {self.enrolled:,} enrolled, {self.waitlisted:,} waitlisted, "
-                f"{self.already:,} already enrolled ({plural(self.participants_created, 'new participant')}).")
+            return _("Nothing to import: every row is already enrolled (%(rows)s).", rows=rows)
+        created = ngettext("%(count)s new participant", "%(count)s new participants", self.participants_created,
+                           count=number(self.participants_created))
+        return _("Imported %(rows)s: %(enrolled)s enrolled, %(waitlisted)s waitlisted, %(already)s already enrolled "
+                 "(%(created)s).", rows=rows, enrolled=number(self.enrolled), waitlisted=number(self.waitlisted),
+                 already=number(self.already), created=created)
 
     @property
     def figures(self) -> dict[str, Any]:

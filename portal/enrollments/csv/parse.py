@@ -37,6 +37,7 @@ from portal.enrollments.participant_fields import (
     clean_year_of_birth,
     this_year,
 )
+from portal.i18n import _
 
 __all__ = ["ImportFileError", "ImportRow", "ParsedFile", "check_header", "parse_csv"]
 
@@ -77,8 +78,8 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """Known column -> index and metadata key -> index, or ImportFileError naming the problem."""
     known, meta = HEADER.read_header(cells)
     if not any(c in known for c in IDENTITY_COLUMNS):
-        raise ImportFileError("The header needs an email or an external_ref column: one of them identifies each "
-                              "participant.")
+        raise ImportFileError(_("The header needs an email or an external_ref column: one of them identifies each "
+                                "participant."))
     return known, meta
 
 
@@ -129,7 +130,9 @@ class EmailNormalizer:
 
 
 class RowParser(RowReader):
-    """Parses the data rows of one file with plain code; problems are collected, not raised."""
+    """Parses the data rows of one file with plain code; problems are collected, not raised.
+    A problem is text in the language the file is read in (the dry run's job runs in the
+    language of whoever uploaded it), kept with the upload for the page and the errors file."""
 
     def __init__(self, known: dict[str, int], meta_columns: dict[str, int], width: int) -> None:
         super().__init__(known, meta_columns, width)
@@ -163,11 +166,11 @@ class RowParser(RowReader):
             try:
                 row.email = clean_email(email, normalize=self.normalize_email)
             except FieldProblem as exc:
-                problems.append(f"email {email[:80]!r}: {exc}")
+                problems.append(_("email %(value)s: %(problem)s", value=repr(email[:80]), problem=str(exc)))
         if ref:
             row.external_ref = ref
         if not email and not ref:
-            problems.append("no email or external_ref: one of them identifies the participant")
+            problems.append(_("no email or external_ref: one of them identifies the participant"))
         row.display_name = value.get("display_name") or None
         row.source_id = value.get("source_id") or None
         if role := value.get("role"):
@@ -175,27 +178,27 @@ class RowParser(RowReader):
             if role in ROLES:
                 row.role, row.role_given = role, True
             else:
-                problems.append(f"role {role[:40]!r} is unknown: use beneficiary or volunteer")
+                problems.append(_("role %(value)s is unknown: use beneficiary or volunteer", value=repr(role[:40])))
         if year := value.get("year_of_birth"):
             try:
                 row.year_of_birth = self.cleaned(self.clean_year, year)
             except FieldProblem:
-                problems.append(f"year_of_birth {year[:20]!r} is not a year between {YEAR_OF_BIRTH_MIN} and "
-                                f"{self.this_year}")
+                problems.append(_("year_of_birth %(value)s is not a year between %(first)s and %(last)s",
+                                  value=repr(year[:20]), first=YEAR_OF_BIRTH_MIN, last=self.this_year))
         if langs := value.get("languages"):
             try:
                 row.languages = self.cleaned(clean_languages, langs)
             except FieldProblem as exc:
-                problems.extend(f"languages: {message}" for message in exc.messages)
+                problems.extend(_("languages: %(problem)s", problem=str(message)) for message in exc.messages)
         if country := value.get("country"):
             try:
                 row.country = self.cleaned(clean_country, country)
             except FieldProblem as exc:
-                problems.append(f"country: {exc}")
+                problems.append(_("country: %(problem)s", problem=str(exc)))
         for name, limit in MAX_LENGTHS.items():
             text = value.get(name)
             if text and len(text) > limit:
-                problems.append(f"{name} is longer than {limit} characters")
+                problems.append(_("%(column)s is longer than %(limit)s characters", column=name, limit=limit))
         self.read_metadata(cells, problems, row.meta)
         return row
 

@@ -22,7 +22,7 @@ from portal.csv_import.plan import ALREADY, ERROR, PlannedFile, importer_company
 from portal.db import db
 from portal.enrollments.csv.bulk import cycle_gc_paused, in_chunks
 from portal.enrollments.csv.parse import ImportRow, ParsedFile
-from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.models import STATUS_WORDS, Enrollment, Participant
 from portal.enrollments.operations import (
     ALREADY_ENROLLED,
     DEACTIVATED,
@@ -39,9 +39,10 @@ from portal.enrollments.operations import (
     CampaignFacts,
     Decision,
     decide_enrollment,
+    run_status_word,
     same_owner,
 )
-from portal.enrollments.privacy import BENEFICIARIES_BY_PROGRAM_TEAM
+from portal.i18n import _, _l
 
 __all__ = ["ALREADY", "ENROLL", "ERROR", "OUTCOMES", "WAITLIST", "CampaignState", "ImportPlan", "KnownParticipant",
            "RowPlan", "importer_company_id", "plan_import", "plan_rows"]
@@ -49,7 +50,8 @@ __all__ = ["ALREADY", "ENROLL", "ERROR", "OUTCOMES", "WAITLIST", "CampaignState"
 # Outcomes, in the order the screen lists their counts.
 ENROLL, WAITLIST = "enroll", "waitlist"
 OUTCOMES = (ENROLL, WAITLIST, ALREADY, ERROR)
-OUTCOME_LABELS = {ENROLL: "will enroll", WAITLIST: "will waitlist", ALREADY: "already enrolled", ERROR: "error"}
+OUTCOME_LABELS = {ENROLL: _l("will enroll"), WAITLIST: _l("will waitlist"), ALREADY: _l("already enrolled"),
+                  ERROR: _l("error")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,24 +113,36 @@ class ImportPlan(PlannedFile[RowPlan]):
     OUTCOMES = OUTCOMES
 
 
-# How the dry run words each refusal of the enrollment rule, for one row of a file.
+# How the dry run words each refusal of the enrollment rule, for one row of a file. A row's
+# reason is text in the language of whoever runs the dry run (its job runs in their language):
+# it is kept with the upload for the page and the errors file.
 _ROW_REFUSALS: dict[str, Any] = {
-    NOT_ACCEPTING: lambda facts, decision: ("campaign is not accepting enrollments (status: campaign "
-                                            f"{facts.status}, program {facts.program_status})"),
-    TEMPLATE_ARCHIVED: lambda facts, decision: ("campaign is not accepting enrollments (the program's template "
-                                                "version is archived)"),
-    DEACTIVATED: lambda facts, decision: "participant is deactivated",
-    OTHER_COMPANY: lambda facts, decision: "volunteer belongs to another company",
-    INELIGIBLE: lambda facts, decision: "not eligible: " + " ".join(decision.reasons),
-    FULL: lambda facts, decision: "campaign full (capacity or budget) and it has no waitlist",
+    NOT_ACCEPTING: lambda facts, decision: _(
+        "campaign is not accepting enrollments (status: campaign %(campaign)s, program %(program)s)",
+        campaign=run_status_word(facts.status), program=run_status_word(facts.program_status)),
+    TEMPLATE_ARCHIVED: lambda facts, decision: _("campaign is not accepting enrollments (the program's template "
+                                                 "version is archived)"),
+    DEACTIVATED: lambda facts, decision: _("participant is deactivated"),
+    OTHER_COMPANY: lambda facts, decision: _("volunteer belongs to another company"),
+    INELIGIBLE: lambda facts, decision: _("not eligible: %(reasons)s",
+                                          reasons=" ".join(str(reason) for reason in decision.reasons)),
+    FULL: lambda facts, decision: _("campaign full (capacity or budget) and it has no waitlist"),
 }
-# …and each admission, by whether the participant is known.
-_ROW_ADMITTED = {(code, known): who + suffix
-                 for code, suffix in ((SEAT, ""), (WAITLIST_PLACE, "; the campaign is full (capacity or budget)"),
-                                      (VOLUNTEER_UNCAPPED, "; volunteers are not capped"))
-                 for known, who in ((True, "existing participant"), (False, "new participant"))}
-# A company admin's beneficiary row, as a row reason.
-_BENEFICIARY_ROW = BENEFICIARIES_BY_PROGRAM_TEAM[:1].lower() + BENEFICIARIES_BY_PROGRAM_TEAM[1:-1]
+# Refusals that read the same for every row of one plan (worded once per plan, not per row).
+_SAME_FOR_EVERY_ROW = (NOT_ACCEPTING, TEMPLATE_ARCHIVED, DEACTIVATED, OTHER_COMPANY, FULL)
+
+
+def _admitted_reasons() -> dict[tuple[str, bool], str]:
+    """Each admission's reason, by decision code and whether the participant is known (worded
+    once per plan: a 100k-row file would otherwise translate the same words 100k times)."""
+    return {
+        (SEAT, True): _("existing participant"),
+        (SEAT, False): _("new participant"),
+        (WAITLIST_PLACE, True): _("existing participant; the campaign is full (capacity or budget)"),
+        (WAITLIST_PLACE, False): _("new participant; the campaign is full (capacity or budget)"),
+        (VOLUNTEER_UNCAPPED, True): _("existing participant; volunteers are not capped"),
+        (VOLUNTEER_UNCAPPED, False): _("new participant; volunteers are not capped"),
+    }
 
 
 def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
@@ -159,22 +173,33 @@ def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
     first_ref: dict[str, int] = {}
     first_participant: dict[int, int] = {}
     plans: list[RowPlan] = []
+    admitted = _admitted_reasons()
+    refusals: dict[str, str] = {}  # the refusals worded the same for every row, once each
+
+    def refusal(decision: Decision) -> str:
+        if decision.code not in _SAME_FOR_EVERY_ROW:
+            return _ROW_REFUSALS[decision.code](facts, decision)
+        if decision.code not in refusals:
+            refusals[decision.code] = _ROW_REFUSALS[decision.code](facts, decision)
+        return refusals[decision.code]
+
+    beneficiary_row = _("beneficiaries are enrolled by the program team")  # a company admin's beneficiary row
     for row in rows:
         reasons = list(row.problems)
         if enroller_company_id is not None and not row.role_given:
             row.role = VOLUNTEER  # a company's file is about its own volunteers
         if enroller_company_id is not None and row.role != VOLUNTEER:
-            reasons.append(_BENEFICIARY_ROW)
+            reasons.append(beneficiary_row)
         duplicate = False
         if row.email:
             if (earlier := first_email.get(row.email)) is not None:
-                reasons.append(f"duplicate of row {earlier} (same email)")
+                reasons.append(_("duplicate of row %(row)s (same email)", row=earlier))
                 duplicate = True
             else:
                 first_email[row.email] = row.number
         if row.external_ref:
             if (earlier := first_ref.get(row.external_ref)) is not None:
-                reasons.append(f"duplicate of row {earlier} (same external_ref)")
+                reasons.append(_("duplicate of row %(row)s (same external_ref)", row=earlier))
                 duplicate = True
             else:
                 first_ref[row.external_ref] = row.number
@@ -182,39 +207,40 @@ def plan_rows(rows: Iterable[ImportRow], *, state: CampaignState, group: Any,
         by_reference = by_ref.get(row.external_ref) if row.external_ref else None
         participant: KnownParticipant | None = None
         if by_mail is not None and by_reference is not None and by_mail.id != by_reference.id:
-            reasons.append("ambiguous: the email matches one participant and the external_ref another")
+            reasons.append(_("ambiguous: the email matches one participant and the external_ref another"))
         else:
             participant = by_mail or by_reference
             if participant is not None:
                 if by_mail is not None and row.external_ref and by_mail.external_ref not in (None, row.external_ref):
-                    reasons.append("conflict: the email belongs to a participant with a different external_ref")
+                    reasons.append(_("conflict: the email belongs to a participant with a different external_ref"))
                 elif by_reference is not None and row.email and by_reference.email not in (None, row.email):
-                    reasons.append("conflict: the external_ref belongs to a participant with a different email")
+                    reasons.append(_("conflict: the external_ref belongs to a participant with a different email"))
                 if (earlier := first_participant.get(participant.id)) is not None:
                     if not duplicate:
-                        reasons.append(f"duplicate of row {earlier} (same participant)")
+                        reasons.append(_("duplicate of row %(row)s (same participant)", row=earlier))
                 else:
                     first_participant[participant.id] = row.number
         decision = _decide(facts, row, participant, enrollment_status, enroller_company_id, today_year)
         if decision.code in (NOT_ACCEPTING, TEMPLATE_ARCHIVED):
-            reasons.insert(0, _ROW_REFUSALS[decision.code](facts, decision))  # it concerns every row: say it first
+            reasons.insert(0, refusal(decision))  # it concerns every row: say it first
         elif decision.code == DEACTIVATED:
-            reasons.append(_ROW_REFUSALS[DEACTIVATED](facts, decision))
+            reasons.append(refusal(decision))
         pid = participant.id if participant is not None else None
         if reasons:
             plans.append(RowPlan(row.number, ERROR, "; ".join(reasons), row))
         elif decision.code == ALREADY_ENROLLED:
             status = enrollment_status[pid]  # type: ignore[index]  (already enrolled: a known participant)
-            plans.append(RowPlan(row.number, ALREADY, f"already in this campaign ({status})", row, pid))
+            plans.append(RowPlan(row.number, ALREADY, _("already in this campaign (%(status)s)",
+                                                        status=STATUS_WORDS.get(status, status)), row, pid))
         elif participant is None and not row.display_name:
-            plans.append(RowPlan(row.number, ERROR, "a new participant needs a display_name", row))
+            plans.append(RowPlan(row.number, ERROR, _("a new participant needs a display_name"), row))
         elif decision.error is not None:
-            plans.append(RowPlan(row.number, ERROR, _ROW_REFUSALS[decision.code](facts, decision), row, pid))
+            plans.append(RowPlan(row.number, ERROR, refusal(decision), row, pid))
         else:
             if decision.code == SEAT:
                 facts.enrolled_count += 1  # the seat is taken for the rows below
             plans.append(RowPlan(row.number, WAITLIST if decision.status == WAITLISTED else ENROLL,
-                                 _ROW_ADMITTED[decision.code, pid is not None], row, pid))
+                                 admitted[decision.code, pid is not None], row, pid))
     return plans
 
 

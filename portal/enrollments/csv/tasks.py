@@ -21,6 +21,7 @@ from portal.enrollments.csv.parse import parse_csv
 from portal.enrollments.csv.plan import plan_import
 from portal.enrollments.csv.summary import EnrollmentDryRun
 from portal.enrollments.models import Enrollment
+from portal.i18n import _
 from portal.jobs.files import store_file
 from portal.jobs.runner import JobContext, job_task
 
@@ -38,12 +39,13 @@ def export(ctx: JobContext) -> None:
     viewer = ctx.actor
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)
                               .where(Enrollment.campaign_id == campaign.id)) or 0
-    ctx.progress("Writing rows", 0, total, force=True)
+    writing = _("Writing rows")  # the job's page shows it, in the language of whoever started the export
+    ctx.progress(writing, 0, total, force=True)
     data, done = bytearray(), 0  # encoded as it comes: the file is held once, not as text and bytes
     for chunk in export_csv(viewer, campaign):
         data += chunk.encode("utf-8")
         done = min(total, done + chunk.count("\n"))  # the header's line makes it an estimate
-        ctx.progress("Writing rows", done, total)
+        ctx.progress(writing, done, total)
     name = (re.sub(r"[^A-Za-z0-9_-]", "-", campaign.key)[:80] or f"campaign-{campaign.id}") + "-enrollments.csv"
     with transaction():
         stored = store_file(purpose=EXPORT_FILE, owner_id=viewer.id, campaign_id=campaign.id,
