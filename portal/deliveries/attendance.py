@@ -32,37 +32,43 @@ from portal.campaigns.models import Campaign
 from portal.campaigns.settings import campaign_config
 from portal.db import db, transaction, utcnow
 from portal.deliveries.batch import BatchRefused, record_batch
-from portal.deliveries.kinds import campaign_kinds, is_session_kind, kind_label
-from portal.deliveries.models import ATTENDANCES, Delivery
-from portal.deliveries.operations import ACCEPTING_CAMPAIGN_STATUSES, MAX_DURATION_MINUTES
+from portal.deliveries.kinds import ATTENDANCE_LABELS, campaign_kinds, is_session_kind, kind_label, kind_words
+from portal.deliveries.models import ATTENDANCES, EXCUSED, PRESENT, UNEXCUSED, Delivery
+from portal.deliveries.operations import (
+    ACCEPTING_CAMPAIGN_STATUSES,
+    MATCH_BY_PROGRAM_TEAM,
+    MAX_DURATION_MINUTES,
+    campaign_refusal,
+    minutes_range,
+)
 from portal.deliveries.views import bp
 from portal.enrollments.models import Enrollment
 from portal.enrollments.privacy import participant_label
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
+from portal.i18n import _, _l, ngettext, number, show_date
 from portal.matches.models import ACTIVE, Match
 from portal.tenancy import get_visible_or_404
 from portal.web import redirect_to, render
 
 NOT_HELD = "none"
-CHOICES = (("present", "Present"), ("excused", "Excused"), ("unexcused", "Unexcused"), (NOT_HELD, "Not held"))
+CHOICES = (*ATTENDANCE_LABELS.items(), (NOT_HELD, _l("Not held")))
 SHEET_FIELDS = ("occurred_on", "kind", "duration_minutes")  # the same for every row: shown once, at the field
 MAX_ROWS_POSTED = 2_000
 _ROW_FIELD = re.compile(r"row-([em])(\d{1,10})")
-MATCH_BY_PROGRAM_TEAM = "Sessions of a match are recorded by the program team."
-RECORDED_HERE = "Recorded on this sheet."
+RECORDED_HERE = _l("Recorded on this sheet.")
+RECORDED_ELSEWHERE = _l("Recorded on the enrollment page or by an import.")
 
 
 class SheetForm(FlaskForm):
     """The sheet's own fields; the rows' radio groups are read with plain code (one WTForms
     field per row would cost more than the save)."""
 
-    occurred_on = DateField("Date", validators=[Optional()])
-    kind = SelectField("Session kind", choices=[], validate_choice=False)
-    duration_minutes = IntegerField("Duration (minutes)", validators=[
-        Optional(), NumberRange(min=0, max=MAX_DURATION_MINUTES,
-                                message=f"Enter whole minutes from 0 to {MAX_DURATION_MINUTES:,}.")],
-        description="Optional: the same for every row.")
+    occurred_on = DateField(_l("Date"), validators=[Optional()])
+    kind = SelectField(_l("Session kind"), choices=[], validate_choice=False)
+    duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[
+        Optional(), NumberRange(min=0, max=MAX_DURATION_MINUTES, message=minutes_range())],
+        description=_l("Optional: the same for every row."))
 
 
 @dataclass
@@ -74,7 +80,8 @@ class SheetRow:
     enrollment_url: str | None = None
     recordable: bool = True
     reason: str | None = None  # why the viewer cannot record it
-    recorded: str | None = None  # what was already recorded for the date and kind
+    recorded: str | None = None  # what was already recorded for the date and kind (its attendance, or "recorded")
+    recorded_here: bool = False  # by this sheet (the same row posted again adds nothing)
     chosen: str = NOT_HELD
     errors: list[str] = field(default_factory=list)
 
@@ -84,7 +91,16 @@ class SheetRow:
 
     @property
     def label(self) -> str:
-        return " and ".join(name for _, name in self.people)
+        names = [name for _role, name in self.people]
+        if len(names) == 2:
+            return _("%(volunteer)s and %(beneficiary)s", volunteer=names[0], beneficiary=names[1])
+        return ", ".join(names)
+
+    @property
+    def recorded_label(self) -> str:
+        """What was recorded, as the row shows it: "Present", "Excused", … or "Recorded"."""
+        known = ATTENDANCE_LABELS.get(self.recorded or "")
+        return str(known) if known is not None else _("Recorded")
 
 
 @dataclass
@@ -157,7 +173,7 @@ def build_rows(campaign: Campaign, day: date, kind: str) -> tuple[list[SheetRow]
             if not pm and not _own_volunteer(volunteer):
                 continue
             rows.append(SheetRow(key=f"m{match_id}", match_id=match_id, enrollment_id=beneficiary_id,
-                                 people=[("Volunteer", label(volunteer)), ("Beneficiary", label(beneficiary))],
+                                 people=[(_("Volunteer"), label(volunteer)), (_("Beneficiary"), label(beneficiary))],
                                  enrollment_url=url(beneficiary if pm else volunteer), recordable=pm,
                                  reason=None if pm else MATCH_BY_PROGRAM_TEAM))
         singles = [e for e in enrollments.values() if e.role == "beneficiary" and e.id not in matched]
@@ -166,7 +182,7 @@ def build_rows(campaign: Campaign, day: date, kind: str) -> tuple[list[SheetRow]
     for enrollment in singles:
         if not pm and not _own_volunteer(enrollment):
             continue
-        role = "Volunteer" if enrollment.role == "volunteer" else "Beneficiary"
+        role = _("Volunteer") if enrollment.role == "volunteer" else _("Beneficiary")
         rows.append(SheetRow(key=f"e{enrollment.id}", enrollment_id=enrollment.id, people=[(role, label(enrollment))],
                              enrollment_url=url(enrollment)))
     for row in rows:
@@ -174,8 +190,8 @@ def build_rows(campaign: Campaign, day: date, kind: str) -> tuple[list[SheetRow]
         if found is not None:
             attendance, source, source_id = found
             row.recorded = attendance or "recorded"
-            mine = source == "manual" and source_id == sheet_source_id(campaign.id, day, kind, row.key)
-            row.reason = RECORDED_HERE if mine else "Recorded on the enrollment page or by an import."
+            row.recorded_here = source == "manual" and source_id == sheet_source_id(campaign.id, day, kind, row.key)
+            row.reason = RECORDED_HERE if row.recorded_here else RECORDED_ELSEWHERE
             row.chosen = attendance or NOT_HELD
     rows.sort(key=lambda r: (r.label.casefold(), r.key))
     return rows, bool(matches)
@@ -202,21 +218,33 @@ def _chosen(form: SheetForm, kinds_source: Campaign) -> tuple[date | None, str |
     raw_day = (form.occurred_on.raw_data or [None])[0]
     day = form.occurred_on.data if raw_day else utcnow().date()
     if raw_day and day is None:
-        form.occurred_on.errors = ["Enter a date such as 2026-03-14."]
+        form.occurred_on.errors = [_("Enter a date such as 2026-03-14.")]
     elif day is not None and form.occurred_on.data is None:
         form.occurred_on.data = day
     kind = form.kind.data or (kinds[0] if kinds else None)
     if form.kind.data and kind not in kinds:
-        form.kind.errors = [f"Choose a session kind of this program: "
-                            f"{', '.join(kind_label(k) for k in kinds) or 'none'} (attendance is taken for sessions)."]
+        form.kind.errors = [_("Choose a session kind of this program: %(kinds)s (attendance is taken for sessions).",
+                              kinds=", ".join(kind_label(k) for k in kinds)) if kinds else
+                            _("Choose a session kind of this program: none (attendance is taken for sessions).")]
         kind = None
     form.kind.data = kind
     return day, kind
 
 
+def marked_text(attendance: str, n: int) -> str:
+    """How many were marked so: "2 present", "1 excused"."""
+    if attendance == PRESENT:
+        return ngettext("%(count)s present", "%(count)s present", n, count=number(n))
+    if attendance == EXCUSED:
+        return ngettext("%(count)s excused", "%(count)s excused", n, count=number(n))
+    if attendance == UNEXCUSED:
+        return ngettext("%(count)s unexcused", "%(count)s unexcused", n, count=number(n))
+    return f"{number(n)} {attendance}"
+
+
 def _page(sheet: Sheet, status_code: int = 200):
     return render("deliveries/attendance.html", block="sheet", sheet=sheet, campaign=sheet.campaign,
-                  choices=CHOICES, status_code=status_code)
+                  choices=CHOICES, closed_note=campaign_refusal(sheet.campaign.status), status_code=status_code)
 
 
 @bp.get("/<int:campaign_id>/attendance")
@@ -238,7 +266,8 @@ def _posted_rows() -> tuple[list[tuple[str, str]], list[str]]:
             continue
         posted.append((found.group(1) + found.group(2), value))
     if len(posted) > MAX_ROWS_POSTED:
-        problems.append(f"Save at most {MAX_ROWS_POSTED:,} rows at once.")
+        problems.append(ngettext("Save at most %(count)s row at once.", "Save at most %(count)s rows at once.",
+                                 MAX_ROWS_POSTED, count=number(MAX_ROWS_POSTED)))
         posted = []
     return posted, problems
 
@@ -268,15 +297,19 @@ def _place_errors(sheet: Sheet, keys: list[str], exc: BatchRefused) -> None:
                 target.errors = list(target.errors) + [m for m in messages if m not in target.errors]
                 continue
             if name == "source_id" and key in by_key:
-                messages = [f"Already recorded for {sheet.day} with other details: correct or void it on the "
-                            "enrollment page to change it."]
+                messages = [_("Already recorded for %(date)s with other details: correct or void it on the "
+                              "enrollment page to change it.", date=show_date(sheet.day))]
             row = by_key.get(key)
             if row is not None:
                 row.errors.extend(m for m in messages if m not in row.errors)
             else:
-                what = "match" if key.startswith("m") else "enrollment"
                 for message in messages:
-                    text = f"A row for {what} #{key[1:]}, which is not on this sheet: {message}"
+                    if key.startswith("m"):
+                        text = _("A row for match #%(id)s, which is not on this sheet: %(problem)s", id=key[1:],
+                                 problem=message)
+                    else:
+                        text = _("A row for enrollment #%(id)s, which is not on this sheet: %(problem)s", id=key[1:],
+                                 problem=message)
                     if text not in sheet.problems:
                         sheet.problems.append(text)
 
@@ -293,10 +326,10 @@ def save_attendance(campaign_id: int):
             abort(400)
     day, kind = _chosen(form, campaign)
     if day is None and not form.occurred_on.errors:
-        form.occurred_on.errors = ["Enter the date of the session."]
+        form.occurred_on.errors = [_("Enter the date of the session.")]
     if kind is None and not form.kind.errors:
-        form.kind.errors = ["This program records no sessions (its template's impact weights have no session "
-                            "kind), so there is no attendance to take."]
+        form.kind.errors = [_("This program records no sessions (its template's impact weights have no session "
+                              "kind), so there is no attendance to take.")]
     sheet = _sheet(campaign, form, day=day, kind=kind)
     posted, problems = _posted_rows()
     sheet.problems.extend(problems)
@@ -305,17 +338,17 @@ def save_attendance(campaign_id: int):
         row = by_key.get(key)
         if row is not None:
             row.chosen = value if value in ATTENDANCES else row.chosen
-            if row.recorded is not None and row.reason != RECORDED_HERE:
-                row.errors.append("Already recorded for this date: correct it on the enrollment page.")
+            if row.recorded is not None and not row.recorded_here:
+                row.errors.append(_("Already recorded for this date: correct it on the enrollment page."))
     if form.errors or sheet.problems or any(row.errors for row in sheet.rows) or day is None or kind is None:
         return _page(sheet, 422)
     if not posted:
-        sheet.problems.append("Nothing to save: every row is marked “not held”. Mark who attended, then save.")
+        sheet.problems.append(_("Nothing to save: every row is marked “not held”. Mark who attended, then save."))
         return _page(sheet, 422)
     duration = form.duration_minutes.data
     keys = [key for key, _ in posted]
     items = [_item(key, value, day, kind, duration, campaign.id) for key, value in posted]
-    label = f"Attendance sheet: {kind_label(kind)} on {day.isoformat()}"
+    label = f"Attendance sheet: {kind_words(kind)} on {day.isoformat()}"  # stored with the event: not translated
     try:
         with transaction():
             campaign = get_visible_or_404(Campaign, campaign_id, current_user)
@@ -328,14 +361,16 @@ def save_attendance(campaign_id: int):
         return _page(sheet, 422)
     except DomainError as exc:
         sheet = _sheet(get_visible_or_404(Campaign, campaign_id, current_user), form, day=day, kind=kind)
-        sheet.problems.append(exc.message)
+        sheet.problems.append(str(exc.message))
         return _page(sheet, 422)
     replayed = set(result.replayed_items)
     marked = Counter(value for index, (_, value) in enumerate(posted) if index not in replayed)
-    counted = ", ".join(f"{marked[a]} {a}" for a in ATTENDANCES if marked[a])
-    message = f"Attendance saved for {kind_label(kind)} on {day.isoformat()}: {counted or 'nothing new'}."
+    counted = ", ".join(marked_text(a, marked[a]) for a in ATTENDANCES if marked[a])
+    message = _("Attendance saved for %(kind)s on %(date)s: %(counts)s.", kind=kind_label(kind), date=show_date(day),
+                counts=counted or _("nothing new"))
     if result.replayed:
-        message += f" {result.replayed} row{'' if result.replayed == 1 else 's'} had already been saved."
+        message += " " + ngettext("%(count)s row had already been saved.", "%(count)s rows had already been saved.",
+                                  result.replayed, count=number(result.replayed))
     if request.headers.get("HX-Request") == "true":
         fresh = SheetForm(formdata=None, occurred_on=day, kind=kind, duration_minutes=duration)
         sheet = _sheet(get_visible_or_404(Campaign, campaign_id, current_user), fresh, day=day, kind=kind)

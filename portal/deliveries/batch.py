@@ -30,6 +30,7 @@ from portal.deliveries.kinds import campaign_kinds, is_session_kind
 from portal.deliveries.milestones import Reaching, update_milestones_many
 from portal.deliveries.models import ATTENDANCES, DELIVERY_SOURCES, Delivery, EnrollmentProgress
 from portal.deliveries.operations import (
+    ATTENDANCE_CHOICE,
     MAX_SOURCE_ID_LENGTH,
     DeliveryValues,
     DuplicateSourceId,
@@ -37,15 +38,20 @@ from portal.deliveries.operations import (
     _lock,
     _match_partner,
     _same_content,
+    at_most_characters,
+    before_partner,
     check_accepts_deliveries,
     check_recorder,
     clean_delivery,
     counts,
+    fixed,
     raise_last_counted,
+    unknown_source,
 )
 from portal.enrollments.csv.bulk import bulk_insert
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, ValidationFailed
+from portal.i18n import _l, _n, number
 from portal.privacy.consent import ensure_processing_allowed
 
 if TYPE_CHECKING:
@@ -54,7 +60,7 @@ if TYPE_CHECKING:
 
 MAX_BATCH_ITEMS = 5_000
 ROW = ""  # the key of a problem that belongs to the whole item, not one of its fields
-NOT_IN_CAMPAIGN = "Not an enrollment of this campaign."
+NOT_IN_CAMPAIGN = fixed(_l("Not an enrollment of this campaign."))
 FIELDS = ("kind", "occurred_on", "occurred_time", "quantity", "duration_minutes", "attendance", "note", "meta")
 
 
@@ -64,8 +70,9 @@ class BatchRefused(DomainError):
 
     def __init__(self, errors: dict[int, dict[str, list[str]]], status_code: int = 422):
         n = len(errors)
-        super().__init__(f"{n} row{'' if n == 1 else 's'} could not be recorded, so nothing was saved. "
-                         "Fix the rows marked below and save again.", None)
+        super().__init__(_n("%(count)s row could not be recorded, so nothing was saved. Fix the rows marked below and "
+                            "save again.", "%(count)s rows could not be recorded, so nothing was saved. Fix the rows "
+                            "marked below and save again.", n, count=number(n)), None)
         self.errors = errors
         self.status_code = status_code
 
@@ -104,7 +111,7 @@ def _problems(exc: DomainError) -> dict[str, list[str]]:
 def _source_id(value: Any) -> str | None:
     text = (str(value).strip() or None) if value is not None else None
     if text is not None and len(text) > MAX_SOURCE_ID_LENGTH:
-        raise ValidationFailed({"source_id": [f"Use at most {MAX_SOURCE_ID_LENGTH} characters."]})
+        raise ValidationFailed({"source_id": [at_most_characters(MAX_SOURCE_ID_LENGTH)]})
     return text
 
 
@@ -147,7 +154,7 @@ def _plan(actor: User | None, campaign: Campaign, items: list[dict[str, Any]], s
                 # A pair's row: the session is the beneficiary's, the volunteer's is its twin.
                 match = matches.get(match_id) if _is_id(match_id) else None
                 if match is None:
-                    raise DomainError("Choose one of this campaign's matches.", "match_id")
+                    raise DomainError(_l("Choose one of this campaign's matches."), "match_id")
                 enrollment_id = match.beneficiary_enrollment_id
             enrollment = enrollments.get(enrollment_id) if _is_id(enrollment_id) else None
             if enrollment is None:
@@ -164,13 +171,12 @@ def _plan(actor: User | None, campaign: Campaign, items: list[dict[str, Any]], s
                 check_accepts_deliveries(partner, today)
                 partner_on = _enrolled_on(partner)
                 if partner_on is not None and values.occurred_on < partner_on:
-                    raise ValidationFailed({"occurred_on": [f"The date is before the partner's enrollment started "
-                                                            f"({partner_on})."]})
+                    raise ValidationFailed({"occurred_on": [before_partner(partner_on)]})
                 wanted = item.get("partner_attendance", "same")
                 partner_attendance = values.attendance if wanted == "same" else (wanted or None)
                 partner_attendance = partner_attendance if is_session_kind(values.kind) else None
                 if partner_attendance is not None and partner_attendance not in ATTENDANCES:
-                    raise ValidationFailed({"partner_attendance": ["Choose present, excused or unexcused."]})
+                    raise ValidationFailed({"partner_attendance": [ATTENDANCE_CHOICE]})
             planned.append(_Planned(index, enrollment, values, source_id, match, partner, partner_attendance))
         except DomainError as exc:
             errors[index] = _problems(exc)
@@ -196,7 +202,8 @@ def _replays(planned: list[_Planned], source: str, errors: dict[int, dict[str, l
             continue
         key = (p.enrollment.id, p.source_id)
         if key in seen:
-            errors[p.index] = {"source_id": [f"Source id “{p.source_id}” is used by another row of this batch."]}
+            errors[p.index] = {"source_id": [_l("Source id “%(source_id)s” is used by another row of this batch.",
+                                                source_id=p.source_id)]}
             continue
         seen.add(key)
         found = existing.get(key)
@@ -286,9 +293,10 @@ def record_batch(actor: User | None, campaign: Campaign, items: list[dict[str, A
     bounds what a request may send (the sheet, the API); the file import, a job, passes None."""
     today = today or utcnow().date()
     if source not in DELIVERY_SOURCES:
-        raise DomainError(f"Unknown source “{source}”: use one of {', '.join(DELIVERY_SOURCES)}.", "source")
+        raise unknown_source(source)
     if max_items is not None and len(items) > max_items:
-        raise DomainError(f"Send at most {max_items:,} rows at once.", None)
+        raise DomainError(_n("Send at most %(count)s row at once.", "Send at most %(count)s rows at once.", max_items,
+                             count=number(max_items)), None)
     planned, errors, status = _plan(actor, campaign, items, source, today)
     if errors:  # the field rules first: the lock is taken only for a batch that may be written
         raise BatchRefused(errors, status)

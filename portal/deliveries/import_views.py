@@ -11,11 +11,12 @@ from portal.deliveries.csv import tasks
 from portal.deliveries.csv.apply import CHANGED_MESSAGE
 from portal.deliveries.csv.parse import COLUMNS, check_header
 from portal.deliveries.csv.sample import sample_csv
+from portal.i18n import _l
 
 bp = Blueprint("delivery_imports", __name__, url_prefix="/campaigns/<int:campaign_id>/deliveries")
 
 screen = ImportScreen(
     bp, jobs=tasks.IMPORT, parts="deliveries/_import.html", columns=COLUMNS, check_header=check_header,
-    closed="it records no more deliveries.", sample=sample_csv, sample_name=lambda viewer: "sample-deliveries.csv",
-    errors_stem="deliveries", changed_message=CHANGED_MESSAGE, checking="Checking the delivery file (dry run)",
-    importing="Importing the deliveries")
+    closed=_l("it records no more deliveries."), sample=sample_csv, sample_name=lambda viewer: "sample-deliveries.csv",
+    errors_stem="deliveries", changed_message=CHANGED_MESSAGE, checking=_l("Checking the delivery file (dry run)"),
+    importing=_l("Importing the deliveries"))

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.db import among, db, execute_rows, utcnow
+from portal.i18n import _l
 
 MILESTONE_MARK = "x-milestones"
 # criteria name -> the delivery kind it counts
@@ -32,12 +33,32 @@ CRITERIA_KINDS = {"eventsAttended": "event_attended", "checkinsCompleted": "chec
                   "skillSharesCompleted": "skill_share_completed"}
 SESSION_KIND = "session_completed"
 
+# The master templates' milestones, by (key, name as the master writes it): shown in the
+# reader's language while a template keeps that name. A name someone typed (a renamed or a
+# new milestone) is data and shows as typed.
+MASTER_MILESTONE_NAMES = {
+    ("first_session", "First Session"): _l("First Session"),
+    ("established", "Relationship Established"): _l("Relationship Established"),
+    ("progressing", "Progressing Well"): _l("Progressing Well"),
+    ("completed", "Program Completed"): _l("Program Completed"),
+    ("first_meeting", "First Meeting"): _l("First Meeting"),
+    ("connected", "Connected"): _l("Connected"),
+    ("integrated", "Integrated"): _l("Integrated"),
+    ("thriving", "Thriving"): _l("Thriving"),
+}
+
 
 @dataclass(frozen=True)
 class Milestone:
     key: str
     name: str
     thresholds: dict[str, Any]  # {"sessionCount": 5} or {"eventsAttended": 3, "daysActive": 90, …}
+
+
+def milestone_label(key: str, name: str) -> str:
+    """A milestone's name on screen: a master's own name in the reader's language, else as typed."""
+    known = MASTER_MILESTONE_NAMES.get((key, name))
+    return str(known) if known is not None else name
 
 
 def milestone_paths(schema: dict[str, Any] | None, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -17,18 +17,20 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.activity.operations import record_event
 from portal.beneficiaries.privacy import RULES as PRIVACY_RULES
 from portal.beneficiaries.privacy import privacy_problems
 from portal.db import among, db, utcnow
-from portal.deliveries.kinds import campaign_kinds, is_session_kind, kind_label
+from portal.deliveries.kinds import campaign_kinds, is_session_kind, kind_label, kind_words
 from portal.deliveries.milestones import update_milestones
 from portal.deliveries.models import ATTENDANCES, DELIVERY_SOURCES, PRESENT, Delivery, EnrollmentProgress
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, StaleEdit, ValidationFailed
 from portal.forms import decimal_places, parse_decimal
+from portal.i18n import _, _l, _n, number, show_date
 from portal.privacy.consent import ensure_processing_allowed
 
 if TYPE_CHECKING:
@@ -47,8 +49,64 @@ MAX_VOID_REASON = 500
 SHARED_FIELDS = ("kind", "occurred_on", "occurred_time", "quantity", "duration_minutes")
 CORRECTABLE = (*SHARED_FIELDS, "attendance", "note", "meta")
 
-BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM = "Deliveries for beneficiaries are recorded by the program team."
-NOTES_BY_PROGRAM_TEAM = "Notes are kept by the program team: leave the note empty."
+class FixedMessage(LazyString):
+    """A lazy message that hashes as its English text: a set or dict of messages built at import
+    time (e.g. the API's "not yours" wordings) still finds it whatever the reader's language."""
+
+    def __hash__(self) -> int:
+        return hash(self._args[0])
+
+
+def fixed(message: Any) -> FixedMessage:
+    """``fixed(_l("…"))``: the lazy message, hashing as its English text (see FixedMessage)."""
+    return FixedMessage(message._func, *message._args, **message._kwargs)
+
+
+BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM = fixed(_l("Deliveries for beneficiaries are recorded by the program team."))
+NOTES_BY_PROGRAM_TEAM = _l("Notes are kept by the program team: leave the note empty.")
+ATTENDANCE_CHOICE = _l("Choose present, excused or unexcused.")
+MATCH_BY_PROGRAM_TEAM = _l("Sessions of a match are recorded by the program team.")
+ALREADY_VOID = _l("This delivery is already void.")
+# Why a campaign takes no deliveries, by its status: whole sentences, so each language words them its way.
+CAMPAIGN_NOT_ACCEPTING = {
+    "draft": _l("The campaign is a draft: deliveries are recorded while it is active or paused."),
+    "completed": _l("The campaign is completed: deliveries are recorded while it is active or paused."),
+    "archived": _l("The campaign is archived: deliveries are recorded while it is active or paused."),
+}
+
+
+def campaign_refusal(status: str) -> str:
+    """Why a campaign of ``status`` takes no deliveries (the attendance sheet says it too)."""
+    return CAMPAIGN_NOT_ACCEPTING.get(status) or _l(
+        "The campaign is %(status)s: deliveries are recorded while it is active or paused.", status=status)
+
+
+def enrollment_refusal(status: str) -> str:
+    """Why an enrollment of ``status`` (not active, nor completed lately) takes no deliveries."""
+    if status == "completed":
+        return _n("The enrollment was completed more than %(num)s day ago: it takes no more deliveries.",
+                  "The enrollment was completed more than %(num)s days ago: it takes no more deliveries.",
+                  LATE_ENTRY_DAYS)
+    if status == "waitlisted":
+        return _n("The enrollment is waitlisted: deliveries are recorded for active enrollments (or completed ones, "
+                  "within %(num)s day).", "The enrollment is waitlisted: deliveries are recorded for active "
+                  "enrollments (or completed ones, within %(num)s days).", LATE_ENTRY_DAYS)
+    if status == "dropped":
+        return _n("The enrollment is dropped: deliveries are recorded for active enrollments (or completed ones, "
+                  "within %(num)s day).", "The enrollment is dropped: deliveries are recorded for active "
+                  "enrollments (or completed ones, within %(num)s days).", LATE_ENTRY_DAYS)
+    return _n("The enrollment is %(status)s: deliveries are recorded for active enrollments (or completed ones, "
+              "within %(num)s day).", "The enrollment is %(status)s: deliveries are recorded for active "
+              "enrollments (or completed ones, within %(num)s days).", LATE_ENTRY_DAYS, status=status)
+
+
+def unknown_source(source: str) -> DomainError:
+    return DomainError(_l("Unknown source “%(source)s”: use one of %(sources)s.", source=source,
+                          sources=", ".join(DELIVERY_SOURCES)), "source")
+
+
+def before_partner(partner_on: date) -> str:
+    return _l("The date is before the partner's enrollment started (%(date)s).", date=show_date(partner_on))
 
 
 class DeliveryRefused(DomainError):
@@ -61,8 +119,9 @@ class DuplicateSourceId(DomainError):
     status_code = 409
 
     def __init__(self, source: str, source_id: str):
-        super().__init__(f"Source id “{source_id}” ({source}) was already recorded for this enrollment with "
-                         "different details. Correct that delivery instead, or use a new source id.", "source_id")
+        super().__init__(_l("Source id “%(source_id)s” (%(source)s) was already recorded for this enrollment with "
+                            "different details. Correct that delivery instead, or use a new source id.",
+                            source_id=source_id, source=source), "source_id")
         self.source, self.source_id = source, source_id
 
 
@@ -82,21 +141,35 @@ class DeliveryValues:
         return {name: getattr(self, name) for name in CORRECTABLE}
 
 
+def at_most_characters(limit: int) -> str:
+    return _n("Use at most %(count)s character.", "Use at most %(count)s characters.", limit, count=number(limit))
+
+
 def note_problems(note: str | None) -> list[str]:
     """A note may not carry contact details: refused when it holds an e-mail address or a
     phone number (the detectors of :mod:`portal.beneficiaries.privacy`)."""
     if not note:
         return []
     if len(note) > MAX_NOTE_LENGTH:
-        return [f"Use at most {MAX_NOTE_LENGTH:,} characters."]
+        return [at_most_characters(MAX_NOTE_LENGTH)]
     kinds = {rule.message: rule.kind for rule in PRIVACY_RULES}
     found = {kinds.get(message) for message in privacy_problems(note, max_length=MAX_NOTE_LENGTH)}
     problems = []
     if "email" in found:
-        problems.append("Remove the e-mail address: a note must not hold contact details.")
+        problems.append(_l("Remove the e-mail address: a note must not hold contact details."))
     if "phone" in found:
-        problems.append("Remove the phone number: a note must not hold contact details.")
+        problems.append(_l("Remove the phone number: a note must not hold contact details."))
     return problems
+
+
+def _minutes_range_now() -> str:
+    return _("Enter whole minutes from 0 to %(most)s.", most=number(MAX_DURATION_MINUTES))
+
+
+def minutes_range() -> str:
+    """The duration's rule, read (number included) in the language of whoever reads it: also
+    fit for a form's validator made at import time."""
+    return LazyString(_minutes_range_now)
 
 
 def _quantity(value: Any, errors: dict[str, list[str]]) -> Decimal:
@@ -108,11 +181,12 @@ def _quantity(value: Any, errors: dict[str, list[str]]) -> Decimal:
         errors["quantity"] = [str(exc)]
         return Decimal(1)
     if quantity < 0:
-        errors["quantity"] = ["Enter zero or more."]
+        errors["quantity"] = [_l("Enter zero or more.")]
     elif quantity > MAX_QUANTITY:
-        errors["quantity"] = [f"Enter at most {MAX_QUANTITY:,}."]
+        errors["quantity"] = [_l("Enter at most %(most)s.", most=number(MAX_QUANTITY))]
     elif decimal_places(quantity) > MAX_QUANTITY_PLACES:
-        errors["quantity"] = [f"Use at most {MAX_QUANTITY_PLACES} decimal places."]
+        errors["quantity"] = [_n("Use at most %(num)s decimal place.", "Use at most %(num)s decimal places.",
+                                 MAX_QUANTITY_PLACES)]
     return quantity.quantize(Decimal("0.001")) if "quantity" not in errors else Decimal(1)
 
 
@@ -126,30 +200,36 @@ def clean_delivery(kinds: list[str], raw: dict[str, Any], *, enrolled_on: date |
     errors: dict[str, list[str]] = {}
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in kinds:
-        allowed = ", ".join(f"{kind_label(k)} ({k})" for k in kinds) or "none (the template defines no impact weights)"
-        errors["kind"] = [f"Choose a kind this program records: {allowed}."]
+        if kinds:
+            errors["kind"] = [_l("Choose a kind this program records: %(kinds)s.",
+                                 kinds=", ".join(f"{kind_label(k)} ({k})" for k in kinds))]
+        else:
+            errors["kind"] = [_l("Choose a kind this program records: none (the template defines no impact "
+                                 "weights).")]
     occurred_on = raw.get("occurred_on")
     if not isinstance(occurred_on, date):
-        errors["occurred_on"] = ["Enter the date it happened."]
+        errors["occurred_on"] = [_l("Enter the date it happened.")]
     elif occurred_on > today:
-        errors["occurred_on"] = [f"The date is in the future: record what has happened, up to today ({today})."]
+        errors["occurred_on"] = [_l("The date is in the future: record what has happened, up to today (%(today)s).",
+                                    today=show_date(today))]
     elif enrolled_on is not None and occurred_on < enrolled_on:
-        errors["occurred_on"] = [f"The date is before the enrollment started ({enrolled_on})."]
+        errors["occurred_on"] = [_l("The date is before the enrollment started (%(date)s).",
+                                    date=show_date(enrolled_on))]
     occurred_time = raw.get("occurred_time")
     if occurred_time is not None and not isinstance(occurred_time, time):
-        errors["occurred_time"] = ["Enter a time such as 14:30."]
+        errors["occurred_time"] = [_l("Enter a time such as 14:30.")]
     quantity = _quantity(raw.get("quantity"), errors)
     duration = raw.get("duration_minutes")
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int)
                                  or not 0 <= duration <= MAX_DURATION_MINUTES):
-        errors["duration_minutes"] = [f"Enter whole minutes from 0 to {MAX_DURATION_MINUTES:,}."]
+        errors["duration_minutes"] = [minutes_range()]
     attendance = raw.get("attendance") or None
     if attendance is not None:
         if attendance not in ATTENDANCES:
-            errors["attendance"] = ["Choose present, excused or unexcused."]
+            errors["attendance"] = [ATTENDANCE_CHOICE]
         elif isinstance(kind, str) and kind in kinds and not is_session_kind(kind):
-            errors["attendance"] = [f"Attendance is taken for sessions only; leave it empty for "
-                                    f"“{kind_label(kind)}”."]
+            errors["attendance"] = [_l("Attendance is taken for sessions only; leave it empty for “%(kind)s”.",
+                                       kind=kind_label(kind))]
     note = (raw.get("note") or "").strip() or None
     if note is not None:
         if not notes_allowed:
@@ -160,13 +240,14 @@ def clean_delivery(kinds: list[str], raw: dict[str, Any], *, enrolled_on: date |
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        errors["meta"] = ["Metadata must be a JSON object such as {\"rating\": 5}."]
+        errors["meta"] = [_l("Metadata must be a JSON object such as {\"rating\": 5}.")]
     else:
         try:
             if len(json.dumps(meta, allow_nan=False)) > MAX_METADATA_CHARS:
-                errors["meta"] = [f"Metadata is too large: at most {MAX_METADATA_CHARS:,} characters of JSON."]
+                errors["meta"] = [_l("Metadata is too large: at most %(most)s characters of JSON.",
+                                     most=number(MAX_METADATA_CHARS))]
         except (TypeError, ValueError):
-            errors["meta"] = ["Metadata must be plain JSON values."]
+            errors["meta"] = [_l("Metadata must be plain JSON values.")]
     if errors:
         raise ValidationFailed(errors)
     return DeliveryValues(kind=kind, occurred_on=occurred_on, occurred_time=occurred_time, quantity=quantity,
@@ -195,18 +276,13 @@ def check_accepts_deliveries(enrollment: Enrollment, today: date) -> None:
     entries) of active or paused campaigns (409 otherwise)."""
     campaign = enrollment.campaign
     if campaign.status not in ACCEPTING_CAMPAIGN_STATUSES:
-        raise DeliveryRefused(f"The campaign is {campaign.status}: deliveries are recorded while it is active or "
-                              "paused.", None)
+        raise DeliveryRefused(campaign_refusal(campaign.status), None)
     if enrollment.status == "active":
         return
     if enrollment.status == "completed" and enrollment.completed_at is not None \
             and enrollment.completed_at.date() >= today - timedelta(days=LATE_ENTRY_DAYS):
         return
-    if enrollment.status == "completed":
-        raise DeliveryRefused(f"The enrollment was completed more than {LATE_ENTRY_DAYS} days ago: it takes no more "
-                              "deliveries.", None)
-    raise DeliveryRefused(f"The enrollment is {enrollment.status}: deliveries are recorded for active enrollments "
-                          f"(or completed ones, within {LATE_ENTRY_DAYS} days).", None)
+    raise DeliveryRefused(enrollment_refusal(enrollment.status), None)
 
 
 def _enrolled_on(enrollment: Enrollment) -> date | None:
@@ -306,7 +382,7 @@ def _event(verb: str, actor: User | None, delivery: Delivery, data: dict[str, An
                        "occurred_on": delivery.occurred_on.isoformat(), "quantity": str(delivery.quantity),
                        "attendance": delivery.attendance, "match_id": delivery.match_id,
                        "counterpart_id": delivery.counterpart_id, **(data or {})},
-                 label=f"{kind_label(delivery.kind)} on {delivery.occurred_on.isoformat()}")
+                 label=f"{kind_words(delivery.kind)} on {delivery.occurred_on.isoformat()}")  # stored: not translated
 
 
 # --- matches -------------------------------------------------------------------------------
@@ -315,12 +391,13 @@ def _match_partner(actor: User | None, enrollment: Enrollment, match_id: Any) ->
     from portal.matches.models import ACTIVE, ENDED, Match
 
     if actor is not None and not actor.is_program_manager:
-        raise DomainError("Sessions of a match are recorded by the program team.", "match_id")
+        raise DomainError(MATCH_BY_PROGRAM_TEAM, "match_id")
     match = db.session.get(Match, match_id) if isinstance(match_id, int) else None
     if match is None or enrollment.id not in (match.volunteer_enrollment_id, match.beneficiary_enrollment_id):
-        raise DomainError("Choose one of this enrollment's matches.", "match_id")
+        raise DomainError(_l("Choose one of this enrollment's matches."), "match_id")
     if match.status not in (ACTIVE, ENDED):
-        raise DeliveryRefused("The match is only proposed: sessions are recorded once it is confirmed.", "match_id")
+        raise DeliveryRefused(_l("The match is only proposed: sessions are recorded once it is confirmed."),
+                              "match_id")
     partner_id = match.beneficiary_enrollment_id if match.volunteer_enrollment_id == enrollment.id \
         else match.volunteer_enrollment_id
     return match, db.session.get(Enrollment, partner_id)
@@ -350,10 +427,10 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
     today = today or utcnow().date()
     check_recorder(actor, enrollment)
     if source not in DELIVERY_SOURCES:
-        raise DomainError(f"Unknown source “{source}”: use one of {', '.join(DELIVERY_SOURCES)}.", "source")
+        raise unknown_source(source)
     source_id = (str(source_id).strip() or None) if source_id is not None else None
     if source_id is not None and len(source_id) > MAX_SOURCE_ID_LENGTH:
-        raise ValidationFailed({"source_id": [f"Use at most {MAX_SOURCE_ID_LENGTH} characters."]})
+        raise ValidationFailed({"source_id": [at_most_characters(MAX_SOURCE_ID_LENGTH)]})
     match, partner = (None, None) if match_id in (None, "") else _match_partner(actor, enrollment, match_id)
     _lock([enrollment.id] + ([partner.id] if partner is not None else []))
     check_accepts_deliveries(enrollment, today)
@@ -376,8 +453,7 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
         check_accepts_deliveries(partner, today)
         partner_on = _enrolled_on(partner)
         if partner_on is not None and values.occurred_on < partner_on:
-            raise ValidationFailed({"occurred_on": [f"The date is before the partner's enrollment started "
-                                                    f"({partner_on})."]})
+            raise ValidationFailed({"occurred_on": [before_partner(partner_on)]})
     recorder = actor.id if actor is not None else None
     delivery = Delivery(enrollment_id=enrollment.id, **values.as_dict(), match_id=match.id if match else None,
                         source=source, source_id=source_id, recorded_by_id=recorder)
@@ -392,7 +468,7 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
         twin_attendance = values.attendance if partner_attendance == "same" else (partner_attendance or None)
         twin_attendance = twin_attendance if is_session_kind(values.kind) else None
         if twin_attendance is not None and twin_attendance not in ATTENDANCES:
-            raise ValidationFailed({"partner_attendance": ["Choose present, excused or unexcused."]})
+            raise ValidationFailed({"partner_attendance": [ATTENDANCE_CHOICE]})
         twin = Delivery(enrollment_id=partner.id, kind=values.kind, occurred_on=values.occurred_on,
                         occurred_time=values.occurred_time, quantity=values.quantity,
                         duration_minutes=values.duration_minutes, attendance=twin_attendance, meta=dict(values.meta),
@@ -414,7 +490,7 @@ def record_delivery(actor: User | None, enrollment: Enrollment, *, kind: Any, oc
 
 def _check_version(delivery: Delivery, expected_version: int | None) -> None:
     if expected_version is not None and delivery.lock_version != expected_version:
-        raise StaleEdit("this delivery")
+        raise StaleEdit(_l("this delivery"))
 
 
 def _counterpart(delivery: Delivery) -> Delivery | None:
@@ -436,7 +512,7 @@ def correct_delivery(actor: User | None, delivery: Delivery, *, expected_version
     enrollment = delivery.enrollment
     check_recorder(actor, enrollment)
     if delivery.voided_at is not None:
-        raise DeliveryRefused("This delivery was voided: record a new one instead.", None)
+        raise DeliveryRefused(_l("This delivery was voided: record a new one instead."), None)
     twin = _counterpart(delivery)
     _lock([enrollment.id] + ([twin.enrollment_id] if twin is not None else []))
     check_accepts_deliveries(enrollment, today)
@@ -484,10 +560,10 @@ def void_delivery(actor: User | None, delivery: Delivery, *, reason: str = "",
     enrollment = delivery.enrollment
     check_recorder(actor, enrollment)
     if delivery.voided_at is not None:
-        raise DeliveryRefused("This delivery is already void.", None)
+        raise DeliveryRefused(ALREADY_VOID, None)
     reason = (reason or "").strip()
     if len(reason) > MAX_VOID_REASON:
-        raise ValidationFailed({"reason": [f"Use at most {MAX_VOID_REASON} characters."]})
+        raise ValidationFailed({"reason": [at_most_characters(MAX_VOID_REASON)]})
     twin = _counterpart(delivery)
     _lock([enrollment.id] + ([twin.enrollment_id] if twin is not None else []))
     now = utcnow()
@@ -517,7 +593,7 @@ def _flush_or_stale() -> None:
     try:
         db.session.flush()
     except StaleDataError:  # changed between our read and this write (the version column caught it)
-        raise StaleEdit("this delivery") from None
+        raise StaleEdit(_l("this delivery")) from None
 
 
 def _differs(old: Any, new: Any) -> bool:

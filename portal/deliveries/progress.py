@@ -36,7 +36,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.db import db
-from portal.deliveries.milestones import SESSION_KIND, Milestone, milestone_list
+from portal.deliveries.milestones import SESSION_KIND, Milestone, milestone_label, milestone_list
+from portal.i18n import _, ngettext, number
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 LEVEL_KIND = "cefr_level_advanced"
@@ -159,20 +160,26 @@ class EnrollmentFacts:
 
 def ready_reasons(settings: ProgressSettings, facts: EnrollmentFacts, today: date) -> list[str]:
     """Why the enrollment is ready to complete, one sentence per rule that holds (empty:
-    not ready)."""
+    not ready), in the reader's language."""
     reasons = []
     if settings.min_sessions is not None and facts.sessions >= settings.min_sessions:
-        reasons.append(f"{_plain(facts.sessions)} of {_plain(settings.min_sessions)} sessions")
+        needed = settings.min_sessions
+        reasons.append(ngettext("%(done)s of %(total)s session", "%(done)s of %(total)s sessions",
+                                int(needed) if needed == needed.to_integral_value() else 2,
+                                done=_plain(facts.sessions), total=_plain(needed)))
     last = settings.last_milestone
     if last is not None and last.key in facts.reached:
-        reasons.append(f"Reached “{last.name}”")
+        reasons.append(_("Reached “%(milestone)s”", milestone=milestone_label(last.key, last.name)))
     if (settings.program_length_months is not None and facts.enrolled_on is not None
             and months_between(facts.enrolled_on, today) >= settings.program_length_months):
-        reasons.append(f"{settings.program_length_months} months since enrolled")
+        months = settings.program_length_months
+        reasons.append(ngettext("%(count)s month since enrolled", "%(count)s months since enrolled", months,
+                                count=number(months)))
     if settings.target_level is not None:
         level = level_index(facts.level)
         if level is not None and level >= CEFR_LEVELS.index(settings.target_level):
-            reasons.append(f"Level {facts.level} reached (target {settings.target_level})")
+            reasons.append(_("Level %(level)s reached (target %(target)s)", level=facts.level,
+                             target=settings.target_level))
     return reasons
 
 
@@ -233,7 +240,9 @@ def enrollment_level_progress(settings: ProgressSettings, enrollment: Any) -> Le
 
 
 def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+    """A count of sessions as the reader writes numbers: 10, 2.5 (2,5 in nb and uk)."""
+    value = value.normalize()
+    return number(value, max(-value.as_tuple().exponent, 0))
 
 
 # --- queries (counters, never a recount) ---------------------------------------------------

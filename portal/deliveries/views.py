@@ -17,12 +17,13 @@ from portal.campaigns.models import Campaign
 from portal.db import db, transaction
 from portal.deliveries import operations as ops
 from portal.deliveries.forms import CorrectDeliveryForm, DeliveryForm, VoidDeliveryForm
-from portal.deliveries.kinds import campaign_kinds, is_session_kind, kind_label
-from portal.deliveries.milestones import enrollment_milestones
+from portal.deliveries.kinds import attendance_word, campaign_kinds, is_session_kind, kind_label, source_word
+from portal.deliveries.milestones import enrollment_milestones, milestone_label
 from portal.deliveries.models import Delivery, EnrollmentMilestone, EnrollmentProgress
 from portal.enrollments.models import Enrollment
 from portal.enrollments.privacy import participant_label
 from portal.errors import DomainError
+from portal.i18n import _, number, show_date
 from portal.tenancy import get_visible_or_404
 from portal.web import Confirmation, apply_domain_error, confirmation_page, is_confirmed, redirect_to, render
 
@@ -80,7 +81,7 @@ def delivery_panel(campaign: Campaign, enrollment: Enrollment, form: DeliveryFor
         if user_ids else {}
     reached = {row.key: row.reached_on for row in db.session.scalars(
         sa.select(EnrollmentMilestone).where(EnrollmentMilestone.enrollment_id == enrollment.id))}
-    milestones = [(m.name, reached.get(m.key)) for m in enrollment_milestones(enrollment)]
+    milestones = [(milestone_label(m.key, m.name), reached.get(m.key)) for m in enrollment_milestones(enrollment)]
     partners = active_match_partners(enrollment)
     matches = partners if form is not None and current_user.is_program_manager else []
     if form is not None:
@@ -174,7 +175,7 @@ def record(campaign_id: int, enrollment_id: int):
     except DomainError as exc:
         if exc.status_code != 422 and request.headers.get("HX-Request") == "true":
             # htmx swaps no 409: the page again, with the refusal as its message
-            flash(f"Nothing recorded: {exc.message}", "error")
+            flash(_("Nothing recorded: %(reason)s", reason=exc.message), "error")
             return redirect_to(_detail_url(campaign_id, enrollment_id))
         apply_domain_error(form, exc)
         return _section(*_enrollment_in(campaign_id, enrollment_id), form, exc.status_code)
@@ -182,7 +183,7 @@ def record(campaign_id: int, enrollment_id: int):
     if request.headers.get("HX-Request") == "true":
         fresh = DeliveryForm(formdata=None)
         return _section(campaign, get_visible_or_404(Enrollment, enrollment_id, current_user), fresh, 200)
-    flash(f"{label} recorded.", "success")
+    flash(_("%(kind)s recorded.", kind=label), "success")
     return redirect_to(_detail_url(campaign_id, enrollment_id))
 
 
@@ -203,7 +204,7 @@ def correct(campaign_id: int, enrollment_id: int, delivery_id: int):
     delivery = _delivery_of(enrollment, delivery_id)
     if request.method == "GET":
         if not may_record(enrollment):  # a company admin on a beneficiary's delivery: the page says who does
-            flash(ops.BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM, "error")
+            flash(str(ops.BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM), "error")
             return redirect_to(_detail_url(campaign_id, enrollment_id))
         form = CorrectDeliveryForm(formdata=None, obj=delivery, lock_version=delivery.lock_version)
         form.attendance.data = delivery.attendance or ""
@@ -227,27 +228,27 @@ def correct(campaign_id: int, enrollment_id: int, delivery_id: int):
         apply_domain_error(form, exc)
         campaign, enrollment = _enrollment_in(campaign_id, enrollment_id)
         return _correct_page(campaign, enrollment, _delivery_of(enrollment, delivery_id), form, exc.status_code)
-    flash("Delivery corrected.", "success")
+    flash(_("Delivery corrected."), "success")
     return redirect_to(_detail_url(campaign_id, enrollment_id))
 
 
 def _void_confirmation(campaign: Campaign, enrollment: Enrollment, delivery: Delivery, reason: str) -> Confirmation:
     who = participant_label(current_user, enrollment.participant)
     detail_url = _detail_url(campaign.id, enrollment.id)
-    consequences = ["The delivery stays in the record, marked void, and no longer counts towards progress."]
+    consequences = [_("The delivery stays in the record, marked void, and no longer counts towards progress.")]
     if delivery.counterpart_id:
-        consequences.append("It was a session of a match: the partner's delivery of that session is voided too.")
+        consequences.append(_("It was a session of a match: the partner's delivery of that session is voided too."))
     return Confirmation(
-        title=f"Void this delivery of {who}?", confirm_label="Void the delivery",
+        title=_("Void this delivery of %(who)s?", who=who), confirm_label=_("Void the delivery"),
         action=url_for(".void", campaign_id=campaign.id, enrollment_id=enrollment.id, delivery_id=delivery.id),
-        cancel_url=detail_url, cancel_label="Keep it",
-        facts=[("Kind", kind_label(delivery.kind)), ("Date", delivery.occurred_on.isoformat()),
-               ("Quantity", _plain(delivery.quantity)), ("Reason", reason.strip() or "None given")],
+        cancel_url=detail_url, cancel_label=_("Keep it"),
+        facts=[(_("Kind"), kind_label(delivery.kind)), (_("Date"), show_date(delivery.occurred_on)),
+               (_("Quantity"), quantity_text(delivery.quantity)), (_("Reason"), reason.strip() or _("None given"))],
         consequences=consequences,
         fields=[("lock_version", str(delivery.lock_version)), ("reason", reason)],
-        crumbs=[("Campaigns", url_for("campaigns.index")),
+        crumbs=[(_("Campaigns"), url_for("campaigns.index")),
                 (campaign.name, url_for("campaigns.detail", campaign_id=campaign.id)), (who, detail_url),
-                ("Void a delivery", None)])
+                (_("Void a delivery"), None)])
 
 
 @bp.post("/<int:campaign_id>/enrollments/<int:enrollment_id>/deliveries/<int:delivery_id>/void")
@@ -264,7 +265,7 @@ def void(campaign_id: int, enrollment_id: int, delivery_id: int):
         if not is_confirmed():
             ops.check_recorder(current_user, enrollment)
             if delivery.voided_at is not None:
-                raise ops.DeliveryRefused("This delivery is already void.", None)
+                raise ops.DeliveryRefused(ops.ALREADY_VOID, None)
             return confirmation_page(_void_confirmation(campaign, enrollment, delivery, form.reason.data or ""))
         with transaction():
             enrollment = get_visible_or_404(Enrollment, enrollment_id, current_user)
@@ -272,24 +273,36 @@ def void(campaign_id: int, enrollment_id: int, delivery_id: int):
             ops.void_delivery(current_user, delivery, reason=form.reason.data or "",
                               expected_version=form.expected_version())
     except DomainError as exc:
-        flash(f"Nothing changed: {exc.message}", "error")
+        flash(_("Nothing changed: %(reason)s", reason=exc.message), "error")
         if request.headers.get("HX-Request") == "true":
             return redirect_to(detail_url)
         return _section(*_enrollment_in(campaign_id, enrollment_id), None, exc.status_code)
-    flash("Delivery voided: it no longer counts.", "success")
+    flash(_("Delivery voided: it no longer counts."), "success")
     return redirect_to(detail_url)
 
 
 def _plain(value: Any) -> str:
-    """1.000 → "1", 2.500 → "2.5"."""
+    """1.000 → "1", 2.500 → "2.5": the machine form, for comparing (see quantity_text to show one)."""
     if value is None:
         return ""
     text = format(Decimal(value).normalize(), "f")
     return text
 
 
+def quantity_text(value: Any) -> str:
+    """A quantity to read: 1.000 → "1", 2.500 → "2.5" (en) / "2,5" (nb, uk), 1250 → "1,250"."""
+    if value is None:
+        return ""
+    value = Decimal(value).normalize()
+    return number(value, max(-value.as_tuple().exponent, 0))
+
+
 bp.add_app_template_filter(_plain, "plain_quantity")
+bp.add_app_template_filter(quantity_text, "quantity")
 bp.add_app_template_filter(kind_label, "kind_label")
+bp.add_app_template_filter(attendance_word, "attendance_word")
+bp.add_app_template_filter(source_word, "source_word")
+bp.add_app_template_global(milestone_label, "milestone_label")
 
 
 # The campaign's attendance sheet adds its routes to this blueprint (kept in its own module).

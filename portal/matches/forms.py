@@ -7,6 +7,7 @@ from wtforms.validators import Length, Optional
 
 from portal.auth.forms import VersionedActionForm
 from portal.forms import parse_id
+from portal.i18n import _l
 
 
 class ProposeForm(FlaskForm):
@@ -24,4 +25,4 @@ class ConfirmMatchForm(VersionedActionForm):
 
 
 class EndMatchForm(VersionedActionForm):
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])

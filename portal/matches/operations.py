@@ -24,6 +24,7 @@ from portal.campaigns.settings import campaign_config
 from portal.db import db, utcnow
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, Forbidden, InvalidTransition, StaleEdit
+from portal.i18n import _l, _n, number
 from portal.matches.models import ACTIVE, ENDED, MATCH_TRANSITIONS, PROPOSED, Match, MatchLoad
 from portal.matches.suggestions import match_limit
 from portal.privacy.consent import ensure_processing_allowed
@@ -32,6 +33,16 @@ if TYPE_CHECKING:
     from portal.auth.models import User
 
 VOLUNTEER, BENEFICIARY = "volunteer", "beneficiary"
+ALREADY_MATCHED = _l("These two already have a proposed or active match.")
+# Why an enrollment that is not active cannot be matched, for a volunteer (True) and a beneficiary (False).
+NOT_ACTIVE = {
+    True: {"waitlisted": _l("The volunteer's enrollment is waitlisted; only active enrollments can be matched."),
+           "completed": _l("The volunteer's enrollment is completed; only active enrollments can be matched."),
+           "dropped": _l("The volunteer's enrollment is dropped; only active enrollments can be matched.")},
+    False: {"waitlisted": _l("The beneficiary's enrollment is waitlisted; only active enrollments can be matched."),
+            "completed": _l("The beneficiary's enrollment is completed; only active enrollments can be matched."),
+            "dropped": _l("The beneficiary's enrollment is dropped; only active enrollments can be matched.")},
+}
 
 
 class VolunteerFull(DomainError):
@@ -73,26 +84,29 @@ def loads_of(enrollment_ids: list[int]) -> dict[int, int]:
 def _check_actor(actor: User | None) -> None:
     """Program managers (and the system, no actor) make matches; company admins only read them."""
     if actor is not None and not actor.is_program_manager:
-        raise Forbidden("Matches are made by the program team.")
+        raise Forbidden(_l("Matches are made by the program team."))
 
 
 def _check_enrollment(campaign: Campaign, enrollment: Enrollment | None, role: str, field: str) -> Enrollment:
-    what = "volunteer" if role == VOLUNTEER else "beneficiary"
+    volunteer = role == VOLUNTEER
     if enrollment is None or enrollment.campaign_id != campaign.id:
-        raise DomainError(f"Choose a {what} enrolled in this campaign.", field)
+        raise DomainError(_l("Choose a volunteer enrolled in this campaign.") if volunteer
+                          else _l("Choose a beneficiary enrolled in this campaign."), field)
     if enrollment.role != role:
-        raise DomainError(f"That enrollment is a {enrollment.role}, not a {what}: a match joins one volunteer "
-                          "and one beneficiary.", field)
+        raise DomainError(_l("That enrollment is a beneficiary, not a volunteer: a match joins one volunteer and one "
+                             "beneficiary.") if volunteer else
+                          _l("That enrollment is a volunteer, not a beneficiary: a match joins one volunteer and one "
+                             "beneficiary."), field)
     if enrollment.status != "active":
-        raise EnrollmentNotActive(f"The {what}'s enrollment is {enrollment.status}; only active enrollments "
-                                  "can be matched.", field)
+        raise EnrollmentNotActive(NOT_ACTIVE[volunteer].get(enrollment.status) or _l(
+            "The enrollment is %(status)s; only active enrollments can be matched.", status=enrollment.status), field)
     ensure_processing_allowed(enrollment, field=field)
     return enrollment
 
 
 def check_match_move(match: Match, target: str, expected_version: int | None = None) -> None:
     if expected_version is not None and match.lock_version != expected_version:
-        raise StaleEdit("this match")
+        raise StaleEdit(_l("this match"))
     allowed = MATCH_TRANSITIONS.get(match.status, ())
     if target not in allowed:
         raise InvalidTransition(match.status, target, list(allowed))
@@ -126,7 +140,7 @@ def propose_match(actor: User | None, campaign: Campaign, volunteer: Enrollment 
         Match.volunteer_enrollment_id == volunteer.id, Match.beneficiary_enrollment_id == beneficiary.id,
         Match.status != ENDED))
     if open_pair is not None:
-        raise AlreadyMatched("These two already have a proposed or active match.", "volunteer_enrollment_id")
+        raise AlreadyMatched(ALREADY_MATCHED, "volunteer_enrollment_id")
     _ensure_load_row(volunteer.id)
     match = Match(campaign_id=campaign.id, volunteer_enrollment_id=volunteer.id,
                   beneficiary_enrollment_id=beneficiary.id, status=PROPOSED, proposed_at=utcnow(),
@@ -136,8 +150,7 @@ def propose_match(actor: User | None, campaign: Campaign, volunteer: Enrollment 
             db.session.add(match)
             db.session.flush()
     except IntegrityError:
-        raise AlreadyMatched("These two already have a proposed or active match.", "volunteer_enrollment_id") \
-            from None
+        raise AlreadyMatched(ALREADY_MATCHED, "volunteer_enrollment_id") from None
     _event("program.match.proposed", actor, match, campaign, {"to": PROPOSED})
     return match
 
@@ -160,8 +173,9 @@ def confirm_match(actor: User | None, match: Match, *, expected_version: int | N
         .values(active_matches=MatchLoad.active_matches + 1)
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
-        raise VolunteerFull(f"This volunteer already has {limit} of {limit} active "
-                            f"match{'' if limit == 1 else 'es'}, the campaign's limit. End one first.", None)
+        raise VolunteerFull(_n("This volunteer already has %(count)s of %(count)s active match, the campaign's limit. "
+                               "End one first.", "This volunteer already has %(count)s of %(count)s active matches, the "
+                               "campaign's limit. End one first.", limit, count=number(limit)), None)
     match.status, match.started_at = ACTIVE, utcnow()
     _flush_versioned()
     _event("program.match.confirmed", actor, match, campaign, {"from": PROPOSED, "to": ACTIVE})
@@ -208,4 +222,4 @@ def _flush_versioned() -> None:
     try:
         db.session.flush()
     except StaleDataError:  # changed between our read and this write (the version column caught it)
-        raise StaleEdit("this match") from None
+        raise StaleEdit(_l("this match")) from None

@@ -27,12 +27,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.i18n import _, _l, ngettext
 from portal.reference import country_name, language_name
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 DEFAULT_LIMIT = 1  # where a template has no matching.maxMenteesPerMentor (SPEC §2.8)
-LOCATION_RULE_WORDS = {"same_city": "the same city", "same_region": "the same region",
-                       "same_country": "the same country", "any": "anywhere"}
+# The reasons and notes are sentences in the reader's language (made while a page is rendered).
+LOCATION_RULE_WORDS = {"same_city": _l("the same city"), "same_region": _l("the same region"),
+                       "same_country": _l("the same country"), "any": _l("anywhere")}
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ def match_limit(matching: Mapping[str, Any] | None) -> int:
 
 def _names(codes: Iterable[str]) -> str:
     names = [language_name(c) for c in sorted(codes)]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
 
 
 def _words(values: Iterable[str]) -> str:
@@ -113,22 +117,33 @@ def _score_mentorship(s: _Score, b: Person, v: Person, matching: Mapping[str, An
     wanted = {c for c in criteria.get("languages") or [] if isinstance(c, str)}
     if shared & wanted:
         asked = shared & wanted
-        s.add(0.4, f"Both speak {_names(shared)}; the matching criteria ask for {_names(asked)}.")
+        s.add(0.4, _("Both speak %(languages)s; the matching criteria ask for %(asked)s.", languages=_names(shared),
+                     asked=_names(asked)))
     elif shared:
-        s.add(0.3, f"Both speak {_names(shared)}.")
-    for key, what in (("skills", "skills"), ("interests", "interests"), ("industry", "industries")):
+        s.add(0.3, _("Both speak %(languages)s.", languages=_names(shared)))
+    for key in ("skills", "interests", "industry"):
         common = _text_list(b.profile, key) & _text_list(v.profile, key)
         focus = {str(x).strip().lower() for x in criteria.get(key) or [] if isinstance(x, str)}
         if focus:
             common &= focus
         if common:
-            s.add(0.2, f"Shared {what}: {_words(common)}.")
+            s.add(0.2, _shared(key, common))
     location = criteria.get("location")
     if isinstance(location, str) and location.strip():
         if v.country and location.strip().upper() == v.country:
-            s.add(0.1, f"Based in {country_name(v.country)}, the location the matching criteria prefer.")
+            s.add(0.1, _("Based in %(country)s, the location the matching criteria prefer.",
+                         country=country_name(v.country)))
         elif not v.country:
-            s.notes.append("The volunteer's country is not recorded: the preferred location was not checked.")
+            s.notes.append(_("The volunteer's country is not recorded: the preferred location was not checked."))
+
+
+def _shared(key: str, common: set[str]) -> str:
+    """"Shared skills: python." (the values are the people's own words, shown as recorded)."""
+    if key == "skills":
+        return _("Shared skills: %(values)s.", values=_words(common))
+    if key == "interests":
+        return _("Shared interests: %(values)s.", values=_words(common))
+    return _("Shared industries: %(values)s.", values=_words(common))
 
 
 def _score_language(s: _Score, b: Person, v: Person, matching: Mapping[str, Any]) -> None:
@@ -137,25 +152,28 @@ def _score_language(s: _Score, b: Person, v: Person, matching: Mapping[str, Any]
             continue
         native, target = pair.get("nativeLanguage"), pair.get("targetLanguage")
         if native in b.languages and target in v.languages:
-            s.add(0.5, f"Speaks {language_name(target)}, the language {language_name(native)} speakers "
-                       f"practise in this campaign ({native} → {target}).")
+            s.add(0.5, _("Speaks %(target)s, the language %(native)s speakers practise in this campaign "
+                         "(%(native_code)s → %(target_code)s).", target=language_name(target),
+                         native=language_name(native), native_code=native, target_code=target))
             if matching.get("preferNativeSpeakers") and v.profile.get("native_language") == target:
-                s.add(0.2, f"A native {language_name(target)} speaker, as the campaign prefers.")
+                s.add(0.2, _("A native %(language)s speaker, as the campaign prefers.",
+                             language=language_name(target)))
             break
     shared = _shared_languages(b, v)
     if shared:
-        s.add(0.2, f"Both speak {_names(shared)}, so they can explain things to each other.")
+        s.add(0.2, _("Both speak %(languages)s, so they can explain things to each other.",
+                     languages=_names(shared)))
     if matching.get("matchByProficiencyGap"):
         mine, theirs = _cefr(b.profile, "cefr", "starting_cefr"), _cefr(v.profile, "cefr")
         limit = matching.get("maxProficiencyGap")
         if mine is None or theirs is None:
-            s.notes.append("CEFR levels are not recorded for both: the proficiency gap was not checked.")
+            s.notes.append(_("CEFR levels are not recorded for both: the proficiency gap was not checked."))
         elif isinstance(limit, int) and abs(theirs - mine) <= limit:
-            s.add(0.1, f"CEFR levels {CEFR_LEVELS[mine]} and {CEFR_LEVELS[theirs]} are within the allowed gap "
-                       f"of {limit}.")
+            s.add(0.1, _("CEFR levels %(mine)s and %(theirs)s are within the allowed gap of %(gap)s.",
+                         mine=CEFR_LEVELS[mine], theirs=CEFR_LEVELS[theirs], gap=limit))
         else:
-            s.notes.append(f"CEFR levels {CEFR_LEVELS[mine]} and {CEFR_LEVELS[theirs]} are further apart than the "
-                           f"allowed gap of {limit}.")
+            s.notes.append(_("CEFR levels %(mine)s and %(theirs)s are further apart than the allowed gap of %(gap)s.",
+                             mine=CEFR_LEVELS[mine], theirs=CEFR_LEVELS[theirs], gap=limit))
 
 
 def _score_buddy(s: _Score, b: Person, v: Person, matching: Mapping[str, Any]) -> None:
@@ -166,38 +184,42 @@ def _score_buddy(s: _Score, b: Person, v: Person, matching: Mapping[str, Any]) -
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
     rule = matching.get("location", "any")
-    rule_words = LOCATION_RULE_WORDS.get(rule, str(rule))
+    rule_words = str(LOCATION_RULE_WORDS.get(rule, rule))
     if rule == "any":
-        s.add(weight("location"), "Any location suits this campaign.")
+        s.add(weight("location"), _("Any location suits this campaign."))
     elif b.country and v.country:
         if b.country != v.country:
             s.excluded = True
             return
         if rule == "same_country":
-            s.add(weight("location"), f"Both live in {country_name(v.country)}.")
+            s.add(weight("location"), _("Both live in %(country)s.", country=country_name(v.country)))
         else:
-            s.add(weight("location") / 2, f"Both live in {country_name(v.country)}. The portal stores only the "
-                                          f"country, so {rule_words} (the campaign's rule) could not be checked: "
-                                          "confirm it before proposing.")
+            s.add(weight("location") / 2, _("Both live in %(country)s. The portal stores only the country, so "
+                                            "%(rule)s (the campaign's rule) could not be checked: confirm it before "
+                                            "proposing.", country=country_name(v.country), rule=rule_words))
     else:
-        s.notes.append(f"A country is not recorded for both: the location rule ({rule_words}) was not checked.")
+        s.notes.append(_("A country is not recorded for both: the location rule (%(rule)s) was not checked.",
+                         rule=rule_words))
     max_gap = matching.get("maxAgeDifference")
     if b.year_of_birth and v.year_of_birth:
         gap = abs(b.year_of_birth - v.year_of_birth)
         if isinstance(max_gap, int) and gap > max_gap:
             s.excluded = True
             return
-        s.add(weight("demographics"), f"Born {gap} year{'' if gap == 1 else 's'} apart"
-                                      + (f" (at most {max_gap} allowed)." if isinstance(max_gap, int) else "."))
+        if isinstance(max_gap, int):
+            s.add(weight("demographics"), ngettext("Born %(num)s year apart (at most %(max)s allowed).",
+                                                   "Born %(num)s years apart (at most %(max)s allowed).", gap,
+                                                   max=max_gap))
+        else:
+            s.add(weight("demographics"), ngettext("Born %(num)s year apart.", "Born %(num)s years apart.", gap))
     else:
-        s.notes.append("A year of birth is not recorded for both: the age difference was not checked.")
+        s.notes.append(_("A year of birth is not recorded for both: the age difference was not checked."))
     shared = _shared_languages(b, v)
     if shared:
-        s.add(weight("language"), f"Both speak {_names(shared)}.")
+        s.add(weight("language"), _("Both speak %(languages)s.", languages=_names(shared)))
     mine, theirs = _text_list(b.profile, "interests"), _text_list(v.profile, "interests")
     if mine & theirs:
-        s.add(weight("interests") * len(mine & theirs) / len(mine | theirs),
-              f"Shared interests: {_words(mine & theirs)}.")
+        s.add(weight("interests") * len(mine & theirs) / len(mine | theirs), _shared("interests", mine & theirs))
 
 
 def score_pair(beneficiary: Person, volunteer: Person, matching: Mapping[str, Any], *,

@@ -17,6 +17,7 @@ from portal.enrollments.models import Enrollment
 from portal.enrollments.privacy import participant_label
 from portal.errors import DomainError
 from portal.forms import parse_id
+from portal.i18n import _, _l
 from portal.matches import operations as ops
 from portal.matches import queries
 from portal.matches.forms import ConfirmMatchForm, EndMatchForm, ProposeForm
@@ -27,6 +28,9 @@ from portal.web import Confirmation, confirmation_page, is_confirmed, redirect_t
 bp = Blueprint("matches", __name__, url_prefix="/campaigns")
 
 PROGRAM_MANAGER = "program_manager"
+# A match's status as its badge says it, and as a fact of the end confirmation.
+STATUS_WORDS = {"proposed": _l("proposed"), "active": _l("active"), "ended": _l("ended")}
+STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "ended": _l("Ended")}
 
 
 def _chosen_beneficiary(campaign: Campaign, value: object) -> Enrollment | None:
@@ -53,7 +57,7 @@ def _page(campaign: Campaign, status_code: int = 200, beneficiary_id: object = N
                   campaign=campaign, matches=queries.campaign_matches(campaign.id), loads=loads,
                   load_of=by_enrollment, limit=limit, pm=pm,
                   beneficiaries=queries.active_beneficiaries(campaign.id) if pm else [],
-                  chosen=chosen, suggestions=suggestions, label=participant_label,
+                  chosen=chosen, suggestions=suggestions, label=participant_label, status_words=STATUS_WORDS,
                   propose_form=ProposeForm(), confirm_form=ConfirmMatchForm(), end_form=EndMatchForm(),
                   status_code=status_code)
 
@@ -90,9 +94,10 @@ def propose(campaign_id: int):
             whom = participant_label(current_user, match.beneficiary.participant)
     except DomainError as exc:
         status = exc.status_code
-        return refused_action(exc.message, lambda: _page(get_visible_or_404(Campaign, campaign_id, current_user),
-                                                         status, beneficiary_id), back)
-    flash(f"Proposed {who} as the partner of {whom}. Confirm the match to start it.", "success")
+        return refused_action(str(exc.message), lambda: _page(get_visible_or_404(Campaign, campaign_id, current_user),
+                                                              status, beneficiary_id), back)
+    flash(_("Proposed %(volunteer)s as the partner of %(beneficiary)s. Confirm the match to start it.", volunteer=who,
+            beneficiary=whom), "success")
     return redirect_to(_back(campaign_id))
 
 
@@ -118,9 +123,9 @@ def confirm(campaign_id: int, match_id: int):
                               expected_version=form.expected_version())
     except DomainError as exc:
         status = exc.status_code
-        return refused_action(exc.message, lambda: _page(get_visible_or_404(Campaign, campaign_id, current_user),
-                                                         status), _back(campaign_id))
-    flash("Match confirmed: it is active now.", "success")
+        return refused_action(str(exc.message), lambda: _page(get_visible_or_404(Campaign, campaign_id, current_user),
+                                                              status), _back(campaign_id))
+    flash(_("Match confirmed: it is active now."), "success")
     return redirect_to(_back(campaign_id))
 
 
@@ -128,19 +133,22 @@ def _end_confirmation(campaign: Campaign, match: Match, reason: str) -> Confirma
     who = participant_label(current_user, match.volunteer.participant)
     whom = participant_label(current_user, match.beneficiary.participant)
     back = _back(campaign.id)
-    consequences = ["The pair stays in the history as ended, with the reason given."]
+    consequences = [_("The pair stays in the history as ended, with the reason given.")]
     if match.status == "active":
-        consequences.append(f"{who} gets a free slot for another match.")
+        consequences.append(_("%(volunteer)s gets a free slot for another match.", volunteer=who))
+    status = STATUS_LABELS.get(match.status)
     return Confirmation(
-        title=f"End the match of {who} and {whom}?", confirm_label="End the match",
+        title=_("End the match of %(volunteer)s and %(beneficiary)s?", volunteer=who, beneficiary=whom),
+        confirm_label=_("End the match"),
         action=url_for(".end", campaign_id=campaign.id, match_id=match.id), cancel_url=back,
-        cancel_label="Keep it",
-        facts=[("Campaign", campaign.name), ("Status now", match.status.capitalize()),
-               ("Reason", reason.strip() or "None given")],
+        cancel_label=_("Keep it"),
+        facts=[(_("Campaign"), campaign.name),
+               (_("Status now"), str(status) if status is not None else match.status.capitalize()),
+               (_("Reason"), reason.strip() or _("None given"))],
         consequences=consequences,
-        crumbs=[("Campaigns", url_for("campaigns.index")),
-                (campaign.name, url_for("campaigns.detail", campaign_id=campaign.id)), ("Matches", back),
-                ("End a match", None)])
+        crumbs=[(_("Campaigns"), url_for("campaigns.index")),
+                (campaign.name, url_for("campaigns.detail", campaign_id=campaign.id)), (_("Matches"), back),
+                (_("End a match"), None)])
 
 
 @bp.post("/<int:campaign_id>/matches/<int:match_id>/end")
@@ -163,7 +171,7 @@ def end(campaign_id: int, match_id: int):
                           expected_version=form.expected_version())
     except DomainError as exc:
         status = exc.status_code
-        return refused_action(exc.message, lambda: _page(get_visible_or_404(Campaign, campaign_id, current_user),
-                                                         status), _back(campaign_id))
-    flash("Match ended.", "success")
+        return refused_action(str(exc.message), lambda: _page(get_visible_or_404(Campaign, campaign_id, current_user),
+                                                              status), _back(campaign_id))
+    flash(_("Match ended."), "success")
     return redirect_to(_back(campaign_id))

@@ -17,12 +17,12 @@ from portal.deliveries.batch import BatchRefused, record_batch
 from portal.deliveries.csv.parse import ParsedFile
 from portal.deliveries.csv.plan import ALREADY, RECORD, SOURCE, plan_import
 from portal.enrollments.csv.bulk import cycle_gc_paused
-from portal.text import plural
+from portal.i18n import _, _l, ngettext, number
 
 if TYPE_CHECKING:
     from portal.auth.models import User
 
-CHANGED_MESSAGE = changed_since_dry_run("its status, kinds, enrollments or deliveries")
+CHANGED_MESSAGE = changed_since_dry_run(_l("its status, kinds, enrollments or deliveries"))
 
 
 @dataclass
@@ -34,10 +34,18 @@ class ImportResult:
 
     @property
     def message(self) -> str:
+        """What the confirm did, in the language the job runs in (kept with the job as text)."""
         if not self.recorded:
-            return f"Nothing to import: every row is already recorded ({plural(self.rows, 'row')})."
-        return (f"Imported {plural(self.rows, 'row')}: {self.recorded:,} deliveries recorded, {self.already:,} "
-                f"already recorded ({plural(self.milestones_reached, 'milestone')} reached).")
+            return ngettext("Nothing to import: every row is already recorded (%(count)s row).",
+                            "Nothing to import: every row is already recorded (%(count)s rows).", self.rows,
+                            count=number(self.rows))
+        return _("Imported %(rows)s: %(recorded)s, %(already)s already recorded (%(milestones)s reached).",
+                 rows=ngettext("%(count)s row", "%(count)s rows", self.rows, count=number(self.rows)),
+                 recorded=ngettext("%(count)s delivery recorded", "%(count)s deliveries recorded", self.recorded,
+                                   count=number(self.recorded)),
+                 already=number(self.already),
+                 milestones=ngettext("%(count)s milestone", "%(count)s milestones", self.milestones_reached,
+                                     count=number(self.milestones_reached)))
 
     @property
     def figures(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from portal.csv_files import (
 from portal.deliveries.operations import MAX_SOURCE_ID_LENGTH
 from portal.enrollments.csv.bulk import cycle_gc_paused
 from portal.forms import parse_decimal
+from portal.i18n import _, ngettext
 
 __all__ = ["COLUMNS", "DeliveryRow", "ImportFileError", "ParsedFile", "check_header", "parse_csv"]
 
@@ -67,8 +68,10 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     known, meta = HEADER.read_header(cells)
     missing = [c for c in REQUIRED_COLUMNS if c not in known]
     if missing:
-        raise ImportFileError("The header needs the column" + ("s " if len(missing) > 1 else " ")
-                              + ", ".join(missing) + ": every delivery names its participant, kind and date.")
+        raise ImportFileError(ngettext("The header needs the column %(columns)s: every delivery names its participant, "
+                                       "kind and date.", "The header needs the columns %(columns)s: every delivery "
+                                       "names its participant, kind and date.", len(missing),
+                                       columns=", ".join(missing)))
     return known, meta
 
 
@@ -108,6 +111,12 @@ def meta_value(text: str) -> Any:
     return int(text) if _INTEGER.fullmatch(text) else text
 
 
+def _longer(column: str, limit: int) -> str:
+    """"kind is longer than 100 characters" (the column is the file's own name for it)."""
+    return ngettext("%(column)s is longer than %(num)s character", "%(column)s is longer than %(num)s characters",
+                    limit, column=column)
+
+
 def _show(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
@@ -127,17 +136,17 @@ class RowParser(RowReader):
             return row
         row.participant = value.get("participant", "")
         if not row.participant:
-            problems.append("no participant: give the participant's e-mail, external_ref or reference")
+            problems.append(_("no participant: give the participant's e-mail, external_ref or reference"))
         elif len(row.participant) > MAX_PARTICIPANT:
-            problems.append(f"participant is longer than {MAX_PARTICIPANT} characters")
+            problems.append(_longer("participant", MAX_PARTICIPANT))
         row.kind = value.get("kind", "")
         if not row.kind:
-            problems.append("no kind: name what happened, e.g. session_completed")
+            problems.append(_("no kind: name what happened, e.g. session_completed"))
         elif len(row.kind) > MAX_KIND:
-            problems.append(f"kind is longer than {MAX_KIND} characters")
+            problems.append(_longer("kind", MAX_KIND))
         on = value.get("occurred_on", "")
         if not on:
-            problems.append("no occurred_on: give the date it happened as YYYY-MM-DD")
+            problems.append(_("no occurred_on: give the date it happened as YYYY-MM-DD"))
         else:
             if on not in self.dates:
                 try:
@@ -146,27 +155,28 @@ class RowParser(RowReader):
                     self.dates[on] = None
             row.occurred_on = self.dates[on]
             if row.occurred_on is None:
-                problems.append(f"occurred_on {_show(on)} is not a date written as YYYY-MM-DD (e.g. 2026-03-14)")
+                problems.append(_("occurred_on %(value)s is not a date written as YYYY-MM-DD (e.g. 2026-03-14)",
+                                  value=_show(on)))
         if at := value.get("occurred_time"):
             try:
                 row.occurred_time = parse_time(at)
             except ValueError:
-                problems.append(f"occurred_time {_show(at)} is not a time such as 14:30")
+                problems.append(_("occurred_time %(value)s is not a time such as 14:30", value=_show(at)))
         if quantity := value.get("quantity"):
             try:
                 row.quantity = parse_decimal(quantity)
             except ValueError:
-                problems.append(f"quantity {_show(quantity)} is not a number such as 1 or 2.5")
+                problems.append(_("quantity %(value)s is not a number such as 1 or 2.5", value=_show(quantity)))
         if minutes := value.get("duration_minutes"):
             if _MINUTES.fullmatch(minutes):
                 row.duration_minutes = int(minutes)
             else:
-                problems.append(f"duration_minutes {_show(minutes)} is not a whole number of minutes")
+                problems.append(_("duration_minutes %(value)s is not a whole number of minutes", value=_show(minutes)))
         if attendance := value.get("attendance"):
             row.attendance = attendance.lower()
         if source_id := value.get("source_id"):
             if len(source_id) > MAX_SOURCE_ID_LENGTH:
-                problems.append(f"source_id is longer than {MAX_SOURCE_ID_LENGTH} characters")
+                problems.append(_longer("source_id", MAX_SOURCE_ID_LENGTH))
             row.source_id = source_id
         self.read_metadata(cells, problems, row.meta, meta_value)
         return row

@@ -39,6 +39,7 @@ from portal.enrollments.csv.parse import EmailNormalizer
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.pseudonyms import participant_id_for
 from portal.errors import DomainError, ValidationFailed
+from portal.i18n import _, _l
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -50,14 +51,27 @@ __all__ = ["ALREADY", "ERROR", "OUTCOMES", "RECORD", "SOURCE", "CampaignState", 
 # Outcomes, in the order the screen lists their counts.
 RECORD = "record"
 OUTCOMES = (RECORD, ALREADY, ERROR)
-OUTCOME_LABELS = {RECORD: "will record", ALREADY: "already recorded", ERROR: "error"}
+OUTCOME_LABELS = {RECORD: _l("will record"), ALREADY: _l("already recorded"), ERROR: _l("error")}
 
-# A company admin's row naming anyone but one of its own volunteers in this campaign — a
-# beneficiary, another company's employee, nobody at all — reads exactly this (SPEC §2.5).
-NOT_YOUR_VOLUNTEER = "no volunteer of yours in this campaign matches “{value}”"
-NOT_IN_CAMPAIGN = "no participant of this campaign matches “{value}”"
-AMBIGUOUS = ("ambiguous: “{value}” matches {n} participants of this campaign (by e-mail, external_ref, "
-             "participant reference or pseudonym); name one by its e-mail or participant reference")
+# The reasons are text in the language of whoever runs the dry run (the job runs in the
+# language of the person who started it), kept with it and written to the errors file.
+
+
+def not_your_volunteer(value: str) -> str:
+    """A company admin's row naming anyone but one of its own volunteers in this campaign — a
+    beneficiary, another company's employee, nobody at all — reads exactly this (SPEC §2.5)."""
+    return _("no volunteer of yours in this campaign matches “%(value)s”", value=value)
+
+
+def not_in_campaign(value: str) -> str:
+    return _("no participant of this campaign matches “%(value)s”", value=value)
+
+
+def ambiguous(value: str, n: int) -> str:
+    return _("ambiguous: “%(value)s” matches %(n)s participants of this campaign (by e-mail, external_ref, "
+             "participant reference or pseudonym); name one by its e-mail or participant reference", value=value, n=n)
+
+
 FIELD_NAMES = {"meta": "metadata"}
 SHOWN_VALUE = 80
 
@@ -109,12 +123,12 @@ class Roster:
         return self._found[value]
 
     def _resolve(self, value: str) -> tuple[Enrollment | None, str | None]:
-        unknown = (NOT_YOUR_VOLUNTEER if self.owner is not None else NOT_IN_CAMPAIGN).format(value=_shown(value))
+        unknown = (not_your_volunteer if self.owner is not None else not_in_campaign)(_shown(value))
         if "@" in value:
             try:
                 found = list(self.by_email.get(self.normalize_email(value), ()))
             except DomainError as exc:
-                return None, f"participant “{_shown(value)}”: {exc.message}"
+                return None, _("participant “%(value)s”: %(problem)s", value=_shown(value), problem=exc.message)
         else:
             found = list(self.by_name.get(value, ()))
             if self.owner is None:
@@ -127,7 +141,7 @@ class Roster:
         if not distinct:
             return None, unknown
         if len(distinct) > 1:
-            return None, AMBIGUOUS.format(value=_shown(value), n=len(distinct))
+            return None, ambiguous(_shown(value), len(distinct))
         return next(iter(distinct.values())), None
 
     def refusal(self, enrollment: Enrollment) -> str | None:
@@ -138,7 +152,7 @@ class Roster:
                 check_accepts_deliveries(enrollment, self.today)
                 self._refusals[enrollment.id] = None
             except DomainError as exc:
-                self._refusals[enrollment.id] = exc.message
+                self._refusals[enrollment.id] = str(exc.message)
         return self._refusals[enrollment.id]
 
 
@@ -198,8 +212,8 @@ def derived_source_id(enrollment_id: int, values: DeliveryValues) -> str:
 
 
 def _field_problems(exc: ValidationFailed) -> list[str]:
-    return [f"{FIELD_NAMES.get(name, name)}: {message}" for name, messages in exc.errors.items()
-            for message in messages]
+    return [_("%(column)s: %(problem)s", column=FIELD_NAMES.get(name, name), problem=message)
+            for name, messages in exc.errors.items() for message in messages]
 
 
 def _existing(campaign_id: int, source_ids: Iterable[str]) -> dict[tuple[int, str], Any]:
@@ -253,9 +267,10 @@ def plan_rows(rows: Iterable[DeliveryRow], *, roster: Roster, kinds: list[str], 
             source_id = derived_source_id(enrollment.id, values)
         if source_id is not None:
             if (earlier := first.get(source_id)) is not None:
-                reasons.append(f"duplicate of row {earlier} (same source_id “{_shown(source_id)}”)" if row.source_id
-                               else f"the same delivery as row {earlier}: give each row its own source_id to "
-                                    "record both")
+                reasons.append(_("duplicate of row %(row)s (same source_id “%(source_id)s”)", row=earlier,
+                                 source_id=_shown(source_id)) if row.source_id
+                               else _("the same delivery as row %(row)s: give each row its own source_id to "
+                                      "record both", row=earlier))
             else:
                 first[source_id] = row.number
         if reasons:
@@ -269,11 +284,11 @@ def plan_rows(rows: Iterable[DeliveryRow], *, roster: Roster, kinds: list[str], 
             continue
         found = existing.get((p.enrollment_id, p.source_id))
         if found is None:
-            p.reason = "new delivery"
+            p.reason = _("new delivery")
         elif _same_content(found, p.values, None):
-            p.outcome, p.reason = ALREADY, "already recorded with the same details: nothing to add"
+            p.outcome, p.reason = ALREADY, _("already recorded with the same details: nothing to add")
         else:
-            p.outcome, p.reason = ERROR, DuplicateSourceId(SOURCE, p.source_id).message
+            p.outcome, p.reason = ERROR, str(DuplicateSourceId(SOURCE, p.source_id).message)
     return staged
 
 
