@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from portal.i18n import _, number
+
 ROUNDING_BASE = 10
 
 
 def rounded_count(count: int | None, min_cohort: int, base: int = ROUNDING_BASE) -> str:
     """``count`` for an audience that must not see it exactly: "fewer than N" below the
-    cohort minimum, otherwise rounded half up to the nearest ``base`` ("about 60")."""
+    cohort minimum, otherwise rounded half up to the nearest ``base`` ("about 60"), in the
+    reader's language."""
     if count is None or count < min_cohort:
-        return f"fewer than {min_cohort}"
+        return _("fewer than %(num)s", num=number(min_cohort))
     rounded = (count + base // 2) // base * base
-    return f"about {max(rounded, base):,}"
+    return _("about %(num)s", num=number(max(rounded, base)))
 
 
 # --- small cells in a breakdown (SPEC §2.11) ---------------------------------------------

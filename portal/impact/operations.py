@@ -23,6 +23,7 @@ from portal.activity.operations import record_event
 from portal.db import db, utcnow
 from portal.errors import DomainError, InvalidTransition, StaleEdit, ValidationFailed
 from portal.forms import decimal_places, parse_decimal
+from portal.i18n import _l, number
 from portal.impact.models import (
     ACTIVE,
     COMPLETION,
@@ -37,6 +38,7 @@ from portal.impact.models import (
     ValuationSet,
 )
 from portal.keys import key_from_name, key_problem, unique_key
+from portal.lifecycle import status_label
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -46,32 +48,37 @@ MAX_PROXY = Decimal(10_000_000)  # per unit, in major units
 MAX_RATE = Decimal(20)
 DEFAULT_RATE = Decimal("3.50")
 PERCENT_FIELDS = ("deadweight", "attribution", "displacement", "drop_off")
-PERCENT_LABELS = {"deadweight": "Deadweight", "attribution": "Attribution", "displacement": "Displacement",
-                  "drop_off": "Drop-off per year"}
+PERCENT_LABELS = {"deadweight": _l("Deadweight"), "attribution": _l("Attribution"),
+                  "displacement": _l("Displacement"), "drop_off": _l("Drop-off per year")}
 OUTCOME_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-OUTCOME_TYPE_LABELS = {DELIVERY: "Delivery kind", MILESTONE: "Milestone", COMPLETION: "Program completed"}
+OUTCOME_TYPE_LABELS = {DELIVERY: _l("Delivery kind"), MILESTONE: _l("Milestone"), COMPLETION: _l("Program completed")}
+# The fields a version comparison names (set fields and entry fields).
+FIELD_LABELS = {"name": _l("Name"), "currency": _l("Currency"), "discount_rate": _l("Discount rate"),
+                "proxy_minor": _l("Financial proxy"), "source_text": _l("Source"), "source_url": _l("Source address"),
+                "duration_years": _l("Duration (years)"), **PERCENT_LABELS}
+CHANGE_LABELS = {"added": _l("Added"), "removed": _l("Removed"), "changed": _l("Changed")}
 ENTRY_FIELDS = ("outcome_type", "outcome", "proxy_minor", "source_text", "source_url", *PERCENT_FIELDS,
                 "duration_years")
 
 
 # --- pure field rules ------------------------------------------------------------------------
-def _percent(value: Any, label: str, errors: dict[str, list[str]], name: str, *, high: Decimal = Decimal(100),
+def _percent(value: Any, label: Any, errors: dict[str, list[str]], name: str, *, high: Decimal = Decimal(100),
              default: Decimal | None = Decimal(0)) -> Decimal:
     if value is None or (isinstance(value, str) and not value.strip()):
         if default is None:
-            errors[name] = [f"Enter the {label.lower()} in percent, from 0 to {high}."]
+            errors[name] = [_l("Enter a percentage from 0 to %(high)s.", high=number(high))]
             return Decimal(0)
         return default
     try:
-        number = parse_decimal(value)
+        value_ = parse_decimal(value)
     except ValueError as exc:
         errors[name] = [str(exc)]
         return Decimal(0)
-    if not Decimal(0) <= number <= high:
-        errors[name] = [f"{label} is a percentage from 0 to {high}."]
-    elif decimal_places(number) > 2:
-        errors[name] = ["Use at most 2 decimal places."]
-    return number.quantize(Decimal("0.01")) if name not in errors else Decimal(0)
+    if not Decimal(0) <= value_ <= high:
+        errors[name] = [_l("%(name)s is a percentage from 0 to %(high)s.", name=label, high=number(high))]
+    elif decimal_places(value_) > 2:
+        errors[name] = [_l("Use at most 2 decimal places.")]
+    return value_.quantize(Decimal("0.01")) if name not in errors else Decimal(0)
 
 
 def clean_set_fields(raw: dict[str, Any]) -> dict[str, Any]:
@@ -79,15 +86,15 @@ def clean_set_fields(raw: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     name = (raw.get("name") or "").strip() if isinstance(raw.get("name"), str) else ""
     if not 1 <= len(name) <= 255:
-        errors["name"] = ["Enter a name of 1 to 255 characters."]
+        errors["name"] = [_l("Enter a name of 1 to 255 characters.")]
     description = raw.get("description") or ""
     if not isinstance(description, str) or len(description) > 5000:
-        errors["description"] = ["Use at most 5000 characters."]
+        errors["description"] = [_l("Use at most 5000 characters.")]
         description = ""
     currency = (raw.get("currency") or "").strip().upper() if isinstance(raw.get("currency"), str) else ""
     if currency not in reference.currencies():
-        errors["currency"] = ["Enter an ISO 4217 currency code such as NOK or EUR."]
-    rate = _percent(raw.get("discount_rate"), "Discount rate", errors, "discount_rate", high=MAX_RATE,
+        errors["currency"] = [_l("Enter an ISO 4217 currency code such as NOK or EUR.")]
+    rate = _percent(raw.get("discount_rate"), _l("Discount rate"), errors, "discount_rate", high=MAX_RATE,
                     default=DEFAULT_RATE)
     if errors:
         raise ValidationFailed(errors)
@@ -111,13 +118,13 @@ def clean_entry(raw: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     outcome = parse_outcome(raw.get("outcome"))
     if outcome is None:
-        errors["outcome"] = ["Choose the outcome: a delivery kind, a milestone key (lowercase letters, digits, "
-                             "_ and -) or program completed."]
+        errors["outcome"] = [_l("Choose the outcome: a delivery kind, a milestone key (lowercase letters, digits, "
+                                "_ and -) or program completed.")]
         outcome = (DELIVERY, "")
     proxy = Decimal(0)
     value = raw.get("proxy")
     if value is None or (isinstance(value, str) and not value.strip()):
-        errors["proxy"] = ["Enter the value of one unit of this outcome, e.g. 1250.00."]
+        errors["proxy"] = [_l("Enter the value of one unit of this outcome, e.g. 1250.00.")]
     else:
         try:
             proxy = parse_decimal(value)
@@ -125,31 +132,31 @@ def clean_entry(raw: dict[str, Any]) -> dict[str, Any]:
             errors["proxy"] = [str(exc)]
         else:
             if proxy < 0:
-                errors["proxy"] = ["A financial proxy is zero or more."]
+                errors["proxy"] = [_l("A financial proxy is zero or more.")]
             elif proxy > MAX_PROXY:
-                errors["proxy"] = [f"That is more than {MAX_PROXY:,} per unit: check the amount (it is per unit, "
-                                   "in major units such as kroner or euros)."]
+                errors["proxy"] = [_l("That is more than %(max)s per unit: check the amount (it is per unit, "
+                                      "in major units such as kroner or euros).", max=number(MAX_PROXY))]
             elif decimal_places(proxy) > 2:
-                errors["proxy"] = ["Use at most 2 decimal places."]
+                errors["proxy"] = [_l("Use at most 2 decimal places.")]
     source_text = raw.get("source_text") if isinstance(raw.get("source_text"), str) else ""
     source_text = source_text.strip()
     if not 1 <= len(source_text) <= 1000:
-        errors["source_text"] = ["Say where the figure comes from (1 to 1000 characters): a study, a statistic, "
-                                 "a price list."]
+        errors["source_text"] = [_l("Say where the figure comes from (1 to 1000 characters): a study, a "
+                                    "statistic, a price list.")]
     source_url = raw.get("source_url") if isinstance(raw.get("source_url"), str) else ""
     source_url = source_url.strip()
     if source_url:
         parts = urlsplit(source_url) if len(source_url) <= 500 else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in
                                                                                               source_url):
-            errors["source_url"] = ["Enter a web address starting with https:// (at most 500 characters), or "
-                                    "leave it empty."]
+            errors["source_url"] = [_l("Enter a web address starting with https:// (at most 500 characters), "
+                                       "or leave it empty.")]
     percents = {name: _percent(raw.get(name), PERCENT_LABELS[name], errors, name) for name in PERCENT_FIELDS}
     duration = raw.get("duration_years")
     if isinstance(duration, str) and duration.strip().isdigit() and len(duration.strip()) <= 3:
         duration = int(duration.strip())
     if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 10:
-        errors["duration_years"] = ["Enter how many years the outcome lasts: a whole number from 1 to 10."]
+        errors["duration_years"] = [_l("Enter how many years the outcome lasts: a whole number from 1 to 10.")]
         duration = 1
     if errors:
         raise ValidationFailed(errors)
@@ -165,8 +172,9 @@ def _check_version(valuation_set: ValuationSet, expected_version: int | None) ->
 
 def ensure_draft(valuation_set: ValuationSet) -> None:
     if valuation_set.status != DRAFT:
-        raise DomainError(f"Only drafts can be changed; version {valuation_set.version} is {valuation_set.status}. "
-                          "Start a new version to change it.", "status")
+        raise DomainError(_l("Only drafts can be changed; version %(version)s is %(status)s. Start a new version "
+                             "to change it.", version=valuation_set.version, status=status_label(valuation_set.status)),
+                          "status")
 
 
 def _event(verb: str, actor: User | None, valuation_set: ValuationSet, data: dict[str, Any] | None = None) -> None:
@@ -218,7 +226,7 @@ def save_entry(actor: User | None, valuation_set: ValuationSet, *, expected_vers
         ValuationEntry.set_id == valuation_set.id, ValuationEntry.outcome_type == values["outcome_type"],
         ValuationEntry.outcome == values["outcome"]))
     if clash is not None and (entry is None or clash != entry.id):
-        raise ValidationFailed({"outcome": ["This outcome is valued in this set already: change that entry."]})
+        raise ValidationFailed({"outcome": [_l("This outcome is valued in this set already: change that entry.")]})
     created = entry is None
     if created:
         entry = ValuationEntry(set_id=valuation_set.id, **values)
@@ -255,7 +263,7 @@ def activate(actor: User | None, valuation_set: ValuationSet, *, expected_versio
     _check_version(valuation_set, expected_version)
     _check_move(valuation_set, ACTIVE)
     if not valuation_set.entries:
-        raise DomainError("Add at least one valued outcome before activating the set.", "entries")
+        raise DomainError(_l("Add at least one valued outcome before activating the set."), "entries")
     previous = db.session.scalars(sa.select(ValuationSet).where(
         ValuationSet.key == valuation_set.key, ValuationSet.status == ACTIVE).with_for_update()).first()
     if previous is not None:
@@ -343,10 +351,11 @@ def pin_program(actor: User | None, program: Program, valuation_set: ValuationSe
     """Pin ``program`` to an active valuation set version (None: no SROI, only points).
     The pin changes only this way, so a program's SROI never moves under it."""
     if expected_version is not None and program.lock_version != expected_version:
-        raise StaleEdit("this program")
+        raise StaleEdit(_l("this program"))
     if valuation_set is not None and valuation_set.status != ACTIVE:
-        raise ValidationFailed({"valuation_set_id": [f"{valuation_set.label} is {valuation_set.status}: pin an active "
-                                                      "version."]})
+        raise ValidationFailed({"valuation_set_id": [_l("%(set)s is %(status)s: pin an active version.",
+                                                         set=valuation_set.label,
+                                                         status=status_label(valuation_set.status))]})
     before = program.valuation_set_id
     after = valuation_set.id if valuation_set is not None else None
     if before == after:

@@ -35,12 +35,14 @@ from portal.configuration.merge import effective_with_provenance
 from portal.db import db
 from portal.deliveries.kinds import kind_label
 from portal.disclosure import withheld_parts
+from portal.i18n import _l, number
 from portal.impact.models import MILESTONE_REACHED, PROGRAM_COMPLETED, ImpactReach, ImpactTally
 from portal.impact.sroi import _context
 
 BENEFICIARY, VOLUNTEER = "beneficiary", "volunteer"
 WEIGHTS, VIS = "sroiWeights", "visMultipliers"
-WITHHELD_REASON = "not enough participants to report"
+# Why a figure is withheld, in the reader's language (``str()`` it where text is stored or serialised).
+WITHHELD_REASON = _l("not enough participants to report")
 
 
 # --- pure rules ------------------------------------------------------------------------------
@@ -186,9 +188,29 @@ def score(buckets: Iterable[Bucket], settings: ImpactSettings, table: str = WEIG
     return Score(table, rows, total, settings.decay, settings.layers.get("decayFactorMonthly"))
 
 
+def _one_place(points: Decimal) -> Decimal:
+    return Decimal(points).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# The layers a weight can come from, as the "why this number" table names them.
+LAYER_LABELS = {"template": _l("template"), "program": _l("program"), "campaign": _l("campaign")}
+
+
+def layer_label(layer: str | None) -> str:
+    """"template" → "template" / "mal" / "шаблон"; an unknown layer as it is."""
+    found = LAYER_LABELS.get(layer or "")
+    return str(found) if found is not None else (layer or "")
+
+
 def points_text(points: Decimal) -> str:
-    """A score to one decimal, half up ("1,234.5")."""
-    return f"{Decimal(points).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
+    """A score to one decimal, half up, language-neutral ("1,234.5"): what the API and
+    frozen reports carry. Screens show :func:`points_shown`."""
+    return f"{_one_place(points):,}"
+
+
+def points_shown(points: Decimal) -> str:
+    """A score to one decimal for the reader: "1,234.5" (en), "1 234,5" (nb, uk)."""
+    return number(_one_place(points), 1)
 
 
 def withhold_small_cells(people: Sequence[int], min_cohort: int) -> tuple[set[int], bool]:
@@ -212,7 +234,7 @@ def suppress(figure: Score, min_cohort: int | None) -> Score:
     if figure.people < min_cohort:
         figure.withheld = figure.total_withheld = True
     if hidden or figure.total_withheld:
-        figure.reason = WITHHELD_REASON
+        figure.reason = str(WITHHELD_REASON)
     return figure
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.db import db
+from portal.i18n import _, _l
 from portal.impact.models import (
     ACTIVE,
     COMPLETION,
@@ -47,9 +48,9 @@ def outcome_label(outcome_type: str, outcome: str, names: dict[str, str] | None 
     from portal.deliveries.kinds import kind_label
 
     if outcome_type == COMPLETION:
-        return "Program completed"
+        return _("Program completed")
     if outcome_type == MILESTONE:
-        return f"Milestone: {(names or {}).get(outcome) or kind_label(outcome)}"
+        return _("Milestone: %(name)s", name=(names or {}).get(outcome) or kind_label(outcome))
     return kind_label(outcome)
 
 
@@ -111,7 +112,7 @@ def campaign_investments(campaigns: Sequence[Any]) -> dict[int, Investment | Cur
     for campaign in campaigns:
         mine = allocations[campaign.id]
         other = next((currency for _, currency in mine if currency != campaign.currency), None)
-        found[campaign.id] = (CurrencyMismatch(campaign.currency, other, "one of its L2I allocations") if other
+        found[campaign.id] = (CurrencyMismatch(campaign.currency, other, CurrencyMismatch.ALLOCATION) if other
                               else Investment(campaign.budget_allocated or 0, [(a, a.amount) for a, _ in mine],
                                               campaign.currency))
     return found
@@ -134,7 +135,10 @@ class SroiFigure:
     result: SroiResult | None = None
     rows: list[OutcomeRow] = field(default_factory=list)
     investment: Investment | None = None
-    refusal: str | None = None  # a currency mismatch, no investment…
+    refusal: str | None = None  # a currency mismatch, no investment… (text in the reader's language)
+    refusal_key: str | None = None  # which refusal: NO_SET, CURRENCY or NO_INVESTMENT
+    refusal_currencies: tuple[str, str] | None = None  # (set, other) for CURRENCY
+    refusal_what: str | None = None  # CurrencyMismatch.CAMPAIGN or .ALLOCATION
     withheld: bool = False  # the ratio, PV and band
     total_withheld: bool = False  # PV total beside its parts
     reason: str | None = None
@@ -142,6 +146,17 @@ class SroiFigure:
     @property
     def currency(self) -> str | None:
         return self.valuation_set.currency if self.valuation_set else None
+
+
+NO_SET, CURRENCY, NO_INVESTMENT = "no_set", "currency", "no_investment"
+NO_SET_TEXT = _l("This program pins no valuation set: only points are shown.")
+NO_INVESTMENT_TEXT = _l("No investment is recorded for this campaign (no budget allocated and no L2I allocation): "
+                        "the present value is shown without a ratio.")
+
+
+def _mismatch(valuation_set: ValuationSet, refused: CurrencyMismatch) -> SroiFigure:
+    return SroiFigure(valuation_set, refusal=str(refused), refusal_key=CURRENCY,
+                      refusal_currencies=(refused.set_currency, refused.campaign_currency), refusal_what=refused.what)
 
 
 def load_set(set_id: int | None) -> ValuationSet | None:
@@ -158,13 +173,13 @@ def sroi_figure(campaign: Any, valuation_set: ValuationSet | None, buckets: list
     """SPEC §2.11's SROI of ``campaign`` from its events (``buckets``); ``investment`` when
     already read (:func:`campaign_investments`)."""
     if valuation_set is None:
-        return SroiFigure(None, refusal="This program pins no valuation set: only points are shown.")
+        return SroiFigure(None, refusal=str(NO_SET_TEXT), refusal_key=NO_SET)
     if valuation_set.currency != campaign.currency:
-        return SroiFigure(valuation_set, refusal=str(CurrencyMismatch(valuation_set.currency, campaign.currency)))
+        return _mismatch(valuation_set, CurrencyMismatch(valuation_set.currency, campaign.currency))
     if investment is None:
         investment = campaign_investments([campaign])[campaign.id]
     if isinstance(investment, CurrencyMismatch):
-        return SroiFigure(valuation_set, refusal=str(investment))
+        return _mismatch(valuation_set, investment)
     quantities, people = beneficiary_outcomes(buckets, delivery_reach)
     valuations = valuations_of(valuation_set)
     result = with_band(valuations, quantities, Decimal(valuation_set.discount_rate), investment.total)
@@ -173,8 +188,7 @@ def sroi_figure(campaign: Any, valuation_set: ValuationSet | None, buckets: list
             for entry, value in zip(valuation_set.entries, result.outcomes, strict=True)]
     figure = SroiFigure(valuation_set, result, rows, investment)
     if result.ratio is None:
-        figure.refusal = ("No investment is recorded for this campaign (no budget allocated and no L2I "
-                          "allocation): the present value is shown without a ratio.")
+        figure.refusal, figure.refusal_key = str(NO_INVESTMENT_TEXT), NO_INVESTMENT
     if min_cohort is not None and rows:
         hidden, total_hidden = withhold_small_cells([r.people for r in rows], min_cohort)
         for i in hidden:
@@ -182,7 +196,7 @@ def sroi_figure(campaign: Any, valuation_set: ValuationSet | None, buckets: list
         figure.total_withheld = total_hidden
         figure.withheld = max(r.people for r in rows) < min_cohort or total_hidden
         if hidden or figure.withheld:
-            figure.reason = WITHHELD_REASON
+            figure.reason = str(WITHHELD_REASON)
     return figure
 
 
@@ -264,7 +278,8 @@ def known_outcomes() -> list[tuple[str, str]]:
                 kinds.setdefault(str(kind), kind_label(str(kind)))
         for milestone in milestone_list(template.config_schema, config):
             milestones.setdefault(milestone.key, f"{milestone.name} ({template.name})")
-    choices = [(outcome_key(DELIVERY, k), f"Delivery: {label}") for k, label in sorted(kinds.items())]
-    choices += [(outcome_key(MILESTONE, k), f"Milestone: {label}") for k, label in sorted(milestones.items())]
-    choices.append((outcome_key(COMPLETION, PROGRAM_COMPLETED), "Program completed"))
+    choices = [(outcome_key(DELIVERY, k), _("Delivery: %(name)s", name=label)) for k, label in sorted(kinds.items())]
+    choices += [(outcome_key(MILESTONE, k), _("Milestone: %(name)s", name=label))
+                for k, label in sorted(milestones.items())]
+    choices.append((outcome_key(COMPLETION, PROGRAM_COMPLETED), _("Program completed")))
     return choices

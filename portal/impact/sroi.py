@@ -9,6 +9,11 @@ For one outcome o valued at ``proxy`` minor units per unit:
     PV_o     = Σ_{t=1..duration} impact_o × (1 − drop_off)^(t−1) / (1 + rate)^t
     PV       = Σ_o PV_o ;  SROI = PV / investment
 
+The figures are computed in exact decimals whatever the language; only the helpers at the end
+write them for people, in the reader's language (:mod:`portal.i18n`; English keeps
+"NOK 1,234.57", "3.40", "25 %"). :func:`ratio_text` stays the language-neutral text the API
+and the frozen reports carry.
+
 Percentages are stored and entered as percent (25.00 = 25 %). The sensitivity band
 recomputes SROI with every proxy × 0.8 and deadweight and attribution + 10 points (low),
 and proxies × 1.2 with deadweight and attribution − 10 points (high), clamped to 0–100 %.
@@ -18,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+from portal.i18n import _, _l, money, number, percent
 
 PRECISION = 50
 HUNDRED = Decimal(100)
@@ -30,10 +37,23 @@ class CurrencyMismatch(ValueError):
     """A valuation set and a campaign (or its L2I allocations) in different currencies:
     SROI is refused, never converted."""
 
-    def __init__(self, set_currency: str, campaign_currency: str, what: str = "the campaign"):
-        super().__init__(f"The valuation set is in {set_currency} but {what} is in {campaign_currency}: SROI is "
-                         "not computed, because amounts are never converted between currencies.")
-        self.set_currency, self.campaign_currency = set_currency, campaign_currency
+    CAMPAIGN, ALLOCATION = "campaign", "allocation"
+
+    def __init__(self, set_currency: str, campaign_currency: str, what: str = CAMPAIGN):
+        if what == self.ALLOCATION:
+            message = _l("The valuation set is in %(set_currency)s but one of its L2I allocations is in %(currency)s: "
+                         "SROI is not computed, because amounts are never converted between currencies.",
+                         set_currency=set_currency, currency=campaign_currency)
+        else:
+            message = _l("The valuation set is in %(set_currency)s but the campaign is in %(currency)s: SROI is not "
+                         "computed, because amounts are never converted between currencies.",
+                         set_currency=set_currency, currency=campaign_currency)
+        super().__init__(message)
+        self.message = message  # lazy: text in the language of whoever reads it (str(exc) too)
+        self.set_currency, self.campaign_currency, self.what = set_currency, campaign_currency, what
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -152,29 +172,49 @@ def round_minor(amount: Decimal) -> int:
 
 
 def money_text(amount_minor: Decimal | int, currency: str) -> str:
-    """"NOK 1,234.57" from minor units (rounded half up to the minor unit first)."""
-    minor = round_minor(Decimal(amount_minor))
-    sign = "−" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{currency} {whole:,}.{cents:02d}"
+    """Minor units as money in the reader's language, rounded half up to the minor unit
+    first: "NOK 1,234.57" (en), "1 234,57 kr" (nb), "1 234,57 NOK" (uk)."""
+    return money(round_minor(Decimal(amount_minor)), currency)
+
+
+def _two_places(ratio: Decimal) -> Decimal:
+    return Decimal(ratio).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def ratio_text(ratio: Decimal) -> str:
-    """A ratio to two decimals, half up: 3.395 → "3.40"."""
-    return f"{Decimal(ratio).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    """A ratio to two decimals, half up, language-neutral (the API and frozen reports): 3.395 → "3.40"."""
+    return f"{_two_places(ratio):,}"
+
+
+def ratio_shown(ratio: Decimal) -> str:
+    """A ratio to two decimals for the reader: "3.40" (en), "3,40" (nb, uk)."""
+    return number(_two_places(ratio), 2)
+
+
+def sroi_money(ratio: Decimal, currency: str) -> str:
+    """A ratio as the money one unit invested returns: "NOK 3.40" (en), "3,40 kr" (nb)."""
+    return money(_two_places(ratio) * 100, currency)
 
 
 def sroi_sentence(ratio: Decimal, currency: str) -> str:
-    """"NOK 3.40 of social value per NOK 1 invested"."""
-    return f"{currency} {ratio_text(ratio)} of social value per {currency} 1 invested"
+    """"NOK 3.40 of social value per NOK 1 invested" in the reader's language."""
+    return _("%(value)s of social value per %(one)s invested",
+             value=sroi_money(ratio, currency), one=_one_unit(currency))
 
 
-def percent_text(percent: Decimal) -> str:
-    """25.00 → "25 %", 3.50 → "3.5 %"."""
-    text = f"{Decimal(percent).normalize():f}"
-    return f"{text} %"
+def _one_unit(currency: str) -> str:
+    """One whole unit as the language writes money without decimals ("NOK 1", "1 kr")."""
+    text = money(100, currency)
+    return text.replace(number(Decimal(1), 2), "1", 1)
+
+
+def percent_text(value: Decimal) -> str:
+    """25.00 → "25 %", 3.50 → "3.5 %" (en); "3,5 %" (nb), "3,5%" (uk)."""
+    return percent(Decimal(value).normalize())
 
 
 def quantity_text(quantity: Decimal) -> str:
-    """12.500 → "12.5", 10 → "10", 1234 → "1,234"."""
-    return format(Decimal(quantity).normalize(), ",f")
+    """12.500 → "12.5", 10 → "10", 1234 → "1,234" (en); "1 234" and "12,5" (nb, uk)."""
+    value = Decimal(quantity).normalize()
+    places = max(0, -value.as_tuple().exponent) if isinstance(value.as_tuple().exponent, int) else 0
+    return number(value, places)

@@ -17,6 +17,7 @@ from portal.campaigns.models import Campaign
 from portal.db import db, transaction, utcnow
 from portal.errors import DomainError
 from portal.forms import choices, parse_id
+from portal.i18n import _
 from portal.impact import operations as ops
 from portal.impact.forms import EntryForm, NewValuationSetForm, PinForm, SetActionForm, ValuationSetForm
 from portal.impact.models import (
@@ -31,9 +32,11 @@ from portal.impact.models import (
     ValuationEntry,
     ValuationSet,
 )
-from portal.impact.points import points_text
+from portal.impact.operations import CHANGE_LABELS, FIELD_LABELS
+from portal.impact.points import layer_label, points_shown
 from portal.impact.queries import active_sets, campaign_impact, known_outcomes, load_set, outcome_label, pin_preview
-from portal.impact.sroi import money_text, percent_text, quantity_text, ratio_text, sroi_sentence
+from portal.impact.sroi import money_text, percent_text, quantity_text, ratio_shown, sroi_money, sroi_sentence
+from portal.lifecycle import status_label
 from portal.pagination import keyset_page
 from portal.programs.models import Program
 from portal.tenancy import get_visible_or_404
@@ -49,9 +52,11 @@ from portal.web import (
 
 bp = Blueprint("impact", __name__)
 
-# How figures are written, for every template (campaign and program pages include the cards).
-FIGURE_HELPERS = {"points_text": points_text, "money_text": money_text, "ratio_text": ratio_text,
-                  "percent_text": percent_text, "sroi_sentence": sroi_sentence, "quantity_text": quantity_text}
+# How figures are written, for every template (campaign and program pages include the cards),
+# in the reader's language.
+FIGURE_HELPERS = {"points_text": points_shown, "money_text": money_text, "ratio_text": ratio_shown,
+                  "percent_text": percent_text, "sroi_sentence": sroi_sentence, "quantity_text": quantity_text,
+                  "sroi_money": sroi_money, "layer_label": layer_label}
 for _name, _helper in FIGURE_HELPERS.items():
     bp.add_app_template_global(_helper, _name)
 
@@ -109,7 +114,8 @@ def new_set():
                 valuation_set = ops.create_valuation_set(
                     current_user, key=form.key.data or "", name=form.name.data, currency=form.currency.data,
                     discount_rate=form.discount_rate.data, description=form.description.data)
-            flash(f"Draft “{valuation_set.label}” created. Add the outcomes it values, then activate it.", "success")
+            flash(_("Draft “%(set)s” created. Add the outcomes it values, then activate it.",
+                    set=valuation_set.label), "success")
             return redirect_to(url_for(".set_detail", set_id=valuation_set.id))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -138,8 +144,8 @@ def set_detail(set_id: int):
 def edit_set(set_id: int):
     valuation_set = _set_or_404(set_id)
     if valuation_set.status != DRAFT:
-        flash(f"Version {valuation_set.version} is {valuation_set.status}; only drafts change. Start a new version.",
-              "error")
+        flash(_("Version %(version)s is %(status)s; only drafts change. Start a new version.",
+                version=valuation_set.version, status=status_label(valuation_set.status)), "error")
         if request.method == "POST":
             return _set_page(valuation_set, 422)
         return redirect_to(url_for(".set_detail", set_id=set_id))
@@ -156,7 +162,7 @@ def edit_set(set_id: int):
                                          expected_version=form.expected_version(), name=form.name.data,
                                          currency=form.currency.data, discount_rate=form.discount_rate.data,
                                          description=form.description.data)
-            flash("Valuation set saved.", "success")
+            flash(_("Valuation set saved."), "success")
             return redirect_to(url_for(".set_detail", set_id=set_id))
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -168,9 +174,9 @@ def edit_set(set_id: int):
 def _entry_page(valuation_set: ValuationSet, form: EntryForm, entry: ValuationEntry | None, status_code: int = 200):
     options = known_outcomes()
     current = form.outcome.data
-    if current and current not in {value for value, _ in options} and ops.parse_outcome(current):
+    if current and current not in {value for value, _label in options} and ops.parse_outcome(current):
         options.append((current, outcome_label(*ops.parse_outcome(current))))
-    form.outcome.choices = choices([("", "Choose an outcome…"), *options])
+    form.outcome.choices = choices([("", _("Choose an outcome…")), *options])
     return render("impact/entry.html", block="form", form=form, vs=valuation_set, entry=entry,
                   status_code=status_code)
 
@@ -182,8 +188,8 @@ def entry(set_id: int, entry_id: int | None = None):
     valuation_set = _set_or_404(set_id)
     existing = _entry_or_404(valuation_set, entry_id) if entry_id is not None else None
     if valuation_set.status != DRAFT:
-        flash(f"Version {valuation_set.version} is {valuation_set.status}; only drafts change. Start a new version.",
-              "error")
+        flash(_("Version %(version)s is %(status)s; only drafts change. Start a new version.",
+                version=valuation_set.version, status=status_label(valuation_set.status)), "error")
         if request.method == "POST":
             return _set_page(valuation_set, 422)
         return redirect_to(url_for(".set_detail", set_id=set_id))
@@ -207,7 +213,7 @@ def entry(set_id: int, entry_id: int | None = None):
     except DomainError as exc:
         apply_domain_error(form, exc)
         return _entry_page(_set_or_404(set_id), form, existing, exc.status_code)
-    flash("Outcome saved." if existing else "Outcome added.", "success")
+    flash(_("Outcome saved.") if existing else _("Outcome added."), "success")
     return redirect_to(url_for(".set_detail", set_id=set_id))
 
 
@@ -225,11 +231,11 @@ def remove_entry(set_id: int, entry_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
         return _set_page(_set_or_404(set_id), exc.status_code)
-    flash("Outcome removed.", "success")
+    flash(_("Outcome removed."), "success")
     return redirect_to(url_for(".set_detail", set_id=set_id))
 
 
-def _lifecycle(set_id: int, operation, success: str, ask=None, target: str | None = None, done=None):
+def _lifecycle(set_id: int, operation, success, ask=None, target: str | None = None, done=None):
     form = SetActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -246,52 +252,67 @@ def _lifecycle(set_id: int, operation, success: str, ask=None, target: str | Non
     except DomainError as exc:
         flash(exc.message, "error")
         return _set_page(_set_or_404(set_id), exc.status_code)
-    flash(success.format(label=label), "success")
+    flash(success(label), "success")
     return redirect_to(done() if done else url_for(".set_detail", set_id=set_id))
 
 
+# The lifecycle buttons: what each asks (its title and button) and says when done, per verb.
+ASK_TEXTS = {
+    "activate": (lambda s: _("Activate %(set)s?", set=s.label), lambda s: _("Activate v%(version)s", version=s.version),
+                 lambda s: _("Activate")),
+    "retire": (lambda s: _("Retire %(set)s?", set=s.label), lambda s: _("Retire v%(version)s", version=s.version),
+               lambda s: _("Retire")),
+    "delete": (lambda s: _("Delete %(set)s?", set=s.label), lambda s: _("Delete v%(version)s", version=s.version),
+               lambda s: _("Delete")),
+}
+
+
 def _asking(verb: str, sentences) -> callable:
+    title, button, crumb = ASK_TEXTS[verb]
+
     def confirmation(valuation_set: ValuationSet) -> Confirmation:
         page = url_for(".set_detail", set_id=valuation_set.id)
-        return Confirmation(title=f"{verb} {valuation_set.label}?", confirm_label=f"{verb} v{valuation_set.version}",
+        return Confirmation(title=title(valuation_set), confirm_label=button(valuation_set),
                             action=request.path, cancel_url=page, consequences=sentences(valuation_set),
-                            danger=verb != "Activate",
-                            facts=[("Valuation set", valuation_set.name),
-                                   ("Version", f"v{valuation_set.version} ({valuation_set.status})")],
-                            crumbs=[("Valuation sets", url_for(".sets")), (valuation_set.label, page), (verb, None)])
+                            danger=verb != "activate",
+                            facts=[(_("Valuation set"), valuation_set.name),
+                                   (_("Version"), f"v{valuation_set.version} ({status_label(valuation_set.status)})")],
+                            crumbs=[(_("Valuation sets"), url_for(".sets")), (valuation_set.label, page),
+                                    (crumb(valuation_set), None)])
     return confirmation
 
 
 def _activate_sentences(valuation_set: ValuationSet) -> list[str]:
-    said = [f"v{valuation_set.version} becomes the active version: programs can pin it. It can no longer be "
-            "changed; later changes need a new version."]
-    active = next((s for s, _ in _versions(valuation_set.key) if s.status == ACTIVE), None)
+    said = [_("v%(version)s becomes the active version: programs can pin it. It can no longer be changed; later "
+              "changes need a new version.", version=valuation_set.version)]
+    active = next((s for s, _pins in _versions(valuation_set.key) if s.status == ACTIVE), None)
     if active is not None:
-        said.append(f"v{active.version}, the active version now, is retired: programs pinned to it keep it until "
-                    "they are upgraded.")
+        said.append(_("v%(version)s, the active version now, is retired: programs pinned to it keep it until they "
+                      "are upgraded.", version=active.version))
     return said
 
 
 @bp.post("/valuation-sets/<int:set_id>/activate")
 @role_required(PROGRAM_MANAGER)
 def activate(set_id: int):
-    return _lifecycle(set_id, ops.activate, "{label} is active: programs can pin it.",
-                      ask=_asking("Activate", _activate_sentences), target=ACTIVE)
+    return _lifecycle(set_id, ops.activate, lambda label: _("%(set)s is active: programs can pin it.", set=label),
+                      ask=_asking("activate", _activate_sentences), target=ACTIVE)
 
 
 @bp.post("/valuation-sets/<int:set_id>/retire")
 @role_required(PROGRAM_MANAGER)
 def retire(set_id: int):
-    return _lifecycle(set_id, ops.retire, "{label} is retired.", target=RETIRED, ask=_asking(
-        "Retire", lambda s: ["No program can pin it any more. Programs pinned to it keep it until they are upgraded."]))
+    return _lifecycle(set_id, ops.retire, lambda label: _("%(set)s is retired.", set=label), target=RETIRED,
+                      ask=_asking("retire", lambda s: [_("No program can pin it any more. Programs pinned to it keep "
+                                                         "it until they are upgraded.")]))
 
 
 @bp.post("/valuation-sets/<int:set_id>/delete")
 @role_required(PROGRAM_MANAGER)
 def delete_set(set_id: int):
     key = _set_or_404(set_id).key
-    return _lifecycle(set_id, ops.delete_draft, "Draft {label} deleted.",
-                      ask=_asking("Delete", lambda s: ["The draft and its outcomes are deleted for good."]),
+    return _lifecycle(set_id, ops.delete_draft, lambda label: _("Draft %(set)s deleted.", set=label),
+                      ask=_asking("delete", lambda s: [_("The draft and its outcomes are deleted for good.")]),
                       done=lambda: _latest_url(key))
 
 
@@ -317,8 +338,9 @@ def new_version(set_id: int):
         if draft is None:
             abort(409)
         created = False
-    flash(f"Draft v{draft.version} created from v{_set_or_404(set_id).version}." if created
-          else f"v{draft.version} is already the draft of this set: continue there.", "success")
+    flash(_("Draft v%(version)s created from v%(source)s.", version=draft.version,
+            source=_set_or_404(set_id).version) if created
+          else _("v%(version)s is already the draft of this set: continue there.", version=draft.version), "success")
     return redirect_to(url_for(".set_detail", set_id=draft.id))
 
 
@@ -327,19 +349,19 @@ def new_version(set_id: int):
 def compare(set_id: int):
     valuation_set = _set_or_404(set_id)
     versions = _versions(valuation_set.key)
-    others = [s for s, _ in versions if s.id != valuation_set.id]
+    others = [s for s, _pins in versions if s.id != valuation_set.id]
     other_id = request.args.get("other", type=parse_id)
     other = next((s for s in others if s.id == other_id), others[0] if others else None)
     head, changes = ops.set_diff(other, valuation_set) if other is not None else ([], [])
     return render("impact/compare.html", vs=valuation_set, other=other, others=others, head=head, changes=changes,
-                  outcome_label=outcome_label)
+                  outcome_label=outcome_label, field_labels=FIELD_LABELS, change_labels=CHANGE_LABELS)
 
 
 # --- a program's pin -------------------------------------------------------------------------------
 def _pin_page(program: Program, form: PinForm, candidate: ValuationSet | None, status_code: int = 200):
     options = active_sets()
-    form.valuation_set_id.choices = choices([("", "None: points only"), *((str(s.id), f"{s.label} ({s.currency})")
-                                                                       for s in options)])
+    form.valuation_set_id.choices = choices([("", _("None: points only")),
+                                             *((str(s.id), f"{s.label} ({s.currency})") for s in options)])
     preview = pin_preview(program, candidate, _today()) if candidate is not None or request.args.get("preview") \
         else None
     return render("impact/pin.html", program=program, form=form, current=load_set(program.valuation_set_id),
@@ -365,7 +387,7 @@ def pin(program_id: int):
     chosen = parse_id(raw) if raw else None
     candidate = load_set(chosen) if chosen else None
     if raw and candidate is None:
-        form.valuation_set_id.errors = ["Choose one of the active valuation sets."]
+        form.valuation_set_id.errors = [_("Choose one of the active valuation sets.")]
         return _pin_page(program, form, None, 422)
     try:
         with transaction():
@@ -375,8 +397,9 @@ def pin(program_id: int):
     except DomainError as exc:
         apply_domain_error(form, exc)
         return _pin_page(get_visible_or_404(Program, program_id, current_user), form, candidate, exc.status_code)
-    flash(f"{program.name} now values its outcomes with {candidate.label}." if candidate
-          else f"{program.name} pins no valuation set: only points are shown.", "success")
+    flash(_("%(program)s now values its outcomes with %(set)s.", program=program.name, set=candidate.label)
+          if candidate else _("%(program)s pins no valuation set: only points are shown.", program=program.name),
+          "success")
     return redirect_to(url_for("programs.detail", program_id=program_id))
 
 
@@ -427,8 +450,9 @@ def evidence(campaign_id: int):
     """The events behind one count of the "why this number" tables, newest first: a delivery
     kind's counted deliveries, a milestone's reaches, the completions. Company admins see
     beneficiaries as the company's pseudonyms, and nothing behind a withheld count."""
+    from portal.deliveries.kinds import ATTENDANCE_LABELS
     from portal.deliveries.models import PRESENT, Delivery, EnrollmentMilestone
-    from portal.enrollments.models import Enrollment, Participant
+    from portal.enrollments.models import ROLE_LABELS, Enrollment, Participant
     from portal.enrollments.privacy import participant_label
 
     found = get_visible_or_404(Campaign, campaign_id, current_user)
@@ -477,11 +501,17 @@ def evidence(campaign_id: int):
         last_day = rows[-1][0]
         next_cursor = _cursor(last_day if isinstance(last_day, date) else date.fromisoformat(str(last_day)[:10]),
                               rows[-1][1])
-    title = "Program completed" if outcome_type == COMPLETION else (
-        "Milestones reached" if key == MILESTONE_REACHED else outcome_label(outcome_type, key))
+    title = _("Program completed") if outcome_type == COMPLETION else (
+        _("Milestones reached") if key == MILESTONE_REACHED else outcome_label(outcome_type, key))
     return render("impact/evidence.html", campaign=found, title=title, rows=rows, withheld=withheld,
                   outcome=f"{outcome_type}:{key}", outcome_type=outcome_type, next_cursor=next_cursor,
-                  label=participant_label, min_cohort=current_app.config["PORTAL_MIN_COHORT"])
+                  label=participant_label, min_cohort=current_app.config["PORTAL_MIN_COHORT"], as_day=_as_day,
+                  role_labels=ROLE_LABELS, attendance_labels=ATTENDANCE_LABELS)
+
+
+def _as_day(value) -> date:
+    """A row's day as a date (SQLite's date() gives ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _withheld(impact, outcome_type: str, key: str) -> bool:

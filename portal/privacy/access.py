@@ -1,4 +1,6 @@
 """Access (GDPR Art. 15, SPEC §2.12): everything the portal holds about one participant.
+Its codes and values are as stored; the few words it adds (the legal basis in words, who a
+match's partner is, who acted) are in the language of whoever exports it.
 
 :func:`access_report` gathers it as one JSON-ready document (the download) that the
 readable page renders too, so the two never differ. Other people are left out: a match
@@ -20,6 +22,7 @@ from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.deliveries.models import Delivery, EnrollmentMilestone
 from portal.enrollments.models import Enrollment, Participant
+from portal.i18n import _
 from portal.matches.models import Match
 from portal.privacy.consent import LEGAL_BASIS_LABELS
 
@@ -74,7 +77,7 @@ def access_report(participant: Participant) -> dict[str, Any]:
                      "waitlisted_at", "completed_at", "dropped_at", "drop_reason", "source", "source_id", "meta",
                      "created_at"),
                  campaign=campaign_name, sponsor=company_name,
-                 legal_basis_label=LEGAL_BASIS_LABELS.get(e.legal_basis, e.legal_basis))
+                 legal_basis_label=str(LEGAL_BASIS_LABELS.get(e.legal_basis, e.legal_basis)))
             for e, campaign_name, company_name in rows
         ],
         "matches": [
@@ -82,7 +85,7 @@ def access_report(participant: Participant) -> dict[str, Any]:
              "role": "volunteer" if m.volunteer_enrollment_id in ids else "beneficiary",
              "enrollment_id": m.volunteer_enrollment_id if m.volunteer_enrollment_id in ids
              else m.beneficiary_enrollment_id,
-             "partner": "a beneficiary" if m.volunteer_enrollment_id in ids else "a volunteer"}
+             "partner": _("a beneficiary") if m.volunteer_enrollment_id in ids else _("a volunteer")}
             for m in matches
         ],
         "deliveries": [
@@ -94,8 +97,8 @@ def access_report(participant: Participant) -> dict[str, Any]:
         "milestones": [_row(m, ("enrollment_id", "key", "name", "reached_on")) for m in milestones],
         "events": [
             {**_row(ev, ("type", "created_at", "subject_type", "subject_id", "data")),
-             "by": "the system" if ev.actor is None else (
-                 "the program team" if ev.actor.is_program_manager else "the sponsoring company")}
+             "by": _("the system") if ev.actor is None else (
+                 _("the program team") if ev.actor.is_program_manager else _("the sponsoring company"))}
             for ev in events
         ],
     }

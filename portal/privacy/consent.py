@@ -18,15 +18,16 @@ from portal.activity.operations import record_event
 from portal.db import db, utcnow
 from portal.enrollments.models import DEFAULT_LEGAL_BASIS, LEGAL_BASES, Enrollment, Participant
 from portal.errors import DomainError, StaleEdit, ValidationFailed
+from portal.i18n import _, _l
 
 if TYPE_CHECKING:
     from portal.auth.models import User
 
 CONSENT = "consent"
-LEGAL_BASIS_LABELS = {
-    "consent": "Consent",
-    "legitimate_interest": "Legitimate interest",
-    "contract": "Contract",
+LEGAL_BASIS_LABELS = {  # in the reader's language: str() them where text is stored or serialised
+    "consent": _l("Consent"),
+    "legitimate_interest": _l("Legitimate interest"),
+    "contract": _l("Contract"),
 }
 assert set(LEGAL_BASIS_LABELS) == set(LEGAL_BASES)
 
@@ -48,23 +49,23 @@ def clean_legal_basis(legal_basis: Any, consent_given_on: Any, *, today: date) -
     other bases carry no consent date (one given is dropped, not stored as a claim)."""
     basis = legal_basis or DEFAULT_LEGAL_BASIS
     if basis not in LEGAL_BASES:
-        raise ValidationFailed({"legal_basis": ["Choose consent, legitimate interest or contract."]})
+        raise ValidationFailed({"legal_basis": [_l("Choose consent, legitimate interest or contract.")]})
     if basis != CONSENT:
         return basis, None
     if not isinstance(consent_given_on, date):
-        raise ValidationFailed({"consent_given_on": ["Enter the day the person gave consent."]})
+        raise ValidationFailed({"consent_given_on": [_l("Enter the day the person gave consent.")]})
     if consent_given_on > today:
-        raise ValidationFailed({"consent_given_on": ["Consent cannot be given in the future."]})
+        raise ValidationFailed({"consent_given_on": [_l("Consent cannot be given in the future.")]})
     return basis, consent_given_on
 
 
 def processing_refusal(enrollment: Enrollment) -> str | None:
     """Why nothing new may be recorded about ``enrollment``'s person, or None."""
     if enrollment.consent_withdrawn_at is not None:
-        return "Consent was withdrawn for this enrollment: no new deliveries or matches are recorded."
+        return _("Consent was withdrawn for this enrollment: no new deliveries or matches are recorded.")
     participant = enrollment.participant if enrollment.participant_id is not None else None
     if participant is not None and participant.erased_at is not None:
-        return "This participant's data was erased: nothing new is recorded about them."
+        return _("This participant's data was erased: nothing new is recorded about them.")
     return None
 
 
@@ -88,18 +89,22 @@ def withdraw_consent(actor: User | None, enrollment: Enrollment, *, expected_ver
     from portal.matches.operations import end_matches_of  # the match operations import this module
 
     if expected_version is not None and enrollment.lock_version != expected_version:
-        raise StaleEdit("this enrollment")
+        raise StaleEdit(_l("this enrollment"))
     if enrollment.legal_basis != CONSENT:
-        label = LEGAL_BASIS_LABELS.get(enrollment.legal_basis, enrollment.legal_basis).lower()
-        raise ConsentNotWithdrawable(f"This enrollment is processed under {label}, not consent: there is no "
-                                     "consent to withdraw. To stop processing, erase the participant's data.")
+        if enrollment.legal_basis == "contract":
+            message = _l("This enrollment is processed under a contract, not consent: there is no consent to "
+                         "withdraw. To stop processing, erase the participant's data.")
+        else:
+            message = _l("This enrollment is processed under legitimate interest, not consent: there is no consent "
+                         "to withdraw. To stop processing, erase the participant's data.")
+        raise ConsentNotWithdrawable(message)
     if enrollment.consent_withdrawn_at is not None:
-        raise ConsentNotWithdrawable("Consent was already withdrawn for this enrollment.")
+        raise ConsentNotWithdrawable(_l("Consent was already withdrawn for this enrollment."))
     participant = db.session.get(Participant, enrollment.participant_id)
     if participant is not None and participant.erased_at is not None:
-        raise ConsentNotWithdrawable("This participant's data was already erased.")
+        raise ConsentNotWithdrawable(_l("This participant's data was already erased."))
     enrollment.consent_withdrawn_at = utcnow()
-    ended = end_matches_of(enrollment, actor, "Consent was withdrawn.")
+    ended = end_matches_of(enrollment, actor, _("Consent was withdrawn."))  # stored: the actor's language
     db.session.flush()
     record_event("program.enrollment.consent_withdrawn", actor=actor, subject=enrollment, company_id=None,
                  data={"campaign_id": enrollment.campaign_id, "matches_ended": len(ended)},

@@ -33,13 +33,18 @@ from portal.db import db, utcnow
 from portal.deliveries.models import Delivery
 from portal.enrollments.models import Enrollment, Participant
 from portal.errors import DomainError, ValidationFailed
+from portal.i18n import _, _l, show_date
 from portal.jobs.models import Job, StoredFile
 from portal.matches.models import ENDED, Match
 
 if TYPE_CHECKING:
     from portal.auth.models import User
 
+# The word typed to confirm an erasure (besides the participant's reference): ERASE, which is
+# accepted in every language, or the word of the reader's language ("SLETT", "ВИДАЛИТИ"),
+# typed exactly as shown. Translators: the confirmation word, in capitals.
 ERASE_WORD = "ERASE"
+LOCAL_ERASE_WORD = _l("ERASE")
 ERASED_TEXT = "[erased]"
 ERASED_PARTICIPANT, ERASED_VOLUNTEER = "Erased participant", "Erased volunteer"
 REQUEST, RETENTION = "request", "retention"
@@ -69,10 +74,16 @@ class ErasureResult:
 
 
 # --- pure rules ---------------------------------------------------------------------------
+def erase_word() -> str:
+    """The confirmation word the screen asks for, in the reader's language."""
+    return str(LOCAL_ERASE_WORD)
+
+
 def confirmation_matches(participant: Participant, typed: Any) -> bool:
-    """The typed confirmation: the participant's reference (any case) or the word ERASE."""
+    """The typed confirmation: the participant's reference (any case), the word ERASE, or
+    the reader's language's word for it (exactly as shown: "SLETT", "ВИДАЛИТИ")."""
     text = str(typed or "").strip()
-    return text == ERASE_WORD or (bool(text) and text.upper() == participant.ref)
+    return text in (ERASE_WORD, erase_word()) or (bool(text) and text.upper() == participant.ref)
 
 
 def erased_name(participant_company_id: int | None, roles: set[str]) -> str:
@@ -175,11 +186,11 @@ def erase_participant(actor: User | None, participant: Participant, *, confirmat
     their reference or the word ERASE (retention passes ``participant.ref``); a second
     erasure is refused (409). Call inside ``transaction()`` with the participant locked."""
     if participant.erased_at is not None:
-        raise AlreadyErased(f"This participant's data was already erased on "
-                            f"{participant.erased_at.date().isoformat()}; there is nothing left to erase.")
+        raise AlreadyErased(_l("This participant's data was already erased on %(day)s; there is nothing left to "
+                               "erase.", day=show_date(participant.erased_at.date())))
     if not confirmation_matches(participant, confirmation):
-        raise ValidationFailed({"confirmation": [f"That does not match: type {participant.ref} or {ERASE_WORD} "
-                                                 "to confirm."]})
+        raise ValidationFailed({"confirmation": [_l("That does not match: type %(ref)s or %(word)s to confirm.",
+                                                    ref=participant.ref, word=erase_word())]})
     enrollments = list(db.session.scalars(sa.select(Enrollment).where(Enrollment.participant_id == participant.id)
                                           .order_by(Enrollment.id).with_for_update()))
     enrollment_ids = [e.id for e in enrollments]
@@ -229,7 +240,7 @@ def _end_matches(actor: User | None, enrollments: list[Enrollment], matches: lis
     db.session.flush()
     ended = 0
     for enrollment in enrollments:
-        ended += len(end_matches_of(enrollment, actor, "The participant's data was erased."))
+        ended += len(end_matches_of(enrollment, actor, _("The participant's data was erased.")))  # stored
     return ended
 
 

@@ -17,16 +17,16 @@ from flask import Blueprint, Response, abort, flash, make_response, url_for
 from flask_login import current_user, login_required
 
 from portal.db import db, transaction, utcnow
-from portal.enrollments.models import Enrollment, Participant
+from portal.enrollments.models import ROLE_LABELS, Enrollment, Participant
 from portal.errors import DomainError
+from portal.i18n import _, ngettext, number
 from portal.privacy import queries
 from portal.privacy.access import access_report, record_access_export
 from portal.privacy.consent import LEGAL_BASIS_LABELS, withdraw_consent
-from portal.privacy.erasure import ERASE_WORD, erase_participant
+from portal.privacy.erasure import erase_participant, erase_word
 from portal.privacy.forms import AccessForm, EraseForm, WithdrawConsentForm
 from portal.privacy.retention import due_for_retention
 from portal.tenancy import get_visible_or_404
-from portal.text import plural
 from portal.web import (
     Confirmation,
     apply_domain_error,
@@ -67,6 +67,7 @@ def index():
 def _participant_page(participant: Participant, status_code: int = 200):
     return render("privacy/participant.html", participant=participant,
                   enrollments=queries.enrollments_with_basis(participant), basis_labels=LEGAL_BASIS_LABELS,
+                  role_labels=ROLE_LABELS,
                   withdraw_form=WithdrawConsentForm(), access_form=AccessForm(), status_code=status_code)
 
 
@@ -83,14 +84,17 @@ def access(participant_id: int):
     person = _participant(participant_id)
     form = AccessForm()
     if not form.validate_on_submit():
-        flash("Choose JSON or the readable page.", "error")
+        flash(_("Choose JSON or the readable page."), "error")
         return _participant_page(person, status_code=422)
     with transaction():
         person = _participant(participant_id, for_update=True)
         record_access_export(current_user, person, form.format.data)
     report = access_report(person)
     if form.format.data == "page":
-        return render("privacy/access.html", participant=person, report=report, basis_labels=LEGAL_BASIS_LABELS)
+        from portal.deliveries.kinds import ATTENDANCE_LABELS, kind_label
+
+        return render("privacy/access.html", participant=person, report=report, basis_labels=LEGAL_BASIS_LABELS,
+                      role_labels=ROLE_LABELS, attendance_labels=ATTENDANCE_LABELS, kind_label=kind_label)
     body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True)
     response = make_response(body, 200)
     response.mimetype = "application/json"
@@ -115,14 +119,17 @@ def erase(participant_id: int):
     except DomainError as exc:
         apply_domain_error(form, exc)
         return _erase_page(_participant(participant_id), form, status_code=exc.status_code)
-    flash(f"Erased. Their identity is gone from {plural(result.enrollments, 'enrollment')}, "
-          f"{plural(result.deliveries, 'delivery', 'deliveries')} and every activity event that mentioned them; "
-          "every figure stays the same.", "success")
+    flash(_("Erased. Their identity is gone from %(enrollments)s, %(deliveries)s and every activity event that "
+            "mentioned them; every figure stays the same.",
+            enrollments=ngettext("%(count)s enrollment", "%(count)s enrollments", result.enrollments,
+                                 count=number(result.enrollments)),
+            deliveries=ngettext("%(count)s delivery", "%(count)s deliveries", result.deliveries,
+                                count=number(result.deliveries))), "success")
     return redirect_to(url_for(".participant", participant_id=participant_id))
 
 
 def _erase_page(person: Participant, form: EraseForm, status_code: int = 200) -> Response:
-    return render("privacy/erase.html", participant=person, form=form, erase_word=ERASE_WORD,
+    return render("privacy/erase.html", participant=person, form=form, erase_word=erase_word(),
                   enrollments=queries.enrollments_with_basis(person), status_code=status_code)
 
 
@@ -135,18 +142,19 @@ def withdraw(enrollment_id: int):
     back = url_for(".participant", participant_id=person.id)
     form = WithdrawConsentForm()
     if not form.validate_on_submit():
-        return refused_action("The form expired; try again.", lambda: _participant_page(person, 400), back)
+        return refused_action(_("The form expired; try again."), lambda: _participant_page(person, 400), back)
     if not is_confirmed():
         campaign = enrollment.campaign
         return confirmation_page(Confirmation(
-            title=f"Withdraw consent for {person.display_name} in {campaign.name}?",
-            action=url_for(".withdraw", enrollment_id=enrollment_id), confirm_label="Withdraw consent",
+            title=_("Withdraw consent for %(name)s in %(campaign)s?", name=person.display_name,
+                    campaign=campaign.name),
+            action=url_for(".withdraw", enrollment_id=enrollment_id), confirm_label=_("Withdraw consent"),
             cancel_url=back,
-            consequences=["From now on no delivery and no match is recorded for this enrollment.",
-                          "Its proposed and active matches end now. The enrollment keeps its seat, so no figure "
-                          "changes.",
-                          "Next you can erase the person's data, if they asked for that too."],
-            crumbs=[("Privacy", url_for(".index")), (person.display_name, back), ("Withdraw consent", None)]))
+            consequences=[_("From now on no delivery and no match is recorded for this enrollment."),
+                          _("Its proposed and active matches end now. The enrollment keeps its seat, so no figure "
+                            "changes."),
+                          _("Next you can erase the person's data, if they asked for that too.")],
+            crumbs=[(_("Privacy"), url_for(".index")), (person.display_name, back), (_("Withdraw consent"), None)]))
     try:
         with transaction():
             locked = get_visible_or_404(Enrollment, enrollment_id, current_user, for_update=True)
@@ -154,6 +162,8 @@ def withdraw(enrollment_id: int):
     except DomainError as exc:
         status = exc.status_code
         return refused_action(exc.message, lambda: _participant_page(person, status), back)
-    flash(f"Consent withdrawn; {plural(len(ended), 'open match', 'open matches')} ended. If the person also asked to "
-          "be forgotten, erase their data below.", "success")
+    flash(ngettext("Consent withdrawn; %(count)s open match ended. If the person also asked to be forgotten, erase "
+                   "their data below.",
+                   "Consent withdrawn; %(count)s open matches ended. If the person also asked to be forgotten, erase "
+                   "their data below.", len(ended), count=number(len(ended))), "success")
     return redirect_to(url_for(".erase", participant_id=person.id))

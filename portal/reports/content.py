@@ -7,6 +7,10 @@ withheld and no total beside parts that would give a withheld one away
 snapshot's frozen content, the page, the PDF and the share link's page, so a figure quoted
 from any of them is the one the snapshot's hash stands for.
 
+The content is written in English whatever the language of whoever asks (a snapshot, and so
+its hash, never depends on who froze it); it keeps the plain values (counts, keys, dates)
+beside each text, from which :mod:`portal.reports.present` writes it in the reader's language.
+
 Every query is bounded by the campaigns in the report and the period, and grouped by
 campaign, so a company's report over a hundred campaigns is one pass per figure."""
 from __future__ import annotations
@@ -26,17 +30,19 @@ from portal.deliveries.kinds import is_session_kind, kind_label
 from portal.deliveries.models import Delivery, EnrollmentMilestone
 from portal.disclosure import withheld_parts
 from portal.enrollments.models import Enrollment
+from portal.i18n import _, _l, force_locale, number
 from portal.reports.impact import impact_section
 from portal.reports.periods import Period
 
 CONTENT_VERSION = 1
 PEOPLE_FIGURES = ("taking_part", "new", "completed", "volunteers")
 PEOPLE_LABELS = {
-    "taking_part": "Beneficiaries taking part",
-    "new": "Beneficiaries who joined",
-    "completed": "Beneficiaries who completed",
-    "volunteers": "Volunteers taking part",
+    "taking_part": _l("Beneficiaries taking part"),
+    "new": _l("Beneficiaries who joined"),
+    "completed": _l("Beneficiaries who completed"),
+    "volunteers": _l("Volunteers taking part"),
 }
+CONTENT_LANGUAGE = "en"  # the language of a report's frozen texts
 
 
 def _start(day: date) -> datetime:
@@ -112,11 +118,16 @@ def _activity(campaign_ids: list[int], period: Period) -> dict[int, dict[str, An
 def _cells(counts: list[int], min_cohort: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """JSON cells for a breakdown of people counts and its total, small cells withheld."""
     hidden, total_hidden = withheld_parts(counts, min_cohort)
-    withheld = {"value": None, "text": f"fewer than {min_cohort}"}
-    cells = [withheld if i in hidden else {"value": n, "text": f"{n:,}"} for i, n in enumerate(counts)]
+    withheld = {"value": None, "text": _fewer_than(min_cohort)}
+    cells = [withheld if i in hidden else {"value": n, "text": number(n)} for i, n in enumerate(counts)]
     total = sum(counts)
-    total_cell = withheld if total_hidden else {"value": total, "text": f"{total:,}"}
+    total_cell = withheld if total_hidden else {"value": total, "text": number(total)}
     return cells, total_cell
+
+
+def _fewer_than(min_cohort: int) -> str:
+    """How a withheld count of people reads: "fewer than 10"."""
+    return _("fewer than %(num)s", num=number(min_cohort))
 
 
 def _hours(minutes: int) -> str:
@@ -125,7 +136,14 @@ def _hours(minutes: int) -> str:
 
 def build_report(company: Company, campaigns: Sequence[Campaign], period: Period, *, min_cohort: int,
                  now: datetime | None = None) -> dict[str, Any]:
-    """The report on ``campaigns`` (one, or all of ``company``'s) for ``period``."""
+    """The report on ``campaigns`` (one, or all of ``company``'s) for ``period``, its texts
+    in English whatever the language of the request or job (see the module's docstring)."""
+    with force_locale(CONTENT_LANGUAGE):
+        return _build_report(company, campaigns, period, min_cohort=min_cohort, now=now)
+
+
+def _build_report(company: Company, campaigns: Sequence[Campaign], period: Period, *, min_cohort: int,
+                  now: datetime | None = None) -> dict[str, Any]:
     campaigns = sorted(campaigns, key=lambda c: (c.name.lower(), c.id))
     ids = [c.id for c in campaigns]
     people = _people_counts(ids, period)
@@ -141,7 +159,7 @@ def build_report(company: Company, campaigns: Sequence[Campaign], period: Period
         row["seats_taken"] = cell
     for figure in PEOPLE_FIGURES:
         cells, total = _cells([people[cid][figure] for cid in ids], min_cohort)
-        figures[figure] = {"label": PEOPLE_LABELS[figure], "total": total}
+        figures[figure] = {"label": str(PEOPLE_LABELS[figure]), "total": total}
         for row, cell in zip(rows, cells, strict=True):
             row[figure] = cell
 
@@ -150,8 +168,8 @@ def build_report(company: Company, campaigns: Sequence[Campaign], period: Period
         for key, n in milestones.get(cid, {}).items():
             funnel[key] += n
     # Each milestone's count stands alone (no total, no parts per campaign beside it).
-    funnel_rows = [{"key": key, "name": name, "value": None, "text": f"fewer than {min_cohort}"} if n < min_cohort
-                   else {"key": key, "name": name, "value": n, "text": f"{n:,}"} for (key, name), n in funnel.items()]
+    funnel_rows = [{"key": key, "name": name, "value": None, "text": _fewer_than(min_cohort)} if n < min_cohort
+                   else {"key": key, "name": name, "value": n, "text": number(n)} for (key, name), n in funnel.items()]
 
     kinds: dict[str, int] = defaultdict(int)
     minutes = 0
@@ -192,16 +210,17 @@ def _anything_withheld(content: dict[str, Any]) -> bool:
 
 def report_charts(content: dict[str, Any]) -> dict[str, Any]:
     """The report's charts, drawn from its content alone (so a snapshot's page and PDF draw
-    exactly what was frozen): the milestone funnel and what was done, by kind."""
+    exactly what was frozen), in the reader's language: the milestone funnel and what was
+    done, by kind."""
     from portal.charts import bar_chart
 
     cohort = content["min_cohort"]
     charts: dict[str, Any] = {}
     if content["milestones"]:
         charts["milestones"] = bar_chart([(m["name"], m["value"] or 0) for m in content["milestones"]],
-                                         title="Beneficiaries who reached each milestone in the period",
-                                         withhold_below=cohort, withheld_text=f"fewer than {cohort}")
+                                         title=_("Beneficiaries who reached each milestone in the period"),
+                                         withhold_below=cohort, withheld_text=_fewer_than(cohort))
     if content["activity"]["kinds"]:
-        charts["activity"] = bar_chart([(k["label"], k["count"]) for k in content["activity"]["kinds"]],
-                                       title="What was done in the period, by kind")
+        charts["activity"] = bar_chart([(kind_label(k["kind"]), k["count"]) for k in content["activity"]["kinds"]],
+                                       title=_("What was done in the period, by kind"))
     return charts

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from portal.i18n import _l
 from portal.reports.operations import SHARE_DAYS_DEFAULT, SHARE_DAYS_MAX
 from portal.reports.periods import Period, current_quarter, month, quarter, year
 
@@ -36,12 +37,12 @@ class SnapshotForm(FlaskForm):
 
 
 class ShareForm(FlaskForm):
-    label = StringField("Who it is for", validators=[Optional(), Length(max=120)],
-                        description="For your own reference, e.g. “Acme CSR team, Q2 review”.")
-    days = IntegerField("Link works for (days)", default=SHARE_DAYS_DEFAULT,
-                        validators=[InputRequired(message="Enter a number of days."),
+    label = StringField(_l("Who it is for"), validators=[Optional(), Length(max=120)],
+                        description=_l("For your own reference, e.g. “Acme CSR team, Q2 review”."))
+    days = IntegerField(_l("Link works for (days)"), default=SHARE_DAYS_DEFAULT,
+                        validators=[InputRequired(message=_l("Enter a number of days.")),
                                     NumberRange(min=1, max=SHARE_DAYS_MAX,
-                                                message=f"Enter 1 to {SHARE_DAYS_MAX} days.")])
+                                                message=_l("Enter 1 to %(max)s days.", max=SHARE_DAYS_MAX))])
 
 
 class RevokeForm(FlaskForm):

@@ -15,7 +15,8 @@ from portal.auth.models import Company
 from portal.campaigns.models import Campaign
 from portal.db import db, utcnow
 from portal.errors import DomainError
-from portal.reports.content import build_report
+from portal.i18n import _, _l, force_locale
+from portal.reports.content import CONTENT_LANGUAGE, build_report
 from portal.reports.models import ReportShareLink, ReportSnapshot, canonical_json, content_hash
 from portal.reports.periods import Period
 
@@ -30,9 +31,18 @@ class LinkNotUsable(DomainError):
     status_code = 404
 
 
+def title_of(company_name: str, campaign_name: str | None, period: Period) -> str:
+    """"Impact report — Acme Mentoring — Q2 2026 (April–June)" in the current language."""
+    if campaign_name is None:
+        return _("Impact report — %(company)s: all campaigns — %(period)s", company=company_name, period=period.label)
+    return _("Impact report — %(campaign)s — %(period)s", campaign=campaign_name, period=period.label)
+
+
 def report_title(company: Company, campaign: Campaign | None, period: Period) -> str:
-    subject = campaign.name if campaign is not None else f"{company.name}: all campaigns"
-    return f"Impact report — {subject} — {period.label}"
+    """The title a snapshot is stored with: in English, like its content (pages show it in
+    the reader's language, :func:`portal.reports.present.title`)."""
+    with force_locale(CONTENT_LANGUAGE):
+        return title_of(company.name, campaign.name if campaign is not None else None, period)
 
 
 def create_snapshot(actor: User | None, company: Company, campaigns: Sequence[Campaign], period: Period, *,
@@ -40,7 +50,7 @@ def create_snapshot(actor: User | None, company: Company, campaigns: Sequence[Ca
     """Freeze the report on ``campaigns`` (``campaign`` alone, or all of ``company``'s) for
     ``period``: its content as one canonical JSON text and that text's SHA-256."""
     if campaign is not None and campaign.company_id != company.id:
-        raise DomainError("That campaign belongs to another company.", field="campaign")
+        raise DomainError(_l("That campaign belongs to another company."), field="campaign")
     content = build_report(company, campaigns, period, min_cohort=current_app.config["PORTAL_MIN_COHORT"], now=now)
     text = canonical_json(content)
     snapshot = ReportSnapshot(company_id=company.id, campaign_id=campaign.id if campaign is not None else None,
@@ -57,7 +67,7 @@ def share_snapshot(actor: User | None, snapshot: ReportSnapshot, *, days: int = 
                    label: str = "", now: datetime | None = None) -> ReportShareLink:
     """A read-only link to ``snapshot`` for people without an account, live for ``days``."""
     if not 1 <= days <= SHARE_DAYS_MAX:
-        raise DomainError(f"A link lasts 1 to {SHARE_DAYS_MAX} days.", field="days")
+        raise DomainError(_l("A link lasts 1 to %(max)s days.", max=SHARE_DAYS_MAX), field="days")
     now = now or utcnow()
     link = ReportShareLink(snapshot_id=snapshot.id, company_id=snapshot.company_id, label=label.strip()[:120],
                            created_by_id=actor.id if actor else None, expires_at=now + timedelta(days=days))
@@ -88,11 +98,11 @@ def open_shared_report(token: str, *, now: datetime | None = None) -> ReportSnap
     try:
         link_id, secret = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT).loads(token)
     except (BadSignature, ValueError, TypeError):
-        raise LinkNotUsable("This link does not exist.") from None
+        raise LinkNotUsable(_l("This link does not exist.")) from None
     now = now or utcnow()
     link = db.session.get(ReportShareLink, link_id) if isinstance(link_id, int) else None
     if link is None or link.secret != secret or not link.is_live(now):
-        raise LinkNotUsable("This link does not exist.")
+        raise LinkNotUsable(_l("This link does not exist."))
     db.session.execute(sa.update(ReportShareLink).where(ReportShareLink.id == link.id)
                        .values(views=ReportShareLink.views + 1, last_viewed_at=now))
     record_event("impact.report.viewed", actor=None, subject=link.snapshot, company_id=link.company_id,

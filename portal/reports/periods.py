@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.errors import DomainError
+from portal.i18n import _, _l, current_language
 
 MAX_DAYS = 5 * 366  # "over 5 years" is refused; leap days never make five calendar years too long
 KINDS = ("month", "quarter", "year", "custom")
@@ -23,7 +24,7 @@ _YEAR = re.compile(r"\d{4}")
 class InvalidPeriod(DomainError):
     """A period a report cannot cover; ``field`` names the input that is wrong."""
 
-    def __init__(self, message: str, field: str = "period") -> None:
+    def __init__(self, message: object, field: str = "period") -> None:
         super().__init__(message, field)
 
 
@@ -47,15 +48,22 @@ class Period:
 
     @property
     def label(self) -> str:
-        """For people: "November 2026", "Q2 2026 (April–June)", "2026", "15 Jan 2026 – 31 Mar 2026"."""
+        """For people, in the reader's language (month names from Babel): "November 2026",
+        "Q2 2026 (April–June)", "2026", "15 Jan 2026 – 31 Mar 2026" in English; "november 2026",
+        "2. kvartal 2026 (april–juni)" in Norwegian; "листопад 2026", "II квартал 2026 (квітень–червень)"…"""
+        from babel.dates import format_date
+
+        locale = current_language()
         if self.kind == "month":
-            return f"{calendar.month_name[self.start.month]} {self.start.year}"
+            return format_date(self.start, "LLLL y", locale=locale)
         if self.kind == "quarter":
-            first, last = calendar.month_name[self.start.month], calendar.month_name[self.end.month]
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year} ({first}–{last})"
+            return _("Q%(number)s %(year)s (%(first)s–%(last)s)", number=(self.start.month - 1) // 3 + 1,
+                     year=self.start.year, first=format_date(self.start, "LLLL", locale=locale),
+                     last=format_date(self.end, "LLLL", locale=locale))
         if self.kind == "year":
             return str(self.start.year)
-        return f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
+        pattern = "d MMM y" if locale == "en" else "medium"
+        return f"{format_date(self.start, pattern, locale=locale)} – {format_date(self.end, pattern, locale=locale)}"
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
@@ -76,9 +84,9 @@ def year(number: int) -> Period:
 
 def custom(start: date, end: date) -> Period:
     if end < start:
-        raise InvalidPeriod("The end date is before the start date.", field="end")
+        raise InvalidPeriod(_l("The end date is before the start date."), field="end")
     if (end - start).days + 1 > MAX_DAYS:
-        raise InvalidPeriod("A report covers at most 5 years: choose a shorter period.", field="end")
+        raise InvalidPeriod(_l("A report covers at most 5 years: choose a shorter period."), field="end")
     return Period("custom", start, end)
 
 
@@ -95,18 +103,18 @@ def parse_period(text: str | None, *, start: str | None = None, end: str | None 
         if found := _MONTH.fullmatch(text):
             number = int(found.group(2))
             if not 1 <= number <= 12:
-                raise InvalidPeriod("A month is 01 to 12, as in 2026-11.")
+                raise InvalidPeriod(_l("A month is 01 to 12, as in 2026-11."))
             return month(_year_in_range(int(found.group(1))), number)
         if _YEAR.fullmatch(text):
             return year(_year_in_range(int(text)))
     except ValueError:  # a date the calendar does not have
         pass
-    raise InvalidPeriod("Give a month (2026-11), a quarter (2026-Q2), a year (2026) or a start and end date.")
+    raise InvalidPeriod(_l("Give a month (2026-11), a quarter (2026-Q2), a year (2026) or a start and end date."))
 
 
 def _year_in_range(number: int) -> int:
     if not 2000 <= number <= 2100:
-        raise InvalidPeriod("Choose a year between 2000 and 2100.")
+        raise InvalidPeriod(_l("Choose a year between 2000 and 2100."))
     return number
 
 
@@ -114,9 +122,9 @@ def _iso(value: str | None, field: str) -> date:
     try:
         day = date.fromisoformat((value or "").strip())
     except ValueError:
-        raise InvalidPeriod("Enter a date as YYYY-MM-DD.", field=field) from None
+        raise InvalidPeriod(_l("Enter a date as YYYY-MM-DD."), field=field) from None
     if not 2000 <= day.year <= 2100:
-        raise InvalidPeriod("Choose a date between the years 2000 and 2100.", field=field)
+        raise InvalidPeriod(_l("Choose a date between the years 2000 and 2100."), field=field)
     return day
 
 

@@ -17,18 +17,23 @@ from portal.auth.models import Company
 from portal.campaigns.models import Campaign
 from portal.db import db, transaction, utcnow
 from portal.errors import DomainError
+from portal.i18n import _, ngettext, number
 from portal.reports import operations as ops
 from portal.reports.content import PEOPLE_FIGURES, build_report, report_charts
 from portal.reports.forms import RevokeForm, ShareForm, SnapshotForm, period_choices
 from portal.reports.models import ReportShareLink, ReportSnapshot
 from portal.reports.pdf import render_pdf
 from portal.reports.periods import InvalidPeriod, Period, current_quarter, parse_period
+from portal.reports.present import HELPERS
+from portal.reports.present import title as report_title
 from portal.tenancy import get_visible_or_404, select_visible
 from portal.web import Confirmation, confirmation_page, is_confirmed, redirect_to, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 shared_bp = Blueprint("shared_reports", __name__, url_prefix="/shared/reports")
 bp.add_app_template_global(report_charts)
+for _name, _helper in HELPERS.items():  # a report's content written in the reader's language
+    bp.add_app_template_global(_helper, _name)
 
 
 def _period(args: Any) -> tuple[Period, InvalidPeriod | None]:
@@ -90,7 +95,7 @@ def _freeze(company: Company, campaign: Campaign | None, campaigns: list[Campaig
         return redirect_to(back)
     with transaction():
         snapshot = ops.create_snapshot(current_user, company, campaigns, period, campaign=campaign)
-    flash("Report frozen: this page will always show these figures.", "success")
+    flash(_("Report frozen: this page will always show these figures."), "success")
     return redirect_to(url_for(".snapshot", snapshot_id=snapshot.id))
 
 
@@ -158,7 +163,7 @@ def share(snapshot_id: int):
     except DomainError as exc:
         form.days.errors = [exc.message]
         return _snapshot_page(snapshot, form, exc.status_code)
-    flash("Share link made: copy it from the list below.", "success")
+    flash(_("Share link made: copy it from the list below."), "success")
     return redirect_to(url_for(".snapshot", snapshot_id=snapshot.id) + "#share-links")
 
 
@@ -173,16 +178,19 @@ def revoke(snapshot_id: int, link_id: int):
         abort(400)
     back = url_for(".snapshot", snapshot_id=snapshot.id)
     if not is_confirmed():
+        name = link.label or _("Share link %(number)s", number=link.id)
+        report = report_title(snapshot.content)
         return confirmation_page(Confirmation(
-            title=f"Revoke the share link “{link.name}”?", confirm_label="Revoke the link",
+            title=_("Revoke the share link “%(name)s”?", name=name), confirm_label=_("Revoke the link"),
             action=url_for(".revoke", snapshot_id=snapshot.id, link_id=link.id), cancel_url=back,
-            consequences=["Anyone who opens it from now on gets “page not found”.",
-                          "The report itself stays; you can make a new link at any time."],
-            facts=[("Report", snapshot.title), ("Opened", f"{link.views:,} times")],
-            crumbs=[("Reports", None), (snapshot.title, back), ("Revoke link", None)]))
+            consequences=[_("Anyone who opens it from now on gets “page not found”."),
+                          _("The report itself stays; you can make a new link at any time.")],
+            facts=[(_("Report"), report),
+                   (_("Opened"), ngettext("%(count)s time", "%(count)s times", link.views, count=number(link.views)))],
+            crumbs=[(_("Reports"), None), (report, back), (_("Revoke link"), None)]))
     with transaction():
         ops.revoke_share_link(current_user, link)
-    flash("Share link revoked.", "success")
+    flash(_("Share link revoked."), "success")
     return redirect_to(back)  # no #fragment: htmx's redirect to the same page plus one would not reload it
 
 
