@@ -42,11 +42,11 @@ def _unrouted_api_request() -> Response | None:
     if not request.path.startswith("/api/"):
         return None
     from portal.api.blueprint import http_error
-    from portal.api.problems import problem_response
+    from portal.api.problems import NUL_IN_QUERY, problem_response
 
     exc = request.routing_exception
     if exc is not None and not isinstance(exc, RequestRedirect):
         return http_error(exc)  # type: ignore[arg-type]
     if any("\x00" in value for _, values in request.args.lists() for value in values):
-        return problem_response(400, "The query contains a NUL character, which no parameter accepts.")
+        return problem_response(400, NUL_IN_QUERY)
     return None

@@ -21,17 +21,22 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.api.problems import (
+    NOT_YOURS_TO_SEE,
+    NUL_IN_QUERY,
     ApiProblem,
     body_error,
     domain_errors,
+    english,
     from_problem,
     header_error,
     parameter_error,
     problem_response,
+    validation_message,
 )
 from portal.api.ratelimit import charge
 from portal.auth.models import User
 from portal.errors import DomainError, ValidationFailed
+from portal.i18n import _, _n, current_language
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
 
@@ -56,7 +61,7 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _unauthorized(detail: str) -> ApiProblem:
+def _unauthorized(detail: Any) -> ApiProblem:
     return ApiProblem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
 
 
@@ -71,11 +76,11 @@ def authenticate() -> Response | None:
 
     text = _bearer()
     if text is None:
-        return from_problem(ApiProblem(401, "Send a personal access token: Authorization: Bearer ipp_…",
+        return from_problem(ApiProblem(401, _("Send a personal access token: Authorization: Bearer ipp_…"),
                                        headers={"WWW-Authenticate": 'Bearer realm="api"'}))
     token = token_for_bearer(text)
     if token is None:
-        return from_problem(_unauthorized("The token is unknown, revoked or expired, or its user is deactivated."))
+        return from_problem(_unauthorized(_("The token is unknown, revoked or expired, or its user is deactivated.")))
     g.api_token, g.api_user = token, token.user
     try:
         g.rate_limit_headers = charge(token.id)
@@ -96,24 +101,38 @@ def _read_body() -> Response | None:
     key, default = BODY_LIMITS.get(request.endpoint or "", ("PORTAL_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     limit = current_app.config.get(key, default)
     if request.content_length is not None and request.content_length > limit:
-        return problem_response(413, f"The body is larger than {limit} bytes.")
+        return problem_response(413, _too_large(limit))
     if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
-        return problem_response(415, "Send the body as JSON (Content-Type: application/json).",
-                                errors=[header_error("Content-Type", "Use application/json.")])
+        return problem_response(415, _("Send the body as JSON (Content-Type: application/json)."),
+                                errors=[header_error("Content-Type", _("Use application/json."))])
     raw = request.stream.read(limit + 1) if request.content_length is None else request.get_data(cache=True)
     if len(raw) > limit:
-        return problem_response(413, f"The body is larger than {limit} bytes.")
+        return problem_response(413, _too_large(limit))
     if not raw.strip():
         return None
     try:
         g.api_json = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
-        return problem_response(400, "The body is not valid JSON.",
-                                errors=[{"detail": str(exc)[:200] if isinstance(exc, ValueError) else "Nested too deep."}])
+        return problem_response(400, _("The body is not valid JSON."),
+                                errors=[{"detail": _json_error(exc)}])
     if (where := _nul_at(g.api_json, [])) is not None:
-        return problem_response(422, "The body contains a NUL character, which no field accepts.",
-                                errors=[body_error(where, "Remove the NUL character.")])
+        return problem_response(422, _("The body contains a NUL character, which no field accepts."),
+                                errors=[body_error(where, _("Remove the NUL character."))])
     return None
+
+
+def _too_large(limit: int) -> str:
+    return _n("The body is larger than %(num)s byte.", "The body is larger than %(num)s bytes.", limit)
+
+
+def _json_error(exc: Exception) -> str:
+    """Where the JSON parser stopped: its own words in English (they name the line and column),
+    the same place in words elsewhere."""
+    if not isinstance(exc, ValueError):
+        return _("Nested too deep.")
+    if current_language() == "en" or not isinstance(exc, json.JSONDecodeError):
+        return str(exc)[:200]
+    return _("Not valid JSON at line %(line)s, column %(column)s.", line=exc.lineno, column=exc.colno)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -172,14 +191,20 @@ def domain_error(exc: DomainError) -> Response:
 
 @bp.errorhandler(HTTPError)
 def apiflask_error(exc: HTTPError) -> Response:
-    return problem_response(exc.status_code, exc.message if isinstance(exc.message, str) else None)
+    # APIFlask's own message is English: elsewhere the status's title says it.
+    english_message = isinstance(exc.message, str) and current_language() == "en"
+    return problem_response(exc.status_code, exc.message if english_message else None)
 
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Response:
     code = exc.code or 500
-    detail = {404: "There is nothing here, or it is not yours to see.",
-              405: f"{request.method} is not allowed here."}.get(code, exc.description if code < 500 else None)
+    if code == 404:
+        detail = NOT_YOURS_TO_SEE
+    elif code == 405:
+        detail = _("%(method)s is not allowed here.", method=request.method)
+    else:  # Werkzeug's own description is English: elsewhere the status's title says it
+        detail = exc.description if code < 500 and current_language() == "en" else None
     headers = {"Allow": ", ".join(exc.valid_methods)} if code == 405 and getattr(exc, "valid_methods", None) else None
     return problem_response(code, detail, headers=headers)
 
@@ -188,7 +213,8 @@ def http_error(exc: HTTPException) -> Response:
 def database_unavailable(exc: OperationalError) -> Response:
     current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
     _rollback()
-    return problem_response(503, "The database cannot be reached right now. Nothing was saved; try again shortly.",
+    return problem_response(503, _("The database cannot be reached right now. Nothing was saved; try again "
+                                   "shortly."),
                             headers={"Retry-After": "30"})
 
 
@@ -196,7 +222,7 @@ def database_unavailable(exc: OperationalError) -> Response:
 def unexpected_error(exc: Exception) -> Response:
     current_app.logger.exception("unhandled API error on %s %s", request.method, request.path)
     _rollback()
-    return problem_response(500, "An unexpected error happened on our side. Nothing was half saved; try again.")
+    return problem_response(500, _("An unexpected error happened on our side. Nothing was half saved; try again."))
 
 
 # --- decorators ------------------------------------------------------------------------------
@@ -209,11 +235,12 @@ def requires(scope: str | None, *, roles: tuple[str, ...] | None = None) -> Call
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if scope is not None and scope not in (g.api_token.scopes or []):
-                raise ApiProblem(403, f"This token lacks the scope {scope!r}.", slug="insufficient-scope",
+                raise ApiProblem(403, _("This token lacks the scope %(scope)s.", scope=repr(scope)),
+                                 slug="insufficient-scope",
                                  headers={"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", '
                                                               f'scope="{scope}"'})
             if roles is not None and g.api_user.role not in roles:
-                raise ApiProblem(403, "Your role does not give access to this.")
+                raise ApiProblem(403, _("Your role does not give access to this."))
             return view(*args, **kwargs)
 
         _annotate(wrapped, security=[{SECURITY_SCHEME: [scope] if scope else []}])
@@ -233,15 +260,16 @@ def query_params(model: type[BaseModel]) -> Callable:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             repeated = sorted({k for k, values in request.args.lists() if len(values) > 1})
             if repeated:
-                raise ApiProblem(422, "Give each query parameter once.",
-                                 errors=[parameter_error(k, "Given more than once.") for k in repeated])
+                raise ApiProblem(422, _("Give each query parameter once."),
+                                 errors=[parameter_error(k, _("Given more than once.")) for k in repeated])
             if any("\x00" in v for v in request.args.values()):
-                raise ApiProblem(400, "The query contains a NUL character, which no parameter accepts.")
+                raise ApiProblem(400, NUL_IN_QUERY)
             try:
                 kwargs["query"] = model.model_validate(request.args.to_dict())
             except ValidationError as exc:
-                raise ApiProblem(422, "Some query parameters are not valid.",
-                                 errors=[parameter_error(".".join(str(p) for p in e["loc"]) or "query", e["msg"])
+                raise ApiProblem(422, _("Some query parameters are not valid."),
+                                 errors=[parameter_error(".".join(str(p) for p in e["loc"]) or "query",
+                                                         validation_message(e))
                                          for e in exc.errors(include_url=False)]) from None
             return view(*args, **kwargs)
 
@@ -261,13 +289,15 @@ def json_body(model: type[BaseModel], *, optional: bool = False) -> Callable:
             data = g.get("api_json")
             if data is None:
                 if not optional:
-                    raise ApiProblem(422, "Send a JSON body.", errors=[body_error([], "A JSON object is required.")])
+                    raise ApiProblem(422, _("Send a JSON body."),
+                                     errors=[body_error([], _("A JSON object is required."))])
                 data = {}
             try:
                 kwargs["body"] = model.model_validate(data)
             except ValidationError as exc:
-                raise ApiProblem(422, "Some values in the body are not valid.",
-                                 errors=[body_error(e["loc"], e["msg"]) for e in exc.errors(include_url=False)]
+                raise ApiProblem(422, _("Some values in the body are not valid."),
+                                 errors=[body_error(e["loc"], validation_message(e))
+                                         for e in exc.errors(include_url=False)]
                                  ) from None
             return view(*args, **kwargs)
 
@@ -281,7 +311,7 @@ def problems(*statuses: int) -> dict[int, dict[str, Any]]:
     """OpenAPI responses for these problem statuses (application/problem+json)."""
     from portal.api.problems import PROBLEM_MEDIA_TYPE, TITLES
 
-    return {status: {"description": TITLES[status][1],
+    return {status: {"description": english(TITLES[status][1]),
                      "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             for status in statuses}
 

@@ -6,6 +6,17 @@ from __future__ import annotations
 from flask import request
 
 from portal.api.problems import ApiProblem, header_error
+from portal.i18n import _, _l
+
+# What changed under the client, as a whole sentence per kind of resource (check_version's ``what``).
+CHANGED_SINCE_READ = {
+    "enrollment": _l("The enrollment has changed since you read it (it is now version %(version)s). GET it again, "
+                     "check, and retry with the new ETag."),
+    "delivery": _l("The delivery has changed since you read it (it is now version %(version)s). GET it again, "
+                   "check, and retry with the new ETag."),
+    "match": _l("The match has changed since you read it (it is now version %(version)s). GET it again, check, "
+                "and retry with the new ETag."),
+}
 
 
 def etag_of(version: int) -> str:
@@ -17,21 +28,21 @@ def if_match_versions() -> list[int]:
     which would skip the very check it is for)."""
     raw = request.headers.get("If-Match", "").strip()
     if not raw or raw == "*":
-        raise ApiProblem(428, "Send If-Match with the ETag you last read (GET the resource first).",
-                         errors=[header_error("If-Match", 'Required: the resource\'s ETag, e.g. "3".')])
+        raise ApiProblem(428, _("Send If-Match with the ETag you last read (GET the resource first)."),
+                         errors=[header_error("If-Match", _('Required: the resource\'s ETag, e.g. "3".'))])
     versions = []
     for tag in raw.split(","):
         text = tag.strip().strip('"')
         if not text.isdigit() or len(text) > 10:
-            raise ApiProblem(412, "If-Match does not name a version of this resource.",
-                             errors=[header_error("If-Match", 'Use the ETag as given, e.g. "3".')])
+            raise ApiProblem(412, _("If-Match does not name a version of this resource."),
+                             errors=[header_error("If-Match", _('Use the ETag as given, e.g. "3".'))])
         versions.append(int(text))
     return versions
 
 
 def check_version(current: int, what: str) -> None:
-    """412 unless If-Match names ``current`` (call it with the row locked for update)."""
+    """412 unless If-Match names ``current`` (call it with the row locked for update).
+    ``what``: a key of CHANGED_SINCE_READ ("enrollment", "delivery", "match")."""
     if current not in if_match_versions():
-        raise ApiProblem(412, f"{what} has changed since you read it (it is now version {current}). "
-                              "GET it again, check, and retry with the new ETag.",
+        raise ApiProblem(412, str(CHANGED_SINCE_READ[what]) % {"version": current},
                          headers={"ETag": etag_of(current)})

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.api.models import IdempotencyKey
 from portal.api.problems import ApiProblem, header_error
 from portal.db import db, transaction, utcnow
+from portal.i18n import _
 
 KEY_HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
@@ -54,12 +55,13 @@ class Reply:
 def _key() -> str:
     key = request.headers.get(KEY_HEADER, "")
     if not key:
-        raise ApiProblem(400, f"Send an {KEY_HEADER} header (a unique value per change, e.g. a UUID) with every "
-                              "POST, so a retry cannot do it twice.", slug="idempotency-key-missing",
-                         errors=[header_error(KEY_HEADER, "Required.")])
+        raise ApiProblem(400, _("Send an %(header)s header (a unique value per change, e.g. a UUID) with every "
+                                "POST, so a retry cannot do it twice.", header=KEY_HEADER),
+                         slug="idempotency-key-missing", errors=[header_error(KEY_HEADER, _("Required."))])
     if len(key) > KEY_MAX_LENGTH or not key.isprintable() or not key.isascii():
-        raise ApiProblem(400, f"The {KEY_HEADER} must be 1 to {KEY_MAX_LENGTH} printable ASCII characters.",
-                         errors=[header_error(KEY_HEADER, "Invalid.")])
+        raise ApiProblem(400, _("The %(header)s must be 1 to %(max)s printable ASCII characters.", header=KEY_HEADER,
+                                max=KEY_MAX_LENGTH),
+                         errors=[header_error(KEY_HEADER, _("Invalid."))])
     return key
 
 
@@ -76,9 +78,9 @@ def _stored(user_id: int, key: str) -> IdempotencyKey | None:
 
 def _replay(stored: IdempotencyKey, print_: str) -> Response:
     if stored.fingerprint != print_:
-        raise ApiProblem(422, f"This {KEY_HEADER} was used for a different request in the last 24 hours. "
-                              "Use a new key for a new change.", slug="idempotency-key-reused",
-                         errors=[header_error(KEY_HEADER, "Already used with another request.")])
+        raise ApiProblem(422, _("This %(header)s was used for a different request in the last 24 hours. "
+                                "Use a new key for a new change.", header=KEY_HEADER), slug="idempotency-key-reused",
+                         errors=[header_error(KEY_HEADER, _("Already used with another request."))])
     return Reply(stored.response_body, stored.status_code, dict(stored.response_headers or {})).response(True)
 
 

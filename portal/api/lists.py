@@ -8,6 +8,7 @@ from typing import Any
 from flask import request, url_for
 
 from portal.api.problems import ApiProblem, parameter_error
+from portal.i18n import _
 from portal.pagination import decode_cursor
 
 
@@ -16,8 +17,8 @@ def check_cursor(cursor: str | None) -> str | None:
         return None
     position = decode_cursor(cursor)
     if position is None or position[0].tzinfo is None:
-        raise ApiProblem(422, "The cursor is not one this API gave out.",
-                         errors=[parameter_error("cursor", "Use next_cursor from the previous page as it is.")])
+        raise ApiProblem(422, _("The cursor is not one this API gave out."),
+                         errors=[parameter_error("cursor", _("Use next_cursor from the previous page as it is."))])
     return cursor
 
 

@@ -14,6 +14,7 @@ from limits import parse
 
 from portal.api.problems import ApiProblem
 from portal.extensions import limiter
+from portal.i18n import _n
 
 DEFAULT_RATE_LIMIT = "600 per minute"
 
@@ -41,7 +42,10 @@ def charge(token_id: int) -> dict[str, str]:
         "RateLimit-Reset": str(reset),
     }
     if not allowed:
-        raise ApiProblem(429, f"This token made more than {item.amount} requests in {item.get_expiry()} seconds. "
-                              f"Wait {max(reset, 1)} seconds, then try again.",
-                         headers={**headers, "Retry-After": str(max(reset, 1))})
+        wait = max(reset, 1)
+        said = _n("This token made more than %(limit)s requests in %(num)s second.",
+                  "This token made more than %(limit)s requests in %(num)s seconds.", item.get_expiry(), limit=item.amount)
+        advice = _n("Wait %(num)s second, then try again.", "Wait %(num)s seconds, then try again.", wait)
+        raise ApiProblem(429, f"{said} {advice}",
+                         headers={**headers, "Retry-After": str(wait)})
     return headers

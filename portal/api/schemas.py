@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from portal import reference
 from portal.beneficiaries.models import GROUP_TYPES
 from portal.enrollments.models import ROLES, STATUSES
+from portal.i18n import _l, number
 from portal.lifecycle import RUN_STATUSES, TEMPLATE_STATUSES
 from portal.program_templates.models import CATEGORIES
 
@@ -145,14 +146,14 @@ class CatalogQuery(ListQuery):
     @classmethod
     def _country(cls, value: str | None) -> str | None:
         if value is not None and value.upper() not in reference.countries():
-            raise ValueError("Unknown country: use an ISO 3166-1 alpha-2 code such as NO.")
+            raise ValueError(_l("Unknown country: use an ISO 3166-1 alpha-2 code such as NO."))
         return value.upper() if value else value
 
     @field_validator("language")
     @classmethod
     def _language(cls, value: str | None) -> str | None:
         if value is not None and value.lower() not in reference.languages():
-            raise ValueError("Unknown language: use an ISO 639-1 code such as uk.")
+            raise ValueError(_l("Unknown language: use an ISO 639-1 code such as uk."))
         return value.lower() if value else value
 
 
@@ -261,7 +262,7 @@ class EnrollmentCreate(Closed):
     @model_validator(mode="after")
     def _one_participant(self) -> EnrollmentCreate:
         if (self.participant_id is None) == (self.participant is None):
-            raise ValueError("Give either participant_id or participant, not both or neither.")
+            raise ValueError(_l("Give either participant_id or participant, not both or neither."))
         return self
 
 
@@ -278,13 +279,13 @@ def _iso_date(value: Any) -> Any:
     # Only the ISO text: pydantic would otherwise read a number as seconds since 1970.
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         return value
-    raise ValueError("Use a date as YYYY-MM-DD.")
+    raise ValueError(_l("Use a date as YYYY-MM-DD."))
 
 
 def _iso_time(value: Any) -> Any:
     if value is None or (isinstance(value, str) and _ISO_TIME.fullmatch(value)):
         return value
-    raise ValueError("Use a time as HH:MM (24-hour clock).")
+    raise ValueError(_l("Use a time as HH:MM (24-hour clock)."))
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -337,10 +338,10 @@ class DeliveryBatch(Closed):
     @classmethod
     def _bounded(cls, value: Any) -> Any:
         if isinstance(value, list) and len(value) > MAX_BATCH_ITEMS:
-            raise ValueError(f"Send at most {MAX_BATCH_ITEMS:,} items in one batch (this one has {len(value):,}): "
-                             "split it into several batches.")
+            raise ValueError(_l("Send at most %(max)s items in one batch (this one has %(count)s): split it into "
+                                "several batches.", max=number(MAX_BATCH_ITEMS), count=number(len(value))))
         if isinstance(value, list) and not value:
-            raise ValueError("Send at least one item.")
+            raise ValueError(_l("Send at least one item."))
         return value
 
 

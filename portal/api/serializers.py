@@ -16,6 +16,12 @@ from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 
 
+def _text(value: Any) -> Any:
+    """Words the screens show (a kind's label, a sentence, a reason) as text in the request's
+    language: they may be lazy messages, which neither pydantic nor JSON take."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def template(t: ProgramTemplate, *, detail: bool = False) -> dict[str, Any]:
     model = schemas.TemplateDetail if detail else schemas.TemplateOut
     return model.model_validate(t).model_dump(mode="json")
@@ -60,7 +66,7 @@ def catalog_card(card: CatalogCard) -> dict[str, Any]:
         id=card.id, name=card.name, description=card.description, category=card.category, sdg_goals=card.sdg_goals,
         group=schemas.CatalogGroup(name=card.group_name, group_type=card.group_type, country=card.country,
                                    languages=card.languages),
-        enrolled_text=card.enrolled_text, own_campaigns=card.own_campaigns).model_dump(mode="json")
+        enrolled_text=_text(card.enrolled_text), own_campaigns=card.own_campaigns).model_dump(mode="json")
 
 
 # --- deliveries, matches, impact, events ------------------------------------------------------
@@ -77,7 +83,7 @@ def delivery(viewer: User, d: Any, enrollment_: Enrollment) -> dict[str, Any]:
     pm = viewer.is_program_manager
     return schemas.DeliveryOut(
         id=d.id, enrollment_id=d.enrollment_id, campaign_id=enrollment_.campaign_id, kind=d.kind,
-        kind_label=kind_label(d.kind), occurred_on=d.occurred_on, occurred_time=d.occurred_time,
+        kind_label=_text(kind_label(d.kind)), occurred_on=d.occurred_on, occurred_time=d.occurred_time,
         quantity=format(Decimal(d.quantity).normalize(), "f"), duration_minutes=d.duration_minutes,
         attendance=d.attendance, counts=d.counts, match_id=d.match_id, counterpart_id=d.counterpart_id,
         source=d.source, source_id=d.source_id if known else None, metadata=(d.meta or {}) if known else None,
@@ -105,14 +111,14 @@ def _points(score: Any) -> schemas.PointsOut:
     from portal.impact.points import points_text
 
     rows = [] if score.withheld else [
-        schemas.PointsRowOut(kind=r.kind, label=r.label, withheld=r.withheld,
+        schemas.PointsRowOut(kind=r.kind, label=_text(r.label), withheld=r.withheld,
                              events=None if r.withheld else r.events,
                              weight=None if r.withheld or r.weight is None else format(r.weight.normalize(), "f"),
                              layer=None if r.withheld else r.layer,
                              points=None if r.withheld else points_text(r.points).replace(",", ""))
         for r in score.rows]
     hidden = score.withheld or score.total_withheld
-    return schemas.PointsOut(withheld=score.withheld, total_withheld=hidden, reason=score.reason,
+    return schemas.PointsOut(withheld=score.withheld, total_withheld=hidden, reason=_text(score.reason),
                              total=None if hidden else points_text(score.total).replace(",", ""),
                              events=None if score.withheld else score.events,
                              decay=format(Decimal(score.decay).normalize(), "f"), decay_layer=score.decay_layer,
@@ -129,10 +135,10 @@ def _sroi(fig: Any) -> schemas.SroiOut:
     vs = fig.valuation_set
     ref = schemas.ValuationSetRef(key=vs.key, version=vs.version, name=vs.name, status=vs.status,
                                   currency=vs.currency, discount_rate=_percent(vs.discount_rate)) if vs else None
-    empty = dict(withheld=fig.withheld, total_withheld=fig.withheld or fig.total_withheld, reason=fig.reason,
+    empty = dict(withheld=fig.withheld, total_withheld=fig.withheld or fig.total_withheld, reason=_text(fig.reason),
                  ratio=None, sentence=None, band=None, present_value_minor=None, investment=None, outcomes=[])
     if fig.result is None:
-        return schemas.SroiOut(available=False, refusal=fig.refusal, valuation_set=ref, **empty)
+        return schemas.SroiOut(available=False, refusal=_text(fig.refusal), valuation_set=ref, **empty)
     if fig.withheld:  # the page says only that it is withheld
         return schemas.SroiOut(available=True, refusal=None, valuation_set=ref, **empty)
     result, inv = fig.result, fig.investment
@@ -140,7 +146,7 @@ def _sroi(fig: Any) -> schemas.SroiOut:
     for r in fig.rows:
         e = r.entry
         outcomes.append(schemas.SroiOutcomeOut(
-            outcome_type=e.outcome_type, outcome=e.outcome, label=r.label, proxy_minor=e.proxy_minor,
+            outcome_type=e.outcome_type, outcome=e.outcome, label=_text(r.label), proxy_minor=e.proxy_minor,
             source_text=e.source_text, source_url=e.source_url, deadweight=_percent(e.deadweight),
             displacement=_percent(e.displacement), attribution=_percent(e.attribution), drop_off=_percent(e.drop_off),
             duration_years=e.duration_years, withheld=r.withheld,
@@ -149,9 +155,9 @@ def _sroi(fig: Any) -> schemas.SroiOut:
             present_value_minor=None if r.withheld else round_minor(r.value.present_value)))
     ratio = result.ratio
     return schemas.SroiOut(
-        available=True, refusal=fig.refusal, valuation_set=ref, withheld=False, total_withheld=fig.total_withheld,
-        reason=fig.reason, ratio=None if ratio is None else ratio_text(ratio).replace(",", ""),
-        sentence=None if ratio is None else sroi_sentence(ratio, fig.currency),
+        available=True, refusal=_text(fig.refusal), valuation_set=ref, withheld=False,
+        total_withheld=fig.total_withheld, reason=_text(fig.reason), ratio=None if ratio is None else ratio_text(ratio).replace(",", ""),
+        sentence=None if ratio is None else _text(sroi_sentence(ratio, fig.currency)),
         band=None if result.band is None else [ratio_text(b).replace(",", "") for b in result.band],
         present_value_minor=None if fig.total_withheld else round_minor(result.present_value),
         investment=schemas.InvestmentOut(currency=inv.currency, budget_minor=inv.budget,
@@ -172,8 +178,9 @@ def activity_event(viewer: User, event: Any, sentence: Any) -> dict[str, Any]:
     changes, never the raw data); a participant's id only to the program team."""
     hide_subject = event.subject_type == "participants" and not viewer.is_program_manager
     return schemas.ActivityEventOut(
-        id=event.id, type=event.type, kind=sentence.kind, occurred_at=event.created_at, company_id=event.company_id,
+        id=event.id, type=event.type, kind=_text(sentence.kind), occurred_at=event.created_at, company_id=event.company_id,
         subject_type=event.subject_type, subject_id=None if hide_subject else event.subject_id,
-        summary=sentence.text,
-        changes=[schemas.EventChangeOut(field=c.label, old=c.old, new=c.new) for c in sentence.changes],
+        summary=_text(sentence.text),
+        changes=[schemas.EventChangeOut(field=_text(c.label), old=_text(c.old), new=_text(c.new))
+                 for c in sentence.changes],
         screen_url=sentence.url).model_dump(mode="json")

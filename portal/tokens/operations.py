@@ -20,6 +20,7 @@ from portal.activity.operations import record_event
 from portal.auth.models import User
 from portal.db import db, utcnow
 from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.i18n import _l
 from portal.tokens.models import ApiToken
 
 TOKEN_PREFIX = "ipp_"
@@ -30,12 +31,13 @@ _SHOWN_CHARACTERS = 8  # of the random part, in the visible prefix
 
 # The scopes (SPEC §4.2). A token can never do more than its user's role allows; the
 # scopes only narrow that. Keep this list small: every scope is one checkbox on the screen.
-SCOPES: dict[str, str] = {
-    "read": "Read what your role may see: templates, programs, the catalog, campaigns and enrollments.",
-    "enrollments:write": "Enroll participants, and complete or drop enrollments.",
-    "deliveries:write": "Record deliveries (sessions, milestones) on enrollments.",
-    "campaigns:write": "Create campaigns, change them and move them through their lifecycle.",
-    "matches:write": "Propose, confirm and end matches (program managers).",
+# The keys are the scopes' codes (never translated); the texts say what each allows.
+SCOPES: dict[str, Any] = {
+    "read": _l("Read what your role may see: templates, programs, the catalog, campaigns and enrollments."),
+    "enrollments:write": _l("Enroll participants, and complete or drop enrollments."),
+    "deliveries:write": _l("Record deliveries (sessions, milestones) on enrollments."),
+    "campaigns:write": _l("Create campaigns, change them and move them through their lifecycle."),
+    "matches:write": _l("Propose, confirm and end matches (program managers)."),
 }
 EXPIRY_DAYS = (7, 30, 90, 180, 365)
 DEFAULT_EXPIRY_DAYS = 90
@@ -56,18 +58,20 @@ def new_token_text() -> str:
 def clean_token_fields(name: str | None, scopes: list[str] | None, expires_days: int | None) -> dict[str, Any]:
     """The token rules: a name of 1–100 characters, one or more known scopes, an expiry of
     1–365 days. Returns the clean values or raises ValidationFailed with every problem."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX_LENGTH:
-        errors["name"] = [f"Name the token (1 to {NAME_MAX_LENGTH} characters), e.g. the system that uses it."]
+        errors["name"] = [_l("Name the token (1 to %(max)s characters), e.g. the system that uses it.",
+                             max=NAME_MAX_LENGTH)]
     chosen = list(dict.fromkeys(scopes or []))
     unknown = [s for s in chosen if s not in SCOPES]
     if unknown:
-        errors["scopes"] = [f"Unknown scope {unknown[0]!r}: choose from {', '.join(SCOPES)}."]
+        errors["scopes"] = [_l("Unknown scope %(scope)s: choose from %(scopes)s.", scope=repr(unknown[0]),
+                               scopes=", ".join(SCOPES))]
     elif not chosen:
-        errors["scopes"] = ["Choose at least one scope."]
+        errors["scopes"] = [_l("Choose at least one scope.")]
     if not isinstance(expires_days, int) or isinstance(expires_days, bool) or not 1 <= expires_days <= MAX_EXPIRY_DAYS:
-        errors["expires_days"] = [f"Choose an expiry of 1 to {MAX_EXPIRY_DAYS} days."]
+        errors["expires_days"] = [_l("Choose an expiry of 1 to %(max)s days.", max=MAX_EXPIRY_DAYS)]
     if errors:
         raise ValidationFailed(errors)
     return {"name": name, "scopes": [s for s in SCOPES if s in chosen], "expires_days": expires_days}
@@ -78,9 +82,9 @@ def create_token(actor: User | None, user: User, *, name: str, scopes: list[str]
     """A new token for ``user`` and its text, which is returned here once and never again.
     Users make their own tokens; an operator (``actor`` None: the CLI) makes anyone's."""
     if actor is not None and actor.id != user.id:
-        raise Forbidden("You can create tokens for yourself only.")
+        raise Forbidden(_l("You can create tokens for yourself only."))
     if not user.is_enabled:
-        raise ValidationFailed({"email": ["This user is deactivated: a token would not work."]})
+        raise ValidationFailed({"email": [_l("This user is deactivated: a token would not work.")]})
     clean = clean_token_fields(name, scopes, expires_days)
     text = new_token_text()
     token = ApiToken(user_id=user.id, name=clean["name"], prefix=text[:len(TOKEN_PREFIX) + _SHOWN_CHARACTERS],
@@ -105,14 +109,14 @@ def own_token_or_error(user: User, token_id: int, *, for_update: bool = False) -
     stmt = sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
     token = db.session.scalars(stmt.with_for_update() if for_update else stmt).first()
     if token is None:
-        raise NotFound("That token")
+        raise NotFound(_l("That token"))
     return token
 
 
 def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
     """Revoked at once and for good; revoking twice changes nothing."""
     if actor is not None and actor.id != token.user_id:
-        raise NotFound("That token")
+        raise NotFound(_l("That token"))
     if token.revoked_at is not None:
         return token
     token.revoked_at = utcnow()

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from portal.db import transaction, utcnow
 from portal.errors import DomainError, NotFound
+from portal.i18n import _
 from portal.tokens import operations as ops
 from portal.tokens.forms import NewTokenForm, RevokeForm
 from portal.web import Confirmation, apply_domain_error, confirmation_page, is_confirmed, redirect_to, render
@@ -62,13 +63,13 @@ def revoke(token_id: int):
     index_url = url_for(".index")
     if not is_confirmed():
         return confirmation_page(Confirmation(
-            title=f"Revoke the token “{token.name}”?", confirm_label="Revoke the token",
-            action=url_for(".revoke", token_id=token.id), cancel_url=index_url, cancel_label="Keep it",
-            facts=[("Token", f"{token.prefix}…"), ("Scopes", ", ".join(token.scopes))],
-            consequences=["Anything that uses this token is refused from now on (401)."],
-            crumbs=[("API tokens", index_url), (token.name, None)]))
+            title=_("Revoke the token “%(name)s”?", name=token.name), confirm_label=_("Revoke the token"),
+            action=url_for(".revoke", token_id=token.id), cancel_url=index_url, cancel_label=_("Keep it"),
+            facts=[(_("Token"), f"{token.prefix}…"), (_("Scopes"), ", ".join(token.scopes))],
+            consequences=[_("Anything that uses this token is refused from now on (401).")],
+            crumbs=[(_("API tokens"), index_url), (token.name, None)]))
     with transaction():
         token = ops.own_token_or_error(current_user, token_id, for_update=True)
         ops.revoke_token(current_user._get_current_object(), token)
-    flash(f"The token “{token.name}” is revoked.", "success")
+    flash(_("The token “%(name)s” is revoked.", name=token.name), "success")
     return redirect_to(index_url)

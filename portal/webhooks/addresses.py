@@ -17,9 +17,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+
+from portal.i18n import _l, force_locale
 
 MAX_URL_LENGTH = 2000
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -27,7 +30,21 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class UnsafeURL(ValueError):
-    """The URL may not be used; the message says why, in words for the form."""
+    """The URL may not be used; ``message`` (lazy) says why, in words for the form, in the
+    reader's language; ``english`` is the same words for the delivery log, which is stored
+    once for every reader and kept in English like the rest of its technical lines."""
+
+    def __init__(self, message: Any):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    @property
+    def english(self) -> str:
+        with force_locale("en"):
+            return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -71,26 +88,26 @@ def parse_url(url: str, *, allow_insecure: bool = False) -> tuple[str, str, int,
     """(scheme, host, port, path) of a well-formed webhook URL, or UnsafeURL saying what is wrong."""
     text = (url or "").strip()
     if not text:
-        raise UnsafeURL("Enter the URL that receives the webhooks, starting with https://.")
+        raise UnsafeURL(_l("Enter the URL that receives the webhooks, starting with https://."))
     if len(text) > MAX_URL_LENGTH:
-        raise UnsafeURL(f"The URL is too long (at most {MAX_URL_LENGTH} characters).")
+        raise UnsafeURL(_l("The URL is too long (at most %(max)s characters).", max=MAX_URL_LENGTH))
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text) or not text.isascii():
-        raise UnsafeURL("The URL contains spaces or characters a URL cannot have; percent-encode them.")
+        raise UnsafeURL(_l("The URL contains spaces or characters a URL cannot have; percent-encode them."))
     try:
         parts = urlsplit(text)
         port = parts.port
         host = parts.hostname
     except ValueError:
-        raise UnsafeURL("That is not a valid URL.") from None
+        raise UnsafeURL(_l("That is not a valid URL.")) from None
     schemes = ("https", "http") if allow_insecure else ("https",)
     if parts.scheme not in schemes:
-        raise UnsafeURL("Webhooks are sent over HTTPS only: the URL must start with https://.")
+        raise UnsafeURL(_l("Webhooks are sent over HTTPS only: the URL must start with https://."))
     if not host:
-        raise UnsafeURL("The URL has no host name.")
+        raise UnsafeURL(_l("The URL has no host name."))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeURL("Put no user name or password in the URL: receivers check the signature instead.")
+        raise UnsafeURL(_l("Put no user name or password in the URL: receivers check the signature instead."))
     if parts.fragment:
-        raise UnsafeURL("Leave out the #fragment: it is never sent to the receiver.")
+        raise UnsafeURL(_l("Leave out the #fragment: it is never sent to the receiver."))
     port = port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, host, port, path
@@ -107,16 +124,17 @@ def check_url(url: str, *, private_ok: bool | None = None) -> Target:
     except ValueError:
         name = host.rstrip(".").lower()
         if (name == "localhost" or name.endswith(".localhost")) and not private_ok:
-            raise UnsafeURL("The host is this machine (localhost): webhooks go to other systems only.") from None
+            raise UnsafeURL(_l("The host is this machine (localhost): webhooks go to other systems only.")) from None
         try:
             addresses = resolve(host, port)
         except (OSError, UnicodeError):
-            raise UnsafeURL(f"The host {host} could not be found (DNS). Check the URL.") from None
+            raise UnsafeURL(_l("The host %(host)s could not be found (DNS). Check the URL.", host=host)) from None
     if not addresses:
-        raise UnsafeURL(f"The host {host} could not be found (DNS). Check the URL.")
+        raise UnsafeURL(_l("The host %(host)s could not be found (DNS). Check the URL.", host=host))
     if not private_ok:
         refused = [a for a in addresses if not is_public(a)]
         if refused:
-            raise UnsafeURL(f"The host {host} resolves to {refused[0]}, a private, loopback, link-local or reserved "
-                            "address: webhooks go to public addresses only.")
+            raise UnsafeURL(_l("The host %(host)s resolves to %(address)s, a private, loopback, link-local or "
+                               "reserved address: webhooks go to public addresses only.", host=host,
+                               address=refused[0]))
     return Target(scheme, host, port, path, tuple(addresses))

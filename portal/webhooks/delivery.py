@@ -92,7 +92,7 @@ def post(url: str, body: str, headers: dict[str, str], *, timeout: float = TIMEO
     try:
         target = check_url(url, private_ok=private_ok)
     except UnsafeURL as exc:
-        return Response(None, took(), str(exc)[:300])
+        return Response(None, took(), exc.english[:300])  # the log's lines are English (see UnsafeURL)
     data = body.encode()
     sent_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
     error = "No address of the host answered."

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.activity.models import ActivityEvent
+from portal.i18n import _l
 
 TEST_EVENT_TYPE = "webhook.test"
 
@@ -26,6 +27,11 @@ EVENT_GROUPS: dict[str, tuple[str, ...]] = {
     "Milestones": ("program.enrollment.milestone_reached",),
     "Deliveries": tuple(f"program.delivery.{verb}" for verb in ("recorded", "corrected", "voided")),
     "Matches": tuple(f"program.match.{verb}" for verb in ("proposed", "confirmed", "ended")),
+}
+# The groups' headings on the endpoint form (EVENT_GROUPS' keys are the groups' codes).
+GROUP_LABELS: dict[str, Any] = {
+    "Campaigns": _l("Campaigns"), "Enrollments": _l("Enrollments"), "Milestones": _l("Milestones"),
+    "Deliveries": _l("Deliveries"), "Matches": _l("Matches"),
 }
 EVENT_TYPES: tuple[str, ...] = tuple(t for types in EVENT_GROUPS.values() for t in types)
 SUBSCRIBABLE = frozenset(EVENT_TYPES)
@@ -41,8 +47,19 @@ MAX_TEXT = 100  # a longer string value is not an id or a code: left out
 
 
 def type_label(event_type: str) -> str:
-    """"program.enrollment.milestone_reached" → "enrollment milestone reached"."""
+    """An event type in words, as the activity log names that kind of change
+    ("program.enrollment.milestone_reached" → "Enrollment milestone reached"); a type the log
+    does not name: its code in words ("enrollment milestone reached")."""
+    from portal.activity.sentences import KIND_LABELS
+
+    label = KIND_LABELS.get(event_type)
+    if label is not None:
+        return str(label)
     return event_type.removeprefix("program.").replace(".", " ").replace("_", " ")
+
+
+def group_label(group: str) -> str:
+    return str(GROUP_LABELS.get(group, group))
 
 
 def _scalar(value: Any) -> bool:

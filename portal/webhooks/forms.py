@@ -2,11 +2,13 @@
 enabled), and the bare forms of the buttons (test event, enable/disable, rotate, delete)."""
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length
 
 from portal.forms import choices, parse_id
+from portal.i18n import _l
 from portal.webhooks.addresses import MAX_URL_LENGTH
 from portal.webhooks.events import EVENT_TYPES, type_label
 from portal.webhooks.operations import DESCRIPTION_MAX_LENGTH
@@ -18,19 +20,19 @@ class EventTypeBoxes(SelectMultipleField):
 
 
 class EndpointForm(FlaskForm):
-    url = StringField("URL", validators=[Length(max=MAX_URL_LENGTH)],
-                      description="Where the portal POSTs each event: https:// and a public address.")
-    description = StringField("Description", validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
-                              description="What receives them, e.g. “Kintell connector” (optional).")
-    event_types = EventTypeBoxes("Events", choices=choices([(t, type_label(t)) for t in EVENT_TYPES]))
-    company_id = SelectField("Company", choices=[], validate_choice=False,  # an unknown id: the operation's error
-                             description="Only this company's events, or every company's.")
-    enabled = BooleanField("Enabled: send events to this endpoint", default=True)
+    url = StringField(_l("URL"), validators=[Length(max=MAX_URL_LENGTH)],
+                      description=_l("Where the portal POSTs each event: https:// and a public address."))
+    description = StringField(_l("Description"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
+                              description=_l("What receives them, e.g. “Kintell connector” (optional)."))
+    event_types = EventTypeBoxes(_l("Events"), choices=choices([(t, LazyString(type_label, t)) for t in EVENT_TYPES]))
+    company_id = SelectField(_l("Company"), choices=[], validate_choice=False,  # an unknown id: the operation's error
+                             description=_l("Only this company's events, or every company's."))
+    enabled = BooleanField(_l("Enabled: send events to this endpoint"), default=True)
     lock_version = HiddenField()
 
     def __init__(self, *args, company_choices: list[tuple[int, str]] = (), **kwargs):  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
-        self.company_id.choices = choices([("", "All companies")] + [(str(i), n) for i, n in company_choices])
+        self.company_id.choices = choices([("", _l("All companies"))] + [(str(i), n) for i, n in company_choices])
 
     def chosen_company(self) -> int | None:
         if not self.company_id.data or self.company_id.data == "None":

@@ -19,6 +19,7 @@ from portal.activity.operations import record_event
 from portal.auth.models import PROGRAM_MANAGER, Company, User
 from portal.db import db, utcnow
 from portal.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
+from portal.i18n import _l
 from portal.webhooks.addresses import UnsafeURL, allow_private, check_url, parse_url
 from portal.webhooks.events import EVENT_TYPES, TEST_EVENT_TYPE, sample_payload
 from portal.webhooks.fanout import forget_endpoints, queue_delivery
@@ -33,31 +34,31 @@ LOG_SIZE = 50
 
 def _require_manager(actor: User | None) -> None:
     if actor is not None and actor.role != PROGRAM_MANAGER:
-        raise Forbidden("Only program managers manage webhooks.")
+        raise Forbidden(_l("Only program managers manage webhooks."))
 
 
 def clean_endpoint_fields(url: str | None, description: str | None, event_types: list[str] | None,
                           company_id: int | None) -> dict[str, Any]:
     """The endpoint rules (see the module docstring): clean values, or ValidationFailed with every problem."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     try:
         if allow_private():  # testing: any well-formed URL (no DNS look-up for names nobody will call)
             parse_url(url or "", allow_insecure=True)
         else:
             check_url(url or "", private_ok=False)
     except UnsafeURL as exc:
-        errors["url"] = [str(exc)]
+        errors["url"] = [exc.message]
     description = " ".join((description or "").split())
     if len(description) > DESCRIPTION_MAX_LENGTH:
-        errors["description"] = [f"Keep the description to {DESCRIPTION_MAX_LENGTH} characters."]
+        errors["description"] = [_l("Keep the description to %(max)s characters.", max=DESCRIPTION_MAX_LENGTH)]
     chosen = list(dict.fromkeys(event_types or []))
     unknown = [t for t in chosen if t not in EVENT_TYPES]
     if unknown:
-        errors["event_types"] = [f"Unknown event type {unknown[0]!r}."]
+        errors["event_types"] = [_l("Unknown event type %(type)s.", type=repr(unknown[0]))]
     elif not chosen:
-        errors["event_types"] = ["Choose at least one event type."]
+        errors["event_types"] = [_l("Choose at least one event type.")]
     if company_id is not None and db.session.get(Company, company_id) is None:
-        errors["company_id"] = ["Choose a company from the list, or all companies."]
+        errors["company_id"] = [_l("Choose a company from the list, or all companies.")]
     if errors:
         raise ValidationFailed(errors)
     return {"url": (url or "").strip(), "description": description,
@@ -88,7 +89,7 @@ def get_endpoint(endpoint_id: int, *, for_update: bool = False) -> WebhookEndpoi
     stmt = sa.select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
     endpoint = db.session.scalars(stmt.with_for_update() if for_update else stmt).first()
     if endpoint is None:
-        raise NotFound("That webhook endpoint")
+        raise NotFound(_l("That webhook endpoint"))
     return endpoint
 
 
@@ -97,7 +98,7 @@ def update_endpoint(actor: User | None, endpoint: WebhookEndpoint, *, expected_v
     """Change what the endpoint receives and where; refused when someone saved it meanwhile."""
     _require_manager(actor)
     if expected_version is not None and endpoint.lock_version != expected_version:
-        raise StaleEdit("this webhook endpoint")
+        raise StaleEdit(_l("this webhook endpoint"))
     clean = clean_endpoint_fields(url, description, event_types, company_id)
     clean["enabled"] = bool(enabled)
     changed = sorted(k for k, v in clean.items() if getattr(endpoint, k) != v)
@@ -148,7 +149,7 @@ def send_test_event(actor: User | None, endpoint: WebhookEndpoint) -> WebhookDel
     """A ``webhook.test`` message to this endpoint, sent like any other (enabled endpoints only)."""
     _require_manager(actor)
     if not endpoint.enabled:
-        raise DomainError("This endpoint is disabled: enable it to send a test event.")
+        raise DomainError(_l("This endpoint is disabled: enable it to send a test event."))
     return queue_delivery(endpoint.id, TEST_EVENT_TYPE, sample_payload(endpoint.id, utcnow().isoformat()))
 
 

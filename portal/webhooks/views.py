@@ -11,6 +11,7 @@ from flask_login import current_user
 from portal.auth.models import PROGRAM_MANAGER
 from portal.db import transaction, utcnow
 from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.i18n import _
 from portal.web import (
     Confirmation,
     apply_domain_error,
@@ -22,7 +23,7 @@ from portal.web import (
     role_required,
 )
 from portal.webhooks import operations as ops
-from portal.webhooks.events import EVENT_GROUPS, type_label
+from portal.webhooks.events import EVENT_GROUPS, group_label, type_label
 from portal.webhooks.forms import ButtonForm, EnabledForm, EndpointForm
 from portal.webhooks.models import WebhookEndpoint
 
@@ -38,7 +39,8 @@ def _endpoint_or_404(webhook_id: int, *, for_update: bool = False) -> WebhookEnd
 
 def _form_context(form: EndpointForm) -> dict:
     chosen = set(form.event_types.data or [])
-    return {"form": form, "groups": EVENT_GROUPS, "chosen": chosen, "type_label": type_label}
+    return {"form": form, "groups": EVENT_GROUPS, "chosen": chosen, "type_label": type_label,
+            "group_label": group_label}
 
 
 # --- list and register ----------------------------------------------------------------------
@@ -100,7 +102,7 @@ def edit(webhook_id: int):
                 locked = _endpoint_or_404(webhook_id, for_update=True)
                 ops.update_endpoint(current_user, locked, expected_version=form.expected_version(),
                                     enabled=form.enabled.data, **form.values())
-            flash("Webhook endpoint saved.", "success")
+            flash(_("Webhook endpoint saved."), "success")
             return redirect_to(url_for(".detail", webhook_id=webhook_id))
         except ValidationFailed as exc:
             apply_domain_error(form, exc)
@@ -123,7 +125,7 @@ def set_enabled(webhook_id: int):
     with transaction():
         endpoint = _endpoint_or_404(webhook_id, for_update=True)
         ops.set_enabled(current_user, endpoint, form.enabled.data == "yes")
-    flash(f"Webhook endpoint {'enabled' if endpoint.enabled else 'disabled'}.", "success")
+    flash(_("Webhook endpoint enabled.") if endpoint.enabled else _("Webhook endpoint disabled."), "success")
     return redirect_to(url_for(".detail", webhook_id=webhook_id))
 
 
@@ -141,7 +143,7 @@ def send_test(webhook_id: int):
     except DomainError as exc:
         status = exc.status_code
         return refused_action(exc.message, lambda: _detail_page(endpoint, status), detail_url)
-    flash("Test event sent. Its attempt shows in the delivery log below (reload if it is still pending).", "success")
+    flash(_("Test event sent. Its attempt shows in the delivery log below (reload if it is still pending)."), "success")
     return redirect_to(detail_url)
 
 
@@ -154,12 +156,12 @@ def rotate_secret(webhook_id: int):
     detail_url = url_for(".detail", webhook_id=webhook_id)
     if not is_confirmed():
         return confirmation_page(Confirmation(
-            title=f"Rotate the secret of “{endpoint.name}”?", confirm_label="Rotate the secret",
-            action=url_for(".rotate_secret", webhook_id=webhook_id), cancel_url=detail_url, cancel_label="Keep it",
-            facts=[("URL", endpoint.url)], danger=False, final=False,
-            consequences=["A new secret is made and shown once. For 24 hours every message is signed with both the "
-                          "old and the new secret, so the receiver can switch over; then the old one stops."],
-            crumbs=[("Webhooks", url_for(".index")), (endpoint.name, detail_url), ("Rotate secret", None)]))
+            title=_("Rotate the secret of “%(name)s”?", name=endpoint.name), confirm_label=_("Rotate the secret"),
+            action=url_for(".rotate_secret", webhook_id=webhook_id), cancel_url=detail_url, cancel_label=_("Keep it"),
+            facts=[(_("URL"), endpoint.url)], danger=False, final=False,
+            consequences=[_("A new secret is made and shown once. For 24 hours every message is signed with both the "
+                            "old and the new secret, so the receiver can switch over; then the old one stops.")],
+            crumbs=[(_("Webhooks"), url_for(".index")), (endpoint.name, detail_url), (_("Rotate secret"), None)]))
     with transaction():
         endpoint = _endpoint_or_404(webhook_id, for_update=True)
         secret = ops.rotate_secret(current_user, endpoint)
@@ -178,15 +180,16 @@ def delete(webhook_id: int):
     if not is_confirmed():
         detail_url = url_for(".detail", webhook_id=webhook_id)
         return confirmation_page(Confirmation(
-            title=f"Delete the webhook endpoint “{endpoint.name}”?", confirm_label="Delete the endpoint",
-            action=url_for(".delete", webhook_id=webhook_id), cancel_url=detail_url, cancel_label="Keep it",
-            facts=[("URL", endpoint.url), ("Events", ", ".join(type_label(t) for t in endpoint.event_types))],
-            consequences=["Nothing more is sent to this URL, messages waiting for a retry are dropped, and its "
-                          "delivery log is deleted. To pause it instead, disable it."],
-            crumbs=[("Webhooks", index_url), (endpoint.name, detail_url), ("Delete", None)]))
+            title=_("Delete the webhook endpoint “%(name)s”?", name=endpoint.name),
+            confirm_label=_("Delete the endpoint"),
+            action=url_for(".delete", webhook_id=webhook_id), cancel_url=detail_url, cancel_label=_("Keep it"),
+            facts=[(_("URL"), endpoint.url), (_("Events"), ", ".join(type_label(t) for t in endpoint.event_types))],
+            consequences=[_("Nothing more is sent to this URL, messages waiting for a retry are dropped, and its "
+                            "delivery log is deleted. To pause it instead, disable it.")],
+            crumbs=[(_("Webhooks"), index_url), (endpoint.name, detail_url), (_("Delete"), None)]))
     with transaction():
         endpoint = _endpoint_or_404(webhook_id, for_update=True)
         name = endpoint.name
         ops.delete_endpoint(current_user, endpoint)
-    flash(f"The webhook endpoint “{name}” is deleted.", "success")
+    flash(_("The webhook endpoint “%(name)s” is deleted.", name=name), "success")
     return redirect_to(index_url)

@@ -21,7 +21,7 @@ from portal.api.blueprint import BODY_LIMITS, COMMON_PROBLEMS, api_user, bp, jso
 from portal.api.conditional import check_version, etag_of
 from portal.api.idempotency import Reply, _key, idempotent_write
 from portal.api.lists import check_cursor, page_body
-from portal.api.problems import ApiProblem, body_error, domain_errors
+from portal.api.problems import NOT_YOURS_TO_SEE, ApiProblem, body_error, domain_errors
 from portal.campaigns.models import Campaign
 from portal.db import db, transaction
 from portal.deliveries import operations as ops
@@ -29,6 +29,7 @@ from portal.deliveries.batch import NOT_IN_CAMPAIGN, ROW, BatchRefused, record_b
 from portal.deliveries.models import Delivery
 from portal.enrollments.models import Enrollment
 from portal.errors import DomainError, ValidationFailed
+from portal.i18n import _l, _n, number
 from portal.pagination import keyset_page
 from portal.tenancy import get_visible_or_404
 
@@ -37,8 +38,8 @@ WRITE_PROBLEMS = (*COMMON_PROBLEMS, 400, 404, 409, 415, 422)
 FIELD_PATHS = {"meta": ("metadata",), "": None}
 # One wording for every batch item a company admin may not record for (a beneficiary, someone
 # else's employee, an id outside the campaign): the answer tells nothing about whose it is.
-NOT_YOUR_VOLUNTEER = ("Not one of your volunteers' enrollments in this campaign: you record deliveries for your own "
-                      "employees' volunteer enrollments.")
+NOT_YOUR_VOLUNTEER = _l("Not one of your volunteers' enrollments in this campaign: you record deliveries for your "
+                        "own employees' volunteer enrollments.")
 _NOT_YOURS = {NOT_IN_CAMPAIGN, ops.BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM}
 # A batch of 10,000 items is more than the API's usual body limit: its own, 8 MiB by default.
 BODY_LIMITS["api.record_delivery_batch"] = ("PORTAL_API_MAX_BATCH_BYTES",
@@ -58,7 +59,7 @@ def _delivery_of(enrollment: Enrollment, delivery_id: int, *, for_update: bool =
     stmt = sa.select(Delivery).where(Delivery.id == delivery_id, Delivery.enrollment_id == enrollment.id)
     delivery = db.session.scalars(stmt.with_for_update() if for_update else stmt).first()
     if delivery is None:
-        raise ApiProblem(404, "There is nothing here, or it is not yours to see.")
+        raise ApiProblem(404, NOT_YOURS_TO_SEE)
     return delivery
 
 
@@ -162,7 +163,7 @@ def correct_delivery(enrollment_id: int, delivery_id: int, body: schemas.Deliver
     with transaction():
         enrollment = _enrollment(enrollment_id)
         delivery = _delivery_of(enrollment, delivery_id, for_update=True)
-        check_version(delivery.lock_version, "The delivery")
+        check_version(delivery.lock_version, "delivery")
         try:
             ops.correct_delivery(user, delivery, expected_version=delivery.lock_version, **changes)
         except DomainError as exc:
@@ -187,7 +188,7 @@ def void_delivery(enrollment_id: int, delivery_id: int, body: schemas.DeliveryVo
     def work() -> Reply:
         enrollment = _enrollment(enrollment_id)
         delivery = _delivery_of(enrollment, delivery_id, for_update=True)
-        check_version(delivery.lock_version, "The delivery")
+        check_version(delivery.lock_version, "delivery")
         try:
             ops.void_delivery(user, delivery, reason=body.reason, expected_version=delivery.lock_version)
         except DomainError as exc:
@@ -222,8 +223,11 @@ def _batch_refused(exc: BatchRefused, company_admin: bool) -> ApiProblem:
             where = ["items", index, *(FIELD_PATHS.get(field) or (field,) if field else ())]
             errors.extend(body_error(where, message) for message in messages)
     n = len(exc.errors)
-    return ApiProblem(exc.status_code, f"{n:,} item{'' if n == 1 else 's'} could not be recorded, so nothing was "
-                                       "saved. Each is named in errors[] by its place in the body.", errors=errors)
+    return ApiProblem(exc.status_code, _n("%(count)s item could not be recorded, so nothing was saved. Each is named "
+                                          "in errors[] by its place in the body.",
+                                          "%(count)s items could not be recorded, so nothing was saved. Each is "
+                                          "named in errors[] by its place in the body.", n, count=number(n)),
+                      errors=errors)
 
 
 @bp.post("/campaigns/<int:campaign_id>/deliveries/batch")

@@ -12,7 +12,7 @@ from portal.api.blueprint import COMMON_PROBLEMS, api_user, bp, json_body, probl
 from portal.api.conditional import check_version, etag_of
 from portal.api.idempotency import Reply, idempotent_write
 from portal.api.lists import check_cursor, page_body
-from portal.api.problems import ApiProblem, body_error, domain_errors
+from portal.api.problems import NOT_YOURS_TO_SEE, ApiProblem, body_error, domain_errors
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments import operations as ops
@@ -20,6 +20,7 @@ from portal.enrollments.intake import enroll_from_form
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.queries import enrollment_page
 from portal.errors import DomainError, ValidationFailed
+from portal.i18n import _
 from portal.tenancy import get_visible_or_404, visible
 
 WRITE_PROBLEMS = (*COMMON_PROBLEMS, 400, 404, 409, 415, 422)
@@ -39,7 +40,7 @@ def _refused(exc: DomainError, field_paths: dict | None = None) -> ApiProblem:
 def _enrollment_in(campaign: Campaign, enrollment_id: int, *, for_update: bool = False) -> Enrollment:
     enrollment = get_visible_or_404(Enrollment, enrollment_id, api_user(), for_update=for_update)
     if enrollment.campaign_id != campaign.id:
-        raise ApiProblem(404, "There is nothing here, or it is not yours to see.")
+        raise ApiProblem(404, NOT_YOURS_TO_SEE)
     return enrollment
 
 
@@ -99,8 +100,8 @@ def create_enrollment(campaign_id: int, body: schemas.EnrollmentCreate):
         participant_id = body.participant_id
         if participant_id is not None and db.session.scalar(
                 sa.select(Participant.id).where(Participant.id == participant_id, visible(Participant, user))) is None:
-            raise ApiProblem(422, "That participant was not found.",
-                             errors=[body_error(["participant_id"], "No participant with this id among yours.")])
+            raise ApiProblem(422, _("That participant was not found."),
+                             errors=[body_error(["participant_id"], _("No participant with this id among yours."))])
         try:
             enrollment = enroll_from_form(user, campaign.id, participant_id=participant_id,
                                           new_participant=body.participant.model_dump() if body.participant else {},
@@ -119,7 +120,7 @@ def _move(campaign_id: int, enrollment_id: int, action: str, reason: str = ""):
 
     def work() -> Reply:
         enrollment = _enrollment_in(campaign, enrollment_id, for_update=True)
-        check_version(enrollment.lock_version, "The enrollment")
+        check_version(enrollment.lock_version, "enrollment")
         try:
             if action == "complete":
                 ops.complete_enrollment(user, enrollment, expected_version=enrollment.lock_version)

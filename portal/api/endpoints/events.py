@@ -23,6 +23,7 @@ from portal.api import schemas, serializers
 from portal.api.blueprint import COMMON_PROBLEMS, api_user, bp, problems, query_params, requires
 from portal.api.problems import ApiProblem, parameter_error
 from portal.db import db, utcnow
+from portal.i18n import _
 from portal.pagination import decode_cursor, encode_cursor
 from portal.tenancy import visible
 
@@ -34,8 +35,8 @@ def _position(after: str | None):
         return None
     position = decode_cursor(after)
     if position is None or position[0].tzinfo is None:
-        raise ApiProblem(422, "The cursor is not one this API gave out.",
-                         errors=[parameter_error("after", "Use next_cursor from the previous call as it is.")])
+        raise ApiProblem(422, _("The cursor is not one this API gave out."),
+                         errors=[parameter_error("after", _("Use next_cursor from the previous call as it is."))])
     return position
 
 

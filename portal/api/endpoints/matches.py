@@ -13,7 +13,7 @@ from portal.api.blueprint import COMMON_PROBLEMS, api_user, bp, json_body, probl
 from portal.api.conditional import check_version, etag_of
 from portal.api.idempotency import Reply, idempotent_write
 from portal.api.lists import check_cursor, page_body
-from portal.api.problems import ApiProblem, domain_errors
+from portal.api.problems import NOT_YOURS_TO_SEE, ApiProblem, domain_errors
 from portal.campaigns.models import Campaign
 from portal.db import db
 from portal.enrollments.models import Enrollment
@@ -39,7 +39,7 @@ def _match_in(campaign: Campaign, match_id: int, *, for_update: bool = False) ->
                                   visible(Match, api_user()))
     match = db.session.scalars(stmt.with_for_update() if for_update else stmt.options(*_WITH_PEOPLE)).first()
     if match is None:
-        raise ApiProblem(404, "There is nothing here, or it is not yours to see.")
+        raise ApiProblem(404, NOT_YOURS_TO_SEE)
     return match
 
 
@@ -115,7 +115,7 @@ def _move(campaign_id: int, match_id: int, target: str, reason: str = ""):
     def work() -> Reply:
         campaign = get_visible_or_404(Campaign, campaign_id, user)
         match = _match_in(campaign, match_id, for_update=True)
-        check_version(match.lock_version, "The match")
+        check_version(match.lock_version, "match")
         try:
             if target == "active":
                 ops.confirm_match(user, match, expected_version=match.lock_version)
