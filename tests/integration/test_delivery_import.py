@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from portal.activity.models import ActivityEvent
 from portal.db import db, transaction, utcnow
 from portal.deliveries import operations as ops
-from portal.deliveries.csv.plan import NOT_YOUR_VOLUNTEER
+from portal.deliveries.csv.plan import not_your_volunteer
 from portal.deliveries.models import Delivery, EnrollmentMilestone, EnrollmentProgress
 from portal.enrollments.models import Enrollment
 from portal.enrollments.operations import drop_enrollment
@@ -290,7 +290,7 @@ def test_a_company_admins_row_about_anyone_but_its_volunteers_reads_like_a_row_a
     rows = outcome_rows(response)
     assert rows[2] == ("will record", "new delivery")
     for number, who in enumerate(outsiders, start=3):
-        assert rows[number] == ("error", NOT_YOUR_VOLUNTEER.format(value=who)), who
+        assert rows[number] == ("error", not_your_volunteer(who)), who
     page = response.get_data(as_text=True)
     assert "Olena" not in page and "Bob Borealis" not in page
 

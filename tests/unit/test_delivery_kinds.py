@@ -46,7 +46,8 @@ def test_no_weights_means_no_kinds(config):
 
 def test_kind_labels_read_as_words():
     assert kind_label("session_completed") == "Session completed"
-    assert kind_label("cefr_level_advanced") == "Cefr level advanced"
+    assert kind_label("cefr_level_advanced") == "CEFR level advanced"
+    assert kind_label("dance_class") == "Dance class"  # a kind a template adds reads as its words
 
 
 def _kinds_of(app, campaign_id: int) -> list[str]:
