@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -n $(PYTEST_XDIST) $(PYTEST_ARGS)
 # Translations: `make translations` re-extracts the marked strings into messages.pot and
 # updates the committed .po catalogues, keeping what is translated (the app compiles a
 # catalogue into the .mo file it reads when the .po is newer: portal/i18n.py).
-BABEL_KEYWORDS := -k _l -k _n:1,2 -k lazy_gettext -k lazy_ngettext:1,2
+BABEL_KEYWORDS := -k _l -k _n:1,2 -k _lp:1c,2 -k lazy_gettext -k lazy_ngettext:1,2
 
 .PHONY: lint run test translations test-sqlite test-postgresql system-deps bench migrate-check clean help
 

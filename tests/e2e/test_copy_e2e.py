@@ -71,7 +71,7 @@ def test_the_language_filter_lists_the_languages_in_use_first(page: Page, sign_i
                                                               copy_world):
     sign_in(page, accounts.pm.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Beneficiary groups").click()
-    language = page.get_by_label("Language")
+    language = page.locator("select[name=language]")  # the header's language switch is labelled "Language…" too
     in_use = language.locator("optgroup[label='In use'] option")
     expect(in_use.first).to_be_attached()
     names = in_use.all_inner_texts()

@@ -27,7 +27,7 @@ MAX_PAGES = 90
 
 TEXT = """() => {
   const out = [];
-  const skip = 'script,style,template,code,pre,kbd,samp,[translate=no],[hidden]';
+  const skip = 'script,style,template,noscript,code,pre,kbd,samp,[translate=no],[hidden]';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
@@ -59,12 +59,30 @@ def _unmarked(text: str) -> list[str]:
     return [piece.strip() for piece in text.split("\n") if piece.strip()]
 
 
+# What Babel writes in English without a catalogue (the other languages get CLDR's words):
+# chart days ("8 Sep") and report months ("August 2026").
+BABEL_ENGLISH = re.compile(r"^(\d{1,2} [A-Z][a-z]{2}|(January|February|March|April|May|June|July|August|September|"
+                           r"October|November|December) \d{4})$")
+
+
+def _humanised(key: str) -> set[str]:
+    """A configuration key as a screen shows it when the schema names it nowhere
+    ("every_other_day" → "Every other day"): the template's own words, like its data."""
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ").strip()
+    return {words, words.capitalize(), words.title(), words[:1].upper() + words[1:]}
+
+
 def _data_values(app) -> list[str]:
     """Every string the world's people typed or the seed wrote: table columns and the
-    strings inside JSON documents (template schemas, configurations)."""
+    strings inside JSON documents (template schemas, configurations, keys made readable),
+    and country and language names (English from pycountry here; CLDR's in nb and uk)."""
+    import pycountry
+
     from portal.db import db
 
-    values: set[str] = set()
+    values: set[str] = {getattr(c, "common_name", c.name) for c in pycountry.countries}
+    values |= {name for lang in pycountry.languages if hasattr(lang, "alpha_2")
+               for name in (lang.name, lang.name.split(" (")[0])}  # the filters drop "(macrolanguage)"
 
     def leaves(value) -> Iterable[str]:
         if isinstance(value, str):
@@ -85,12 +103,17 @@ def _data_values(app) -> list[str]:
                     values.update(v for v in rows if isinstance(v, str) and len(v) > 1)
                 elif isinstance(column.type, sa.JSON) or column.type.__class__.__name__ == "JSONDocument":
                     for doc in db.session.execute(sa.select(column).limit(2000)).scalars():
-                        values.update(v for v in leaves(doc) if len(v) > 1)
+                        for v in leaves(doc):
+                            if len(v) > 1:
+                                values.add(v)
+                                values |= _humanised(v)
         db.session.remove()
     return sorted(values, key=len, reverse=True)
 
 
 def _english_left(piece: str, data: list[str]) -> str | None:
+    if BABEL_ENGLISH.match(piece):
+        return None
     rest = piece
     for value in data:
         if value in rest:

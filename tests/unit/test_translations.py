@@ -14,20 +14,21 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ["nb", "uk"]
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_n": (1, 2), "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_n": (1, 2), "lazy_ngettext": (1, 2),
+            "_lp": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]")
 
 
 @cache
 def marked() -> dict[str | tuple[str, str], list[str]]:
-    """msgid (or (singular, plural)) → where it is marked, as the Makefile extracts them."""
+    """(context, msgid or (singular, plural)) → where it is marked, as the Makefile extracts them."""
     found: dict = defaultdict(list)
     method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
-    for filename, lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS):
+    for filename, lineno, message, _comments, context in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS):
         key = message if isinstance(message, str) else tuple(m for m in message if m)
         if isinstance(key, tuple) and len(key) == 1:
             key = key[0]
-        found[key].append(f"{filename}:{lineno}")
+        found[(context, key)].append(f"{filename}:{lineno}")
     return found
 
 
@@ -38,7 +39,7 @@ def catalog(language: str):
 
 
 def _entries(language: str):
-    return {m.id: m for m in catalog(language) if m.id}
+    return {(m.context, m.id): m for m in catalog(language) if m.id}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -59,7 +60,7 @@ def test_every_entry_is_translated_in_every_plural_form_and_none_is_fuzzy(langua
     plurals = catalog(language).num_plurals
     assert plurals == {"nb": 2, "uk": 3}[language]
     problems = []
-    for key, message in _entries(language).items():
+    for (_context, key), message in _entries(language).items():
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
         if message.fuzzy:
             problems.append(("fuzzy", key))
@@ -76,7 +77,7 @@ def test_translations_take_the_placeholders_of_their_english(language: str) -> N
     shown; one that drops a placeholder would hide a figure. (Ukrainian's "one" form may
     leave out the count only when it is exactly one, which is not the case: keep it.)"""
     problems = []
-    for key, message in _entries(language).items():
+    for (_context, key), message in _entries(language).items():
         english = key if isinstance(key, tuple) else (key,)
         wanted = set().union(*(PLACEHOLDER.findall(e) for e in english))
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
