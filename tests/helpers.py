@@ -177,3 +177,22 @@ def export_through_job(client, campaign_id):
     match = re.search(r'href="(/jobs/\d+/download)"', page.get_data(as_text=True))
     assert match, "no Download link on the export's job page"
     return client.get(match.group(1))
+
+
+# --- languages ------------------------------------------------------------------------------
+# What a Norwegian or Ukrainian browser sends (tests/integration/test_i18n*.py).
+NB = {"Accept-Language": "nb-NO,nb;q=0.9"}
+UK = {"Accept-Language": "uk-UA,uk;q=0.9"}
+
+
+def words(text: str) -> str:
+    """One space between words (Babel's formats use no-break spaces)."""
+    return " ".join(text.split())
+
+
+def visible_text(response) -> str:
+    """A page's text without its tags, entities decoded, one space between words."""
+    import html
+
+    return words(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+

@@ -17,12 +17,9 @@ from portal.tokens.models import ApiToken
 from portal.webhooks import operations as ops
 from portal.webhooks.events import EVENT_TYPES
 from tests.conftest import sign_in_client
-from tests.helpers import csrf_token
+from tests.helpers import NB, UK, csrf_token
 from tests.integration.api_support import ALL_SCOPES, Bearer, new_token
 from tests.webhook_receiver import running_receiver
-
-NB = {"Accept-Language": "nb-NO,nb;q=0.9"}
-UK = {"Accept-Language": "uk-UA,uk;q=0.9"}
 
 
 def _page(response, status: int = 200) -> str:

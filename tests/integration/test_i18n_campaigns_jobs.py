@@ -7,9 +7,6 @@ person's language. Each screen is read with an ``Accept-Language`` header (the s
 have chosen no language of their own)."""
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 
 from portal.db import db, transaction
@@ -21,20 +18,8 @@ from portal.jobs.runner import JobContext, job_task, run_job
 from portal.jobs.views import time_left_text
 from portal.l2i.operations import create_subscription
 from portal.models import Company
-from tests.helpers import browser_form, csrf_token
-
-NB = {"Accept-Language": "nb"}
-UK = {"Accept-Language": "uk"}
-
-
-def words(text: str) -> str:
-    """One space between words (Babel's formats use no-break spaces)."""
-    return " ".join(text.split())
-
-
-def text_of(response) -> str:
-    """The page's visible text, one space between words."""
-    return words(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+from tests.helpers import NB, UK, browser_form, csrf_token
+from tests.helpers import visible_text as text_of
 
 
 # --- campaigns ------------------------------------------------------------------------------

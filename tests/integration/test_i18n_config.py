@@ -15,10 +15,7 @@ import re
 import pytest
 
 from portal.configuration.labels import limits_text
-from tests.helpers import browser_form, csrf_token
-
-NB = {"Accept-Language": "nb-NO,nb;q=0.9"}
-UK = {"Accept-Language": "uk-UA,uk;q=0.9"}
+from tests.helpers import NB, UK, browser_form, csrf_token
 
 
 def _page(response, status: int = 200) -> str:

@@ -13,11 +13,9 @@ from babel.dates import format_date
 from portal.db import db, transaction, utcnow
 from portal.deliveries import operations as ops
 from portal.enrollments.models import Enrollment
-from tests.helpers import csrf_token
+from tests.helpers import NB, UK, csrf_token
 
 TODAY = utcnow().date()
-NB = {"Accept-Language": "nb-NO,nb;q=0.9"}
-UK = {"Accept-Language": "uk-UA,uk;q=0.9"}
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import io
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -15,20 +14,8 @@ from babel.dates import format_date
 
 from portal.db import db
 from portal.enrollments.models import Enrollment
-from tests.helpers import csrf_token
-
-NB = {"Accept-Language": "nb"}
-UK = {"Accept-Language": "uk"}
-
-
-def words(text: str) -> str:
-    """One space between words (Babel's formats use no-break spaces)."""
-    return " ".join(text.split())
-
-
-def text_of(response) -> str:
-    """The page's visible text, one space between words."""
-    return words(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+from tests.helpers import NB, UK, csrf_token, words
+from tests.helpers import visible_text as text_of
 
 
 @pytest.fixture

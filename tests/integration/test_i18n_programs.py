@@ -10,10 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import csrf_token
-
-NB = {"Accept-Language": "nb-NO,nb;q=0.9"}
-UK = {"Accept-Language": "uk-UA,uk;q=0.9"}
+from tests.helpers import NB, UK, csrf_token
 
 
 def text(response) -> str:
