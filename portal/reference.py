@@ -22,32 +22,25 @@ def _english_languages() -> dict[str, str]:
     return {lang.alpha_2: lang.name for lang in pycountry.languages if hasattr(lang, "alpha_2")}
 
 
-@lru_cache(maxsize=8)
-def _countries_in(language: str) -> dict[str, str]:
-    english = _english_countries()
+@lru_cache(maxsize=16)
+def _names_in(language: str, kind: str) -> dict[str, str]:
+    """Code → name in ``language``: CLDR's ``kind`` ("territories" or "languages") through
+    Babel, pycountry's English where CLDR has none."""
+    english = _english_countries() if kind == "territories" else _english_languages()
     if language == "en":
         return english
-    names = Locale.parse(language).territories
-    return {code: names.get(code) or name for code, name in english.items()}
-
-
-@lru_cache(maxsize=8)
-def _languages_in(language: str) -> dict[str, str]:
-    english = _english_languages()
-    if language == "en":
-        return english
-    names = Locale.parse(language).languages
+    names = getattr(Locale.parse(language), kind)
     return {code: names.get(code) or name for code, name in english.items()}
 
 
 def countries() -> dict[str, str]:
     """ISO 3166-1 alpha-2 code → the country's name in the reader's language."""
-    return _countries_in(current_language())
+    return _names_in(current_language(), "territories")
 
 
 def languages() -> dict[str, str]:
     """ISO 639-1 code → the language's name in the reader's language."""
-    return _languages_in(current_language())
+    return _names_in(current_language(), "languages")
 
 
 @lru_cache(maxsize=1)
