@@ -25,7 +25,7 @@ from portal.i18n import _, _l, current_language, ngettext
 
 SEPARATOR = " › "
 # Words people write in capitals: "cefr_level_advanced" → "CEFR level advanced".
-ACRONYMS = {"cefr": "CEFR", "sroi": "SROI", "vis": "VIS", "cv": "CV", "id": "ID", "url": "URL"}
+ACRONYMS = {"cefr": "CEFR", "sroi": "SROI", "vis": "VIS", "cv": "CV", "id": "ID", "url": "URL", "checkin": "check-in"}
 TYPE_NAMES = {"integer": _l("whole number"), "number": _l("number"), "string": _l("text"),
               "boolean": _l("yes / no"), "array": _l("list"), "object": _l("group of settings"),
               "null": _l("empty")}

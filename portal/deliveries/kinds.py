@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from portal.campaigns.settings import campaign_config
+from portal.configuration.labels import humanise
 from portal.i18n import _l
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ KIND_LABELS = {
 ATTENDANCE_WORDS = {"present": _l("present"), "excused": _l("excused"), "unexcused": _l("unexcused")}
 ATTENDANCE_LABELS = {"present": _l("Present"), "excused": _l("Excused"), "unexcused": _l("Unexcused")}
 SOURCE_WORDS = {"manual": _l("manual")}  # csv, api and the connectors are names: shown as they are
-_KNOWN_WORDS = {"cefr": "CEFR", "sroi": "SROI", "checkin": "check-in"}
 
 
 def recordable_kinds(config: dict[str, Any] | None) -> list[str]:
@@ -65,10 +65,10 @@ def is_session_kind(kind: str) -> bool:
 
 def kind_words(kind: str) -> str:
     """The key made into English words, for any kind: "session_completed" → "Session
-    completed", "cefr_level_advanced" → "CEFR level advanced". What stored labels (activity
-    events) keep, whatever the language of whoever recorded it."""
-    words = " ".join(_KNOWN_WORDS.get(word, word) for word in kind.replace("_", " ").split())
-    return words[:1].upper() + words[1:] if words else kind
+    completed", "cefr_level_advanced" → "CEFR level advanced" (the configuration's own
+    rule, portal.configuration.labels.humanise). What stored labels (activity events)
+    keep, whatever the language of whoever recorded it."""
+    return humanise(kind) if kind else kind
 
 
 def kind_label(kind: str) -> str:

@@ -67,9 +67,12 @@ BABEL_ENGLISH = re.compile(r"^(\d{1,2} [A-Z][a-z]{2}|(January|February|March|Apr
 
 def _humanised(key: str) -> set[str]:
     """A configuration key as a screen shows it when the schema names it nowhere
-    ("every_other_day" → "Every other day"): the template's own words, like its data."""
+    ("every_other_day" → "Every other day", "cefr_level_advanced" → "CEFR level advanced"):
+    the template's own words, like its data."""
+    from portal.configuration.labels import humanise
+
     words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ").strip()
-    return {words, words.capitalize(), words.title(), words[:1].upper() + words[1:]}
+    return {words, words.capitalize(), words.title(), humanise(key)}
 
 
 def _data_values(app) -> list[str]:
