@@ -5,9 +5,9 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from wtforms import DecimalField, SelectChoice
+from wtforms import DateField, DecimalField, SelectChoice
 
-from portal.i18n import _l, current_language, ngettext
+from portal.i18n import _l, current_language, ngettext, parse_local_date
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -104,3 +104,16 @@ class PlainDecimalField(DecimalField):
             raise ValueError(ngettext("Use at most %(num)s decimal place.", "Use at most %(num)s decimal places.",
                                       self.places))
         self.data = value
+
+
+class LocalDateField(DateField):
+    """A date field that takes what a browser's date picker sends (ISO, 2026-11-30) and, typed
+    by hand, the reader's own order (30.11.2026 in Norwegian and Ukrainian)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        self.data = parse_local_date(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid date value."))

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import VersionedActionForm
 from portal.beneficiaries.models import GROUP_TYPE_LABELS, LANGUAGE_REQUIREMENT_LABELS
-from portal.forms import choices
+from portal.forms import LocalDateField, choices
 from portal.i18n import _l
 from portal.program_templates.forms import CheckboxesField
 from portal.program_templates.models import CATEGORY_LABELS
@@ -75,8 +75,8 @@ class GroupFieldsMixin:
     eligible_categories = CheckboxesField(_l("Eligible program categories"), choices=choices(CATEGORY_LABELS.items()))
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=1100)], **TEXT,
                        description=_l("Comma-separated, at most 20 tags of up to 50 characters."))
-    active_from = DateField(_l("Active from"), validators=[Optional()])
-    active_until = DateField(_l("Active until"), validators=[Optional()])
+    active_from = LocalDateField(_l("Active from"), validators=[Optional()])
+    active_until = LocalDateField(_l("Active until"), validators=[Optional()])
     retention_months = IntegerField(_l("Retention period (months)"), validators=[Optional()],
                                     description=_l("Optional. Months after a participant's last enrollment in this "
                                                    "group ended before their identity is erased. Blank: kept until "

@@ -25,7 +25,7 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from portal.campaigns.models import Campaign
@@ -45,7 +45,7 @@ from portal.deliveries.views import bp
 from portal.enrollments.models import Enrollment
 from portal.enrollments.privacy import participant_label
 from portal.errors import DomainError
-from portal.forms import choices, parse_id
+from portal.forms import LocalDateField, choices, parse_id
 from portal.i18n import _, _l, ngettext, number, show_date
 from portal.matches.models import ACTIVE, Match
 from portal.tenancy import get_visible_or_404
@@ -64,7 +64,7 @@ class SheetForm(FlaskForm):
     """The sheet's own fields; the rows' radio groups are read with plain code (one WTForms
     field per row would cost more than the save)."""
 
-    occurred_on = DateField(_l("Date"), validators=[Optional()])
+    occurred_on = LocalDateField(_l("Date"), validators=[Optional()])
     kind = SelectField(_l("Session kind"), choices=[], validate_choice=False)
     duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[
         Optional(), NumberRange(min=0, max=MAX_DURATION_MINUTES, message=minutes_range())],

@@ -3,13 +3,13 @@ come from the enrollment's effective configuration (set by the view), never from
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import VersionedActionForm
 from portal.deliveries.kinds import ATTENDANCE_LABELS, kind_label
 from portal.deliveries.operations import MAX_DURATION_MINUTES, MAX_NOTE_LENGTH, MAX_VOID_REASON, minutes_range
-from portal.forms import PlainDecimalField, choices, parse_id
+from portal.forms import LocalDateField, PlainDecimalField, choices, parse_id
 from portal.i18n import _, _l
 
 ATTENDANCE_CHOICES = choices([("", _l("— not a session —")), *ATTENDANCE_LABELS.items()])
@@ -19,7 +19,7 @@ class DeliveryFieldsMixin:
     # The choices are the program's kinds; an unknown one reaches the operation, whose message lists them.
     kind = SelectField(_l("Kind"), choices=[], validate_choice=False,
                        validators=[DataRequired(message=_l("Choose what happened."))])
-    occurred_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Enter the date it happened."))])
+    occurred_on = LocalDateField(_l("Date"), validators=[DataRequired(message=_l("Enter the date it happened."))])
     occurred_time = TimeField(_l("Time"), validators=[Optional()], description=_l("Optional."))
     quantity = PlainDecimalField(_l("Quantity"), places=3, default=1, validators=[Optional()],
                                  description=_l("How many (1 for one session). Up to 3 decimals."))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
@@ -19,7 +19,7 @@ from portal.enrollments.participant_fields import (
     parse_languages,
     year_of_birth_bounds,
 )
-from portal.forms import choices, coerce_id
+from portal.forms import LocalDateField, choices, coerce_id
 from portal.i18n import _l, _lp
 from portal.privacy.consent import LEGAL_BASIS_LABELS
 
@@ -113,7 +113,7 @@ class EnrollForm(FlaskForm):
     legal_basis = SelectField(_l("Legal basis"), choices=choices(LEGAL_BASIS_LABELS.items()),
                               default=DEFAULT_LEGAL_BASIS,
                               description=_l("Why the portal may hold this person's data for the program."))
-    consent_given_on = DateField(_l("Consent given on"), validators=[Optional()],
+    consent_given_on = LocalDateField(_l("Consent given on"), validators=[Optional()],
                                  description=_l("Required for consent: the day the person agreed."))
     # Which button was pressed. "Check" (shown without JavaScript; htmx checks on every change)
     # only shows the outlook; "Enroll and add another" comes back to an empty form after saving.

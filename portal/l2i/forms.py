@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
 from portal.auth.forms import VersionedActionForm
-from portal.forms import PlainDecimalField, choices, coerce_id
+from portal.forms import LocalDateField, PlainDecimalField, choices, coerce_id
 from portal.i18n import _l, _n, number
 from portal.l2i.models import SKU_LEARNERS, SUBSCRIPTION_STATUSES
 from portal.l2i.operations import SHARE_MESSAGE, without_percent_sign
@@ -39,8 +39,8 @@ class SubscriptionForm(FlaskForm):
         InputRequired(message=_l("Enter the price.")),
         NumberRange(min=0, max=10**13, message=_l("Enter a price from 0 to 10,000,000,000,000."))])
     currency = StringField(_l("Currency"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
-    period_start = DateField(_l("Period start"), validators=[DataRequired(message=_l("Enter the start."))])
-    period_end = DateField(_l("Period end"), validators=[DataRequired(message=_l("Enter the end."))])
+    period_start = LocalDateField(_l("Period start"), validators=[DataRequired(message=_l("Enter the start."))])
+    period_end = LocalDateField(_l("Period end"), validators=[DataRequired(message=_l("Enter the end."))])
     status = SelectField(_l("Status"), choices=choices((s, SUBSCRIPTION_STATUS_LABELS.get(s, s))
                                                        for s in SUBSCRIPTION_STATUSES))
 
@@ -61,8 +61,8 @@ class AllocationForm(FlaskForm):
                          validators=[InputRequired(message=_l("Enter a share."))],
                          widget=TextInput(), render_kw={"inputmode": "decimal", "autocomplete": "off"},
                          description=_l("A percentage with up to two decimals: 25 is a quarter, 12.5 an eighth."))
-    period_start = DateField(_l("From"), validators=[Optional()])
-    period_end = DateField(_l("Until"), validators=[Optional()])
+    period_start = LocalDateField(_l("From"), validators=[Optional()])
+    period_end = LocalDateField(_l("Until"), validators=[Optional()])
 
 
 class AllocationEditForm(AllocationForm, VersionedActionForm):

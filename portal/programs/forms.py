@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.forms import VersionedActionForm
 from portal.configuration.json_input import parse_json_document
 from portal.errors import ConfigInvalid
-from portal.forms import choices
+from portal.forms import LocalDateField, choices
 from portal.i18n import _l
 from portal.program_templates.forms import SDG_LABELS, CheckboxesField
 
@@ -19,8 +19,8 @@ class ProgramDetailsForm(FlaskForm):
     key = StringField(_l("Key"), validators=[Optional(), Length(max=100)],
                       description=_l("Leave blank to generate it from the name. It cannot change after creation."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    start_date = DateField(_l("Start date"), validators=[Optional()])
-    end_date = DateField(_l("End date"), validators=[Optional()])
+    start_date = LocalDateField(_l("Start date"), validators=[Optional()])
+    end_date = LocalDateField(_l("End date"), validators=[Optional()])
     visibility = SelectField(_l("Visibility"), choices=choices([
         ("public", _l("Public — companies see it in the catalog")), ("private", _l("Private — not in the catalog"))]))
     extra_sdgs = CheckboxesField(_l("SDG goals"), coerce=int,

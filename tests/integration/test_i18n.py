@@ -132,3 +132,26 @@ def test_a_lazy_message_escapes_what_it_carries(app):
         assert str(message) == "Ви вийшли з системи."
         html = render_template_string("{{ m }}", m=_l("%(name)s", name="<script>alert(1)</script>"))
     assert html == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+@pytest.mark.parametrize(("language", "typed", "expected"), [
+    ("nb", "30.11.2026", "2026-11-30"), ("uk", "01.02.2026", "2026-02-01"), ("nb", "2026-11-30", "2026-11-30"),
+    ("en", "2026-11-30", "2026-11-30"), ("en", "30.11.2026", None), ("nb", "31.02.2026", None), ("uk", "завтра", None),
+])
+def test_a_date_typed_in_the_readers_order_is_taken(app, language, typed, expected):
+    """Every date field of the portal's forms (portal.forms.LocalDateField): what a date
+    picker sends (ISO) always, and by hand the reader's own order; anything else is refused
+    at the field."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    from portal.forms import LocalDateField
+
+    class OneDate(Form):
+        day = LocalDateField()
+
+    with app.test_request_context(headers={"Accept-Language": language}):
+        form = OneDate(formdata=MultiDict({"day": typed}))
+        valid = form.validate()
+        assert (form.day.data.isoformat() if valid else None) == expected
+        assert valid or form.day.errors
