@@ -106,6 +106,10 @@ class PlainDecimalField(DecimalField):
         self.data = value
 
 
+# WTForms' own message, translated by WTForms' catalogue (a variable, so it stays out of ours).
+_WTFORMS_NOT_A_DATE = "Not a valid date value."
+
+
 class LocalDateField(DateField):
     """A date field that takes what a browser's date picker sends (ISO, 2026-11-30) and, typed
     by hand, the reader's own order (30.11.2026 in Norwegian and Ukrainian)."""
@@ -116,4 +120,4 @@ class LocalDateField(DateField):
             return
         self.data = parse_local_date(valuelist[0])
         if self.data is None:
-            raise ValueError(self.gettext("Not a valid date value."))
+            raise ValueError(self.gettext(_WTFORMS_NOT_A_DATE))
