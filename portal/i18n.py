@@ -49,6 +49,9 @@ class LazyText(LazyString):
     def __html__(self) -> Markup:
         return escape(str(self))
 
+    # Never a set member or dict key built at import: its hash is taken then, in English, and
+    # the same words in the reader's language would not be found later. Compare in a tuple.
+
 
 def _l(string: str, **variables: Any) -> LazyText:
     """``gettext`` when the text is shown: for module-level labels and domain messages."""

@@ -291,14 +291,20 @@ def test_a_batch_with_refused_items_names_each_by_pointer_and_saves_nothing(app,
     assert _count(app, Delivery) == 0 and _count(app, IdempotencyKey) == 0
 
 
-def test_a_company_admins_refused_items_all_read_alike(app, api, scene):
+@pytest.mark.parametrize("language", ["en", "nb", "uk"])
+def test_a_company_admins_refused_items_all_read_alike(app, api, scene, language):
+    """A real beneficiary's enrollment, another company's, another company's volunteer and a
+    made-up id are refused in the same words, in every language (the API matches the refusals
+    to reword while they are text in the reader's language)."""
     mine = {"enrollment_id": scene["volunteer"].id, **_session()}
     items = [mine, {**mine, "enrollment_id": scene["beneficiary"].id}, {**mine, "enrollment_id": scene["foreign"].id},
              {**mine, "enrollment_id": scene["b_volunteer"].id}, {**mine, "enrollment_id": 2_000_000_000}]
-    body = _problem(api["admin_a"].post(_batch_url(scene["campaign"]), json={"items": items}), 422)
+    body = _problem(api["admin_a"].post(_batch_url(scene["campaign"]), json={"items": items},
+                                        headers={"Accept-Language": language}), 422)
     details = {e["pointer"]: e["detail"] for e in body["errors"]}
     assert sorted(details) == ["#/items/1", "#/items/2", "#/items/3", "#/items/4"]
-    assert len(set(details.values())) == 1 and "your volunteers" in next(iter(details.values()))
+    assert len(set(details.values())) == 1
+    assert ("your volunteers" in next(iter(details.values()))) == (language == "en")
     assert _count(app, Delivery) == 0
     ok = api["admin_a"].post(_batch_url(scene["campaign"]), json={"items": [mine]})
     assert ok.status_code == 200 and ok.json["recorded"] == 1

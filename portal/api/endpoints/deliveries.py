@@ -19,7 +19,7 @@ from flask import url_for
 from portal.api import schemas, serializers
 from portal.api.blueprint import BODY_LIMITS, COMMON_PROBLEMS, api_user, bp, json_body, problems, query_params, requires
 from portal.api.conditional import check_version, etag_of
-from portal.api.idempotency import Reply, _key, idempotent_write
+from portal.api.idempotency import Reply, _key, idempotent_write, versioned_reply
 from portal.api.lists import check_cursor, page_body
 from portal.api.problems import NOT_YOURS_TO_SEE, ApiProblem, body_error, domain_errors
 from portal.campaigns.models import Campaign
@@ -40,7 +40,8 @@ FIELD_PATHS = {"meta": ("metadata",), "": None}
 # else's employee, an id outside the campaign): the answer tells nothing about whose it is.
 NOT_YOUR_VOLUNTEER = _l("Not one of your volunteers' enrollments in this campaign: you record deliveries for your "
                         "own employees' volunteer enrollments.")
-_NOT_YOURS = {NOT_IN_CAMPAIGN, ops.BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM}
+# A tuple, compared when used: each is text in the reader's language only then.
+_NOT_YOURS = (NOT_IN_CAMPAIGN, ops.BENEFICIARY_DELIVERIES_BY_PROGRAM_TEAM)
 # A batch of 10,000 items is more than the API's usual body limit: its own, 8 MiB by default.
 BODY_LIMITS["api.record_delivery_batch"] = ("PORTAL_API_MAX_BATCH_BYTES",
                                             int(os.environ.get("PORTAL_API_MAX_BATCH_BYTES", 8 * 1024 * 1024)))
@@ -64,11 +65,8 @@ def _delivery_of(enrollment: Enrollment, delivery_id: int, *, for_update: bool =
 
 
 def _reply(enrollment: Enrollment, delivery: Delivery, status: int = 200) -> Reply:
-    db.session.flush()  # the version moves on flush
-    headers = {"ETag": etag_of(delivery.lock_version)}
-    if status == 201:
-        headers["Location"] = url_for("api.get_delivery", enrollment_id=enrollment.id, delivery_id=delivery.id)
-    return Reply(serializers.delivery(api_user(), delivery, enrollment), status, headers)
+    return versioned_reply(delivery, lambda: serializers.delivery(api_user(), delivery, enrollment), status,
+                           lambda: url_for("api.get_delivery", enrollment_id=enrollment.id, delivery_id=delivery.id))
 
 
 def _values(fields: schemas.DeliveryFields) -> dict[str, Any]:
