@@ -196,3 +196,16 @@ def visible_text(response) -> str:
 
     return words(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
 
+
+def group_form(token: str, **overrides) -> dict:
+    """The beneficiary-group form as a program manager fills it in (a valid group), with
+    ``overrides``."""
+    data = {
+        "csrf_token": token, "name": "Ukrainian refugees in Bergen", "key": "", "description": "Adults settling in.",
+        "group_type": "refugees", "country": "NO", "region": "Vestland", "city": "Bergen", "age_min": "18",
+        "age_max": "70", "languages": "uk, en", "language_requirement": "beginner",
+        "eligible_categories": ["language", "mentorship"], "tags": "ukraine, 2026 cohort",
+        "active_from": "2026-01-01", "active_until": "",
+    }
+    data.update(overrides)
+    return data

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import Response, g, request
 from sqlalchemy.exc import IntegrityError
 
+from portal.api.conditional import etag_of
 from portal.api.models import IdempotencyKey
 from portal.api.problems import ApiProblem, header_error
 from portal.db import db, transaction, utcnow
@@ -50,6 +51,17 @@ class Reply:
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return response
+
+
+def versioned_reply(obj: Any, serialize: Callable[[], Any], status: int = 200,
+                    location: Callable[[], str] | None = None) -> Reply:
+    """A write's answer about one versioned object: its document, its ``ETag`` (the version
+    after the write's flush) and, when it was created (201), its ``Location``."""
+    db.session.flush()  # the version moves on flush
+    headers = {"ETag": etag_of(obj.lock_version)}
+    if status == 201 and location is not None:
+        headers["Location"] = location()
+    return Reply(serialize(), status, headers)
 
 
 def _key() -> str:

@@ -16,7 +16,7 @@ from portal.beneficiaries.models import BeneficiaryGroup
 from portal.db import db, transaction, utcnow
 from portal.errors import InvalidTransition, StaleEdit, ValidationFailed
 from tests.conftest import count_rows
-from tests.helpers import counting_statements, csrf_token
+from tests.helpers import counting_statements, csrf_token, group_form
 
 PRIVACY_SAMPLES = [
     pytest.param("olena.k@example.org", "Remove the e-mail address", id="email"),
@@ -25,18 +25,6 @@ PRIVACY_SAMPLES = [
     pytest.param("id 01019012345", "Remove the identity-number-like digits", id="national_id"),
 ]
 PRIVACY_FIELDS = ["name", "description", "tags"]
-
-
-def group_form(token: str, **overrides) -> dict:
-    data = {
-        "csrf_token": token, "name": "Ukrainian refugees in Bergen", "key": "", "description": "Adults settling in.",
-        "group_type": "refugees", "country": "NO", "region": "Vestland", "city": "Bergen", "age_min": "18",
-        "age_max": "70", "languages": "uk, en", "language_requirement": "beginner",
-        "eligible_categories": ["language", "mentorship"], "tags": "ukraine, 2026 cohort",
-        "active_from": "2026-01-01", "active_until": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def slot(body: str, field: str) -> str:

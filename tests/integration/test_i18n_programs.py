@@ -10,24 +10,12 @@ import re
 
 import pytest
 
-from tests.helpers import NB, UK, csrf_token
+from tests.helpers import NB, UK, csrf_token, group_form
 
 
 def text(response) -> str:
     """The page's text with entities decoded (“ ” ’ and the like arrive as characters)."""
     return html.unescape(response.get_data(as_text=True))
-
-
-def group_form(token: str, **overrides) -> dict:
-    data = {
-        "csrf_token": token, "name": "Ukrainian refugees in Bergen", "key": "", "description": "Adults settling in.",
-        "group_type": "refugees", "country": "NO", "region": "Vestland", "city": "Bergen", "age_min": "18",
-        "age_max": "70", "languages": "uk, en", "language_requirement": "beginner",
-        "eligible_categories": ["language", "mentorship"], "tags": "ukraine, 2026 cohort",
-        "active_from": "2026-01-01", "active_until": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def lock_version(body: str) -> str:

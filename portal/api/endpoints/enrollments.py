@@ -10,7 +10,7 @@ from flask import url_for
 from portal.api import schemas, serializers
 from portal.api.blueprint import COMMON_PROBLEMS, api_user, bp, json_body, problems, query_params, requires
 from portal.api.conditional import check_version, etag_of
-from portal.api.idempotency import Reply, idempotent_write
+from portal.api.idempotency import Reply, idempotent_write, versioned_reply
 from portal.api.lists import check_cursor, page_body
 from portal.api.problems import NOT_YOURS_TO_SEE, ApiProblem, body_error, domain_errors
 from portal.campaigns.models import Campaign
@@ -45,11 +45,8 @@ def _enrollment_in(campaign: Campaign, enrollment_id: int, *, for_update: bool =
 
 
 def _enrollment_reply(campaign: Campaign, enrollment: Enrollment, status: int = 200) -> Reply:
-    db.session.flush()  # the version moves on flush
-    headers = {"ETag": etag_of(enrollment.lock_version)}
-    if status == 201:
-        headers["Location"] = url_for("api.get_enrollment", campaign_id=campaign.id, enrollment_id=enrollment.id)
-    return Reply(serializers.enrollment(api_user(), enrollment, campaign), status, headers)
+    return versioned_reply(enrollment, lambda: serializers.enrollment(api_user(), enrollment, campaign), status,
+                           lambda: url_for("api.get_enrollment", campaign_id=campaign.id, enrollment_id=enrollment.id))
 
 
 @bp.get("/campaigns/<int:campaign_id>/enrollments")

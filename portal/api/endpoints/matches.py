@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from portal.api import schemas, serializers
 from portal.api.blueprint import COMMON_PROBLEMS, api_user, bp, json_body, problems, query_params, requires
 from portal.api.conditional import check_version, etag_of
-from portal.api.idempotency import Reply, idempotent_write
+from portal.api.idempotency import Reply, idempotent_write, versioned_reply
 from portal.api.lists import check_cursor, page_body
 from portal.api.problems import NOT_YOURS_TO_SEE, ApiProblem, domain_errors
 from portal.campaigns.models import Campaign
@@ -44,11 +44,8 @@ def _match_in(campaign: Campaign, match_id: int, *, for_update: bool = False) ->
 
 
 def _reply(campaign: Campaign, match: Match, status: int = 200) -> Reply:
-    db.session.flush()  # the version moves on flush
-    headers = {"ETag": etag_of(match.lock_version)}
-    if status == 201:
-        headers["Location"] = url_for("api.get_match", campaign_id=campaign.id, match_id=match.id)
-    return Reply(serializers.match(api_user(), match, campaign), status, headers)
+    return versioned_reply(match, lambda: serializers.match(api_user(), match, campaign), status,
+                           lambda: url_for("api.get_match", campaign_id=campaign.id, match_id=match.id))
 
 
 @bp.get("/campaigns/<int:campaign_id>/matches")
