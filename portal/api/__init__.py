@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 
@@ -45,8 +46,27 @@ def _unrouted_api_request() -> Response | None:
     from portal.api.problems import NUL_IN_QUERY, problem_response
 
     exc = request.routing_exception
+    if isinstance(exc, MethodNotAllowed) and not _path_exists(exc.valid_methods or ()):
+        exc = NotFound()
     if exc is not None and not isinstance(exc, RequestRedirect):
         return http_error(exc)  # type: ignore[arg-type]
     if any("\x00" in value for _, values in request.args.lists() for value in values):
         return problem_response(400, NUL_IN_QUERY)
     return None
+
+
+def _path_exists(methods) -> bool:  # noqa: ANN001
+    """Whether the path names something with one of ``methods``. Werkzeug checks a rule's
+    methods before its converters, so a POST to ``/campaigns/<2**31>/enrollments`` reports
+    the GET rule as a method mismatch though no rule takes that id (``<int:…>`` stops at the
+    database's range): no such object, 404 — as GET answers — not 405."""
+    adapter = current_app.create_url_adapter(request)
+    for method in methods:
+        try:
+            adapter.match(method=method)  # type: ignore[union-attr]
+        except RequestRedirect:
+            return True
+        except (NotFound, MethodNotAllowed):
+            continue
+        return True
+    return False

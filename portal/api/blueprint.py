@@ -316,5 +316,6 @@ def problems(*statuses: int) -> dict[int, dict[str, Any]]:
             for status in statuses}
 
 
-# The problems any authenticated endpoint may answer.
-COMMON_PROBLEMS = (401, 403, 429)
+# The problems any authenticated endpoint may answer (400: a NUL character in the query,
+# refused for every /api/ URL before routing — portal.api._unrouted_api_request).
+COMMON_PROBLEMS = (400, 401, 403, 429)

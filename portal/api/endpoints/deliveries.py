@@ -34,6 +34,10 @@ from portal.pagination import keyset_page
 from portal.tenancy import get_visible_or_404
 
 WRITE_PROBLEMS = (*COMMON_PROBLEMS, 400, 404, 409, 415, 422)
+# A re-sent source_id answers the delivery already recorded, 200 instead of 201: documented too.
+ALREADY_RECORDED = {200: {"description": "This source_id was recorded before with the same details: the delivery "
+                                         "already recorded; nothing was added.",
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryOut"}}}}}
 # The operation's field names where they differ from the body's.
 FIELD_PATHS = {"meta": ("metadata",), "": None}
 # One wording for every batch item a company admin may not record for (a beneficiary, someone
@@ -110,11 +114,9 @@ def get_delivery(enrollment_id: int, delivery_id: int):
 
 
 @bp.post("/enrollments/<int:enrollment_id>/deliveries")
-@bp.output(schemas.DeliveryOut, status_code=201,
-           description="Recorded. 200 (and the delivery already recorded) when this source_id was recorded before "
-                       "with the same details: nothing was added.")
+@bp.output(schemas.DeliveryOut, status_code=201, description="Recorded.")
 @requires("deliveries:write")
-@bp.doc(tags=["Deliveries"], responses=problems(*WRITE_PROBLEMS))
+@bp.doc(tags=["Deliveries"], responses={**problems(*WRITE_PROBLEMS), **ALREADY_RECORDED})
 @json_body(schemas.DeliveryCreate)
 def create_delivery(enrollment_id: int, body: schemas.DeliveryCreate):
     """Record a delivery
