@@ -107,6 +107,20 @@ def _x_labels(series: list[tuple[date, int]]) -> list[Tick]:
     return [Tick(round(i / last * 100, 2), _date_label(series[i][0]), anchors.get(i, "middle")) for i in indexes]
 
 
+def _corners(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points where the line turns: a point on a straight run between its neighbours draws
+    nothing (a year of days, mostly flat or steady, is a few dozen corners, not 365 points)."""
+    if len(coords) < 3:
+        return coords
+    kept = [coords[0]]
+    for before, point, after in zip(coords, coords[1:], coords[2:], strict=False):
+        turn = (point[0] - before[0]) * (after[1] - point[1]) - (point[1] - before[1]) * (after[0] - point[0])
+        if abs(turn) > 1e-9:
+            kept.append(point)
+    kept.append(coords[-1])
+    return kept
+
+
 def line_chart(series: list[tuple[date, int]], *, title: str = "", plot_height: int = PLOT_HEIGHT) -> LineChart:
     """The geometry of a line over ``series`` (one value a day) on an integer y axis."""
     if not series:
@@ -118,7 +132,8 @@ def line_chart(series: list[tuple[date, int]], *, title: str = "", plot_height: 
 
     points = series if len(series) > 1 else series * 2  # one day: a flat line across
     step = LINE_BOX_WIDTH / (len(points) - 1)
-    coords = [(round(i * step, 1), y_of(v)) for i, (_, v) in enumerate(points)]
+    coords = [(round(x, 1), round(y, 1)) for x, y in _corners(
+        [(i * step, plot_height - v / ticks[-1] * plot_height) for i, (_, v) in enumerate(points)])]
     line = " ".join(f"{x},{y}" for x, y in coords)
     area = f"{coords[0][0]},{plot_height} {line} {coords[-1][0]},{plot_height}"
     y_labels = [Tick(y_of(t), _count_label(t), "end") for t in ticks]

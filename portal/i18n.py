@@ -29,7 +29,7 @@ from babel import Locale
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, Domain, force_locale, get_locale, gettext, ngettext, pgettext
+from flask_babel import Babel, Domain, _get_current_context, force_locale, get_locale, gettext, ngettext, pgettext
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
@@ -143,9 +143,20 @@ def _pseudo_requested() -> bool:
 
 class _PortalDomain(Domain):
     def get_translations(self):  # noqa: ANN201
-        if _pseudo_requested():
-            return _PseudoTranslations()
-        return super().get_translations()
+        """The catalogue for the context's locale, looked up once per request (a page calls
+        gettext hundreds of times; Flask-Babel's lookup reads several context locals each
+        time). The locale object is the key: ``force_locale`` replaces it, so a job or a
+        message in another language looks its catalogue up again."""
+        context = _get_current_context()
+        if context is None:
+            return super().get_translations()
+        locale = get_locale()
+        cached = getattr(context, "portal_translations", None)
+        if cached is not None and cached[0] is locale:
+            return cached[1]
+        translations = _PseudoTranslations() if _pseudo_requested() else super().get_translations()
+        context.portal_translations = (locale, translations)
+        return translations
 
 
 babel = Babel()

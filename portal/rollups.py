@@ -14,7 +14,7 @@ from portal.campaigns.models import Campaign
 from portal.charts import BarChart, Gauge, LineChart, bar_chart, capacity_gauge, cumulative_by_day, line_chart
 from portal.db import db
 from portal.deliveries.milestones import milestone_label
-from portal.deliveries.progress import CampaignProgress, campaign_progress
+from portal.deliveries.progress import PREVIEW_SIZE, CampaignProgress, campaign_progress
 from portal.enrollments.models import Enrollment, EnrollmentTally
 from portal.i18n import _l
 from portal.program_templates.models import ProgramTemplate
@@ -228,5 +228,5 @@ def campaign_dashboard(campaign: Campaign, today: date | None = None, *,
         .order_by(Enrollment.waitlisted_at, Enrollment.id).limit(10)))
     gauge = capacity_gauge(campaign.enrolled_count, campaign.target_enrollment, campaign.max_enrollment,
                            campaign.waitlisted_count)
-    progress = campaign_progress(campaign, today)
+    progress = campaign_progress(campaign, today, PREVIEW_SIZE)  # the progress page lists them all
     return Dashboard(gauge, by_status, by_role, chart, waitlist, progress, milestone_funnel(progress, withhold_below))

@@ -15,8 +15,9 @@ from portal.campaigns.forms import BulkForm, DropForm, EditCampaignForm, NewCamp
 from portal.campaigns.models import Campaign
 from portal.configuration.json_input import parse_json_document
 from portal.configuration.layers import LayerContext, read_layer_form
-from portal.db import db, transaction
+from portal.db import db, transaction, utcnow
 from portal.deliveries.progress import LIST_SIZE as PROGRESS_LIST_SIZE
+from portal.deliveries.progress import PREVIEW_SIZE, campaign_progress
 from portal.enrollments.models import ROLE_LABELS, ROLES, STATUSES
 from portal.enrollments.privacy import participant_label
 from portal.enrollments.queries import enrollment_page
@@ -177,7 +178,7 @@ def detail_page(campaign: Campaign, status_code: int = 200):
     context = campaign_layer(campaign.program)
     return render("campaigns/detail.html", campaign=campaign, program=campaign.program,
                   board=campaign_dashboard(campaign, withhold_below=_withhold_below()), page=page, filters=filters,
-                  label=participant_label, list_size=PROGRESS_LIST_SIZE, role_labels=ROLE_LABELS,
+                  label=participant_label, list_size=PREVIEW_SIZE, role_labels=ROLE_LABELS,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
                   action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
                   config_preview=context.form(campaign.config_overrides, readonly=True),
@@ -185,6 +186,15 @@ def detail_page(campaign: Campaign, status_code: int = 200):
                   has_import="imports.upload" in current_app.view_functions,
                   has_export="imports.export" in current_app.view_functions, status_code=status_code,
                   impact_card=campaign_card(campaign))
+
+
+@bp.get("/<int:campaign_id>/progress")
+@login_required
+def progress(campaign_id: int):
+    """The whole ready-to-complete and needs-attention lists (the campaign page shows their first rows)."""
+    campaign = get_visible_or_404(Campaign, campaign_id, current_user)
+    return render("campaigns/progress.html", campaign=campaign, label=participant_label, role_labels=ROLE_LABELS,
+                  progress=campaign_progress(campaign, utcnow().date(), PROGRESS_LIST_SIZE), list_size=PROGRESS_LIST_SIZE)
 
 
 def taking_part(seats: int, waiting: int) -> str:

@@ -257,7 +257,8 @@ class ProgressRow:
 # Counts stop at this many: past it the page says "1,000 or more" instead of scanning a
 # 200k-enrollment campaign (the campaign page must stay as quick as its enrollment list).
 COUNT_CAP = 1_000
-LIST_SIZE = 50
+LIST_SIZE = 50  # rows of each list on the campaign's progress page
+PREVIEW_SIZE = 10  # rows of each list on the campaign page, which links to the whole lists
 
 
 @dataclass
@@ -478,10 +479,11 @@ def _bounded_count(ids: sa.Select) -> int:
         ids.order_by(None).limit(COUNT_CAP).subquery())) or 0
 
 
-def campaign_progress(campaign: Any, today: date) -> CampaignProgress:
-    """The campaign page's ready and needs-attention lists and its milestone funnel, in a
-    few bounded reads whatever the campaign's size: SQL narrows to the enrollments a rule can
-    hold for (counts stop at COUNT_CAP), the pure rules above judge the rows shown."""
+def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) -> CampaignProgress:
+    """The campaign's ready and needs-attention lists (the first ``list_size`` of each) and
+    its milestone funnel, in a few bounded reads whatever the campaign's size: SQL narrows to
+    the enrollments a rule can hold for (counts stop at COUNT_CAP), the pure rules above
+    judge the rows shown."""
     from portal.deliveries.models import EnrollmentMilestone
     from portal.enrollments.models import Enrollment
 
@@ -492,9 +494,9 @@ def campaign_progress(campaign: Any, today: date) -> CampaignProgress:
     if (ids := ready_candidates(settings, today, active, _seats(campaign), campaign.id)) is not None:
         if settings.tracks_levels:  # the level rule reads each candidate's level deliveries
             judged = [row for row in _active_rows(settings, ids, today) if row.reasons]
-            ready, ready_count = judged[:LIST_SIZE], len(judged)
+            ready, ready_count = judged[:list_size], len(judged)
         else:  # the other rules are exact in SQL: load only the rows shown
-            ready = [row for row in _active_rows(settings, ids[:LIST_SIZE], today) if row.reasons]
+            ready = [row for row in _active_rows(settings, ids[:list_size], today) if row.reasons]
             ready_count = len(ids)
     attention: list[ProgressRow] = []
     attention_count = 0
@@ -502,10 +504,10 @@ def campaign_progress(campaign: Any, today: date) -> CampaignProgress:
         lapsed, silent = parts
         attention_count = min(_bounded_count(lapsed) + _bounded_count(silent), COUNT_CAP)
         ids = [i for i, _ in sorted(
-            [*db.session.execute(lapsed.add_columns(Enrollment.last_counted_delivery_on).limit(LIST_SIZE)).tuples(),
+            [*db.session.execute(lapsed.add_columns(Enrollment.last_counted_delivery_on).limit(list_size)).tuples(),
              *((i, _day(at)) for i, at in db.session.execute(
-                 silent.add_columns(Enrollment.enrolled_at).limit(LIST_SIZE)).tuples())],
-            key=lambda pair: (pair[1], pair[0]))[:LIST_SIZE]]
+                 silent.add_columns(Enrollment.enrolled_at).limit(list_size)).tuples())],
+            key=lambda pair: (pair[1], pair[0]))[:list_size]]
         attention = sorted((row for row in _active_rows(settings, ids, today) if row.days is not None),
                            key=lambda row: (-row.days, row.enrollment.id))
     funnel: list[tuple[Milestone, int]] = []

@@ -88,3 +88,56 @@ def test_without_javascript_the_home_links_to_the_progress_page_and_the_funnel_s
         expect(page.get_by_role("img", name="Beneficiaries who reached each milestone")).to_be_visible()
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def crowded(live_server) -> int:
+    """An active Acme mentorship campaign where twelve mentees have had nothing recorded for three weeks."""
+    from portal.db import db, transaction
+    from portal.deliveries.operations import record_delivery
+    from portal.enrollments.operations import create_participant, enroll_participant
+    from tests.e2e.scenes import active_campaign, mentorship_program
+
+    today = date.today()
+    with live_server.app.app_context():
+        with transaction():
+            campaign = active_campaign(mentorship_program("crowded", "Tromsø"), "Acme mentoring (crowded)",
+                                       start_date=date(today.year, 1, 1) - timedelta(days=60), max_enrollment=20)
+            for n in range(12):
+                person = create_participant(None, display_name=f"Quiet Mentee {n:02d}", year_of_birth=1990, languages=["uk"])
+                db.session.flush()
+                enrollment = enroll_participant(None, campaign.id, person)
+                enrollment.enrolled_at = enrollment.enrolled_at - timedelta(days=40 + n)
+                db.session.flush()
+                record_delivery(None, enrollment, kind="session_completed", attendance="present", quantity=1,
+                                occurred_on=today - timedelta(days=21))
+            campaign_id = campaign.id
+        db.session.remove()
+    return campaign_id
+
+
+@pytest.mark.parametrize(("javascript", "width"), [(True, 1280), (True, 390), (False, 390)])
+def test_the_campaign_page_lists_the_first_ten_and_links_to_the_whole_lists(browser, base_url, sign_in, accounts, crowded,
+                                                                           screenshot, javascript, width):
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript,
+                                  viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, accounts.pm.email)
+        page.goto(f"/campaigns/{crowded}")
+        attention = page.locator("section", has=page.get_by_role("heading", name="Needs attention"))
+        expect(attention).to_contain_text("12 active enrollments have had nothing recorded")
+        expect(attention.locator("tbody tr")).to_have_count(10)
+        attention.get_by_role("link", name="See the whole list").click()
+        expect(page.get_by_role("heading", level=1, name="Progress")).to_be_visible()
+        whole = page.locator("section", has=page.get_by_role("heading", name="Needs attention"))
+        expect(whole.locator("tbody tr")).to_have_count(12)
+        expect(whole).to_contain_text("Quiet Mentee 00")
+        if javascript:  # (evaluating a script needs it)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing scrolls sideways
+            assert_no_serious_a11y_violations(page)
+        screenshot(page, f"campaign-progress-whole-{width}{'' if javascript else '-nojs'}")
+        page.get_by_role("link", name="Acme mentoring (crowded)").click()
+        expect(page.get_by_role("heading", level=1, name="Acme mentoring (crowded)")).to_be_visible()
+    finally:
+        context.close()

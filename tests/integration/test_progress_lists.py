@@ -154,7 +154,13 @@ def test_company_admins_see_small_counts_as_fewer_than_ten_and_people_as_pseudon
     html = admin_a_client.get(f"/campaigns/{camp.id}").get_data(as_text=True)
     assert "Beneficiary" not in html.replace('<td>Beneficiary</td>', "").replace(">Beneficiary<", "")
     ready = section(html, "ready-title")
-    assert "<strong>12</strong>" in ready and len(re.findall(r"<tr><td><a ", ready)) == 12  # a cohort: listed
+    assert "<strong>12</strong>" in ready and len(re.findall(r"<tr><td><a ", ready)) == 10  # a cohort: listed
+    assert f'href="/campaigns/{camp.id}/progress#ready-title">See the whole list</a>' in ready  # the first ten here
+    whole = admin_a_client.get(f"/campaigns/{camp.id}/progress").get_data(as_text=True)
+    assert "Beneficiary" not in whole.replace('<td>Beneficiary</td>', "").replace(">Beneficiary<", "")
+    assert len(re.findall(r"<tr><td><a ", section(whole, "ready-title"))) == 12 and "See the whole list" not in whole
+    assert "<strong>fewer than 10</strong>" in section(whole, "attention-title") and "<table" not in section(
+        whole, "attention-title")
     attention = section(html, "attention-title")
     assert "<strong>fewer than 10</strong>" in attention and "<table" not in attention  # 3 rows would count them
     funnel = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', section(html, "funnel-title")))
@@ -192,13 +198,17 @@ def test_the_progress_pages_issue_a_constant_number_of_statements(app, make, ten
     lang = make.campaign(tenants["company_a"], make.program(template=make.template("language")))
     _grow(app, make, tenants, small, 2, "event_attended")
     for client in (pm_client, admin_a_client):
-        counts = []
-        for camp, n in ((small, 0), (big, 3), (big, 25)):
+        counts, whole = [], []
+        for camp, n in ((small, 0), (big, 3), (big, 25), (big, 60)):
             _grow(app, make, tenants, camp, n)
             with counting_statements(app) as statements:
                 assert client.get(f"/campaigns/{camp.id}").status_code == 200
             counts.append(len(statements))
-        assert counts[1] == counts[2], counts  # more people, same statements
+            with counting_statements(app) as statements:
+                assert client.get(f"/campaigns/{camp.id}/progress").status_code == 200
+            whole.append(len(statements))
+        assert counts[1] == counts[2] == counts[3], counts  # more people, same statements
+        assert whole[1] == whole[2] == whole[3], whole  # the whole lists too (88 people: past both list sizes)
         assert abs(counts[0] - counts[1]) <= 1, counts  # another template: its program-length rule is one read more
     with counting_statements(app) as first:
         assert pm_client.get("/home/progress").status_code == 200

@@ -64,7 +64,7 @@ POLICY: dict[str, str] = {
     "programs.validate_config": "pm", "programs.transition": "pm", "programs.upgrade": "pm",
     "l2i.new": "pm",
     "campaigns.detail": "tenant", "campaigns.transition": "tenant", "campaigns.edit": "tenant",
-    "campaigns.config": "tenant", "enrollments.enroll": "tenant", "enrollments.enroll_check": "tenant",
+    "campaigns.config": "tenant", "campaigns.progress": "tenant", "enrollments.enroll": "tenant", "enrollments.enroll_check": "tenant",
     "enrollments.detail": "tenant", "enrollments.change": "tenant", "enrollments.bulk": "tenant",
     "l2i.detail": "tenant", "l2i.remaining": "tenant", "l2i.allocate": "tenant",
     "l2i.edit_allocation": "tenant", "l2i.remove_allocation": "tenant",

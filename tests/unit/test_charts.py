@@ -66,3 +66,25 @@ def test_a_single_day_is_a_flat_line_across_with_its_date_in_the_middle():
     assert chart.line == "0.0,0.0 1000.0,0.0"
     assert [(t.at, t.anchor) for t in chart.x_labels] == [(50.0, "middle")]
     assert chart.title == "Seats" and chart.total == 2 and not chart.empty
+
+
+def _y_at(points: list[tuple[float, float]], x: float) -> float:
+    """The drawn line's height at ``x`` (linear between the polyline's points)."""
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    raise AssertionError(x)
+
+
+def test_the_line_keeps_only_its_corners_and_still_passes_through_every_day():
+    start = date(2026, 1, 1)
+    values = [0] * 100 + [n * 3 for n in range(1, 101)] + [300] * 165  # flat, steady rise, flat
+    series = [(start + timedelta(days=i), v) for i, v in enumerate(values)]
+    chart = line_chart(series)
+    points = [tuple(map(float, p.split(","))) for p in chart.line.split()]
+    assert len(points) <= 6  # the ends and the two bends (give or take rounding), not 365 points
+    step = 1000 / (len(values) - 1)
+    for i, v in enumerate(values):  # every day's value lies on the drawn line
+        assert abs(_y_at(points, round(i * step, 1)) - (160 - v / 300 * 160)) < 0.2, i
+    flat = line_chart([(start + timedelta(days=i), 7) for i in range(365)])
+    assert flat.line == "0.0,20.0 1000.0,20.0"  # 7 on an axis up to 8: one straight segment
