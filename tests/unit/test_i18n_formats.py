@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from portal.i18n import force_locale, init_app, money, number, parse_local_date, percent, show_date, show_datetime
 
@@ -71,3 +73,36 @@ def test_dates_read_as_the_language_writes_them(app, language, expected):
 ])
 def test_typed_dates_in_the_languages_order(app, language, typed, expected):
     assert _in(app, language, parse_local_date, typed) == expected
+
+
+_FIGURES = st.one_of(
+    st.integers(min_value=-10**15, max_value=10**15),
+    st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False, allow_infinity=False, places=6),
+    st.decimals(min_value=Decimal("-1000"), max_value=Decimal("1000"), allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(value=_FIGURES, places=st.sampled_from([None, 0, 1, 2, 3]), pct_places=st.sampled_from([0, 1, 2]))
+@example(value=Decimal("0.0005"), places=None, pct_places=2)
+@example(value=Decimal("-0.0004"), places=2, pct_places=0)
+@example(value=Decimal("2.5"), places=0, pct_places=0)
+@example(value=Decimal("-1234567.125"), places=2, pct_places=2)
+def test_english_figures_are_written_exactly_as_babel_writes_them(value, places, pct_places):
+    """The English fast path (portal.i18n._english_digits) against Babel itself: the same text
+    for every number, amount and percentage, rounding halves to even as Babel does."""
+    from babel import Locale
+    from babel import numbers as babel_numbers
+
+    from portal.i18n import _english_digits
+
+    en = Locale.parse("en")
+    pattern = None if places is None else "#,##0" + ("." + "0" * places if places else "")
+    fast = _english_digits(value, places or 0, 3 if places is None else places)
+    assert fast == babel_numbers.format_decimal(value, format=pattern, locale=en)
+    money_fast = _english_digits(abs(Decimal(value)), 2, 2)
+    assert money_fast == babel_numbers.format_decimal(abs(Decimal(value)), format="#,##0.00", locale=en)
+    digits = "#,##0" + ("." + "#" * pct_places if pct_places else "")
+    pct_fast = _english_digits(Decimal(str(value)), 0, pct_places)
+    assert f"{pct_fast}\u00a0%" == babel_numbers.format_percent(Decimal(str(value)) / 100, format=digits + "\u00a0%",
+                                                                 locale=en)
