@@ -16,6 +16,8 @@ CHANGED_SINCE_READ = {
                    "check, and retry with the new ETag."),
     "match": _l("The match has changed since you read it (it is now version %(version)s). GET it again, check, "
                 "and retry with the new ETag."),
+    "campaign": _l("The campaign has changed since you read it (it is now version %(version)s). GET it again, "
+                   "check, and retry with the new ETag."),
 }
 
 
@@ -42,7 +44,7 @@ def if_match_versions() -> list[int]:
 
 def check_version(current: int, what: str) -> None:
     """412 unless If-Match names ``current`` (call it with the row locked for update).
-    ``what``: a key of CHANGED_SINCE_READ ("enrollment", "delivery", "match")."""
+    ``what``: a key of CHANGED_SINCE_READ ("enrollment", "delivery", "match", "campaign")."""
     if current not in if_match_versions():
         raise ApiProblem(412, str(CHANGED_SINCE_READ[what]) % {"version": current},
                          headers={"ETag": etag_of(current)})

@@ -202,7 +202,10 @@ class CampaignOut(Out):
     seat_price: int | None = Field(description="Minor units.")
     enrolled_count: int = Field(description="Active and completed beneficiaries (the seats taken).")
     waitlisted_count: int
+    internal_code: str | None = Field(description="The company's own project code.")
     tags: list[Any]
+    config_overrides: dict[str, Any] = Field(description="The campaign's own configuration layer (over the "
+                                                         "program's and the template's).")
     version: int = Field(description="Also the ETag; send it as If-Match when changing the campaign.")
     created_at: datetime
     updated_at: datetime
@@ -401,6 +404,64 @@ class DeliveryOut(BaseModel):
     version: int = Field(description="Also the ETag; send it as If-Match to correct or void.")
     created_at: datetime
     updated_at: datetime
+
+
+# --- campaign writes (SPEC §2.4) ------------------------------------------------------------
+# The campaign form's bounds (portal.campaigns.forms): counts of people, and money in minor units
+# (the form's 10^13 in major units). The rules themselves are the campaign operations'.
+Count = Annotated[int, Field(ge=0, le=10**7)]
+MinorUnits = Annotated[int, Field(ge=0, le=10**15, description="Minor units (cents).")]
+
+
+class CampaignCreate(Closed):
+    """A new campaign, created as a draft (the start-a-campaign screen's fields)."""
+
+    program_id: Id = Field(description="A program of the catalog (active and public).")
+    company_id: Id | None = Field(None, description="The sponsoring company. Company admins: their own (the "
+                                                    "default); program managers: required.")
+    name: str = Field(max_length=255)
+    key: str = Field("", max_length=100, description="Unique within the company; generated from the name when "
+                                                     "left out.")
+    description: str = Field("", max_length=5000)
+    start_date: IsoDate
+    end_date: IsoDate | None = Field(None, description="On or after the start date.")
+    target_enrollment: Count | None = Field(None, description="The goal: beneficiaries you aim to reach.")
+    max_enrollment: Count | None = Field(None, description="Hard cap on active + completed beneficiaries; null: "
+                                                           "no cap. At least the target.")
+    waitlist_enabled: bool = Field(False, description="Waitlist beneficiaries when the campaign is full.")
+    target_volunteers: Count | None = None
+    currency: str = Field("EUR", max_length=3, description="ISO 4217 code of the amounts, e.g. EUR, NOK.")
+    budget_allocated: MinorUnits | None = Field(None, description="Minor units; null: no budget limit.")
+    seat_price: MinorUnits | None = Field(None, description="Minor units: the cost of one beneficiary seat.")
+    internal_code: str | None = Field(None, max_length=100, description="The company's own project code.")
+    tags: list[str] = Field(default_factory=list, description="At most 20 tags of up to 50 characters.")
+    config_overrides: dict[str, Any] = Field(
+        default_factory=dict, description="The campaign's configuration layer, validated against the template's "
+                                          "schema over the program's layer. Impact settings (impact.*) are the "
+                                          "program team's: a campaign may not set them.")
+
+
+class CampaignUpdate(Closed):
+    """Only the fields sent change (the others keep their values); null clears a field that
+    may be empty. ``config_overrides``, when sent, replaces the campaign's configuration layer
+    (as the configuration screen saves it)."""
+
+    name: str = Field(None, max_length=255)
+    description: str = Field(None, max_length=5000)
+    start_date: IsoDate = None
+    end_date: IsoDate | None = None
+    target_enrollment: Count | None = None
+    max_enrollment: Count | None = Field(None, description="Not below the seats already taken; raising it (or the "
+                                                           "budget) promotes waitlisted beneficiaries, oldest first.")
+    waitlist_enabled: bool = None
+    target_volunteers: Count | None = None
+    currency: str = Field(None, max_length=3)
+    budget_allocated: MinorUnits | None = None
+    seat_price: MinorUnits | None = None
+    internal_code: str | None = Field(None, max_length=100)
+    tags: list[str] = None
+    config_overrides: dict[str, Any] = Field(None, description="Replaces the campaign's configuration layer; "
+                                                               "impact.* is refused.")
 
 
 # --- matches (SPEC §2.8) -------------------------------------------------------------------------

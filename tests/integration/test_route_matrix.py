@@ -104,6 +104,8 @@ POLICY: dict[str, str] = {
     "api.correct_delivery": "api", "api.void_delivery": "api", "api.record_delivery_batch": "api",
     "api.list_matches": "api", "api.get_match": "api", "api.propose_match": "api", "api.confirm_match": "api",
     "api.end_match": "api", "api.get_campaign_impact": "api", "api.list_events": "api",
+    "api.create_campaign": "api", "api.update_campaign": "api", "api.start_campaign": "api", "api.pause_campaign": "api",
+    "api.complete_campaign": "api", "api.archive_campaign": "api",
     # Impact reports: a company's own, or any for program managers; share links need no sign-in.
     "reports.campaign_report": "tenant", "reports.company_report": "tenant", "reports.freeze_campaign": "tenant",
     "reports.freeze_company": "tenant", "reports.snapshot": "tenant", "reports.snapshot_pdf": "tenant",
