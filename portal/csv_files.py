@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -106,6 +107,16 @@ def check_header_line(data: bytes, read_header: Callable[[list[str]], Any], exam
     read_header(header)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time, ending as ``io.StringIO(text, newline="")`` ends
+    them (``\n``, ``\r\n`` or ``\r``, kept), for ``csv.reader``. A StringIO copies the
+    whole text into a buffer of 4 bytes per character: 40 MB more for a 10 MB file."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
 def read_rows(data: bytes, *, read_header: Callable[[list[str]], H], parse_row: Callable[[H, int, list[str]], R],
               example: str, max_rows: int, progress: Callable[[int], None] | None = None
               ) -> tuple[list[str], H, list[R]]:
@@ -114,7 +125,7 @@ def read_rows(data: bytes, *, read_header: Callable[[list[str]], H], parse_row: 
     Returns the header's cells, ``read_header``'s answer and the parsed rows.
     ``progress(rows_parsed)`` is called every few thousand rows."""
     text = decode_upload(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
+    reader = csv.reader(text_lines(text), delimiter=sniff_delimiter(text), strict=True)
     rows: list[R] = []
     try:
         header = next(reader, None)

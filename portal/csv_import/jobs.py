@@ -25,6 +25,7 @@ from portal.csv_import.plan import ImportChanged, ImportHasErrors, PlannedFile
 from portal.db import db, transaction
 from portal.errors import NotFound
 from portal.i18n import _, _l
+from portal.jobs.files import file_data
 from portal.jobs.models import StoredFile
 from portal.jobs.runner import JobContext, job_task
 
@@ -64,7 +65,8 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
     - ``plan_import(campaign, parsed, actor)`` plans it, reading only;
     - ``apply_import(actor, campaign_id, parsed, expected_fingerprint=, expected_digest=)``
       writes it inside the confirm's transaction and returns a result with a ``message``
-      and ``figures`` (a dict for the job's result);
+      and ``figures`` (a dict for the job's result); it may empty ``parsed.rows`` once it
+      no longer needs them (the file is then parsed again if the confirm falls back);
     - ``dry_run_class.meta_of(plan)`` is what the dry run keeps with the upload."""
     jobs = ImportJobs(name, dry_run_class)
 
@@ -74,11 +76,13 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
             raise NotFound(_l("The uploaded file"))  # expired and swept before the job ran
         return stored
 
-    def parse(ctx: JobContext, data: bytes) -> ParsedFile:
+    def parse(ctx: JobContext, stored: StoredFile) -> ParsedFile:
         # A job's phases show on its page in the language of whoever started it (its job runs in it).
+        data = file_data(stored)
         total, reading = max(1, data.count(b"\n")), _("Reading the file")
         ctx.progress(reading, 0, total, force=True)
         parsed = parse_csv(data, max_rows=max_rows(), progress=lambda done: ctx.progress(reading, done, total))
+        del data  # parsed: the file's bytes are not kept beside its rows
         ctx.progress(_("Checking every row against the campaign"), 0, len(parsed.rows), force=True)
         return parsed
 
@@ -95,7 +99,7 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
     def dry_run(ctx: JobContext) -> None:
         """Check every row; keep the dry run with the upload."""
         stored = upload(ctx)
-        planned = plan(ctx, parse(ctx, stored.data))
+        planned = plan(ctx, parse(ctx, stored))
         keep_dry_run(ctx, planned, {"file": stored.token, "rows": planned.total, "counts": planned.counts})
 
     @job_task(jobs.confirm, lock=campaign_lock)
@@ -103,7 +107,7 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
         """Import the file in one transaction, or keep the dry run as of now when anything changed."""
         stored = upload(ctx)
         token, meta = stored.token, dict(stored.meta)
-        parsed = parse(ctx, stored.data)
+        parsed = parse(ctx, stored)
         ctx.progress(_("Saving every row in one transaction"), 0, len(parsed.rows), force=True)
         try:
             with transaction():
@@ -114,6 +118,8 @@ def import_jobs(name: str, *, parse_csv: Callable[..., ParsedFile], plan_import:
                 ctx.succeed({"outcome": IMPORTED, "message": result.message, **result.figures})
         except (ImportChanged, ImportHasErrors, sa.exc.IntegrityError) as exc:
             # Rolled back: nothing was imported. Keep the dry run as of now; a new confirm checks against it.
+            if not parsed.rows:  # the import used them up (it lets the rows go before writing)
+                parsed = parse(ctx, upload(ctx))
             ctx.progress(_("The campaign changed: checking the file again"), 0, len(parsed.rows), force=True)
             keep_dry_run(ctx, plan(ctx, parsed),
                          {"outcome": ERRORS if isinstance(exc, ImportHasErrors) else CHANGED, "file": token})

@@ -6,10 +6,11 @@ Every item passes the same rules as :func:`~portal.deliveries.operations.record_
 the ``(source, source_id)`` replay rule); the problems of every item are collected and
 raised together as one :class:`BatchRefused` (item index → field → messages), so a sheet
 shows each row's problem and nothing is saved. Then the work is done in bulk: the
-enrollments are locked once, the deliveries inserted with a few statements, each
-(enrollment, kind) counter moved by one upsert, the milestones of every affected enrollment
-updated by the rule functions of :mod:`portal.deliveries.milestones` with one read and one
-write for the batch, and one summary activity event written with the counts.
+enrollments are locked once, the deliveries inserted with a few statements per 5,000 rows
+(a file's 100k rows in chunks, in the same transaction, so their parameters are never all
+held at once), each (enrollment, kind) counter moved by one upsert, the milestones of every
+affected enrollment updated by the rule functions of :mod:`portal.deliveries.milestones` with
+one read and one write for the batch, and one summary activity event written with the counts.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from portal.campaigns.models import Campaign
 
 MAX_BATCH_ITEMS = 5_000
+WRITE_CHUNK = 5_000  # rows inserted per statement (a request's batch is one chunk; a file import, many)
 ROW = ""  # the key of a problem that belongs to the whole item, not one of its fields
 NOT_IN_CAMPAIGN = fixed(_l("Not an enrollment of this campaign."))
 FIELDS = ("kind", "occurred_on", "occurred_time", "quantity", "duration_minutes", "attendance", "note", "meta")
@@ -91,7 +93,7 @@ class BatchResult:
     replayed_items: list[int] = field(default_factory=list)  # the indexes of the replays
 
 
-@dataclass
+@dataclass(slots=True)
 class _Planned:
     index: int
     enrollment: Enrollment
@@ -235,7 +237,7 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
     table = Delivery.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         # Ids first, then one COPY: no per-statement parameter handling, and the deliveries'
-        # statement triggers (the impact rollups) fire once (100k rows: ~60 s → a few).
+        # statement triggers (the impact rollups) fire once per chunk, not per row (100k rows: ~60 s → a few).
         ids = list(db.session.scalars(sa.text("SELECT nextval(pg_get_serial_sequence('deliveries', 'id')) "
                                               "FROM generate_series(1, :n)"), {"n": len(rows)}))
         bulk_insert(table, ({"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)))
@@ -250,17 +252,21 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
     return [waiting[_key(row)].pop() for row in rows]
 
 
-def _move_counters(written: list[tuple[int, DeliveryValues, str | None]]) -> None:
-    """Add the counted deliveries to their (enrollment, kind) counters: one upsert per pair,
-    sent as one batched statement."""
-    totals: dict[tuple[int, str], list[Any]] = {}
-    for enrollment_id, values, attendance in written:
-        if not counts(attendance, False):
-            continue
-        total = totals.setdefault((enrollment_id, values.kind), [0, Decimal(0), values.occurred_on])
-        total[0] += 1
-        total[1] += values.quantity
-        total[2] = max(total[2], values.occurred_on)
+def _count(totals: dict[tuple[int, str], list[Any]], enrollment_id: int, values: DeliveryValues,
+           attendance: str | None) -> None:
+    """Add one written delivery to its (enrollment, kind) total, if it counts."""
+    if not counts(attendance, False):
+        return
+    total = totals.setdefault((enrollment_id, values.kind), [0, Decimal(0), values.occurred_on])
+    total[0] += 1
+    total[1] += values.quantity
+    total[2] = max(total[2], values.occurred_on)
+
+
+def _move_counters(totals: dict[tuple[int, str], list[Any]]) -> None:
+    """Add the counted deliveries (``totals``: (enrollment, kind) → [deliveries, quantity,
+    latest date], from :func:`_count`) to their counters: one upsert per pair, sent as one
+    batched statement."""
     if not totals:
         return
     table = EnrollmentProgress.__table__
@@ -277,6 +283,58 @@ def _move_counters(written: list[tuple[int, DeliveryValues, str | None]]) -> Non
     # Counter objects an earlier read left in the session would be stale now.
     for obj in [o for o in db.session.identity_map.values() if isinstance(o, EnrollmentProgress)]:
         db.session.expire(obj)
+
+
+@dataclass
+class _Written:
+    """What the batch's writes add up to, kept as they are made (per enrollment or kind, never
+    per row), so a 100k-row import holds no list of every row written."""
+
+    deliveries: int = 0
+    attendance: Counter = field(default_factory=Counter)
+    totals: dict[tuple[int, str], list[Any]] = field(default_factory=dict)  # see _count
+    latest_counted: dict[int, date] = field(default_factory=dict)
+    latest: dict[int, Reaching] = field(default_factory=dict)  # the delivery that may reach milestones
+    people: dict[int, Enrollment] = field(default_factory=dict)
+
+    def add(self, enrollment: Enrollment, delivery_id: int, values: DeliveryValues, attendance: str | None) -> None:
+        self.deliveries += 1
+        self.attendance[attendance or "none"] += 1
+        _count(self.totals, enrollment.id, values, attendance)
+        if counts(attendance, False):
+            day = self.latest_counted.get(enrollment.id)
+            self.latest_counted[enrollment.id] = values.occurred_on if day is None else max(day, values.occurred_on)
+        # Milestones per enrollment, dated by its latest delivery of this batch (the one that reached them).
+        self.people[enrollment.id] = enrollment
+        best = self.latest.get(enrollment.id)
+        if best is None or (values.occurred_on, delivery_id) > (best.occurred_on, best.id):
+            self.latest[enrollment.id] = Reaching(delivery_id, values.occurred_on)
+
+
+def _write(fresh: list[_Planned], common: dict[str, Any], written: _Written) -> None:
+    """Insert the deliveries of ``fresh`` (and a match item's twin, linked as counterparts)
+    with a few batched statements, adding each to ``written``."""
+
+    def row(enrollment_id: int, p: _Planned, attendance: str | None, note: str | None) -> dict[str, Any]:
+        v = p.values
+        return {**common, "enrollment_id": enrollment_id, "kind": v.kind, "occurred_on": v.occurred_on,
+                "occurred_time": v.occurred_time, "quantity": v.quantity, "duration_minutes": v.duration_minutes,
+                "attendance": attendance, "match_id": p.match.id if p.match else None, "source_id": p.source_id,
+                "metadata": dict(v.meta), "note": note}
+
+    main_ids = _insert([row(p.enrollment.id, p, p.values.attendance, p.values.note) for p in fresh])
+    pairs = [(p, main_id) for p, main_id in zip(fresh, main_ids, strict=True) if p.partner is not None]
+    twin_ids = _insert([{**row(p.partner.id, p, p.partner_attendance, None), "counterpart_id": main_id}
+                        for p, main_id in pairs])
+    if pairs:
+        db.session.execute(sa.update(Delivery.__table__).where(Delivery.__table__.c.id == sa.bindparam("main_id"))
+                           .values(counterpart_id=sa.bindparam("twin_id")),
+                           [{"main_id": main_id, "twin_id": twin_id}
+                            for (_, main_id), twin_id in zip(pairs, twin_ids, strict=True)])
+    for p, main_id in zip(fresh, main_ids, strict=True):
+        written.add(p.enrollment, main_id, p.values, p.values.attendance)
+    for (p, _), twin_id in zip(pairs, twin_ids, strict=True):
+        written.add(p.partner, twin_id, p.values, p.partner_attendance)
 
 
 def record_batch(actor: User | None, campaign: Campaign, items: list[dict[str, Any]], *, source: str,
@@ -311,50 +369,20 @@ def record_batch(actor: User | None, campaign: Campaign, items: list[dict[str, A
     now = utcnow()
     common = {"source": source, "recorded_by_id": recorder, "created_at": now, "updated_at": now, "lock_version": 1,
               "counterpart_id": None, "voided_at": None, "voided_by_id": None, "void_reason": None}
+    # Written in chunks, in this one transaction: a 100k-row file never holds every row's
+    # insert parameters (or, on SQLite, every returned row) at once.
+    written = _Written()
+    for start in range(0, len(fresh), WRITE_CHUNK):
+        _write(fresh[start:start + WRITE_CHUNK], common, written)
 
-    def row(enrollment_id: int, p: _Planned, attendance: str | None, note: str | None) -> dict[str, Any]:
-        v = p.values
-        return {**common, "enrollment_id": enrollment_id, "kind": v.kind, "occurred_on": v.occurred_on,
-                "occurred_time": v.occurred_time, "quantity": v.quantity, "duration_minutes": v.duration_minutes,
-                "attendance": attendance, "match_id": p.match.id if p.match else None, "source_id": p.source_id,
-                "metadata": dict(v.meta), "note": note}
-
-    main_ids = _insert([row(p.enrollment.id, p, p.values.attendance, p.values.note) for p in fresh])
-    pairs = [(p, main_id) for p, main_id in zip(fresh, main_ids, strict=True) if p.partner is not None]
-    twin_ids = _insert([{**row(p.partner.id, p, p.partner_attendance, None), "counterpart_id": main_id}
-                        for p, main_id in pairs])
-    if pairs:
-        db.session.execute(sa.update(Delivery.__table__).where(Delivery.__table__.c.id == sa.bindparam("main_id"))
-                           .values(counterpart_id=sa.bindparam("twin_id")),
-                           [{"main_id": main_id, "twin_id": twin_id}
-                            for (_, main_id), twin_id in zip(pairs, twin_ids, strict=True)])
-
-    written = [(p.enrollment.id, p.values, p.values.attendance) for p in fresh]
-    written += [(p.partner.id, p.values, p.partner_attendance) for p, _ in pairs]
-    _move_counters(written)
-    latest_counted: dict[int, date] = {}
-    for enrollment_id, values, attendance in written:
-        if counts(attendance, False):
-            day = latest_counted.get(enrollment_id)
-            latest_counted[enrollment_id] = values.occurred_on if day is None else max(day, values.occurred_on)
-    raise_last_counted(latest_counted)
-
-    # Milestones per enrollment, dated by its latest delivery of this batch (the one that reached them).
-    latest: dict[int, Reaching] = {}
-    people: dict[int, Enrollment] = {}
-    deliveries = [(p.enrollment, main_id, p.values) for p, main_id in zip(fresh, main_ids, strict=True)]
-    deliveries += [(p.partner, twin_id, p.values) for (p, _), twin_id in zip(pairs, twin_ids, strict=True)]
-    for enrollment, delivery_id, values in deliveries:
-        people[enrollment.id] = enrollment
-        best = latest.get(enrollment.id)
-        if best is None or (values.occurred_on, delivery_id) > (best.occurred_on, best.id):
-            latest[enrollment.id] = Reaching(delivery_id, values.occurred_on)
+    _move_counters(written.totals)
+    raise_last_counted(written.latest_counted)
     kept = {p.index for p in fresh}
-    result = BatchResult(recorded=len(fresh), replayed=len(planned) - len(fresh), deliveries=len(deliveries),
-                         attendance=dict(Counter(a or "none" for _, _, a in written)),
+    result = BatchResult(recorded=len(fresh), replayed=len(planned) - len(fresh), deliveries=written.deliveries,
+                         attendance=dict(written.attendance),
                          replayed_items=[p.index for p in planned if p.index not in kept])
     result.milestones_reached = {enrollment_id: reached for enrollment_id, (reached, _) in
-                                 update_milestones_many(people, latest, today).items() if reached}
+                                 update_milestones_many(written.people, written.latest, today).items() if reached}
 
     kinds = sorted({p.values.kind for p in fresh})
     record_event("program.delivery.recorded", actor=actor, subject=campaign, company_id=campaign.company_id,

@@ -63,7 +63,8 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
     caller's transaction rolls back, nothing is written). Otherwise every row that is not an
     error goes to :func:`record_batch` with source ``csv`` (rows already recorded are its
     replays and add nothing); a refusal there also means the campaign changed. A file that
-    adds nothing writes nothing, not even an event."""
+    adds nothing writes nothing, not even an event. ``parsed`` is used up: once its rows
+    are handed to the batch, ``parsed.rows`` is emptied (parse the file again to plan it)."""
     campaign = lock_campaign(campaign_id)
     plan = plan_import(campaign, parsed, actor, today)
     check_confirmable(plan, expected_fingerprint=expected_fingerprint, expected_digest=expected_digest,
@@ -74,6 +75,10 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
         return result
     # One batch for the whole file: one transaction and one summary event with its counts.
     items = [p.item() for p in plan.rows if p.outcome in (RECORD, ALREADY)]
+    # The file's parsed rows and their plan are not needed beside the items: let them go
+    # before the rows are checked again and written (~85 MB for 100k rows).
+    del plan
+    parsed.rows = []
     label = f"CSV import of deliveries into {campaign.name}"
     try:
         done = record_batch(actor, campaign, items, source=SOURCE, summary_label=label, today=today, max_items=None)

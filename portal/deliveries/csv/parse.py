@@ -9,6 +9,7 @@ form or the API hands it.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -139,7 +140,7 @@ class RowParser(RowReader):
             problems.append(_("no participant: give the participant's e-mail, external_ref or reference"))
         elif len(row.participant) > MAX_PARTICIPANT:
             problems.append(_longer("participant", MAX_PARTICIPANT))
-        row.kind = value.get("kind", "")
+        row.kind = sys.intern(value.get("kind", ""))  # a file's kinds and attendances repeat: one string each
         if not row.kind:
             problems.append(_("no kind: name what happened, e.g. session_completed"))
         elif len(row.kind) > MAX_KIND:
@@ -173,7 +174,7 @@ class RowParser(RowReader):
             else:
                 problems.append(_("duration_minutes %(value)s is not a whole number of minutes", value=_show(minutes)))
         if attendance := value.get("attendance"):
-            row.attendance = attendance.lower()
+            row.attendance = sys.intern(attendance.lower())
         if source_id := value.get("source_id"):
             if len(source_id) > MAX_SOURCE_ID_LENGTH:
                 problems.append(_longer("source_id", MAX_SOURCE_ID_LENGTH))

@@ -8,6 +8,7 @@ the same rules as the participant forms and operations.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,7 +177,7 @@ class RowParser(RowReader):
         if role := value.get("role"):
             role = role.lower()
             if role in ROLES:
-                row.role, row.role_given = role, True
+                row.role, row.role_given = sys.intern(role), True  # one string for every row's role
             else:
                 problems.append(_("role %(value)s is unknown: use beneficiary or volunteer", value=repr(role[:40])))
         if year := value.get("year_of_birth"):
