@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from slugify import slugify
 
 from portal.db import db
+from portal.i18n import _l
 
 KEY_MAX_LENGTH = 100
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-KEY_RULE_TEXT = "Use lowercase letters, digits and single hyphens (e.g. language-for-ukraine), at most 100 characters."
+KEY_RULE_TEXT = _l("Use lowercase letters, digits and single hyphens (e.g. language-for-ukraine), at most 100 characters.")
 
 
 def is_valid_key(key: str) -> bool:
@@ -39,10 +40,10 @@ def unique_key(column: sa.orm.InstrumentedAttribute[Any], base: str, *scope: sa.
     return f"{base}-{n}"
 
 
-def key_problem(key: str, column: sa.orm.InstrumentedAttribute[Any], *scope: sa.ColumnElement[bool]) -> str | None:
+def key_problem(key: str, column: sa.orm.InstrumentedAttribute[Any], *scope: sa.ColumnElement[bool]) -> Any:
     """Why an explicitly chosen ``key`` cannot be used (bad shape, or taken), else None."""
     if not is_valid_key(key):
         return KEY_RULE_TEXT
     if db.session.scalar(sa.select(column).where(column == key, *scope).limit(1)) is not None:
-        return "This key is taken."
+        return _l("This key is taken.")
     return None
