@@ -208,7 +208,9 @@ def _scene(app) -> dict:
             user = db.session.scalars(sa.select(User).where(User.email == email)).one()
             db.session.expunge(user)
             users[role] = user
-        campaigns = list(db.session.scalars(sa.select(Campaign.id).order_by(Campaign.id)))
+        # The bench company's campaigns (the reports benchmark moves 100 of them to another company).
+        campaigns = list(db.session.scalars(sa.select(Campaign.id).where(Campaign.company_id == users["admin"].company_id)
+                                            .order_by(Campaign.id)))
     return {"users": users, "campaigns": campaigns, "smallest": campaigns[1], "largest": campaigns[2]}
 
 
@@ -276,6 +278,47 @@ def run(report: Report, repeat: int | None = None) -> None:
                    abs(statements[1] - statements[0]), 0, unit="stmts")
     with app.app_context():
         db.engine.dispose()
+    through_gunicorn(report, url, scene)
+
+
+def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 6.0) -> None:
+    """Issue #15: through gunicorn (4 workers, 4 clients, random campaigns), the campaign page
+    with its progress lists within 2× the enrollment list fragment of the same campaigns, in
+    the same run, for both roles."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from bench.fullstack import ROOT, _free_port, _sign_in, load
+    from tests.factories import TEST_PASSWORD
+
+    port = _free_port()
+    env = dict(os.environ, PORTAL_ENV="production", SECRET_KEY="bench-" + "k" * 40, DATABASE_URL=url,
+               PORTAL_SIGNIN_RATE_LIMIT="1000 per minute", PORTAL_JOBS_EMBEDDED_WORKER="0")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
+                               "--no-control-socket", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        paths = [f"/campaigns/{c}" for c in random.Random(16).sample(scene["campaigns"], 500)]
+        for role, label in (("pm", "program manager"), ("admin", "company admin")):
+            cookie = _sign_in(port, scene["users"][role].email, TEST_PASSWORD)
+            fragment = load(port, cookie, paths, 4, seconds, {"HX-Request": "true"})
+            page = load(port, cookie, paths, 4, seconds)
+            report.add(f"progress: gunicorn enrollment list fragment, 4 clients p95 ({label})", fragment["p95"], None)
+            report.add(f"progress: gunicorn campaign page with progress lists, 4 clients p95 ({label})", page["p95"],
+                       None)
+            report.add(f"progress: gunicorn campaign page p95 / list fragment p95 ({label})",
+                       page["p95"] / fragment["p95"], 2, unit="x")
+            report.add(f"progress: gunicorn errors ({label})", fragment["errors"] + page["errors"], 0, unit="requests")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
 
 
 if __name__ == "__main__":  # a quick look without touching bench/results.json
