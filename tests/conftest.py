@@ -222,9 +222,44 @@ def database_url(fresh_database_url) -> str:
     return url
 
 
+def _testing_config_fingerprint() -> tuple:
+    """What the testing configuration class says now (a test may patch it before its app is built)."""
+    from portal.config import TestingConfig
+
+    return tuple((name, repr(getattr(TestingConfig, name))) for name in dir(TestingConfig) if name.isupper())
+
+
+_BASE_FINGERPRINT = _testing_config_fingerprint()  # before any test has patched anything
+
+
+@pytest.fixture(scope="session")
+def shared_apps(database_url: str) -> Iterator[dict[tuple, Flask]]:
+    """The suite's apps, one per testing configuration (in practice one per worker): building
+    an app compiles its ~800 URL rules (60–100 ms), and thousands of tests each built one."""
+    apps: dict[tuple, Flask] = {}
+    yield apps
+    for built in apps.values():
+        with built.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+def app(request: pytest.FixtureRequest, shared_apps: dict[tuple, Flask], database_url: str) -> Iterator[Flask]:
+    """The test's app, its database session inside an outer transaction rolled back after the
+    test; the shared app's configuration is put back and its rate-limit counts cleared, so no
+    test sees another's. A test that patched TestingConfig (see proxied_app) or is marked
+    ``own_app`` (it adds routes, which a served app no longer accepts) gets an app of its own."""
+    from portal.extensions import limiter
+
+    fingerprint = _testing_config_fingerprint()
+    own = fingerprint != _BASE_FINGERPRINT or request.node.get_closest_marker("own_app") is not None
+    if own:
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    else:
+        if fingerprint not in shared_apps:
+            shared_apps[fingerprint] = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+        app = shared_apps[fingerprint]
+    config = dict(app.config)
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
@@ -238,7 +273,11 @@ def app(database_url: str) -> Iterator[Flask]:
             db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
             outer.rollback()
             connection.close()
-            db.engine.dispose()
+            limiter.reset()
+            if own:
+                db.engine.dispose()
+        app.config.clear()
+        app.config.update(config)
 
 
 @pytest.fixture

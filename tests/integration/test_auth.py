@@ -224,6 +224,7 @@ def test_behind_a_trusted_proxy_client_address_and_scheme_come_from_the_proxy(pr
     assert client.get("/whoami-for-test").get_data(as_text=True) == "127.0.0.1 http"
 
 
+@pytest.mark.own_app
 def test_without_trusted_proxies_forwarded_headers_are_ignored(app, client):
     add_whoami(app)
     forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}

@@ -27,6 +27,7 @@ def boom_app(app):
     return app
 
 
+@pytest.mark.own_app
 def test_headers_on_pages_fragments_and_error_pages(boom_app, pm_client, client):
     assert_security_headers(client.get("/sign-in"))
     assert_security_headers(pm_client.get("/home"))
@@ -227,6 +228,7 @@ def test_error_pages_render_when_the_database_is_down(app_without_database):
     assert_plain_error_page(signing_in, 503, "Temporarily unavailable")
 
 
+@pytest.mark.own_app
 def test_an_unexpected_error_after_the_connection_died_still_renders_the_500_page(app, tenants, monkeypatch):
     """The request fails, and then so does every database call the error page could make."""
     import sqlalchemy as sa
