@@ -112,6 +112,12 @@ def current_language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 
 
+def catalogue_key() -> str:
+    """Which words a rendering uses: the language, or the pseudo-locale (tests): what a cache of
+    rendered HTML must be keyed by."""
+    return PSEUDO_LANGUAGE if _pseudo_requested() else current_language()
+
+
 class _PseudoTranslations(NullTranslations):
     """English, each string wrapped in ⟦ ⟧: what the untranslated-text scan looks for."""
 

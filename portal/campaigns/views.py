@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, get_template_attribute, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from portal.activity.queries import describe, timeline
 from portal.auth.models import Company
@@ -23,7 +24,7 @@ from portal.enrollments.privacy import participant_label
 from portal.enrollments.queries import enrollment_page
 from portal.errors import ConfigInvalid, DomainError
 from portal.forms import choices, parse_id
-from portal.i18n import _, _l, ngettext, number
+from portal.i18n import _, _l, catalogue_key, ngettext, number
 from portal.impact.views import campaign_card
 from portal.lifecycle import (
     ACTIVE,
@@ -175,13 +176,12 @@ def detail_page(campaign: Campaign, status_code: int = 200):
     if is_partial_request() and request.method == "GET":  # paging or filtering the list: only the list
         return render("campaigns/detail.html", block="enrollments", campaign=campaign, page=page, filters=filters,
                       label=participant_label, bulk_form=BulkForm(), role_labels=ROLE_LABELS)
-    context = campaign_layer(campaign.program)
     return render("campaigns/detail.html", campaign=campaign, program=campaign.program,
                   board=campaign_dashboard(campaign, withhold_below=_withhold_below()), page=page, filters=filters,
                   label=participant_label, list_size=PREVIEW_SIZE, role_labels=ROLE_LABELS,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
                   action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
-                  config_preview=context.form(campaign.config_overrides, readonly=True),
+                  config_preview=config_preview(campaign),
                   events=timeline("campaigns", campaign.id, current_user), describe=describe,
                   has_import="imports.upload" in current_app.view_functions,
                   has_export="imports.export" in current_app.view_functions, status_code=status_code,
@@ -195,6 +195,27 @@ def progress(campaign_id: int):
     campaign = get_visible_or_404(Campaign, campaign_id, current_user)
     return render("campaigns/progress.html", campaign=campaign, label=participant_label, role_labels=ROLE_LABELS,
                   progress=campaign_progress(campaign, utcnow().date(), PROGRESS_LIST_SIZE), list_size=PROGRESS_LIST_SIZE)
+
+
+_PREVIEWS: dict[tuple, Markup] = {}
+_PREVIEWS_KEPT = 512
+
+
+def config_preview(campaign: Campaign) -> Markup:
+    """The campaign's effective configuration, read-only, as HTML. It is the same for everyone
+    who reads the same settings in the same words (no person, no link, no token in it), so a
+    worker renders it once per version of the template's, program's and campaign's settings
+    and language: it was the campaign page's costliest part after its lists."""
+    program, template = campaign.program, campaign.program.template
+    key = (template.id, template.updated_at, program.id, json.dumps(program.config_overrides or {}, sort_keys=True),
+           json.dumps(campaign.config_overrides or {}, sort_keys=True), catalogue_key())
+    if (html := _PREVIEWS.get(key)) is None:
+        html = get_template_attribute("configuration/_config_form.html", "config_form")(
+            campaign_layer(program).form(campaign.config_overrides, readonly=True))
+        if len(_PREVIEWS) >= _PREVIEWS_KEPT:
+            _PREVIEWS.clear()
+        _PREVIEWS[key] = html
+    return html
 
 
 def taking_part(seats: int, waiting: int) -> str:

@@ -474,9 +474,14 @@ def _day(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _bounded_count(ids: sa.Select) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(
-        ids.order_by(None).limit(COUNT_CAP).subquery())) or 0
+def _bounded_count(ids: sa.Select) -> sa.ScalarSelect:
+    return sa.select(sa.func.count()).select_from(ids.order_by(None).limit(COUNT_CAP).subquery()).scalar_subquery()
+
+
+def _attention_count(lapsed: sa.Select, silent: sa.Select) -> int:
+    """How many have lapsed or stayed silent, up to COUNT_CAP, in one statement."""
+    counted = db.session.execute(sa.select(_bounded_count(lapsed), _bounded_count(silent))).one()
+    return min(sum(n or 0 for n in counted), COUNT_CAP)
 
 
 def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) -> CampaignProgress:
@@ -492,17 +497,17 @@ def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) ->
     ready: list[ProgressRow] = []
     ready_count = 0
     if (ids := ready_candidates(settings, today, active, _seats(campaign), campaign.id)) is not None:
-        if settings.tracks_levels:  # the level rule reads each candidate's level deliveries
+        if settings.tracks_levels and ids:  # the level rule reads each candidate's level deliveries
             judged = [row for row in _active_rows(settings, ids, today) if row.reasons]
             ready, ready_count = judged[:list_size], len(judged)
-        else:  # the other rules are exact in SQL: load only the rows shown
+        elif ids:  # the other rules are exact in SQL: load only the rows shown
             ready = [row for row in _active_rows(settings, ids[:list_size], today) if row.reasons]
             ready_count = len(ids)
     attention: list[ProgressRow] = []
     attention_count = 0
     if (parts := _attention_parts(settings, today, active)) is not None:
         lapsed, silent = parts
-        attention_count = min(_bounded_count(lapsed) + _bounded_count(silent), COUNT_CAP)
+        attention_count = _attention_count(lapsed, silent)
         ids = [i for i, _ in sorted(
             [*db.session.execute(lapsed.add_columns(Enrollment.last_counted_delivery_on).limit(list_size)).tuples(),
              *((i, _day(at)) for i, at in db.session.execute(
@@ -543,7 +548,7 @@ def progress_counts(campaign: Any, today: date) -> tuple[int, int]:
         else:  # the other rules are exact in SQL
             ready = len(ids)
     if (parts := _attention_parts(settings, today, active)) is not None:
-        attention = min(_bounded_count(parts[0]) + _bounded_count(parts[1]), COUNT_CAP)
+        attention = _attention_count(*parts)
     return ready, attention
 
 

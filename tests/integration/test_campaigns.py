@@ -153,3 +153,28 @@ def test_a_forged_value_for_a_locked_setting_is_refused_at_its_path(app, admin_a
     assert response.status_code == 422
     assert "locked by the template" in response.get_data(as_text=True)
     assert _campaign(app, camp.id).config_overrides == {}
+
+
+def test_the_campaign_page_shows_the_configuration_as_saved_in_the_readers_language(app, admin_a_client, make, tenants):
+    """The read-only configuration on the campaign page is rendered once per version of the
+    settings and language (campaigns.views.config_preview): a save shows at once, and a
+    Norwegian reader never gets the English rendering."""
+    camp = make.campaign(tenants["company_a"], make.program(template=make.template("mentorship")))
+
+    def preview(headers=None):
+        html = admin_a_client.get(f"/campaigns/{camp.id}", headers=headers or {}).get_data(as_text=True)
+        return html[html.index('id="config-title"'):]
+
+    before = preview()
+    assert "set in campaign" not in before
+    url = f"/campaigns/{camp.id}/config"
+    form = browser_form(admin_a_client.get(url).get_data(as_text=True))
+    for name in ("cfg.safety.minAge", "cfg.safety.requireCodeOfConduct"):
+        form.poplist(name)
+    form["cfg.session.defaultDurationMinutes"] = "75"
+    assert admin_a_client.post(url, data=form).status_code == 303
+    after = preview()
+    assert "set in campaign" in after and re.search(r">\s*75\s*<", after), after[:3000]
+    norwegian = preview({"Accept-Language": "nb"})
+    assert "set in campaign" not in norwegian and re.search(r">\s*75\s*<", norwegian)
+    assert preview() == after  # rendered again from what was kept: the same
