@@ -17,11 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,9 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import fullstack
-from bench.harness import Report, percentile, time_ms
+from bench.harness import Report, gunicorn, percentile, time_ms
 
-ROOT = Path(__file__).resolve().parent.parent
 BATCH = 1_000
 BATCHES = 5
 LOAD_SECONDS = 12.0
@@ -225,27 +220,12 @@ def run(report: Report) -> None:
         report.add(f"api bench: build {enrollments:,} enrollments (sqlite)", seconds * 1000, None)
     made = tokens(url)
     in_process(report, url, made["admin"])
-    port = fullstack._free_port()
-    env = dict(os.environ, PORTAL_ENV="production", SECRET_KEY="bench-" + "k" * 40, DATABASE_URL=url,
-               PORTAL_SIGNIN_RATE_LIMIT="1000 per minute", PORTAL_API_RATE_LIMIT="1000000 per minute")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
-                               "--no-control-socket", "--log-level", "warning", "--timeout", "120", "wsgi:app"],
-                              cwd=ROOT, env=env)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(url, PORTAL_API_RATE_LIMIT="1000000 per minute") as port:
         _ready(port)
         for _ in range(8):  # every worker warm, not just the first to answer
             _ready(port)
         lists(report, port, made["admin"])
         batches(report, port, made["pm"])
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

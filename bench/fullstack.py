@@ -9,14 +9,10 @@ Only loopback traffic, bounded in count and time.
 from __future__ import annotations
 
 import http.client
-import os
 import random
 import re
-import signal
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.harness import Report, percentile, time_ms
+from bench.harness import Report, gunicorn, percentile, time_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANIES, CAMPAIGNS, ENROLLMENTS, BIG_CAMPAIGN = 50, 5_000, 1_000_000, 200_000
@@ -249,18 +245,7 @@ def _has_route(port: int, cookie: str, path: str) -> bool:
 
 
 def through_gunicorn(report: Report, url: str, seconds: float = 6.0) -> None:
-    port = _free_port()
-    env = dict(os.environ, PORTAL_ENV="production", SECRET_KEY="bench-" + "k" * 40, DATABASE_URL=url,
-               PORTAL_SIGNIN_RATE_LIMIT="1000 per minute")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
-                               "--no-control-socket", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(url) as port:
         admin_cookie = _sign_in(port, "admin0@bench.example")
         pm_cookie = _sign_in(port, "pm@bench.example")
         htmx = {"HX-Request": "true"}
@@ -286,9 +271,6 @@ def through_gunicorn(report: Report, url: str, seconds: float = 6.0) -> None:
         # Issue #14: the campaign page (dashboard + list) within 2× its list fragment, same run.
         report.add("gunicorn campaign page p95 / enrollment list fragment p95, 4 clients",
                    p95["campaign page with dashboard", 4] / p95["enrollment list", 4], 2, unit="x")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 def run(report: Report) -> None:

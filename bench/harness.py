@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +88,29 @@ def each_database(databases: tuple[str, ...] = DATABASES) -> Iterator[tuple[str,
         yield "postgresql", server.create_database
     finally:
         server.stop()
+
+
+@contextmanager
+def gunicorn(url: str, workers: int = 4, **env: str) -> Iterator[int]:
+    """gunicorn serving ``wsgi:app`` on ``url``'s database from a free loopback port, as
+    production runs it (PORTAL_ENV=production), with the sign-in limit raised for the bench's
+    clients and ``env`` added; yields the port once it accepts connections."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environment = {**os.environ, "PORTAL_ENV": "production", "SECRET_KEY": "bench-" + "k" * 40, "DATABASE_URL": url,
+                   "PORTAL_SIGNIN_RATE_LIMIT": "1000 per minute", **env}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                               f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "--timeout", "120",
+                               "wsgi:app"], cwd=Path(__file__).resolve().parent.parent, env=environment)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)

@@ -285,26 +285,11 @@ def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 6.0
     """Issue #15: through gunicorn (4 workers, 4 clients, random campaigns), the campaign page
     with its progress lists within 2× the enrollment list fragment of the same campaigns, in
     the same run, for both roles."""
-    import signal
-    import socket
-    import subprocess
-    import sys
-
-    from bench.fullstack import ROOT, _free_port, _sign_in, load
+    from bench.fullstack import _sign_in, load
+    from bench.harness import gunicorn
     from tests.factories import TEST_PASSWORD
 
-    port = _free_port()
-    env = dict(os.environ, PORTAL_ENV="production", SECRET_KEY="bench-" + "k" * 40, DATABASE_URL=url,
-               PORTAL_SIGNIN_RATE_LIMIT="1000 per minute", PORTAL_JOBS_EMBEDDED_WORKER="0")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
-                               "--no-control-socket", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(url, PORTAL_JOBS_EMBEDDED_WORKER="0") as port:
         paths = [f"/campaigns/{c}" for c in random.Random(16).sample(scene["campaigns"], 500)]
         for role, label in (("pm", "program manager"), ("admin", "company admin")):
             cookie = _sign_in(port, scene["users"][role].email, TEST_PASSWORD)
@@ -316,9 +301,6 @@ def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 6.0
             report.add(f"progress: gunicorn campaign page p95 / list fragment p95 ({label})",
                        page["p95"] / fragment["p95"], 2, unit="x")
             report.add(f"progress: gunicorn errors ({label})", fragment["errors"] + page["errors"], 0, unit="requests")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 if __name__ == "__main__":  # a quick look without touching bench/results.json
