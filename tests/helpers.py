@@ -209,3 +209,25 @@ def group_form(token: str, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def webhook_endpoint(app, types, url: str = "http://127.0.0.1:9/hook", description: str = "Connector",
+                     company_id: int | None = None, enabled: bool = True) -> tuple[int, str]:
+    """A webhook endpoint made by the operation, by a program manager of its own; returns
+    (its id, its signing secret)."""
+    import uuid
+
+    from portal.auth.models import User
+    from portal.db import db, transaction
+    from portal.webhooks import operations as ops
+
+    with app.app_context():
+        with transaction():
+            pm = User(email=f"hooks-{uuid.uuid4().hex[:12]}@example.org", name="Hook Keeper",
+                      role="program_manager", password_hash="x")
+            db.session.add(pm)
+            db.session.flush()
+            endpoint, secret = ops.create_endpoint(pm, url=url, description=description, event_types=list(types),
+                                                   company_id=company_id)
+            endpoint.enabled = enabled
+        return endpoint.id, secret

@@ -6,18 +6,15 @@ domain rule's lazy message turned into text (valid JSON) at the edge."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import User
-from portal.db import db, transaction
+from portal.db import db
 from portal.tokens.models import ApiToken
-from portal.webhooks import operations as ops
 from portal.webhooks.events import EVENT_TYPES
 from tests.conftest import sign_in_client
-from tests.helpers import NB, UK, csrf_token
+from tests.helpers import NB, UK, csrf_token, webhook_endpoint
 from tests.integration.api_support import ALL_SCOPES, Bearer, new_token
 from tests.webhook_receiver import running_receiver
 
@@ -37,15 +34,7 @@ def _problem(response, status: int, language: str) -> dict:
 
 
 def _endpoint(app, types, url="http://127.0.0.1:9/hook", description="Connector", enabled=True) -> int:
-    with app.app_context():
-        with transaction():
-            pm = User(email=f"hooks-{uuid.uuid4().hex[:12]}@example.org", name="Hook Keeper",
-                      role="program_manager", password_hash="x")
-            db.session.add(pm)
-            db.session.flush()
-            endpoint, _secret = ops.create_endpoint(pm, url=url, description=description, event_types=list(types))
-            endpoint.enabled = enabled
-        return endpoint.id
+    return webhook_endpoint(app, types, url=url, description=description, enabled=enabled)[0]
 
 
 # --- tokens ------------------------------------------------------------------------------------

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal.activity.operations import record_event
-from portal.auth.models import User
 from portal.campaigns.models import Campaign
 from portal.db import db, transaction, utcnow
 from portal.enrollments.models import Enrollment
@@ -19,13 +17,12 @@ from portal.enrollments.operations import complete_enrollment
 from portal.jobs.models import Job
 from portal.jobs.runner import run_job
 from portal.webhooks import addresses
-from portal.webhooks import operations as ops
 from portal.webhooks.delivery import attempt, sweep_due
 from portal.webhooks.fanout import DELIVER_KIND
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from portal.webhooks.signing import verify
 from tests.conftest import sign_in_client
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, webhook_endpoint
 from tests.webhook_receiver import running_receiver
 
 ENROLLMENT_TYPES = ["program.enrollment.completed", "program.enrollment.dropped"]
@@ -33,16 +30,7 @@ ENROLLMENT_TYPES = ["program.enrollment.completed", "program.enrollment.dropped"
 
 def _endpoint(app, url="http://127.0.0.1:9/hook", types=ENROLLMENT_TYPES, company_id=None, enabled=True):
     """An endpoint made by the operation (a program manager of its own); returns (id, secret)."""
-    with app.app_context():
-        with transaction():
-            pm = User(email=f"hooks-{uuid.uuid4().hex[:12]}@example.org", name="Hook Keeper",
-                      role="program_manager", password_hash="x")
-            db.session.add(pm)
-            db.session.flush()
-            endpoint, secret = ops.create_endpoint(pm, url=url, description="Connector", event_types=types,
-                                                   company_id=company_id)
-            endpoint.enabled = enabled
-        return endpoint.id, secret
+    return webhook_endpoint(app, types, url=url, company_id=company_id, enabled=enabled)
 
 
 def _deliveries(app, **where):
