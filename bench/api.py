@@ -220,7 +220,7 @@ def run(report: Report) -> None:
         report.add(f"api bench: build {enrollments:,} enrollments (sqlite)", seconds * 1000, None)
     made = tokens(url)
     in_process(report, url, made["admin"])
-    with gunicorn(url, PORTAL_API_RATE_LIMIT="1000000 per minute") as port:
+    with gunicorn(url, timeout=120, PORTAL_API_RATE_LIMIT="1000000 per minute") as port:
         _ready(port)
         for _ in range(8):  # every worker warm, not just the first to answer
             _ready(port)

@@ -91,17 +91,18 @@ def each_database(databases: tuple[str, ...] = DATABASES) -> Iterator[tuple[str,
 
 
 @contextmanager
-def gunicorn(url: str, workers: int = 4, **env: str) -> Iterator[int]:
+def gunicorn(url: str, workers: int = 4, timeout: int = 30, **env: str) -> Iterator[int]:
     """gunicorn serving ``wsgi:app`` on ``url``'s database from a free loopback port, as
-    production runs it (PORTAL_ENV=production), with the sign-in limit raised for the bench's
-    clients and ``env`` added; yields the port once it accepts connections."""
+    production runs it (PORTAL_ENV=production; gunicorn's default 30 s timeout unless told),
+    with the sign-in limit raised for the bench's clients and ``env`` added; yields the port
+    once it accepts connections."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     environment = {**os.environ, "PORTAL_ENV": "production", "SECRET_KEY": "bench-" + "k" * 40, "DATABASE_URL": url,
                    "PORTAL_SIGNIN_RATE_LIMIT": "1000 per minute", **env}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-                               f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "--timeout", "120",
+                               f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "--timeout", str(timeout),
                                "wsgi:app"], cwd=Path(__file__).resolve().parent.parent, env=environment)
     try:
         for _ in range(100):
