@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -178,14 +180,51 @@ class Dashboard:
 SEATS_CHART_TITLE = "Cumulative enrollments (active + completed beneficiaries, by day enrolled)"
 
 
+def _seats_by_day() -> sa.Select:
+    return (sa.select(EnrollmentTally.day, sa.func.sum(EnrollmentTally.enrollments))
+            .where(EnrollmentTally.campaign_id == sa.bindparam("campaign_id"), EnrollmentTally.role == "beneficiary",
+                   EnrollmentTally.status.in_(COUNTED_STATUSES))
+            .group_by(EnrollmentTally.day))
+
+
+def _as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def seats_taken_by_day(campaign_id: int) -> dict[date, int]:
     """Seats held now (the gauge's ``enrolled_count``), counted on the day each was taken."""
-    rows = db.session.execute(
-        sa.select(EnrollmentTally.day, sa.func.sum(EnrollmentTally.enrollments))
-        .where(EnrollmentTally.campaign_id == campaign_id, EnrollmentTally.role == "beneficiary",
-               EnrollmentTally.status.in_(COUNTED_STATUSES))
-        .group_by(EnrollmentTally.day)).all()
-    return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows if n}
+    return {_as_day(d): int(n) for d, n in db.session.execute(_seats_by_day(), {"campaign_id": campaign_id}) if n}
+
+
+@cache
+def _tallies_statement() -> sa.CompoundSelect:
+    """Built once: the campaign page reads it on every visit."""
+    by_status_and_role = (sa.select(EnrollmentTally.role, EnrollmentTally.status,
+                                    sa.cast(sa.null(), EnrollmentTally.day.type).label("day"),
+                                    sa.func.sum(EnrollmentTally.enrollments))
+                          .where(EnrollmentTally.campaign_id == sa.bindparam("campaign_id"))
+                          .group_by(EnrollmentTally.role, EnrollmentTally.status))
+    by_day = _seats_by_day().with_only_columns(sa.null(), sa.null(), EnrollmentTally.day,
+                                               sa.func.sum(EnrollmentTally.enrollments))
+    return sa.union_all(by_status_and_role, by_day)
+
+
+def campaign_tallies(campaign_id: int) -> tuple[dict[str, int], dict[str, int], dict[date, int]]:
+    """The campaign's enrollments by status, its seats (active and completed) and volunteers
+    by role, and :func:`seats_taken_by_day`, in one read of its tallies."""
+    by_status: dict[str, int] = {}
+    by_role: dict[str, int] = {}
+    seats: dict[date, int] = {}
+    for role, status, day, n in db.session.execute(_tallies_statement(), {"campaign_id": campaign_id}).tuples():
+        if not n:
+            continue
+        if day is not None:
+            seats[_as_day(day)] = int(n)
+            continue
+        by_status[status] = by_status.get(status, 0) + int(n)
+        if status in COUNTED_STATUSES:
+            by_role[role] = by_role.get(role, 0) + int(n)
+    return by_status, by_role, seats
 
 
 FUNNEL_TITLE = _l("Beneficiaries who reached each milestone")
@@ -206,26 +245,15 @@ def campaign_dashboard(campaign: Campaign, today: date | None = None, *,
     """The campaign page's figures, read from the campaign's tallies (a few rows kept with
     the enrollments, see :class:`~portal.enrollments.models.EnrollmentTally`), never by
     counting enrollments."""
-    by_status: dict[str, int] = {}
-    by_role: dict[str, int] = {}
-    for role, status, n in db.session.execute(
-            sa.select(EnrollmentTally.role, EnrollmentTally.status, sa.func.sum(EnrollmentTally.enrollments))
-            .where(EnrollmentTally.campaign_id == campaign.id)
-            .group_by(EnrollmentTally.role, EnrollmentTally.status)):
-        if not n:
-            continue
-        by_status[status] = by_status.get(status, 0) + int(n)
-        if status in COUNTED_STATUSES:
-            by_role[role] = by_role.get(role, 0) + int(n)
-    counts = seats_taken_by_day(campaign.id)
+    by_status, by_role, counts = campaign_tallies(campaign.id)
     today = today or datetime.now(UTC).date()
     start = min([*counts, campaign.start_date, today - timedelta(days=30)])
     start = max(start, today - timedelta(days=365))  # older seats are the line's starting total
     chart = line_chart(cumulative_by_day(counts, start, today), title=SEATS_CHART_TITLE)
-    waitlist = list(db.session.scalars(
+    waitlist = list(db.session.scalars(  # the campaign's counter says whether anyone waits
         sa.select(Enrollment).options(sa.orm.joinedload(Enrollment.participant))
         .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "waitlisted")
-        .order_by(Enrollment.waitlisted_at, Enrollment.id).limit(10)))
+        .order_by(Enrollment.waitlisted_at, Enrollment.id).limit(10))) if campaign.waitlisted_count else []
     gauge = capacity_gauge(campaign.enrolled_count, campaign.target_enrollment, campaign.max_enrollment,
                            campaign.waitlisted_count)
     progress = campaign_progress(campaign, today, PREVIEW_SIZE)  # the progress page lists them all

@@ -6,7 +6,7 @@ exactly what a missing object gets: 404, never 403, so existence never leaks.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -81,9 +81,13 @@ def select_visible(model: type[M], user: User) -> sa.Select[tuple[M]]:
     return sa.select(model).where(visible(model, user))
 
 
-def get_visible_or_404(model: type[M], object_id: Any, user: User, *, for_update: bool = False) -> M:
-    """The object if it exists and ``user`` may see it; otherwise abort(404)."""
+def get_visible_or_404(model: type[M], object_id: Any, user: User, *, for_update: bool = False,
+                       options: Sequence[Any] = ()) -> M:
+    """The object if it exists and ``user`` may see it; otherwise abort(404). ``options``:
+    loader options (what the page reads with it, in the same statement)."""
     stmt = sa.select(model).where(model.id == object_id, visible(model, user))  # type: ignore[attr-defined]
+    if options:
+        stmt = stmt.options(*options)
     if for_update:
         stmt = stmt.with_for_update()
     obj = db.session.scalars(stmt).first()

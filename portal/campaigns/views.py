@@ -157,7 +157,13 @@ def new():
 @bp.get("/<int:campaign_id>")
 @login_required
 def detail(campaign_id: int):
-    return detail_page(get_visible_or_404(Campaign, campaign_id, current_user))
+    if is_partial_request():  # the list alone
+        return detail_page(get_visible_or_404(Campaign, campaign_id, current_user))
+    return detail_page(get_visible_or_404(Campaign, campaign_id, current_user, options=PAGE_LOADS))
+
+
+# What the whole page reads with its campaign, in the same statement.
+PAGE_LOADS = (sa.orm.joinedload(Campaign.program).joinedload(Program.template), sa.orm.joinedload(Campaign.company))
 
 
 def _withhold_below() -> int | None:

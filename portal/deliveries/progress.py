@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as datetime_time
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -247,8 +248,28 @@ def _plain(value: Decimal) -> str:
 
 # --- queries (counters, never a recount) ---------------------------------------------------
 @dataclass(frozen=True)
+class ListedParticipant:
+    """What a list row shows of a participant: the label :func:`participant_label` makes."""
+
+    id: int
+    company_id: int | None
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ListedEnrollment:
+    """What a list row shows of an enrollment (read as columns: a list is read on every
+    campaign page, and loading whole enrollments and participants cost it milliseconds)."""
+
+    id: int
+    role: str
+    enrolled_at: datetime | None
+    participant: ListedParticipant
+
+
+@dataclass(frozen=True)
 class ProgressRow:
-    enrollment: Any  # Enrollment, participant loaded
+    enrollment: ListedEnrollment
     facts: EnrollmentFacts
     reasons: list[str] = field(default_factory=list)
     days: int | None = None  # days without a delivery (needs attention)
@@ -295,44 +316,50 @@ def _level_advances(enrollment_ids: Any) -> dict[int, list[Any]]:
     return advances
 
 
-def _active_rows(settings: ProgressSettings, enrollments: Any, today: date) -> list[ProgressRow]:
-    """Facts for the active enrollments ``enrollments`` (a list, or a select, of their ids):
-    one grouped read of their counters (plus one of their level deliveries when levels are
-    tracked)."""
+@cache
+def _active_rows_statement(tracks_levels: bool, has_last: bool) -> sa.Select:
+    """What a list row shows of the enrollments bound as ``ids``, with their counted
+    sessions and whether they reached the milestone bound as ``last_key``: built once per
+    shape (the campaign page reads it on every visit)."""
     from portal.deliveries.models import EnrollmentMilestone, EnrollmentProgress
-    from portal.enrollments.models import Enrollment
+    from portal.enrollments.models import Enrollment, Participant
 
+    ids = sa.bindparam("ids", expanding=True)
     counters = (
         sa.select(EnrollmentProgress.enrollment_id.label("enrollment_id"),
                   sa.func.sum(sa.case((EnrollmentProgress.kind == SESSION_KIND, EnrollmentProgress.counted_quantity),
-                                      else_=0)).label("sessions"),
-                  sa.func.sum(sa.case((EnrollmentProgress.kind == LEVEL_KIND, EnrollmentProgress.deliveries),
-                                      else_=0)).label("advances"))
-        .where(EnrollmentProgress.enrollment_id.in_(enrollments), EnrollmentProgress.deliveries > 0)
+                                      else_=0)).label("sessions"))
+        .where(EnrollmentProgress.enrollment_id.in_(ids), EnrollmentProgress.deliveries > 0)
         .group_by(EnrollmentProgress.enrollment_id).subquery())
-    last = settings.last_milestone
     reached_last = (sa.exists().where(EnrollmentMilestone.enrollment_id == Enrollment.id,
-                                      EnrollmentMilestone.key == last.key) if last else sa.false())
-    rows = db.session.execute(
-        sa.select(Enrollment, counters.c.sessions, counters.c.advances, reached_last)
-        .options(sa.orm.joinedload(Enrollment.participant))
-        .outerjoin(counters, counters.c.enrollment_id == Enrollment.id)
-        .where(Enrollment.id.in_(enrollments))
-        .order_by(Enrollment.enrolled_at, Enrollment.id)).all()
-    advances: dict[int, list[Any]] = {}
-    if settings.tracks_levels:
-        advances = _level_advances(enrollments)
+                                      EnrollmentMilestone.key == sa.bindparam("last_key")) if has_last else sa.false())
+    return (sa.select(Enrollment.id, Enrollment.role, Enrollment.enrolled_at, Enrollment.last_counted_delivery_on,
+                      Enrollment.meta if tracks_levels else sa.null(), Participant.id, Participant.company_id,
+                      Participant.display_name, counters.c.sessions, reached_last)
+            .join(Participant, Participant.id == Enrollment.participant_id)
+            .outerjoin(counters, counters.c.enrollment_id == Enrollment.id)
+            .where(Enrollment.id.in_(ids))
+            .order_by(Enrollment.enrolled_at, Enrollment.id))
+
+
+def _active_rows(settings: ProgressSettings, enrollment_ids: list[int], today: date) -> list[ProgressRow]:
+    """Facts for the active enrollments ``enrollment_ids``: one grouped read of their
+    counters (plus one of their level deliveries when levels are tracked)."""
+    last = settings.last_milestone
+    rows = db.session.execute(_active_rows_statement(settings.tracks_levels, last is not None),
+                              {"ids": enrollment_ids, **({"last_key": last.key} if last else {})}).tuples().all()
+    advances = _level_advances(enrollment_ids) if settings.tracks_levels else {}
     result = []
-    for enrollment, sessions, _advanced, has_last in rows:
-        last_on = enrollment.last_counted_delivery_on
-        meta = enrollment.meta if isinstance(enrollment.meta, dict) else {}
+    for (enrollment_id, role, enrolled_at, last_on, meta, participant_id, company_id, name, sessions,
+         has_last) in rows:
+        starting = meta.get("starting_cefr") if isinstance(meta, dict) else None
         facts = EnrollmentFacts(
-            enrolled_on=enrollment.enrolled_at.date() if enrollment.enrolled_at else None,
+            enrolled_on=enrolled_at.date() if enrolled_at else None,
             sessions=Decimal(str(sessions or 0)), last_delivery_on=last_on,
             reached=frozenset({last.key} if (last and has_last) else ()),
-            level=current_level(meta.get("starting_cefr"), advances.get(enrollment.id, ()))
-            if settings.tracks_levels else None)
-        result.append(ProgressRow(enrollment, facts, ready_reasons(settings, facts, today),
+            level=current_level(starting, advances.get(enrollment_id, ())) if settings.tracks_levels else None)
+        listed = ListedEnrollment(enrollment_id, role, enrolled_at, ListedParticipant(participant_id, company_id, name))
+        result.append(ProgressRow(listed, facts, ready_reasons(settings, facts, today),
                                   attention_days(settings, facts, today)))
     return result
 
@@ -357,32 +384,50 @@ def _attention_cutoff(settings: ProgressSettings, today: date) -> date | None:
     return today - timedelta(days=settings.rhythm_days) if settings.rhythm_days is not None else None
 
 
-def attention_condition(settings: ProgressSettings, today: date) -> sa.ColumnElement[bool] | None:
-    """The SQL twin of :func:`attention_days` (exact), on the enrollment's own
-    ``last_counted_delivery_on``: the latest counted delivery is before the cutoff, or there
-    is none and the enrollment started before it."""
+def _active_ids() -> sa.Select:
+    """Ids of the active enrollments of the campaign bound as ``campaign_id``."""
     from portal.enrollments.models import Enrollment
 
-    if (cutoff := _attention_cutoff(settings, today)) is None:
-        return None
-    last = Enrollment.last_counted_delivery_on
-    return sa.or_(last < cutoff, sa.and_(last.is_(None), Enrollment.enrolled_at < _midnight(cutoff)))
+    return sa.select(Enrollment.id).where(Enrollment.campaign_id == sa.bindparam("campaign_id"),
+                                          Enrollment.status == "active")
 
 
-def _attention_parts(settings: ProgressSettings, today: date, active: sa.Select) -> tuple[sa.Select, sa.Select] | None:
-    """The flagged enrollments of ``active`` as two selects of ids, each one range of
+def _attention_parts() -> tuple[sa.Select, sa.Select]:
+    """The flagged active enrollments as two selects of ids, each one range of
     ``ix_enrollments_campaign_attention`` (campaign, status, last counted, enrolled): those
-    whose last counted delivery is before the cutoff, in order of that date, and those with
-    none who started before it, in order of their start — both longest silence first."""
+    whose last counted delivery is before the cutoff (bound as ``cutoff``), in order of that
+    date, and those with none who started before it (``cutoff_start``: its midnight), in
+    order of their start — both longest silence first."""
     from portal.enrollments.models import Enrollment
 
-    if (cutoff := _attention_cutoff(settings, today)) is None:
-        return None
-    last = Enrollment.last_counted_delivery_on
-    lapsed = active.where(last < cutoff).order_by(last, Enrollment.enrolled_at, Enrollment.id)
-    silent = active.where(last.is_(None), Enrollment.enrolled_at < _midnight(cutoff)).order_by(
+    active, last = _active_ids(), Enrollment.last_counted_delivery_on
+    lapsed = active.where(last < sa.bindparam("cutoff")).order_by(last, Enrollment.enrolled_at, Enrollment.id)
+    silent = active.where(last.is_(None), Enrollment.enrolled_at < sa.bindparam("cutoff_start")).order_by(
         Enrollment.enrolled_at, Enrollment.id)
     return lapsed, silent
+
+
+@cache
+def _attention_statements() -> tuple[sa.Select, sa.CompoundSelect]:
+    """How many need attention (up to COUNT_CAP), and the first ``size`` of each part with
+    the day its silence began, built once: the campaign page runs them on every visit, and
+    building a statement anew cost more than running it."""
+    from portal.enrollments.models import Enrollment
+
+    lapsed, silent = _attention_parts()
+    last, started = Enrollment.last_counted_delivery_on, Enrollment.enrolled_at
+    size = sa.bindparam("size")
+    parts = [part.limit(size).subquery() for part in (
+        lapsed.add_columns(last.label("since"), sa.cast(sa.null(), started.type).label("started")),
+        silent.add_columns(sa.cast(sa.null(), last.type).label("since"), started.label("started")))]
+    return (sa.select(_bounded_count(lapsed), _bounded_count(silent)),
+            sa.union_all(*(sa.select(part) for part in parts)))
+
+
+def _attention_params(settings: ProgressSettings, today: date, campaign_id: int) -> dict[str, Any] | None:
+    if (cutoff := _attention_cutoff(settings, today)) is None:
+        return None
+    return {"campaign_id": campaign_id, "cutoff": cutoff, "cutoff_start": _midnight(cutoff)}
 
 
 # Up to this many seats, a campaign's ready candidates are found by probing each of its active
@@ -453,7 +498,9 @@ def ready_candidates(settings: ProgressSettings, today: date, active: sa.Select,
     with_start = active.add_columns(Enrollment.enrolled_at)
     if driven and seats is not None and seats <= PROBE_UP_TO:
         probes = [sa.exists(query.where(query.selected_columns[0] == Enrollment.id)) for query in driven]
-        found.update(db.session.execute(with_start.where(sa.or_(*probes)).limit(COUNT_CAP)).tuples().all())
+        # The program-length rule joins the probes: one read.
+        found.update(db.session.execute(with_start.where(sa.or_(*probes, *direct)).limit(COUNT_CAP)).tuples().all())
+        direct = []
     elif driven:
         ids = sa.union(*driven).subquery()
         found.update(db.session.execute(with_start.join(ids, ids.c.enrollment_id == Enrollment.id)
@@ -478,50 +525,67 @@ def _bounded_count(ids: sa.Select) -> sa.ScalarSelect:
     return sa.select(sa.func.count()).select_from(ids.order_by(None).limit(COUNT_CAP).subquery()).scalar_subquery()
 
 
-def _attention_count(lapsed: sa.Select, silent: sa.Select) -> int:
+def _attention_count(params: dict[str, Any]) -> int:
     """How many have lapsed or stayed silent, up to COUNT_CAP, in one statement."""
-    counted = db.session.execute(sa.select(_bounded_count(lapsed), _bounded_count(silent))).one()
+    counted = db.session.execute(_attention_statements()[0], params).one()
     return min(sum(n or 0 for n in counted), COUNT_CAP)
+
+
+def _attention_ids(params: dict[str, Any], size: int) -> list[int]:
+    """The ``size`` longest silences: the first ``size`` of each part, read in one statement,
+    merged by the day each silence began (the last counted delivery, or the enrollment)."""
+    rows = db.session.execute(_attention_statements()[1], {**params, "size": size}).tuples()
+    return [i for i, _ in sorted(((i, since if since is not None else _day(began)) for i, since, began in rows),
+                                 key=lambda pair: (pair[1], pair[0]))[:size]]
+
+
+@cache
+def _funnel_statement() -> sa.Select:
+    """Beneficiaries of the campaign bound as ``campaign_id`` who reached each milestone."""
+    from portal.deliveries.models import EnrollmentMilestone
+    from portal.enrollments.models import Enrollment
+
+    return (sa.select(EnrollmentMilestone.key, sa.func.count())
+            .join(Enrollment, Enrollment.id == EnrollmentMilestone.enrollment_id)
+            .where(Enrollment.campaign_id == sa.bindparam("campaign_id"), Enrollment.role == "beneficiary")
+            .group_by(EnrollmentMilestone.key))
 
 
 def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) -> CampaignProgress:
     """The campaign's ready and needs-attention lists (the first ``list_size`` of each) and
     its milestone funnel, in a few bounded reads whatever the campaign's size: SQL narrows to
     the enrollments a rule can hold for (counts stop at COUNT_CAP), the pure rules above
-    judge the rows shown."""
-    from portal.deliveries.models import EnrollmentMilestone
+    judge the rows shown, which are read once for both lists."""
     from portal.enrollments.models import Enrollment
 
     settings = campaign_settings(campaign)
     active = sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active")
-    ready: list[ProgressRow] = []
+    ready_ids: list[int] = []
     ready_count = 0
+    judge_all = False
     if (ids := ready_candidates(settings, today, active, _seats(campaign), campaign.id)) is not None:
-        if settings.tracks_levels and ids:  # the level rule reads each candidate's level deliveries
-            judged = [row for row in _active_rows(settings, ids, today) if row.reasons]
-            ready, ready_count = judged[:list_size], len(judged)
-        elif ids:  # the other rules are exact in SQL: load only the rows shown
-            ready = [row for row in _active_rows(settings, ids[:list_size], today) if row.reasons]
-            ready_count = len(ids)
-    attention: list[ProgressRow] = []
+        # The level rule reads each candidate's level deliveries; the other rules are exact in
+        # SQL, so only the rows shown are loaded.
+        judge_all = settings.tracks_levels
+        ready_ids = ids if judge_all else ids[:list_size]
+        ready_count = len(ids)
+    attention_ids: list[int] = []
     attention_count = 0
-    if (parts := _attention_parts(settings, today, active)) is not None:
-        lapsed, silent = parts
-        attention_count = _attention_count(lapsed, silent)
-        ids = [i for i, _ in sorted(
-            [*db.session.execute(lapsed.add_columns(Enrollment.last_counted_delivery_on).limit(list_size)).tuples(),
-             *((i, _day(at)) for i, at in db.session.execute(
-                 silent.add_columns(Enrollment.enrolled_at).limit(list_size)).tuples())],
-            key=lambda pair: (pair[1], pair[0]))[:list_size]]
-        attention = sorted((row for row in _active_rows(settings, ids, today) if row.days is not None),
-                           key=lambda row: (-row.days, row.enrollment.id))
+    if (params := _attention_params(settings, today, campaign.id)) is not None:
+        attention_count = _attention_count(params)
+        if attention_count:
+            attention_ids = _attention_ids(params, list_size)
+    rows = {row.enrollment.id: row for row in _active_rows(settings, list(dict.fromkeys(ready_ids + attention_ids)),
+                                                           today)} if ready_ids or attention_ids else {}
+    ready = [rows[i] for i in ready_ids if i in rows and rows[i].reasons]  # oldest enrollment first
+    if judge_all:
+        ready_count = len(ready)
+    ready = ready[:list_size]
+    attention = sorted((rows[i] for i in attention_ids if i in rows and rows[i].days is not None),
+                       key=lambda row: (-row.days, row.enrollment.id))
     funnel: list[tuple[Milestone, int]] = []
     if settings.milestones:
-        reached = dict(db.session.execute(
-            sa.select(EnrollmentMilestone.key, sa.func.count())
-            .join(Enrollment, Enrollment.id == EnrollmentMilestone.enrollment_id)
-            .where(Enrollment.campaign_id == campaign.id, Enrollment.role == "beneficiary")
-            .group_by(EnrollmentMilestone.key)).all())
+        reached = dict(db.session.execute(_funnel_statement(), {"campaign_id": campaign.id}).tuples().all())
         funnel = [(m, int(reached.get(m.key, 0))) for m in settings.milestones]
     return CampaignProgress(settings, ready, ready_count, attention, attention_count, funnel)
 
@@ -547,8 +611,8 @@ def progress_counts(campaign: Any, today: date) -> tuple[int, int]:
             ready = sum(1 for row in _active_rows(settings, ids, today) if row.reasons)
         else:  # the other rules are exact in SQL
             ready = len(ids)
-    if (parts := _attention_parts(settings, today, active)) is not None:
-        attention = _attention_count(*parts)
+    if (params := _attention_params(settings, today, campaign.id)) is not None:
+        attention = _attention_count(params)
     return ready, attention
 
 

@@ -243,10 +243,21 @@ def _grouped(day: Any, today: date) -> tuple[Any, Any]:
     """SQL for a date column's month ("2026-11" on SQLite, whose dates are ISO text, so cheap
     string slices instead of strftime; the month's first day on PostgreSQL) and whether its
     day of the month is after today's (then one whole month fewer has passed)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return (sa.func.substr(day, 1, 7),
-                sa.case((sa.func.substr(day, 9, 2) > f"{today.day:02d}", 1), else_=0))
-    return sa.func.date_trunc("month", day), sa.case((sa.extract("day", day) > today.day, 1), else_=0)
+    return _grouped_by(day, _dialect(), sa.literal(_day_of_month(today, _dialect())))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _day_of_month(today: date, dialect: str) -> Any:
+    return f"{today.day:02d}" if dialect == "sqlite" else today.day
+
+
+def _grouped_by(day: Any, dialect: str, day_of_month: Any) -> tuple[Any, Any]:
+    if dialect == "sqlite":
+        return sa.func.substr(day, 1, 7), sa.case((sa.func.substr(day, 9, 2) > day_of_month, 1), else_=0)
+    return sa.func.date_trunc("month", day), sa.case((sa.extract("day", day) > day_of_month, 1), else_=0)
 
 
 def _months(month: Any, later: Any, today: date) -> int:
@@ -254,22 +265,18 @@ def _months(month: Any, later: Any, today: date) -> int:
     return max(0, 12 * (today.year - year) + (today.month - number) - int(later))
 
 
-def _day_range(column: Any, start: date | None, end: date | None) -> list[Any]:
-    return [c for c in (column >= start if start else None, column <= end if end else None) if c is not None]
-
-
 def tally_buckets(campaign_ids: Sequence[int] | sa.Select, today: date, *, start: date | None = None,
                   end: date | None = None, group_by_campaign: bool = False) -> list[tuple[int | None, Bucket]]:
     """The campaigns' events from ``impact_tallies`` as buckets (one grouped read), each with
     its campaign id when ``group_by_campaign``."""
-    month, later = _grouped(ImpactTally.day, today)
-    keys = [ImpactTally.role, ImpactTally.kind, ImpactTally.detail, month, later]
-    if group_by_campaign:
-        keys.insert(0, ImpactTally.campaign_id)
-    rows = db.session.execute(
-        sa.select(*keys, sa.func.sum(ImpactTally.events), sa.func.sum(ImpactTally.quantity))
-        .where(ImpactTally.campaign_id.in_(campaign_ids), *_day_range(ImpactTally.day, start, end))
-        .group_by(*keys)).all()
+    dialect = _dialect()
+    params = {"day_of_month": _day_of_month(today, dialect), "start": start, "end": end}
+    shape = (dialect, group_by_campaign, start is not None, end is not None)
+    if isinstance(campaign_ids, list | tuple | set | frozenset):
+        statement, params["ids"] = _buckets_of_ids(*shape), list(campaign_ids)
+    else:  # a query of ids
+        statement = _buckets_select(*shape, ImpactTally.campaign_id.in_(campaign_ids))
+    rows = db.session.execute(statement, params).all()
     found = []
     for row in rows:
         campaign_id, rest = (row[0], row[1:]) if group_by_campaign else (None, row)
@@ -280,17 +287,49 @@ def tally_buckets(campaign_ids: Sequence[int] | sa.Select, today: date, *, start
     return found
 
 
+def _buckets_select(dialect: str, group_by_campaign: bool, has_start: bool, has_end: bool,
+                    among: sa.ColumnElement[bool]) -> sa.Select:
+    """The tallies of the campaigns ``among`` grouped into buckets; ``day_of_month`` (and
+    ``start``, ``end`` when there are such bounds) are bound when it runs."""
+    month, later = _grouped_by(ImpactTally.day, dialect, sa.bindparam("day_of_month"))
+    keys = [ImpactTally.role, ImpactTally.kind, ImpactTally.detail, month, later]
+    if group_by_campaign:
+        keys.insert(0, ImpactTally.campaign_id)
+    bounds = ([ImpactTally.day >= sa.bindparam("start")] if has_start else []) + (
+        [ImpactTally.day <= sa.bindparam("end")] if has_end else [])
+    return (sa.select(*keys, sa.func.sum(ImpactTally.events), sa.func.sum(ImpactTally.quantity))
+            .where(among, *bounds).group_by(*keys))
+
+
+@lru_cache(maxsize=32)
+def _buckets_of_ids(dialect: str, group_by_campaign: bool, has_start: bool, has_end: bool) -> sa.Select:
+    """:func:`_buckets_select` for the campaigns bound as ``ids``, built once per shape:
+    every campaign page reads it, and building a statement cost more than running it."""
+    return _buckets_select(dialect, group_by_campaign, has_start, has_end,
+                           ImpactTally.campaign_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _quantity(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.001"))
 
 
 def reach(campaign_ids: Sequence[int] | sa.Select, role: str = BENEFICIARY) -> dict[str, int]:
     """Enrollments of ``role`` with at least one counted delivery, per kind."""
-    rows = db.session.execute(
-        sa.select(ImpactReach.kind, sa.func.sum(ImpactReach.enrollments))
-        .where(ImpactReach.campaign_id.in_(campaign_ids), ImpactReach.role == role)
-        .group_by(ImpactReach.kind)).all()
+    if isinstance(campaign_ids, list | tuple | set | frozenset):
+        rows = db.session.execute(_reach_of_ids(), {"role": role, "ids": list(campaign_ids)}).all()
+    else:  # a query of ids
+        rows = db.session.execute(_reach_select(ImpactReach.campaign_id.in_(campaign_ids)), {"role": role}).all()
     return {kind: int(n) for kind, n in rows if n}
+
+
+def _reach_select(among: sa.ColumnElement[bool]) -> sa.Select:
+    return (sa.select(ImpactReach.kind, sa.func.sum(ImpactReach.enrollments))
+            .where(among, ImpactReach.role == sa.bindparam("role")).group_by(ImpactReach.kind))
+
+
+@lru_cache(maxsize=1)
+def _reach_of_ids() -> sa.Select:
+    return _reach_select(ImpactReach.campaign_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def people_per_kind(buckets: Iterable[Bucket], delivery_reach: dict[str, int]) -> dict[str, int]:

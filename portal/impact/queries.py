@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,8 +163,14 @@ def _mismatch(valuation_set: ValuationSet, refused: CurrencyMismatch) -> SroiFig
 def load_set(set_id: int | None) -> ValuationSet | None:
     if set_id is None:
         return None
-    return db.session.scalars(sa.select(ValuationSet).where(ValuationSet.id == set_id)
-                              .options(sa.orm.selectinload(ValuationSet.entries))).first()
+    return db.session.scalars(_set_statement(), {"set_id": set_id}).first()
+
+
+@cache
+def _set_statement() -> sa.Select:
+    """A valuation set with its entries, built once (every campaign page reads its program's)."""
+    return (sa.select(ValuationSet).where(ValuationSet.id == sa.bindparam("set_id"))
+            .options(sa.orm.selectinload(ValuationSet.entries)))
 
 
 def sroi_figure(campaign: Any, valuation_set: ValuationSet | None, buckets: list[Bucket],

@@ -210,7 +210,7 @@ def test_the_progress_pages_issue_a_constant_number_of_statements(app, make, ten
         # More people, same statements (3 people: nobody ready yet, so that list's rows are not read).
         assert counts[1] <= counts[2] == counts[3], counts
         assert whole[1] <= whole[2] == whole[3], whole  # the whole lists too (88 people: past both list sizes)
-        assert abs(counts[0] - counts[1]) <= 1, counts  # another template: its program-length rule is one read more
+        assert counts[0] <= counts[3], counts  # another template, with nobody to list: no more reads, maybe fewer
     with counting_statements(app) as first:
         assert pm_client.get("/home/progress").status_code == 200
     _grow(app, make, tenants, lang, 5, "cefr_level_advanced")
