@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as datetime_time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -450,21 +450,66 @@ def _campaign_recorded(campaign_id: int) -> set[tuple[str, str]]:
     return {(kind, detail) for kind, detail in db.session.execute(sa.union(kinds, milestones))}
 
 
-def ready_candidates(settings: ProgressSettings, today: date, active: sa.Select,
-                     seats: int | None = None, campaign_id: int | None = None) -> list[int] | None:
-    """Ids of ``active`` enrollments that may be ready (None: the configuration has no
-    completion rule), up to COUNT_CAP: exactly those :func:`ready_reasons` accepts for
-    sessions, the last milestone and the program length; for levels, everyone with a level
-    delivery (the rule itself then decides).
-    The counter and milestone rules are read from those small tables and joined to the
-    campaign's enrollments, not probed once per enrollment (a 200k campaign: 4 ms, not 300);
-    a large campaign's (over PROBE_UP_TO seats) rules nobody in it can meet yet (no such
-    delivery or milestone in its rollups) are not read at all (200k enrollments: 18 ms → 0.1)."""
+def _ready_reads(active: sa.Select, *, sessions: Any, last_key: Any, started_before: Any, level: bool,
+                 probe: bool) -> list[sa.Select]:
+    """The reads (one or two) of the ``active`` enrollments (ids, with when they started)
+    that the rules given can hold for: at least ``sessions`` counted sessions, the milestone
+    ``last_key`` reached, enrolled before ``started_before``, a level recorded (None, False:
+    no such rule). ``probe``: look each enrollment's counter and milestone rows up rather than
+    joining those tables' matching rows (see PROBE_UP_TO)."""
     from portal.deliveries.models import EnrollmentMilestone, EnrollmentProgress
     from portal.enrollments.models import Enrollment
 
     driven: list[sa.Select] = []
     direct: list[sa.ColumnElement[bool]] = []
+    if sessions is not None:
+        driven.append(sa.select(EnrollmentProgress.enrollment_id).where(
+            EnrollmentProgress.kind == SESSION_KIND, EnrollmentProgress.deliveries > 0,
+            EnrollmentProgress.counted_quantity >= sessions))
+    if last_key is not None:
+        driven.append(sa.select(EnrollmentMilestone.enrollment_id).where(EnrollmentMilestone.key == last_key))
+    if started_before is not None:
+        direct.append(Enrollment.enrolled_at < started_before)
+    if level:
+        # Those with a level recorded. Someone who *starts* at the target is not listed: that
+        # is an enrollment to look at, not a completion (and finding them would read every row).
+        driven.append(sa.select(EnrollmentProgress.enrollment_id).where(
+            EnrollmentProgress.kind == LEVEL_KIND, EnrollmentProgress.deliveries > 0))
+    with_start = active.add_columns(Enrollment.enrolled_at)
+    reads = []
+    if driven and probe:
+        probes = [sa.exists(query.where(query.selected_columns[0] == Enrollment.id)) for query in driven]
+        reads.append(with_start.where(sa.or_(*probes, *direct)).limit(COUNT_CAP))  # the program length too: one read
+        direct = []
+    elif driven:
+        ids = sa.union(*driven).subquery()
+        reads.append(with_start.join(ids, ids.c.enrollment_id == Enrollment.id).limit(COUNT_CAP))
+    if direct:
+        reads.append(with_start.where(sa.or_(*direct)).limit(COUNT_CAP))
+    return reads
+
+
+@lru_cache(maxsize=64)
+def _campaign_ready_reads(sessions: bool, last: bool, length: bool, level: bool, probe: bool) -> tuple[sa.Select, ...]:
+    """:func:`_ready_reads` of the campaign bound as ``campaign_id``, with the rules' values
+    bound too (``min_sessions``, ``last_key``, ``started_before``): built once per shape, as
+    the campaign page runs them on every visit."""
+    return tuple(_ready_reads(
+        _active_ids(), sessions=sa.bindparam("min_sessions") if sessions else None,
+        last_key=sa.bindparam("last_key") if last else None,
+        started_before=sa.bindparam("started_before") if length else None, level=level, probe=probe))
+
+
+def ready_candidates(settings: ProgressSettings, today: date, active: sa.Select | None,
+                     seats: int | None = None, campaign_id: int | None = None) -> list[int] | None:
+    """Ids of ``active`` enrollments (None: the active enrollments of ``campaign_id``) that
+    may be ready (None: the configuration has no completion rule), up to COUNT_CAP: exactly
+    those :func:`ready_reasons` accepts for sessions, the last milestone and the program
+    length; for levels, everyone with a level delivery (the rule itself then decides).
+    The counter and milestone rules are read from those small tables and joined to the
+    campaign's enrollments, not probed once per enrollment (a 200k campaign: 4 ms, not 300);
+    a large campaign's (over PROBE_UP_TO seats) rules nobody in it can meet yet (no such
+    delivery or milestone in its rollups) are not read at all (200k enrollments: 18 ms → 0.1)."""
     from portal.impact.models import MILESTONE_REACHED
 
     large = campaign_id is not None and (seats is None or seats > PROBE_UP_TO)
@@ -473,40 +518,31 @@ def ready_candidates(settings: ProgressSettings, today: date, active: sa.Select,
     def recorded(kind: str, detail: str = "") -> bool:
         return not large or (kind, detail) in seen
 
-    has_rule = any(rule is not None for rule in (settings.min_sessions, settings.last_milestone,
-                                                 settings.program_length_months, settings.target_level))
-
-    if settings.min_sessions is not None and recorded(SESSION_KIND):
-        driven.append(sa.select(EnrollmentProgress.enrollment_id).where(
-            EnrollmentProgress.kind == SESSION_KIND, EnrollmentProgress.deliveries > 0,
-            EnrollmentProgress.counted_quantity >= settings.min_sessions))
-    if (last := settings.last_milestone) is not None and recorded(MILESTONE_REACHED, last.key):
-        driven.append(sa.select(EnrollmentMilestone.enrollment_id).where(EnrollmentMilestone.key == last.key))
-    if settings.program_length_months is not None:
-        latest_start = months_before(today, settings.program_length_months)
-        direct.append(Enrollment.enrolled_at < _midnight(latest_start + timedelta(days=1)))
-    if settings.target_level is not None and recorded(LEVEL_KIND):
-        # Those with a level recorded. Someone who *starts* at the target is not listed: that
-        # is an enrollment to look at, not a completion (and finding them would read every row).
-        driven.append(sa.select(EnrollmentProgress.enrollment_id).where(
-            EnrollmentProgress.kind == LEVEL_KIND, EnrollmentProgress.deliveries > 0))
-    if not has_rule:
+    if all(rule is None for rule in (settings.min_sessions, settings.last_milestone, settings.program_length_months,
+                                     settings.target_level)):
         return None
-    if not driven and not direct:  # rules, but nothing recorded yet that could meet them
-        return []
+    last = settings.last_milestone
+    sessions = settings.min_sessions if settings.min_sessions is not None and recorded(SESSION_KIND) else None
+    last_key = last.key if last is not None and recorded(MILESTONE_REACHED, last.key) else None
+    started_before = None
+    if settings.program_length_months is not None:
+        started_before = _midnight(months_before(today, settings.program_length_months) + timedelta(days=1))
+    level = settings.target_level is not None and recorded(LEVEL_KIND)
+    if sessions is None and last_key is None and started_before is None and not level:
+        return []  # rules, but nothing recorded yet that could meet them
+    probe = seats is not None and seats <= PROBE_UP_TO
+    if active is None:
+        reads = _campaign_ready_reads(sessions is not None, last_key is not None, started_before is not None, level,
+                                      probe)
+        params = {"campaign_id": campaign_id, "min_sessions": sessions, "last_key": last_key,
+                  "started_before": started_before}
+    else:
+        reads = tuple(_ready_reads(active, sessions=sessions, last_key=last_key, started_before=started_before,
+                                   level=level, probe=probe))
+        params = {}
     found: dict[int, Any] = {}
-    with_start = active.add_columns(Enrollment.enrolled_at)
-    if driven and seats is not None and seats <= PROBE_UP_TO:
-        probes = [sa.exists(query.where(query.selected_columns[0] == Enrollment.id)) for query in driven]
-        # The program-length rule joins the probes: one read.
-        found.update(db.session.execute(with_start.where(sa.or_(*probes, *direct)).limit(COUNT_CAP)).tuples().all())
-        direct = []
-    elif driven:
-        ids = sa.union(*driven).subquery()
-        found.update(db.session.execute(with_start.join(ids, ids.c.enrollment_id == Enrollment.id)
-                                        .limit(COUNT_CAP)).tuples().all())
-    if direct:
-        found.update(db.session.execute(with_start.where(sa.or_(*direct)).limit(COUNT_CAP)).tuples().all())
+    for read in reads:
+        found.update(db.session.execute(read, params).tuples().all())
     # Oldest enrollment first (the lists' order), so the page loads only the rows it shows.
     return sorted(found, key=lambda i: (found[i] is None, found[i] or datetime.min.replace(tzinfo=UTC), i))[:COUNT_CAP]
 
@@ -556,14 +592,12 @@ def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) ->
     its milestone funnel, in a few bounded reads whatever the campaign's size: SQL narrows to
     the enrollments a rule can hold for (counts stop at COUNT_CAP), the pure rules above
     judge the rows shown, which are read once for both lists."""
-    from portal.enrollments.models import Enrollment
 
     settings = campaign_settings(campaign)
-    active = sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active")
     ready_ids: list[int] = []
     ready_count = 0
     judge_all = False
-    if (ids := ready_candidates(settings, today, active, _seats(campaign), campaign.id)) is not None:
+    if (ids := ready_candidates(settings, today, None, _seats(campaign), campaign.id)) is not None:
         # The level rule reads each candidate's level deliveries; the other rules are exact in
         # SQL, so only the rows shown are loaded.
         judge_all = settings.tracks_levels
@@ -601,12 +635,9 @@ def progress_counts(campaign: Any, today: date) -> tuple[int, int]:
     """How many are ready and how many need attention in ``campaign``, counted as the
     campaign page counts them (up to COUNT_CAP), without loading the rows unless the level
     rule needs them."""
-    from portal.enrollments.models import Enrollment
-
     settings = campaign_settings(campaign)
-    active = sa.select(Enrollment.id).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active")
     ready = attention = 0
-    if (ids := ready_candidates(settings, today, active, _seats(campaign), campaign.id)) is not None:
+    if (ids := ready_candidates(settings, today, None, _seats(campaign), campaign.id)) is not None:
         if settings.tracks_levels:  # the level rule reads each candidate's level deliveries
             ready = sum(1 for row in _active_rows(settings, ids, today) if row.reasons)
         else:  # the other rules are exact in SQL

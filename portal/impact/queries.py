@@ -163,14 +163,15 @@ def _mismatch(valuation_set: ValuationSet, refused: CurrencyMismatch) -> SroiFig
 def load_set(set_id: int | None) -> ValuationSet | None:
     if set_id is None:
         return None
-    return db.session.scalars(_set_statement(), {"set_id": set_id}).first()
+    return db.session.scalars(_set_statement(), {"set_id": set_id}).unique().first()
 
 
 @cache
 def _set_statement() -> sa.Select:
-    """A valuation set with its entries, built once (every campaign page reads its program's)."""
+    """A valuation set with its entries in one read, built once (every campaign page reads
+    its program's)."""
     return (sa.select(ValuationSet).where(ValuationSet.id == sa.bindparam("set_id"))
-            .options(sa.orm.selectinload(ValuationSet.entries)))
+            .options(sa.orm.joinedload(ValuationSet.entries)))
 
 
 def sroi_figure(campaign: Any, valuation_set: ValuationSet | None, buckets: list[Bucket],
