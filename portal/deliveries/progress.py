@@ -440,14 +440,20 @@ PROBE_UP_TO = 20_000
 def _campaign_recorded(campaign_id: int) -> set[tuple[str, str]]:
     """The (kind, milestone key or "") pairs anyone in the campaign has counted, from the
     campaign's impact rollups: a few rows in one read, not a scan of its enrollments."""
+    return {(kind, detail) for kind, detail in db.session.execute(_recorded_statement(), {"campaign_id": campaign_id})}
+
+
+@cache
+def _recorded_statement() -> sa.CompoundSelect:
     from portal.impact.models import MILESTONE_REACHED, ImpactReach, ImpactTally
 
+    campaign_id = sa.bindparam("campaign_id")
     kinds = sa.select(ImpactReach.kind, sa.literal("")).where(ImpactReach.campaign_id == campaign_id,
                                                                ImpactReach.enrollments > 0)
     milestones = (sa.select(ImpactTally.kind, ImpactTally.detail).distinct()
                   .where(ImpactTally.campaign_id == campaign_id, ImpactTally.kind == MILESTONE_REACHED,
                          ImpactTally.events > 0))
-    return {(kind, detail) for kind, detail in db.session.execute(sa.union(kinds, milestones))}
+    return sa.union(kinds, milestones)
 
 
 def _ready_reads(active: sa.Select, *, sessions: Any, last_key: Any, started_before: Any, level: bool,
