@@ -9,8 +9,8 @@ Every main screen is timed for the role that uses it, twice:
   ``startup: …`` figures.
 - ``page: … p50/p95`` — the same screen again and again in one warm process.
 
-Saves (publish, new version, template details, group, campaign edit, program transition)
-post the form the screen itself renders (fields read from its HTML, CSRF token included),
+Saves (publish, new version, template details, group, campaign edit, program transition, a
+delivery recorded on an enrollment's page) post the form the screen itself renders (fields read from its HTML, CSRF token included),
 so they send what a browser would. Targets: 150 ms per page, 300 ms per save.
 
 ``python -m bench pages``; ``PORTAL_BENCH_REPEAT`` sets the warm repetitions (default 60),
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -177,6 +178,7 @@ def _build_world(tmp: Path) -> World:
         Program,
         ProgramTemplate,
         User,
+        ValuationSet,
     )
     from portal.seed import seed_demo_data
 
@@ -208,6 +210,10 @@ def _build_world(tmp: Path) -> World:
             "subscription": db.session.scalar(sa.select(L2ISubscription.id).order_by(L2ISubscription.id)),
             "transition_program": db.session.scalar(sa.select(Program.id).where(Program.status == "active")
                                                     .order_by(Program.id.desc())),
+            "active_enrollment": db.session.scalar(sa.select(Enrollment.id).where(
+                Enrollment.campaign_id == campaign.id, Enrollment.status == "active").order_by(Enrollment.id)),
+            "company": admin.company_id,
+            "valuation_set": db.session.scalar(sa.select(ValuationSet.id).order_by(ValuationSet.id)),
         }
         pm_id, admin_id = pm.id, admin.id
         db.session.remove()
@@ -272,6 +278,27 @@ def page_list(ids: dict) -> list[tuple[str, str, str]]:
         ("page: L2I detail (company admin)", admin, f"/l2i/{ids['subscription']}"),
         ("page: activity log (program manager)", pm, "/activity/"),
         ("page: activity log (company admin)", admin, "/activity/"),
+        # Screens added since the first figures: progress, matches, deliveries, impact, reports,
+        # valuation sets, webhooks, tokens, privacy.
+        ("page: campaign progress (program manager)", pm, f"/campaigns/{c}/progress"),
+        ("page: campaign progress (company admin)", admin, f"/campaigns/{c}/progress"),
+        ("page: home progress (program manager)", pm, "/home/progress"),
+        ("page: matches (program manager)", pm, f"/campaigns/{c}/matches"),
+        ("page: matches (company admin)", admin, f"/campaigns/{c}/matches"),
+        ("page: attendance sheet (program manager)", pm, f"/campaigns/{c}/attendance"),
+        ("page: attendance sheet (company admin)", admin, f"/campaigns/{c}/attendance"),
+        ("page: delivery import (program manager)", pm, f"/campaigns/{c}/deliveries/import"),
+        ("page: campaign impact (program manager)", pm, f"/campaigns/{c}/impact"),
+        ("page: campaign impact (company admin)", admin, f"/campaigns/{c}/impact"),
+        ("page: campaign report (company admin)", admin, f"/reports/campaigns/{c}"),
+        ("page: company report (company admin)", admin, f"/reports/companies/{ids['company']}"),
+        ("page: valuation sets", pm, "/valuation-sets/"),
+        ("page: valuation set detail", pm, f"/valuation-sets/{ids['valuation_set']}"),
+        ("page: program valuation pin", pm, f"/programs/{ids['program']}/valuation"),
+        ("page: webhooks (program manager)", pm, "/webhooks/"),
+        ("page: access tokens (company admin)", admin, "/account/tokens/"),
+        ("page: privacy (program manager)", pm, "/privacy/"),
+        ("page: privacy participant (program manager)", pm, f"/privacy/participants/{ids['participant']}"),
     ]
 
 
@@ -340,6 +367,17 @@ def _prepare_transition(world: World, client) -> Post:
     return action, fields + [("confirmed", "yes")]
 
 
+def _prepare_delivery(world: World, client) -> Post:
+    from datetime import UTC, datetime
+
+    c, e = world.ids["campaign"], world.ids["active_enrollment"]
+    page = f"/campaigns/{c}/enrollments/{e}"
+    kinds = re.search(r'<select[^>]*name="kind".*?</select>', client.get(page).get_data(as_text=True), re.S)
+    kind = next(v for v in re.findall(r'<option value="([^"]*)"', kinds.group(0)) if v)  # the first kind offered
+    return form_on(client, page, f"/enrollments/{e}/deliveries", kind=kind,
+                   occurred_on=datetime.now(UTC).date().isoformat())
+
+
 SAVES: list[tuple[str, Callable[[World, object], Post]]] = [
     ("save: template publish", _prepare_publish),
     ("save: template new version", _prepare_new_version),
@@ -347,6 +385,7 @@ SAVES: list[tuple[str, Callable[[World, object], Post]]] = [
     ("save: group", _prepare_group),
     ("save: campaign edit", _prepare_campaign),
     ("save: program transition", _prepare_transition),
+    ("save: delivery recorded (program manager)", _prepare_delivery),
 ]
 SAVE_OK = (200, 303)
 
