@@ -10,6 +10,7 @@ from portal.impact.models import ImpactReach, ImpactTally, ValuationEntry, Valua
 from portal.jobs.models import Job, StoredFile
 from portal.l2i.models import L2IAllocation, L2ISubscription
 from portal.matches.models import Match, MatchLoad
+from portal.privacy.models import DataSubjectRequest
 from portal.program_templates.models import ProgramTemplate
 from portal.programs.models import Program
 from portal.reports.models import ReportShareLink, ReportSnapshot
@@ -17,7 +18,7 @@ from portal.tokens.models import ApiToken
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "ActivityEvent", "ApiToken", "BeneficiaryGroup", "Campaign", "Company", "Delivery", "Enrollment", "EnrollmentDay",
+    "ActivityEvent", "ApiToken", "BeneficiaryGroup", "Campaign", "Company", "DataSubjectRequest", "Delivery", "Enrollment", "EnrollmentDay",
     "EnrollmentMilestone", "EnrollmentProgress", "EnrollmentTally", "IdempotencyKey", "ImpactReach", "ImpactTally", "Job",
     "L2IAllocation", "L2ISubscription", "Match", "MatchLoad", "Participant", "Program", "ProgramTemplate",
     "ReportShareLink", "ReportSnapshot", "StoredFile", "User", "ValuationEntry", "ValuationSet",

@@ -25,7 +25,7 @@ EVENT_TYPE_PATTERNS = [
         r"impact\.report\.(created|shared|unshared|viewed)",
         r"impact\.valuation_set\.(created|updated|activated|retired|deleted)",
         r"participant\.(created|updated)",
-        r"participant\.(erased|data_exported)|program\.enrollment\.consent_withdrawn",  # portal.privacy
+        r"participant\.(erased|data_exported|request_recorded|request_closed)|program\.enrollment\.consent_withdrawn",  # portal.privacy
         r"beneficiary_group\.[a-z_]+",
         r"l2i\.(subscription|allocation)\.[a-z_]+",
         r"user\.[a-z_]+",

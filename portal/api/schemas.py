@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from portal import reference
 from portal.beneficiaries.models import GROUP_TYPES
-from portal.enrollments.models import ROLES, STATUSES
+from portal.enrollments.models import LEGAL_BASES, ROLES, STATUSES
 from portal.i18n import _l, number
 from portal.lifecycle import RUN_STATUSES, TEMPLATE_STATUSES
 from portal.program_templates.models import CATEGORIES
@@ -25,6 +25,7 @@ Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 GroupType = Literal[GROUP_TYPES]  # type: ignore[valid-type]
 EnrollmentStatus = Literal[STATUSES]  # type: ignore[valid-type]
 EnrollmentRole = Literal[ROLES]  # type: ignore[valid-type]
+LegalBasis = Literal[LEGAL_BASES]  # type: ignore[valid-type]
 
 
 class Closed(BaseModel):
@@ -35,6 +36,19 @@ class Closed(BaseModel):
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    # Only the ISO text: pydantic would otherwise read a number as seconds since 1970.
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError(_l("Use a date as YYYY-MM-DD."))
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -240,6 +254,13 @@ class EnrollmentOut(BaseModel):
     completed_at: datetime | None
     dropped_at: datetime | None
     drop_reason: str | None = Field(description="Null when the participant is pseudonymised for you.")
+    legal_basis: LegalBasis | None = Field(description="What the participant's data is processed under (GDPR). Null "
+                                                       "when the participant is pseudonymised for you.")
+    consent_given_on: date | None = Field(description="For consent: the day it was given. Null otherwise, and when "
+                                                      "the participant is pseudonymised for you.")
+    consent_withdrawn_at: datetime | None = Field(description="When consent was withdrawn (nothing new is recorded "
+                                                              "for the enrollment since). Null otherwise, and when "
+                                                              "the participant is pseudonymised for you.")
     version: int = Field(description="Also the ETag; send it as If-Match to complete or drop.")
     created_at: datetime
     updated_at: datetime
@@ -261,6 +282,10 @@ class EnrollmentCreate(Closed):
     role: EnrollmentRole = "beneficiary"
     participant_id: Id | None = None
     participant: NewParticipant | None = None
+    legal_basis: LegalBasis | None = Field(None, description="What the enrollment's personal data is processed "
+                                                             "under; legitimate_interest when left out.")
+    consent_given_on: IsoDate | None = Field(None, description="Required for consent: the day the person gave it "
+                                                               "(not in the future). Ignored for the other bases.")
 
     @model_validator(mode="after")
     def _one_participant(self) -> EnrollmentCreate:
@@ -274,15 +299,7 @@ class EnrollmentDrop(Closed):
 
 
 # --- deliveries (SPEC §2.9) ----------------------------------------------------------------
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
-
-
-def _iso_date(value: Any) -> Any:
-    # Only the ISO text: pydantic would otherwise read a number as seconds since 1970.
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        return value
-    raise ValueError(_l("Use a date as YYYY-MM-DD."))
 
 
 def _iso_time(value: Any) -> Any:
@@ -291,7 +308,6 @@ def _iso_time(value: Any) -> Any:
     raise ValueError(_l("Use a time as HH:MM (24-hour clock)."))
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 IsoTime = Annotated[time | None, BeforeValidator(_iso_time)]
 Attendance = Literal["present", "excused", "unexcused"]
 DeliverySource = Literal["api", "kintell", "buddy", "upskilling"]

@@ -57,6 +57,10 @@ def enrollment(viewer: User, e: Enrollment, campaign_: Campaign) -> dict[str, An
         id=e.id, campaign_id=e.campaign_id, role=e.role, status=e.status, source=e.source, participant=person,
         enrolled_at=e.enrolled_at, waitlisted_at=e.waitlisted_at, completed_at=e.completed_at,
         dropped_at=e.dropped_at, drop_reason=None if person["pseudonymised"] else e.drop_reason,
+        # The legal basis is about the person: only to those who may know who they are.
+        legal_basis=None if person["pseudonymised"] else e.legal_basis,
+        consent_given_on=None if person["pseudonymised"] else e.consent_given_on,
+        consent_withdrawn_at=None if person["pseudonymised"] else e.consent_withdrawn_at,
         version=e.lock_version, created_at=e.created_at, updated_at=e.updated_at)
     return data.model_dump(mode="json")
 

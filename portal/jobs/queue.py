@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -78,6 +79,17 @@ def run_daily_progress(today: date) -> int:
     return recorded
 
 
+def run_daily_step(step: Callable[[date], Any], today: date) -> None:
+    """Run one daily step of the database worker; an unexpected error (a database error in
+    the retention step, say) is logged with its traceback and rolled back, and the worker goes
+    on running jobs: the step is tried again the next day (or when the worker restarts)."""
+    try:
+        step(today)
+    except Exception:
+        db.session.rollback()
+        log.exception("daily step %s failed on %s; the worker goes on", getattr(step, "__name__", step), today)
+
+
 def work_database(*, burst: bool = False, stop: threading.Event | None = None, poll_seconds: float = 0.5) -> int:
     """Run queued jobs until stopped (or, with ``burst``, until the queue is empty), and the
     daily progress task once a day (when the worker starts, then when the date changes)."""
@@ -88,8 +100,8 @@ def work_database(*, burst: bool = False, stop: threading.Event | None = None, p
     daily_done: date | None = None
     while not (stop and stop.is_set()):
         if daily_done != (today := utcnow().date()):
-            run_daily_progress(today)
-            run_retention_job(today)  # portal.privacy: erase whom their group's retention period lets go
+            run_daily_step(run_daily_progress, today)
+            run_daily_step(run_retention_job, today)  # portal.privacy: erase whom their group's retention period lets go
             db.session.remove()
             daily_done = today
         sweep_in_worker()  # portal.webhooks: retries whose time has come (every few seconds)

@@ -14,6 +14,7 @@ from portal.enrollments.models import Enrollment, Participant
 from portal.matches.models import ACTIVE, ENDED, PROPOSED, Match, MatchLoad
 from portal.matches.operations import campaign_matching
 from portal.matches.suggestions import Person, Suggestion, match_limit, rank_volunteers
+from portal.privacy.consent import processing_allowed_sql
 
 ENDED_SHOWN = 100  # the most recent ended matches listed; open ones are always all listed
 
@@ -39,20 +40,24 @@ def campaign_matches(campaign_id: int) -> list[Match]:
     return [*open_rows, *ended]
 
 def volunteer_loads(campaign: Campaign, limit: int) -> list[VolunteerLoad]:
-    """Every active volunteer of the campaign with their active matches against ``limit``."""
+    """Every active volunteer of the campaign who may still be matched (not withdrawn, not
+    erased: :func:`processing_allowed_sql`) with their active matches against ``limit``."""
     rows = db.session.execute(
         sa.select(Enrollment, sa.func.coalesce(MatchLoad.active_matches, 0))
         .outerjoin(MatchLoad, MatchLoad.volunteer_enrollment_id == Enrollment.id)
         .options(joinedload(Enrollment.participant))
-        .where(Enrollment.campaign_id == campaign.id, Enrollment.role == "volunteer", Enrollment.status == "active")
+        .where(Enrollment.campaign_id == campaign.id, Enrollment.role == "volunteer", Enrollment.status == "active",
+               processing_allowed_sql())
         .order_by(Enrollment.id)).all()
     return [VolunteerLoad(e, n, limit) for e, n in rows]
 
 def active_beneficiaries(campaign_id: int) -> list[Enrollment]:
+    """The campaign's active beneficiaries who may still be matched (:func:`processing_allowed_sql`)."""
     return list(db.session.scalars(
         sa.select(Enrollment).join(Participant, Participant.id == Enrollment.participant_id)
         .options(joinedload(Enrollment.participant))
-        .where(Enrollment.campaign_id == campaign_id, Enrollment.role == "beneficiary", Enrollment.status == "active")
+        .where(Enrollment.campaign_id == campaign_id, Enrollment.role == "beneficiary", Enrollment.status == "active",
+               processing_allowed_sql())
         .order_by(Participant.display_name, Enrollment.id)))
 
 def _person(enrollment: Enrollment, active: int = 0) -> Person:

@@ -22,6 +22,7 @@ from portal.matches import operations as ops
 from portal.matches import queries
 from portal.matches.forms import ConfirmMatchForm, EndMatchForm, ProposeForm
 from portal.matches.models import Match
+from portal.privacy.consent import processing_refusal
 from portal.tenancy import get_visible_or_404
 from portal.web import Confirmation, confirmation_page, is_confirmed, redirect_to, refused_action, render, role_required
 
@@ -34,13 +35,14 @@ STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "ended": _l
 
 
 def _chosen_beneficiary(campaign: Campaign, value: object) -> Enrollment | None:
-    """The beneficiary picked for suggestions (program managers only; none when not the campaign's)."""
+    """The beneficiary picked for suggestions (program managers only; none when not the
+    campaign's, or when they may no longer be matched: consent withdrawn, data erased)."""
     enrollment_id = parse_id(value)
     if enrollment_id is None or not current_user.is_program_manager:
         return None
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None or enrollment.campaign_id != campaign.id or enrollment.role != "beneficiary" \
-            or enrollment.status != "active":
+            or enrollment.status != "active" or processing_refusal(enrollment) is not None:
         return None
     return enrollment
 

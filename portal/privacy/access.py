@@ -25,6 +25,8 @@ from portal.enrollments.models import Enrollment, Participant
 from portal.i18n import _
 from portal.matches.models import Match
 from portal.privacy.consent import LEGAL_BASIS_LABELS
+from portal.privacy.models import DataSubjectRequest
+from portal.privacy.requests import KIND_LABELS, OUTCOME_LABELS
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -46,7 +48,8 @@ def _row(obj: Any, names: tuple[str, ...], **extra: Any) -> dict[str, Any]:
 
 def access_report(participant: Participant) -> dict[str, Any]:
     """The participant's profile, enrollments (with legal basis), matches, deliveries,
-    milestones and the activity events whose subject is them or one of those records."""
+    milestones, their data-subject requests and the activity events whose subject is them or
+    one of those records."""
     company = db.session.get(Company, participant.company_id) if participant.company_id else None
     rows = db.session.execute(
         sa.select(Enrollment, Campaign.name, Company.name)
@@ -66,6 +69,9 @@ def access_report(participant: Participant) -> dict[str, Any]:
                                       ("matches", [m.id for m in matches])):
         if subject_ids:
             about.append(sa.and_(ActivityEvent.subject_type == subject_type, ActivityEvent.subject_id.in_(subject_ids)))
+    requests = list(db.session.scalars(sa.select(DataSubjectRequest).where(
+        DataSubjectRequest.participant_id == participant.id).order_by(DataSubjectRequest.received_on,
+                                                                      DataSubjectRequest.id)))
     events = list(db.session.scalars(sa.select(ActivityEvent).options(sa.orm.joinedload(ActivityEvent.actor))
                                      .where(sa.or_(*about)).order_by(ActivityEvent.created_at, ActivityEvent.id)))
     return {
@@ -95,6 +101,12 @@ def access_report(participant: Participant) -> dict[str, Any]:
             for d in deliveries
         ],
         "milestones": [_row(m, ("enrollment_id", "key", "name", "reached_on")) for m in milestones],
+        "requests": [
+            _row(r, ("kind", "received_on", "reference", "closed_at", "outcome", "outcome_note"),
+                 kind_label=str(KIND_LABELS.get(r.kind, r.kind)),
+                 outcome_label=str(OUTCOME_LABELS[r.outcome]) if r.outcome in OUTCOME_LABELS else None)
+            for r in requests
+        ],
         "events": [
             {**_row(ev, ("type", "created_at", "subject_type", "subject_id", "data")),
              "by": _("the system") if ev.actor is None else (

@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from portal.activity.operations import record_event
 from portal.db import db, utcnow
 from portal.enrollments.models import DEFAULT_LEGAL_BASIS, LEGAL_BASES, Enrollment, Participant
@@ -67,6 +69,17 @@ def processing_refusal(enrollment: Enrollment) -> str | None:
     if participant is not None and participant.erased_at is not None:
         return _("This participant's data was erased: nothing new is recorded about them.")
     return None
+
+
+def processing_allowed_sql() -> sa.ColumnElement[bool]:
+    """:func:`processing_refusal` as a SQL condition on ``Enrollment``: true where something
+    new may still be recorded (consent not withdrawn, the participant not erased). The
+    screens that offer people for a match filter with it, so they never offer someone the
+    guard would refuse."""
+    person = sa.orm.aliased(Participant)  # its own alias: queries that join Participant stay apart
+    erased = sa.select(person.id).where(person.id == Enrollment.participant_id,
+                                        person.erased_at.is_not(None)).correlate_except(person)
+    return sa.and_(Enrollment.consent_withdrawn_at.is_(None), ~erased.exists())
 
 
 def ensure_processing_allowed(*enrollments: Enrollment | None, field: str | None = None) -> None:

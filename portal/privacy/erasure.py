@@ -13,9 +13,13 @@ already reported — but nothing in them names the person any more:
 - their deliveries: note, void reason and free-text metadata cleared;
 - their matches: open ones end through the match operation's end path (the volunteer's
   slot is freed); every end reason cleared;
-- every activity event about them, and any other event, job or stored file whose data
-  mentions one of their former values, is scrubbed in place (events are kept, so counts
-  and timelines stay); an uploaded or exported file that contains them is deleted;
+- every activity event about them, and any other event, job, stored file or stored API
+  answer (kept a day for Idempotency-Key replays) whose data mentions one of their former
+  values, is scrubbed in place (events are kept, so counts and timelines stay; a replay
+  answers the scrubbed copy and creates nobody again); an uploaded or exported file that
+  contains them is deleted;
+- their data-subject requests (:mod:`.requests`): notes cleared, references scrubbed of any
+  mention; every open one is closed as answered by erasure;
 - one ``participant.erased`` event that holds only counts.
 """
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
 from portal.activity.operations import record_event
+from portal.api.models import IdempotencyKey
 from portal.db import db, utcnow
 from portal.deliveries.models import Delivery
 from portal.enrollments.models import Enrollment, Participant
@@ -36,6 +41,8 @@ from portal.errors import DomainError, ValidationFailed
 from portal.i18n import _, _l, show_date
 from portal.jobs.models import Job, StoredFile
 from portal.matches.models import ENDED, Match
+from portal.privacy.models import ERASED, DataSubjectRequest
+from portal.privacy.requests import close_open_requests
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -152,10 +159,10 @@ def _texts_of(meta: Any) -> list[str]:
 
 
 def former_values(participant: Participant, enrollments: list[Enrollment], deliveries: list[Delivery],
-                  matches: list[Match]) -> list[str]:
+                  matches: list[Match], request_notes: list[str] | None = None) -> list[str]:
     """The texts that identify the person or were written about them: name, e-mail,
-    external reference, notes, reasons and free-text metadata."""
-    values = [participant.display_name, participant.email, participant.external_ref]
+    external reference, notes (their requests' too), reasons and free-text metadata."""
+    values = [participant.display_name, participant.email, participant.external_ref, *(request_notes or [])]
     for e in enrollments:
         values += [e.drop_reason, e.source_id, *(t for t in _texts_of(e.meta) if not _CEFR.match(t.strip()))]
     for d in deliveries:
@@ -198,7 +205,10 @@ def erase_participant(actor: User | None, participant: Participant, *, confirmat
                                          .order_by(Delivery.id))) if enrollment_ids else []
     mine = sa.or_(Match.volunteer_enrollment_id.in_(enrollment_ids), Match.beneficiary_enrollment_id.in_(enrollment_ids))
     matches = list(db.session.scalars(sa.select(Match).where(mine).order_by(Match.id))) if enrollment_ids else []
-    needles = former_values(participant, enrollments, deliveries, matches)
+    requests = list(db.session.scalars(sa.select(DataSubjectRequest).where(
+        DataSubjectRequest.participant_id == participant.id).order_by(DataSubjectRequest.id).with_for_update()))
+    needles = former_values(participant, enrollments, deliveries, matches,
+                            [r.outcome_note for r in requests if r.outcome_note])
 
     matches_ended = _end_matches(actor, enrollments, matches)
     for enrollment in enrollments:
@@ -209,6 +219,9 @@ def erase_participant(actor: User | None, participant: Participant, *, confirmat
         delivery.meta = kept_metadata(delivery.meta)
         delivery.note = None
         delivery.void_reason = None
+    for request in requests:  # the register keeps kind, dates and outcome; notes go, references lose any mention
+        request.outcome_note = None
+        request.reference = scrub(request.reference, needles) if request.reference else None
     participant.display_name = erased_name(participant.company_id, {e.role for e in enrollments})
     participant.email = participant.external_ref = participant.country = participant.year_of_birth = None
     participant.languages = []
@@ -219,12 +232,15 @@ def erase_participant(actor: User | None, participant: Participant, *, confirmat
     events = _scrub_events(participant.id, enrollment_ids, [d.id for d in deliveries], [m.id for m in matches],
                            needles)
     _scrub_jobs_and_files(needles)
+    _scrub_stored_answers(needles)
     files = _delete_files_holding(needles)
+    answered = close_open_requests(actor, participant, ERASED)  # erasure answers every open request of theirs
     result = ErasureResult(participant.id, len(enrollments), len(deliveries), matches_ended, events, files)
     record_event("participant.erased", actor=actor, subject=participant, company_id=participant.company_id,
                  data={"reason": reason if reason in (REQUEST, RETENTION) else REQUEST,
                        "enrollments": result.enrollments, "deliveries": result.deliveries,
-                       "matches_ended": matches_ended, "events_scrubbed": events},
+                       "matches_ended": matches_ended, "events_scrubbed": events,
+                       "requests_closed": len(answered)},
                  label=participant.display_name)
     return result
 
@@ -281,6 +297,17 @@ def _scrub_jobs_and_files(needles: list[str]) -> None:
             _like_any(StoredFile.meta, needles), _like_any(StoredFile.filename, needles)))):
         stored.meta = scrub(stored.meta or {}, needles)
         stored.filename = "erased.csv" if mentions(stored.filename or "", needles) else stored.filename
+    db.session.flush()
+
+
+def _scrub_stored_answers(needles: list[str]) -> None:
+    """The API's stored answers (a connector's enrollment answer names the person) lose any
+    text that mentions them; the row stays, so replaying the key still answers and creates
+    nobody again."""
+    for stored in db.session.scalars(sa.select(IdempotencyKey).where(sa.or_(
+            _like_any(IdempotencyKey.response_body, needles), _like_any(IdempotencyKey.response_headers, needles)))):
+        stored.response_body = scrub(stored.response_body, needles) if stored.response_body is not None else None
+        stored.response_headers = scrub(stored.response_headers or {}, needles)
     db.session.flush()
 
 

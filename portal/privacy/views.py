@@ -1,7 +1,8 @@
 """The privacy screens (SPEC §2.12), program managers only: the overview (retention due,
-open requests, erasure log), a participant's rights page, the access export, erasure with a
-typed confirmation, and withdrawing consent. Thin: parse → operation in one transaction →
-render or redirect.
+open data-subject requests with their due dates, withdrawn consents, erasure log), a
+participant's rights page (recording a request received among them), the access export,
+erasure with a typed confirmation, withdrawing consent, and closing a request by hand.
+Thin: parse → operation in one transaction → render or redirect.
 
 To anyone but a program manager every URL here answers 404, like a page that does not
 exist: a company admin never learns that a privacy request concerns anybody.
@@ -13,19 +14,21 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, make_response, url_for
 from flask_login import current_user, login_required
 
 from portal.db import db, transaction, utcnow
 from portal.enrollments.models import ROLE_LABELS, Enrollment, Participant
 from portal.errors import DomainError
-from portal.i18n import _, ngettext, number
-from portal.privacy import queries
+from portal.i18n import _, ngettext, number, show_date
+from portal.privacy import queries, requests
 from portal.privacy.access import access_report, record_access_export
 from portal.privacy.consent import LEGAL_BASIS_LABELS, withdraw_consent
 from portal.privacy.erasure import erase_participant, erase_word
-from portal.privacy.forms import AccessForm, EraseForm, WithdrawConsentForm
-from portal.privacy.retention import due_for_retention
+from portal.privacy.forms import AccessForm, CloseRequestForm, EraseForm, RequestForm, WithdrawConsentForm
+from portal.privacy.models import DataSubjectRequest
+from portal.privacy.retention import add_months, due_for_retention
 from portal.tenancy import get_visible_or_404
 from portal.web import (
     Confirmation,
@@ -60,14 +63,18 @@ def _participant(participant_id: int, *, for_update: bool = False) -> Participan
 @bp.get("/")
 @program_team_only
 def index():
-    return render("privacy/index.html", due=due_for_retention(utcnow().date()),
+    today = utcnow().date()
+    return render("privacy/index.html", due=due_for_retention(today), requests=requests.open_requests(),
+                  today=today, kind_labels=requests.KIND_LABELS,
                   withdrawn=queries.withdrawn_not_erased(), erasures=queries.erasure_log())
 
 
-def _participant_page(participant: Participant, status_code: int = 200):
+def _participant_page(participant: Participant, status_code: int = 200, request_form: RequestForm | None = None):
     return render("privacy/participant.html", participant=participant,
                   enrollments=queries.enrollments_with_basis(participant), basis_labels=LEGAL_BASIS_LABELS,
-                  role_labels=ROLE_LABELS,
+                  role_labels=ROLE_LABELS, requests=requests.requests_of(participant), today=utcnow().date(),
+                  kind_labels=requests.KIND_LABELS, outcome_labels=requests.OUTCOME_LABELS,
+                  request_form=request_form or RequestForm(formdata=None, received_on=utcnow().date()),
                   withdraw_form=WithdrawConsentForm(), access_form=AccessForm(), status_code=status_code)
 
 
@@ -89,6 +96,7 @@ def access(participant_id: int):
     with transaction():
         person = _participant(participant_id, for_update=True)
         record_access_export(current_user, person, form.format.data)
+        requests.close_access_requests(current_user, person)  # the export answers their open access requests
     report = access_report(person)
     if form.format.data == "page":
         from portal.deliveries.kinds import ATTENDANCE_LABELS, kind_label
@@ -167,3 +175,61 @@ def withdraw(enrollment_id: int):
                    "Consent withdrawn; %(count)s open matches ended. If the person also asked to be forgotten, erase "
                    "their data below.", len(ended), count=number(len(ended))), "success")
     return redirect_to(url_for(".erase", participant_id=person.id))
+
+
+# --- the register of data-subject requests ---------------------------------------------------
+@bp.post("/participants/<int:participant_id>/requests")
+@program_team_only
+def record_request(participant_id: int):
+    """Record a request received from the participant (kind, day received, own reference)."""
+    person = _participant(participant_id)
+    form = RequestForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, 422, form)
+    try:
+        with transaction():
+            locked = _participant(participant_id, for_update=True)
+            requests.record_request(current_user, locked, kind=form.kind.data, received_on=form.received_on.data,
+                                    reference=form.reference.data)
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _participant_page(_participant(participant_id), exc.status_code, form)
+    flash(_("Request recorded: answer it by %(day)s.", day=show_date(add_months(form.received_on.data, 1))),
+          "success")
+    return redirect_to(url_for(".participant", participant_id=participant_id))
+
+
+def _request_or_404(request_id: int, *, for_update: bool = False) -> DataSubjectRequest:
+    stmt = sa.select(DataSubjectRequest).where(DataSubjectRequest.id == request_id)
+    found = db.session.scalars(stmt.with_for_update() if for_update else stmt).first()
+    if found is None:
+        abort(404)
+    _participant(found.participant_id)  # the same visibility as the person's page
+    return found
+
+
+def _close_page(found: DataSubjectRequest, form: CloseRequestForm, status_code: int = 200) -> Response:
+    return render("privacy/close_request.html", request_=found, participant=found.participant, form=form,
+                  kind_labels=requests.KIND_LABELS, today=utcnow().date(), status_code=status_code)
+
+
+@bp.route("/requests/<int:request_id>/close", methods=["GET", "POST"])
+@program_team_only
+def close_request(request_id: int):
+    """Close one request by hand, saying how it was answered."""
+    found = _request_or_404(request_id)
+    form = CloseRequestForm()
+    if not form.is_submitted():
+        form.lock_version.data = str(found.lock_version)
+        return _close_page(found, form)
+    if not form.validate_on_submit():
+        return _close_page(found, form, 422)
+    try:
+        with transaction():
+            requests.close_request(current_user, _request_or_404(request_id, for_update=True), form.note.data,
+                                   expected_version=form.expected_version())
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return _close_page(_request_or_404(request_id), form, exc.status_code)
+    flash(_("Request closed."), "success")
+    return redirect_to(url_for(".index"))

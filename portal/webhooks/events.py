@@ -35,6 +35,10 @@ GROUP_LABELS: dict[str, Any] = {
 }
 EVENT_TYPES: tuple[str, ...] = tuple(t for types in EVENT_GROUPS.values() for t in types)
 SUBSCRIBABLE = frozenset(EVENT_TYPES)
+# Recorded for the program team only (the event has no company: portal.privacy), so an
+# endpoint narrowed to one company would never receive them: it may not choose them.
+NO_COMPANY_TYPES = frozenset({"program.enrollment.consent_withdrawn"})
+assert NO_COMPANY_TYPES <= SUBSCRIBABLE
 
 # Keys of an event's data that may travel, each a scalar (or a list of scalars).
 SAFE_KEYS = frozenset({

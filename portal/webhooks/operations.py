@@ -21,7 +21,7 @@ from portal.db import db, utcnow
 from portal.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
 from portal.i18n import _l
 from portal.webhooks.addresses import UnsafeURL, allow_private, check_url, parse_url
-from portal.webhooks.events import EVENT_TYPES, TEST_EVENT_TYPE, sample_payload
+from portal.webhooks.events import EVENT_TYPES, NO_COMPANY_TYPES, TEST_EVENT_TYPE, sample_payload, type_label
 from portal.webhooks.fanout import forget_endpoints, queue_delivery
 from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from portal.webhooks.signing import new_secret
@@ -57,6 +57,9 @@ def clean_endpoint_fields(url: str | None, description: str | None, event_types:
         errors["event_types"] = [_l("Unknown event type %(type)s.", type=repr(unknown[0]))]
     elif not chosen:
         errors["event_types"] = [_l("Choose at least one event type.")]
+    elif company_id is not None and (program_team := [t for t in chosen if t in NO_COMPANY_TYPES]):
+        errors["event_types"] = [_l("%(type)s is never sent to one company's endpoint (it concerns the program team "
+                                    "only): leave it out, or choose all companies.", type=type_label(program_team[0]))]
     if company_id is not None and db.session.get(Company, company_id) is None:
         errors["company_id"] = [_l("Choose a company from the list, or all companies.")]
     if errors:

@@ -3,7 +3,8 @@ participant's privacy page, downloads everything held about them as JSON, erases
 typed confirmation (a wrong word first: shown at the field, nothing erased), then finds them
 gone from the participant search while the campaign's figures are exactly what they were.
 Screenshots at 1280 and 390 px; nothing scrolls sideways on the phone; axe finds no serious
-violation."""
+violation. A second program manager's journey records an access request received, sees it
+listed open with the day its answer is due, answers it by exporting the data and sees it closed."""
 from __future__ import annotations
 
 import json
@@ -38,12 +39,13 @@ def world(live_server) -> dict[str, int | str]:
                                         year_of_birth=1991, languages=["uk"], country="UA")
             enrollment = enroll_participant(None, campaign.id, person, legal_basis="consent",
                                             consent_given_on=utcnow().date())
-            for other in ("Roksolana Stays", "Bohdan Stays"):
-                enroll_participant(None, campaign.id, create_participant(None, display_name=other))
+            others = [create_participant(None, display_name=other) for other in ("Roksolana Stays", "Bohdan Stays")]
+            for other in others:
+                enroll_participant(None, campaign.id, other)
         with transaction():
             record_delivery(None, db.session.get(type(enrollment), enrollment.id), kind="session_completed",
                             occurred_on=utcnow().date(), attendance="present", note="Talked about her CV")
-        ids = {"participant": person.id, "campaign": campaign.id, "ref": person.ref}
+        ids = {"participant": person.id, "campaign": campaign.id, "ref": person.ref, "requester": others[0].id}
         db.session.remove()
     return ids
 
@@ -118,3 +120,37 @@ def test_program_manager_exports_erases_and_the_figures_stay(page: Page, new_con
     phone.goto(f"/privacy/participants/{world['participant']}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "privacy-participant-390")
+
+
+def test_a_request_is_recorded_listed_open_and_answered_by_the_export(page: Page, sign_in, accounts, world,
+                                                                      screenshot) -> None:
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/privacy/participants/{world['requester']}")
+    expect(page.get_by_role("heading", level=1, name="Roksolana Stays")).to_be_visible()
+    page.get_by_label("Request", exact=True).select_option(label="Access (a copy of their data)")
+    page.get_by_label("Received on").fill("2026-11-20")
+    page.get_by_label("Your reference (optional)").fill("DPO-2026-31")
+    page.get_by_role("button", name="Record the request").click()
+    expect(page.get_by_role("status")).to_contain_text("Request recorded: answer it by")
+    requests = page.get_by_role("region", name="Requests")
+    expect(requests).to_contain_text("DPO-2026-31")
+    expect(requests).to_contain_text("awaiting an answer")
+    assert_no_serious_a11y_violations(page)
+    screenshot(page, "privacy-request-recorded-1280")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Privacy").click()
+    open_requests = page.get_by_role("region", name="Open requests")
+    row = open_requests.get_by_role("row").filter(has_text="DPO-2026-31")
+    expect(row).to_contain_text("Roksolana Stays")
+    expect(row).to_contain_text("20")  # the answer is due a month after 20 November
+    assert_no_serious_a11y_violations(page)
+    screenshot(page, "privacy-open-requests-1280")
+
+    row.get_by_role("link", name="Roksolana Stays", exact=True).click()
+    with page.expect_download():
+        page.get_by_role("button", name="Download JSON").click()
+    page.reload()
+    expect(page.get_by_role("region", name="Requests")).to_contain_text("Answered by the data export")
+    page.goto("/privacy/")
+    expect(page.get_by_role("region", name="Open requests")).not_to_contain_text("DPO-2026-31")

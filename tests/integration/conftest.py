@@ -53,6 +53,13 @@ def route_objects(app, make, tenants) -> dict:
         job_id = job.id
     valuation = make.valuation_set(status="draft", entries=[{"outcome": "session_completed", "proxy_minor": 1000}])
     with app.app_context():
+        from portal.privacy.models import DataSubjectRequest  # portal.privacy: a request received from the person
+
+        request = DataSubjectRequest(participant_id=participant.id, kind="rectification", received_on=date(2026, 11, 2))
+        db.session.add(request)
+        db.session.commit()
+        request_id = request.id
+    with app.app_context():
         from portal.impact.models import ValuationEntry
 
         entry_id = db.session.scalar(sa.select(ValuationEntry.id).where(ValuationEntry.set_id == valuation.id))
@@ -61,6 +68,6 @@ def route_objects(app, make, tenants) -> dict:
         "campaign_id": campaign.id, "enrollment_id": enrollment.id, "program_id": program.id,
         "participant_id": participant.id, "subscription_id": sub_id, "user_id": target_id,
         "key": template.key, "version": template.version, "action": "complete", "group_id": program.group_id,
-        "token": "0" * 32, "job_id": job_id,
+        "token": "0" * 32, "job_id": job_id, "request_id": request_id,
         "filename": "app.css", "deactivated": deactivated,
     }

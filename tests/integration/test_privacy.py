@@ -37,7 +37,8 @@ EXTERNAL_REF = "kintell:770123"
 NOTE = "Prefers Tuesday mornings near Grünerløkka"
 REFERRED_BY = "Friend Marianne Halvorsen"
 DROP_REASON = "Olena moved to Bergen with her aunt"
-SECRETS = (OLD_NAME, NAME, EMAIL, EXTERNAL_REF, NOTE, REFERRED_BY, DROP_REASON)
+REQUEST_NOTE = "Fixed the spelling of her patronymic Mykolaivna"  # how a request was answered, by hand
+SECRETS = (OLD_NAME, NAME, EMAIL, EXTERNAL_REF, NOTE, REFERRED_BY, DROP_REASON, REQUEST_NOTE)
 
 
 # --- the scene ------------------------------------------------------------------------------
@@ -82,6 +83,17 @@ def scene(app, make, tenants):
         with transaction():
             record_delivery(pm, db.session.get(Enrollment, other_enrollment.id), kind="session_completed",
                             occurred_on=today, attendance="present")
+        # Her data-subject requests: one closed by hand with a note, one open whose reference names
+        # someone (the register refuses only contact details), one open access request.
+        from portal.privacy.requests import close_request, record_request
+
+        with transaction():
+            fixed = record_request(pm, db.session.get(Participant, person.id), kind="rectification",
+                                   received_on=today - timedelta(days=20), reference="DPO-2026-7")
+            close_request(pm, fixed, REQUEST_NOTE)
+            record_request(pm, db.session.get(Participant, person.id), kind="erasure", received_on=today,
+                           reference=f"Letter via {REFERRED_BY}")
+            record_request(pm, db.session.get(Participant, person.id), kind="access", received_on=today)
         # An import's dry run that listed her e-mail among its rows, and the uploaded file.
         job = Job(kind="enrollments.import.dry_run", status="succeeded", params={"campaign_id": campaign.id},
                   result={"errors": [[2, EMAIL, EXTERNAL_REF, "already enrolled"]]}, created_by_id=pm.id)
@@ -182,7 +194,8 @@ def test_erasure_leaves_no_former_value_in_any_table_and_keeps_every_figure(app,
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     assert _leaks(app) == []
     after = _figures(app, scene["campaign_id"])
-    assert after.pop("events") == before.pop("events") + 1  # scrubbed, never dropped; plus participant.erased
+    # Scrubbed, never dropped; plus participant.erased and the two open requests it answered.
+    assert after.pop("events") == before.pop("events") + 1 + 2
     assert after == before
     # What the sponsor sees (pseudonyms, counts, charts, activity) is exactly what it saw.
     assert without_volatile(admin.get(campaign_page).get_data(as_text=True)) == admin_before
@@ -196,7 +209,16 @@ def test_erasure_leaves_no_former_value_in_any_table_and_keeps_every_figure(app,
         assert (other.display_name, other.email) == ("Iryna Bystander", "iryna@example.org")
         erased = db.session.scalars(sa.select(ActivityEvent).where(ActivityEvent.type == "participant.erased")).one()
         assert erased.actor_id == tenants["pm"].id and erased.company_id is None
-        assert set(erased.data) == {"reason", "enrollments", "deliveries", "matches_ended", "events_scrubbed"}
+        assert set(erased.data) == {"reason", "enrollments", "deliveries", "matches_ended", "events_scrubbed",
+                                    "requests_closed"}
+        assert erased.data["requests_closed"] == 2  # the erasure and the access request; the register keeps them
+        from portal.privacy.models import DataSubjectRequest
+
+        kept = db.session.execute(sa.select(DataSubjectRequest.kind, DataSubjectRequest.outcome,
+                                            DataSubjectRequest.reference, DataSubjectRequest.outcome_note)
+                                  .order_by(DataSubjectRequest.id)).all()
+        assert [tuple(r) for r in kept] == [("rectification", "by_hand", "DPO-2026-7", None),
+                                            ("erasure", "erased", "[erased]", None), ("access", "erased", None, None)]
         assert all(not isinstance(v, str) or v == "request" for v in erased.data.values())
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0  # the upload named her
 

@@ -91,7 +91,7 @@ POLICY: dict[str, str] = {
     "impact.campaign": "tenant", "impact.evidence": "tenant",
     # Personal data rights (SPEC §2.12): the program team's alone; a company admin learns nothing, not even the screen.
     "privacy.index": "pm404", "privacy.participant": "pm404", "privacy.access": "pm404", "privacy.erase": "pm404",
-    "privacy.withdraw": "pm404",
+    "privacy.withdraw": "pm404", "privacy.record_request": "pm404", "privacy.close_request": "pm404",
     # API tokens: every signed-in user has the screen; a token is its owner's alone.
     "tokens.index": "signed_in", "tokens.create": "signed_in", "tokens.revoke": "owner",
     # The JSON API (tests/integration/test_api.py tests it with tokens): the contract is public.

@@ -102,7 +102,8 @@ def create_enrollment(campaign_id: int, body: schemas.EnrollmentCreate):
         try:
             enrollment = enroll_from_form(user, campaign.id, participant_id=participant_id,
                                           new_participant=body.participant.model_dump() if body.participant else {},
-                                          role=body.role)
+                                          role=body.role, legal_basis=body.legal_basis,
+                                          consent_given_on=body.consent_given_on)
         except DomainError as exc:
             raise _refused(exc, ENROLL_FIELDS) from None
         return _enrollment_reply(campaign, enrollment, 201)

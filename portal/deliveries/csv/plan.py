@@ -40,6 +40,7 @@ from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.pseudonyms import participant_id_for
 from portal.errors import DomainError, ValidationFailed
 from portal.i18n import _, _l
+from portal.privacy.consent import ensure_processing_allowed
 
 if TYPE_CHECKING:
     from portal.auth.models import User
@@ -150,6 +151,7 @@ class Roster:
             try:
                 check_recorder(self.viewer, enrollment)
                 check_accepts_deliveries(enrollment, self.today)
+                ensure_processing_allowed(enrollment)  # consent withdrawn or erased: the confirm would refuse it
                 self._refusals[enrollment.id] = None
             except DomainError as exc:
                 self._refusals[enrollment.id] = str(exc.message)

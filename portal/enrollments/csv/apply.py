@@ -125,6 +125,7 @@ def apply_import(actor: User | None, campaign_id: int, parsed: ParsedFile, *, ex
         "enrolled_at": now if p.outcome == ENROLL else None,
         "waitlisted_at": now if p.outcome == WAITLIST else None,
         "source_id": p.row.source_id, "metadata": p.row.meta,
+        "legal_basis": p.row.legal_basis, "consent_given_on": p.row.consent_given_on,
     } for p in todo), {"campaign_id": campaign_id, "source": "csv", "lock_version": 1,
                        "created_at": now, "updated_at": now})
     count_enrollment_days(campaign_id, {now.date(): len(todo)})  # the charts' rollup, same transaction

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,8 +15,8 @@ import sqlalchemy as sa
 from portal.auth.models import Company, User
 from portal.campaigns.models import Campaign
 from portal.csv_files import META_PREFIX, csv_line, csv_lines
-from portal.db import db
-from portal.enrollments.csv.parse import COLUMNS, EXPORT_COLUMNS
+from portal.db import db, utcnow
+from portal.enrollments.csv.parse import COLUMNS, EXPORT_COLUMNS, LEGAL_BASIS_COLUMNS
 from portal.enrollments.models import Enrollment, Participant
 from portal.enrollments.participant_fields import this_year
 from portal.enrollments.privacy import company_reference, may_see_identity
@@ -35,11 +36,13 @@ def sample_csv(viewer: User, campaign: Campaign) -> str:
         high = group.age_max if group.age_max is not None else max(low, 60)
         first, second = (this_year() - min(max(age, low), high) for age in (34, 27))
         languages = list(group.languages or []) or ["en"]
-        header = [*COLUMNS, META_PREFIX + "referred_by"]
+        consented = (utcnow().date() - timedelta(days=7)).isoformat()  # never in the future
+        header = [*COLUMNS, *LEGAL_BASIS_COLUMNS, META_PREFIX + "referred_by"]
         rows = [["olena.kovalenko@example.org", "", "Olena Kovalenko", "beneficiary", first, ";".join(languages[:2]),
-                 group.country or "", "intake-17", "Community centre"],
-                ["", "kintell:8812", "Amir Haddad", "beneficiary", second, languages[0], "", "intake-18", ""],
-                ["ingrid.berg@example.org", "", "Ingrid Berg", "volunteer", "", "nb;en", "NO", "", ""]]
+                 group.country or "", "intake-17", "consent", consented, "Community centre"],
+                ["", "kintell:8812", "Amir Haddad", "beneficiary", second, languages[0], "", "intake-18",
+                 "legitimate_interest", "", ""],
+                ["ingrid.berg@example.org", "", "Ingrid Berg", "volunteer", "", "nb;en", "NO", "", "", "", ""]]
     return "\ufeff" + csv_line(header) + "".join(csv_line(row) for row in rows)
 
 

@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from portal.auth.operations import normalize_email
@@ -24,8 +25,9 @@ from portal.csv_files import (
     check_header_line,
     parse_file,
 )
+from portal.db import utcnow
 from portal.enrollments.csv.bulk import cycle_gc_paused
-from portal.enrollments.models import ROLES
+from portal.enrollments.models import DEFAULT_LEGAL_BASIS, ROLES
 from portal.enrollments.operations import BENEFICIARY
 from portal.enrollments.participant_fields import (
     DISPLAY_NAME_MAX,
@@ -38,7 +40,9 @@ from portal.enrollments.participant_fields import (
     clean_year_of_birth,
     this_year,
 )
+from portal.errors import ValidationFailed
 from portal.i18n import _
+from portal.privacy.consent import clean_legal_basis
 
 __all__ = ["ImportFileError", "ImportRow", "ParsedFile", "check_header", "parse_csv"]
 
@@ -48,8 +52,12 @@ COLUMNS = ("email", "external_ref", "display_name", "role", "year_of_birth", "la
 # Written by the export; accepted and ignored by the import, so an export can be re-imported.
 EXPORT_ONLY_COLUMNS = ("status", "enrolled_at")
 EXPORT_COLUMNS = (*COLUMNS, *EXPORT_ONLY_COLUMNS)
-HEADER = ImportColumns(COLUMNS, ignored=(*EXPORT_ONLY_COLUMNS, *ERRORS_FILE_COLUMNS),
+# Optional, import only (SPEC §2.12): the enrollment's legal basis, and for consent the day it
+# was given; left out, the enrollment is processed under legitimate interest.
+LEGAL_BASIS_COLUMNS = ("legal_basis", "consent_given_on")
+HEADER = ImportColumns((*COLUMNS, *LEGAL_BASIS_COLUMNS), ignored=(*EXPORT_ONLY_COLUMNS, *ERRORS_FILE_COLUMNS),
                        meta_example=META_PREFIX + "starting_cefr")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 DEFAULT_MAX_ROWS = 200_000
 EXAMPLE_COLUMNS = "email, display_name"
@@ -71,6 +79,8 @@ class ImportRow:
     languages: list[str] = field(default_factory=list)
     country: str | None = None
     source_id: str | None = None
+    legal_basis: str = DEFAULT_LEGAL_BASIS
+    consent_given_on: date | None = None
     meta: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -139,6 +149,7 @@ class RowParser(RowReader):
         super().__init__(known, meta_columns, width)
         self.normalize_email = EmailNormalizer()
         self.this_year = this_year()
+        self.today = utcnow().date()
         self.seen: dict[tuple[Callable, str], Any] = {}
 
     def cleaned(self, clean: Callable[[str], Any], raw: str) -> Any:
@@ -196,12 +207,36 @@ class RowParser(RowReader):
                 row.country = self.cleaned(clean_country, country)
             except FieldProblem as exc:
                 problems.append(_("country: %(problem)s", problem=str(exc)))
+        basis, given_on = value.get("legal_basis"), value.get("consent_given_on")
+        if basis or given_on:
+            self.legal_basis(row, basis, given_on)
         for name, limit in MAX_LENGTHS.items():
             text = value.get(name)
             if text and len(text) > limit:
                 problems.append(_("%(column)s is longer than %(limit)s characters", column=name, limit=limit))
         self.read_metadata(cells, problems, row.meta)
         return row
+
+    def legal_basis(self, row: ImportRow, basis: str | None, given_on: str | None) -> None:
+        """The enrollment form's rule (:func:`~portal.privacy.consent.clean_legal_basis`) on
+        the row's two cells; its problems become the row's."""
+        day: Any = None
+        if given_on:
+            try:
+                day = date.fromisoformat(given_on) if _DATE.fullmatch(given_on) else None
+            except ValueError:
+                day = None
+            if day is None:
+                row.problems.append(_("%(column)s: %(problem)s", column="consent_given_on",
+                                      problem=_("Use a date as YYYY-MM-DD.")))
+                return
+        try:
+            basis, day = clean_legal_basis((basis or "").strip().lower() or None, day, today=self.today)
+        except ValidationFailed as exc:
+            row.problems.extend(_("%(column)s: %(problem)s", column=column, problem=str(message))
+                                for column, messages in exc.errors.items() for message in messages)
+            return
+        row.legal_basis, row.consent_given_on = sys.intern(basis), day
 
     def clean_year(self, raw: str) -> int | None:
         return clean_year_of_birth(raw, today_year=self.this_year)
