@@ -90,6 +90,7 @@ class PersonFacts:
     id: int
     company_id: int | None
     display_name: str
+    ref: str = ""  # the program team's pseudonymous reference (what privacy events name)
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,28 @@ class Facts:
     enrollments: dict[int, EnrollmentFacts] = field(default_factory=dict)
     participants: dict[int, PersonFacts] = field(default_factory=dict)
     templates: dict[int, tuple[str, int]] = field(default_factory=dict)  # id → (key, version)
+    campaigns: dict[int, str] = field(default_factory=dict)  # id → name (matches, deliveries, consent)
+    reports: dict[int, str] = field(default_factory=dict)  # report snapshot id → its period's key
+    existing: set[tuple[str, int]] = field(default_factory=set)  # (subject type, id) still there to link
 
 
 def _ids(events: Iterable[ActivityEvent], subject_type: str) -> set[int]:
     return {e.subject_id for e in events if e.subject_type == subject_type and e.subject_id is not None}
+
+
+# The enrollments a match's or a delivery's event names in its data (ids only: SPEC §2.5).
+_ENROLLMENT_KEYS = {"matches": ("volunteer_enrollment_id", "beneficiary_enrollment_id"),
+                    "deliveries": ("enrollment_id",)}
+
+
+def _data_ids(events: Iterable[ActivityEvent], keys_by_subject: dict[str, tuple[str, ...]]) -> set[int]:
+    found: set[int] = set()
+    for e in events:
+        data = e.data if isinstance(e.data, dict) else {}
+        for key in keys_by_subject.get(e.subject_type, ()):
+            if isinstance(data.get(key), int) and not isinstance(data.get(key), bool):
+                found.add(data[key])
+    return found
 
 
 def read_facts(events: Sequence[ActivityEvent], viewer: User) -> Facts:
@@ -120,21 +139,41 @@ def read_facts(events: Sequence[ActivityEvent], viewer: User) -> Facts:
     from portal.tenancy import visible
 
     facts = Facts()
-    if ids := _ids(events, "enrollments"):
+    if ids := _ids(events, "enrollments") | _data_ids(events, _ENROLLMENT_KEYS):
         rows = db.session.execute(
             sa.select(Enrollment.id, Enrollment.campaign_id, Enrollment.role, Campaign.name,
-                      Participant.id, Participant.company_id, Participant.display_name)
+                      Participant.id, Participant.company_id, Participant.display_name, Participant.ref)
             .join(Campaign, Campaign.id == Enrollment.campaign_id)
             .join(Participant, Participant.id == Enrollment.participant_id)
             .where(Enrollment.id.in_(ids), visible(Enrollment, viewer))
         ).all()
-        facts.enrollments = {r[0]: EnrollmentFacts(r[1], r[3], r[2], PersonFacts(r[4], r[5], r[6])) for r in rows}
+        facts.enrollments = {r[0]: EnrollmentFacts(r[1], r[3], r[2], PersonFacts(r[4], r[5], r[6], r[7] or ""))
+                             for r in rows}
     if ids := _ids(events, "participants"):
         rows = db.session.execute(
-            sa.select(Participant.id, Participant.company_id, Participant.display_name)
+            sa.select(Participant.id, Participant.company_id, Participant.display_name, Participant.ref)
             .where(Participant.id.in_(ids), visible(Participant, viewer))
         ).all()
-        facts.participants = {r[0]: PersonFacts(r[0], r[1], r[2]) for r in rows}
+        facts.participants = {r[0]: PersonFacts(r[0], r[1], r[2], r[3] or "") for r in rows}
+    # The campaign of a match or delivery whose enrollments the reader may not see (or that are gone).
+    if ids := _data_ids(events, {"matches": ("campaign_id",), "deliveries": ("campaign_id",),
+                                 "enrollments": ("campaign_id",)}):
+        facts.campaigns = dict(db.session.execute(
+            sa.select(Campaign.id, Campaign.name).where(Campaign.id.in_(ids), visible(Campaign, viewer))).all())
+    if ids := _ids(events, "report_snapshots"):
+        from portal.reports.models import ReportSnapshot
+
+        facts.reports = dict(db.session.execute(
+            sa.select(ReportSnapshot.id, ReportSnapshot.period_key)
+            .where(ReportSnapshot.id.in_(ids), visible(ReportSnapshot, viewer))).all())
+    if viewer.is_program_manager:  # the program team's own pages: link only what is still there
+        from portal.impact.models import ValuationSet
+        from portal.webhooks.models import WebhookEndpoint
+
+        for model in (ValuationSet, WebhookEndpoint):
+            if ids := _ids(events, model.__tablename__):
+                facts.existing |= {(model.__tablename__, i) for i in db.session.scalars(
+                    sa.select(model.id).where(model.id.in_(ids)))}
     if (ids := _ids(events, "program_templates")) and viewer.is_program_manager:
         rows = db.session.execute(
             sa.select(ProgramTemplate.id, ProgramTemplate.key, ProgramTemplate.version)
@@ -160,12 +199,20 @@ FIELD_LABELS = {
     "program_id": _l("Program"), "campaign_id": _l("Campaign"), "display_name": _lp("person", "Name"), "email": _l("E-mail"),
     "year_of_birth": _l("Year of birth"), "external_ref": _l("External reference"), "company_id": _l("Company"),
     "is_enabled": _l("Active"), "template_version": _l("Template version"),
+    # deliveries, valuation sets and entries, webhook endpoints
+    "kind": _l("Kind"), "occurred_on": _l("Date"), "quantity": _l("Quantity"), "attendance": _l("Attendance"),
+    "note": _l("Note"), "discount_rate": _l("Discount rate"), "valuation_set": _l("Valuation set"),
+    "outcome": _l("Outcome"), "proxy_minor": _l("Financial proxy"), "source_text": _l("Source"),
+    "source_url": _l("Source address"), "deadweight": _l("Deadweight"), "attribution": _l("Attribution"),
+    "displacement": _l("Displacement"), "drop_off": _l("Drop-off per year (%)"),
+    "duration_years": _l("Duration (years)"), "url": _l("URL"), "event_types": _l("Events"), "enabled": _l("Active"),
 }
 _FIELD_ORDER = {name: i for i, name in enumerate(FIELD_LABELS)}
-_MONEY = {"budget_allocated", "seat_price", "amount", "annual_price"}
+_MONEY = {"budget_allocated", "seat_price", "amount", "annual_price", "proxy_minor"}
+_PERCENTS = {"discount_rate", "deadweight", "attribution", "displacement", "drop_off"}
 _COUNTS = {"max_enrollment", "target_enrollment", "target_volunteers"}
-_DATES = {"start_date", "end_date", "active_from", "active_until", "period_start", "period_end"}
-_ON_OFF = {"waitlist_enabled", "is_enabled"}
+_DATES = {"start_date", "end_date", "active_from", "active_until", "period_start", "period_end", "occurred_on"}
+_ON_OFF = {"waitlist_enabled", "is_enabled", "enabled"}
 _HIDDEN_VALUES = {"program_id", "campaign_id", "company_id", "config_schema", "default_config", "ui_schema"}
 _NOT_CHANGES = {"subscription_id"}
 _LONG_TEXT = 80
@@ -184,6 +231,20 @@ def _value(name: str, value: Any) -> str:
         return _("on") if value else _("off")
     if name in _MONEY and isinstance(value, int):
         return number(Decimal(value) / 100, 2)
+    if name in _PERCENTS and isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return f"{number(Decimal(value), 2)} %"
+        except ArithmeticError:
+            return str(value)
+    if name == "quantity" and isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return number(Decimal(value).normalize())  # "2.000" → "2", "1.500" → "1.5"
+        except ArithmeticError:
+            return str(value)
+    if name == "kind" and isinstance(value, str):
+        from portal.deliveries.kinds import kind_label
+
+        return kind_label(value)
     if name == "share_bp" and isinstance(value, int):
         return f"{number(Decimal(value) / 100, 2)} %"
     if name in _COUNTS and isinstance(value, int):
@@ -232,6 +293,19 @@ def field_changes(event: ActivityEvent, *, show_values: bool = True) -> tuple[Fi
                 changes.append(FieldChange(label, _value(name, value["from"]), _value(name, value["to"])))
         elif value == {"changed": True} or (value == "changed" and name in FIELD_LABELS):
             changes.append(FieldChange(_field_label(name), None, None))
+    for nested in ("changes", "entry_changed"):  # {field: {"from", "to"}} one level down
+        inner = data.get(nested)
+        if isinstance(inner, dict):
+            for name, value in sorted(inner.items(), key=lambda item: (_FIELD_ORDER.get(item[0], len(_FIELD_ORDER)),
+                                                                        item[0])):
+                if _is_change(value):
+                    shown = show_values and name not in _HIDDEN_VALUES
+                    changes.append(FieldChange(_field_label(name), _value(name, value["from"]) if shown else None,
+                                               _value(name, value["to"]) if shown else None))
+                elif value == {"changed": True} or value == "changed":
+                    changes.append(FieldChange(_field_label(name), None, None))
+    if isinstance(data.get("changed"), list):  # only the names of what changed (a webhook endpoint)
+        changes.extend(FieldChange(_field_label(str(name)), None, None) for name in data["changed"])
     settings = data.get("config_changes") if isinstance(data.get("config_changes"), dict) else {}
     for path, value in sorted(settings.items()):
         if _is_change(value):
@@ -308,6 +382,8 @@ KIND_LABELS = {
     "participant.updated": _l("Participant updated"),
     "participant.erased": _l("Participant erased"),
     "participant.data_exported": _l("Participant data exported"),
+    "participant.request_recorded": _l("Data request recorded"),
+    "participant.request_closed": _l("Data request closed"),
     "beneficiary_group.created": _l("Beneficiary group created"),
     "beneficiary_group.updated": _l("Beneficiary group updated"),
     "beneficiary_group.status_changed": _l("Beneficiary group status changed"),
@@ -354,7 +430,8 @@ def event_kind(event: ActivityEvent) -> str:
 _MARK = "\x00"
 _MARKED = re.compile(f"{_MARK}(\\w+){_MARK}")
 _SLOT_NAMES = ("actor", "subject", "person", "campaign", "fields", "old", "new", "cap", "version", "count",
-               "waitlisted", "milestones", "reason", "share", "token", "language", "status", "kind")
+               "waitlisted", "milestones", "reason", "share", "token", "language", "status", "kind", "volunteer",
+               "delivery", "date", "period", "outcome", "set")
 SLOTS = {name: f"{_MARK}{name}{_MARK}" for name in _SLOT_NAMES}
 
 
@@ -408,16 +485,27 @@ class _Say:
             return url_for("l2i.detail", subscription_id=sid)
         if e.subject_type == "l2i_allocations" and isinstance(self.data.get("subscription_id"), int):
             return url_for("l2i.detail", subscription_id=self.data["subscription_id"])
-        if e.subject_type == "enrollments":
-            enrollment = self.facts.enrollments.get(sid)
+        if e.subject_type in ("enrollments", "deliveries"):
+            enrollment_id = sid if e.subject_type == "enrollments" else self.data.get("enrollment_id")
+            enrollment = self.facts.enrollments.get(enrollment_id) if isinstance(enrollment_id, int) else None
             if enrollment is None:
                 return None
             if self.pm or self.may_identify(enrollment.person):
-                return url_for("enrollments.detail", campaign_id=enrollment.campaign_id, enrollment_id=sid)
+                return url_for("enrollments.detail", campaign_id=enrollment.campaign_id, enrollment_id=enrollment_id)
             # A company admin's beneficiary: the campaign, never a page about the person.
             return url_for("campaigns.detail", campaign_id=enrollment.campaign_id)
+        if e.subject_type == "matches":  # the campaign's matches (a company admin reads its own)
+            campaign_id = self.data.get("campaign_id")
+            return url_for("matches.index", campaign_id=campaign_id) if campaign_id in self.facts.campaigns else None
+        if e.subject_type == "report_snapshots":
+            return url_for("reports.snapshot", snapshot_id=sid) if sid in self.facts.reports else None
         if not self.pm:  # the pages below are the program team's
             return None
+        if e.subject_type == "valuation_sets":
+            return url_for("impact.set_detail", set_id=sid) if ("valuation_sets", sid) in self.facts.existing else None
+        if e.subject_type == "webhook_endpoints":
+            return (url_for("webhooks.detail", webhook_id=sid) if ("webhook_endpoints", sid) in self.facts.existing
+                    else None)
         if e.subject_type == "programs":
             return url_for("programs.detail", program_id=sid)
         if e.subject_type == "beneficiary_groups":
@@ -458,9 +546,39 @@ class _Say:
 
     def changes(self) -> tuple[FieldChange, ...]:
         if self.e.subject_type == "participants":
+            if self.e.type in PRIVACY_EVENT_TYPES:
+                return ()
             person = self.facts.participants.get(self.e.subject_id or 0)
             return field_changes(self.e, show_values=person is not None and self.may_identify(person))
+        if self.e.subject_type == "matches" and isinstance(self.data.get("to"), str):  # a match's move
+            was = self.data.get("from")
+            return (FieldChange(_field_label("status"), _value("status", was) if was else "—",
+                                _value("status", self.data["to"])),)
         return field_changes(self.e)
+
+    def campaign(self, campaign_id: Any) -> Piece:
+        """A campaign named by an event's data, linked (the reader may see it) or "a campaign"."""
+        name = self.facts.campaigns.get(campaign_id) if isinstance(campaign_id, int) else None
+        if name is None:
+            return Piece(_("a campaign"))
+        return Piece(name, url_for("campaigns.detail", campaign_id=campaign_id))
+
+    def enrolled(self, enrollment_id: Any, fallback: str) -> tuple[Piece, Piece | None]:
+        """(the person, their campaign) of an enrollment an event's data names; the person as
+        the reader may know them (a beneficiary is a company's pseudonym), or ``fallback``."""
+        facts = self.facts.enrollments.get(enrollment_id) if isinstance(enrollment_id, int) else None
+        if facts is None:
+            return Piece(fallback), None
+        return (self.person(facts.person),
+                Piece(facts.campaign_name, url_for("campaigns.detail", campaign_id=facts.campaign_id)))
+
+    def privacy_subject(self) -> Piece:
+        """Who a privacy event is about: only the pseudonymous label the event stores (a
+        reference, "Erased participant"), linked to the privacy page for the program team."""
+        sid = self.e.subject_id
+        url = (url_for("privacy.participant", participant_id=sid)
+               if self.pm and sid is not None and sid in self.facts.participants else None)
+        return Piece(self.label(_("a participant")), url)
 
     def fields(self) -> str:
         """The changed fields' names in a phrase: "the name, waitlist and budget"'s middle."""
@@ -528,6 +646,13 @@ def _program(s: _Say, verb: str) -> tuple[Piece, ...]:
         if _is_change(version):
             return _say(_("%(actor)s upgraded %(subject)s from template version %(old)s to %(new)s"),
                         actor=s.actor(), subject=s.subject(), old=str(version["from"]), new=str(version["to"]))
+        pin = s.data.get("valuation_set")
+        if _is_change(pin):  # portal.impact.operations.pin_program: the sets' labels
+            if pin["to"]:
+                return _say(_("%(actor)s pinned the program %(subject)s to the valuation set %(set)s"),
+                            actor=s.actor(), subject=s.subject(), set=str(pin["to"]))
+            return _say(_("%(actor)s unpinned the program %(subject)s from its valuation set"), actor=s.actor(),
+                        subject=s.subject())
         return _say(_("%(actor)s changed the settings of the program %(subject)s"), actor=s.actor(),
                     subject=s.subject())
     return _run_move(s, verb, program=True)
@@ -598,6 +723,16 @@ def _enrollment(s: _Say, verb: str) -> tuple[Piece, ...]:
             said = ngettext("%(actor)s imported %(count)s enrollment into %(subject)s",
                             "%(actor)s imported %(count)s enrollments into %(subject)s", n, **SLOTS)
         return _fill(said, actor=s.actor(), count=number(n), waitlisted=number(waitlisted), subject=s.subject())
+    if verb == "consent_withdrawn":  # portal.privacy: the reference the label stores, never a name
+        facts = s.facts.enrollments.get(s.e.subject_id or 0)
+        ref = (facts.person.ref if facts is not None and facts.person.ref
+               else s.label(_("a participant")).split(" in campaign #")[0])
+        url = (url_for("privacy.participant", participant_id=facts.person.id)
+               if s.pm and facts is not None else None)
+        campaign = (Piece(facts.campaign_name, url_for("campaigns.detail", campaign_id=facts.campaign_id))
+                    if facts is not None else s.campaign(s.data.get("campaign_id")))
+        return _say(_("%(actor)s recorded that %(person)s withdrew consent in %(campaign)s"), actor=s.actor(),
+                    person=Piece(ref, url), campaign=campaign)
     person, campaign, facts = s.enrollment()
     if facts is None:
         return s.generic(person)
@@ -630,9 +765,6 @@ def _enrollment(s: _Say, verb: str) -> tuple[Piece, ...]:
                         person=person, campaign=campaign, reason=_value("reason", reason))
         return _say(_("%(actor)s dropped %(person)s from %(campaign)s"), actor=actor, person=person,
                     campaign=campaign)
-    if verb == "consent_withdrawn":  # portal.privacy
-        return _say(_("%(actor)s recorded that %(person)s withdrew consent in %(campaign)s"), actor=actor,
-                    person=person, campaign=campaign)
     if verb == "updated":
         return _say(_("%(actor)s updated the enrollment of %(person)s in %(campaign)s"), actor=actor, person=person,
                     campaign=campaign)
@@ -640,13 +772,23 @@ def _enrollment(s: _Say, verb: str) -> tuple[Piece, ...]:
 
 
 def _participant(s: _Say, verb: str) -> tuple[Piece, ...]:
+    if verb == "erased":  # portal.privacy: the label is "Erased participant" / "Erased volunteer"
+        if s.data.get("reason") == "retention":
+            return _say(_("%(actor)s erased the personal data of %(person)s when the retention period ended"),
+                        actor=s.actor(), person=s.privacy_subject())
+        return _say(_("%(actor)s erased the personal data of %(person)s"), actor=s.actor(), person=s.privacy_subject())
+    if verb == "data_exported":  # portal.privacy: the label is the participant's reference
+        return _say(_("%(actor)s exported the data held about %(person)s"), actor=s.actor(),
+                    person=s.privacy_subject())
     person = s.person(s.facts.participants.get(s.e.subject_id or 0))
     if verb == "created":
         return _say(_("%(actor)s added %(person)s"), actor=s.actor(), person=person)
-    if verb == "erased":  # portal.privacy
-        return _say(_("%(actor)s erased the personal data of %(person)s"), actor=s.actor(), person=person)
-    if verb == "data_exported":  # portal.privacy
-        return _say(_("%(actor)s exported the data held about %(person)s"), actor=s.actor(), person=person)
+    if verb == "request_recorded":  # portal.privacy: the stored reference, never the live name
+        return _say(_("%(actor)s recorded a data request from %(person)s"), actor=s.actor(),
+                    person=s.privacy_subject())
+    if verb == "request_closed":
+        return _say(_("%(actor)s closed a data request from %(person)s"), actor=s.actor(),
+                    person=s.privacy_subject())
     return _say(_("%(actor)s changed the %(fields)s of %(person)s"), actor=s.actor(), fields=s.fields(),
                 person=person)
 
@@ -674,6 +816,9 @@ def _l2i(s: _Say, verb: str) -> tuple[Piece, ...]:
     if noun == "subscription":
         if verb == "created":
             return _say(_("%(actor)s recorded the L2I subscription %(subject)s"), actor=s.actor(), subject=s.subject())
+        if verb == "updated":
+            return _say(_("%(actor)s changed the %(fields)s of the L2I subscription %(subject)s"), actor=s.actor(),
+                        fields=s.fields(), subject=s.subject())
         return s.generic()
     share = s.data.get("share_bp")
     share_text = _value("share_bp", share) if isinstance(share, int) else None
@@ -729,11 +874,134 @@ def _company(s: _Say, verb: str) -> tuple[Piece, ...]:
     return s.generic()
 
 
+def _match(s: _Say, verb: str) -> tuple[Piece, ...]:
+    """portal.matches: the pair by the names the reader may know (a beneficiary is a pseudonym)."""
+    volunteer, campaign = s.enrolled(s.data.get("volunteer_enrollment_id"), _("a volunteer"))
+    person, beneficiary_campaign = s.enrolled(s.data.get("beneficiary_enrollment_id"), _("a participant"))
+    campaign = campaign or beneficiary_campaign or s.campaign(s.data.get("campaign_id"))
+    if campaign.url is not None and (matches := s.subject_url()) is not None:  # the campaign's matches
+        campaign = Piece(campaign.text, matches)
+    said = {"proposed": _l("%(actor)s proposed %(volunteer)s as the volunteer of %(person)s in %(campaign)s"),
+            "confirmed": _l("%(actor)s confirmed the match of %(volunteer)s with %(person)s in %(campaign)s"),
+            "ended": _l("%(actor)s ended the match of %(volunteer)s with %(person)s in %(campaign)s")}.get(verb)
+    if said is None:
+        return s.generic()
+    return _say(said, actor=s.actor(), volunteer=volunteer, person=person, campaign=campaign)
+
+
+def _delivery(s: _Say, verb: str) -> tuple[Piece, ...]:
+    """portal.deliveries: one delivery (its kind and day, for whom), or a sheet or file of them."""
+    if s.e.subject_type == "campaigns":  # one event for a whole attendance sheet or delivery file
+        n = s.data.get("recorded") if isinstance(s.data.get("recorded"), int) else 0
+        said = ngettext("%(actor)s recorded %(count)s delivery in %(subject)s",
+                        "%(actor)s recorded %(count)s deliveries in %(subject)s", n, **SLOTS)
+        return _fill(said, actor=s.actor(), count=number(n), subject=s.subject())
+    person, campaign = s.enrolled(s.data.get("enrollment_id"), _("a participant"))
+    campaign = campaign or s.campaign(s.data.get("campaign_id"))
+    kind = s.data.get("kind")
+    what = _("“%(name)s”", name=_value("kind", kind)) if isinstance(kind, str) and kind else _("a delivery")
+    day = _value("occurred_on", s.data.get("occurred_on"))
+    said = {"recorded": _l("%(actor)s recorded %(delivery)s on %(date)s for %(person)s in %(campaign)s"),
+            "corrected": _l("%(actor)s corrected %(delivery)s of %(date)s for %(person)s in %(campaign)s"),
+            "voided": _l("%(actor)s voided %(delivery)s of %(date)s for %(person)s in %(campaign)s")}.get(verb)
+    if said is None:
+        return s.generic()
+    return _say(said, actor=s.actor(), delivery=Piece(what, s.subject_url()), date=day, person=person,
+                campaign=campaign)
+
+
+def _outcome(value: Any) -> str:
+    """"delivery:session_completed" → "“Session completed”"."""
+    from portal.deliveries.kinds import kind_label
+
+    return _("“%(name)s”", name=kind_label(str(value).rpartition(":")[2]))
+
+
+def _valuation_set(s: _Say, verb: str) -> tuple[Piece, ...]:
+    """portal.impact: a valuation set's versions and entries (the program team's)."""
+    actor, subject = s.actor(), s.subject()
+    if verb == "created" and s.data.get("copied_from_version") is not None:
+        return _say(_("%(actor)s started %(subject)s as a copy of version %(version)s"), actor=actor,
+                    subject=subject, version=str(s.data["copied_from_version"]))
+    if verb == "updated":
+        if "entry_removed" in s.data:
+            return _say(_("%(actor)s removed the outcome %(outcome)s from %(subject)s"), actor=actor,
+                        outcome=_outcome(s.data["entry_removed"]), subject=subject)
+        if "entry_added" in s.data:
+            return _say(_("%(actor)s valued the outcome %(outcome)s in %(subject)s"), actor=actor,
+                        outcome=_outcome(s.data.get("entry", "")), subject=subject)
+        if "entry_changed" in s.data:
+            return _say(_("%(actor)s changed the %(fields)s of the outcome %(outcome)s in %(subject)s"),
+                        actor=actor, fields=s.fields(), outcome=_outcome(s.data.get("entry", "")), subject=subject)
+        return _say(_("%(actor)s changed the %(fields)s of the valuation set %(subject)s"), actor=actor,
+                    fields=s.fields(), subject=subject)
+    if verb == "activated" and s.data.get("replaces_version") is not None:
+        return _say(_("%(actor)s activated %(subject)s in place of version %(version)s"), actor=actor,
+                    subject=subject, version=str(s.data["replaces_version"]))
+    if verb == "retired" and s.data.get("replaced_by_version") is not None:
+        return _say(_("%(actor)s retired %(subject)s: version %(version)s replaces it"), actor=actor,
+                    subject=subject, version=str(s.data["replaced_by_version"]))
+    said = {"created": _l("%(actor)s created the valuation set %(subject)s"),
+            "activated": _l("%(actor)s activated the valuation set %(subject)s"),
+            "retired": _l("%(actor)s retired the valuation set %(subject)s"),
+            "deleted": _l("%(actor)s deleted the draft valuation set %(subject)s")}.get(verb)
+    return _say(said, actor=actor, subject=subject) if said is not None else s.generic()
+
+
+def _period_words(key: Any) -> str:
+    """A report period's key ("2026-Q2", "2026-01-15..2026-03-31") in the reader's words."""
+    from portal.reports.periods import InvalidPeriod, parse_period
+
+    text = str(key or "")
+    start, dots, end = text.partition("..")
+    try:
+        return (parse_period(None, start=start, end=end) if dots else parse_period(text)).label
+    except (InvalidPeriod, ValueError):
+        return text or "—"
+
+
+def _report(s: _Say, verb: str) -> tuple[Piece, ...]:
+    """portal.reports: a frozen impact report and its share links (never a link's address)."""
+    sid = s.e.subject_id
+    period = Piece(_period_words(s.facts.reports.get(sid or 0, s.data.get("period"))), s.subject_url())
+    if verb == "created":
+        return _say(_("%(actor)s froze the impact report for %(period)s"), actor=s.actor(), period=period)
+    if verb == "shared":
+        until = s.data.get("expires_at")
+        return _say(_("%(actor)s shared the impact report for %(period)s by a link that works until %(date)s"),
+                    actor=s.actor(), period=period, date=_value("end_date", until) if isinstance(until, str) else "—")
+    if verb == "unshared":
+        return _say(_("%(actor)s switched off a link to the impact report for %(period)s"), actor=s.actor(),
+                    period=period)
+    if verb == "viewed":
+        return _say(_("Someone opened a shared link to the impact report for %(period)s"), period=period)
+    return s.generic()
+
+
+def _webhook(s: _Say, verb: str) -> tuple[Piece, ...]:
+    """portal.webhooks: endpoints (the program team's; never a secret)."""
+    if verb == "updated":
+        return _say(_("%(actor)s changed the %(fields)s of the webhook endpoint %(subject)s"), actor=s.actor(),
+                    fields=s.fields(), subject=s.subject())
+    said = {"created": _l("%(actor)s registered the webhook endpoint %(subject)s"),
+            "enabled": _l("%(actor)s switched on the webhook endpoint %(subject)s"),
+            "disabled": _l("%(actor)s switched off the webhook endpoint %(subject)s"),
+            "secret_rotated": _l("%(actor)s replaced the signing secret of the webhook endpoint %(subject)s"),
+            "deleted": _l("%(actor)s deleted the webhook endpoint %(subject)s")}.get(verb)
+    return _say(said, actor=s.actor(), subject=s.subject()) if said is not None else s.generic()
+
+
 _BY_PREFIX: dict[str, Callable[[_Say, str], tuple[Piece, ...]]] = {
     "program.template": _template, "program.campaign": _campaign, "program.enrollment": _enrollment,
     "program": _program, "participant": _participant, "beneficiary_group": _group, "l2i.subscription": _l2i,
-    "l2i.allocation": _l2i, "user": _user, "company": _company,
+    "l2i.allocation": _l2i, "user": _user, "company": _company, "program.match": _match,
+    "program.delivery": _delivery, "impact.valuation_set": _valuation_set, "impact.report": _report,
+    "webhook.endpoint": _webhook,
 }
+# What the privacy operations write (portal.privacy): sentences name only the stored label.
+PRIVACY_EVENT_TYPES = frozenset({"participant.erased", "participant.data_exported",
+                                 "program.enrollment.consent_withdrawn", "participant.request_recorded",
+                                 "participant.request_closed"})
 
 
 def describe_event(event: ActivityEvent, viewer: User, facts: Facts) -> Sentence:

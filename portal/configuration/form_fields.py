@@ -80,14 +80,30 @@ def check_prefix(prefix: str) -> None:
 
 
 def errors_by_path(errors: Iterable[Any]) -> dict[str, list[str]]:
-    """ConfigError-like objects (``.path``, ``.message``) or (path, message) pairs → {path: [messages]}."""
+    """ConfigError-like objects (``.path``, ``.message``) or (path, message) pairs → {path: [messages]},
+    in the fields' words: JSON Schema's "'key' is a required property" on an object is the missing
+    property's own field saying "Enter a value." (what the form says of an empty required field)."""
+    from portal.configuration.form_parse import MSG_REQUIRED
+
     out: dict[str, list[str]] = {}
     for e in errors:
         path, message = (e.path, e.message) if hasattr(e, "path") else e
+        if missing := getattr(e, "missing", None):
+            path, message = join_path(str(path), missing), MSG_REQUIRED
         messages = out.setdefault(str(path), [])
-        if message not in messages:
+        if str(message) not in messages:
             messages.append(str(message))
     return out
+
+
+def form_errors(parsed: dict[str, list[str]] | None, problems: Iterable[Any]) -> dict[str, list[str]]:
+    """A configuration form's errors: the form's own (what could not be read from a field) and
+    the schema's (:func:`errors_by_path`), one entry per field: a field the form already
+    flagged keeps its own words, not the schema's saying the same thing again ("Enter a whole
+    number." and then "Enter a value." for the value that was therefore left out)."""
+    own = merge_errors(parsed)
+    schema = {path: messages for path, messages in errors_by_path(problems).items() if path not in own}
+    return merge_errors(own, schema)
 
 
 def merge_errors(*dicts: dict[str, list[str]] | None) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.configuration.form_build import FormNode, build_form
-from portal.configuration.form_fields import errors_by_path, merge_errors
+from portal.configuration.form_fields import form_errors
 from portal.configuration.form_parse import parse_form
 from portal.configuration.labels import SettingLabels
 from portal.configuration.locks import locked_override_errors, touches_lock
@@ -124,4 +124,4 @@ def read_layer_form(context: LayerContext, formdata: Any, current_overrides: dic
         return LayerSubmission(sparse_overrides(inherited, candidate), display, {}, parsed.action)
     overrides = sparse_overrides(inherited, candidate)
     problems = layer_problems(context.schema, inherited, overrides, context.layer)
-    return LayerSubmission(overrides, display, merge_errors(parsed.errors, errors_by_path(problems)))
+    return LayerSubmission(overrides, display, form_errors(parsed.errors, problems))

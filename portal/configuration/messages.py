@@ -8,6 +8,7 @@ Norwegian and Ukrainian readers get theirs, with the limits as placeholders. A k
 a translation keeps jsonschema's text."""
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -31,6 +32,17 @@ def shown(value: Any) -> LazyString:
 
 
 _REQUIRED = re.compile(r"(?s)(.*) is a required property")
+
+
+def missing_property(error: ValidationError) -> str | None:
+    """The property a ``required`` error says is missing ("'key' is a required property" → key)."""
+    if error.validator != "required" or not (match := _REQUIRED.fullmatch(str(error.message))):
+        return None
+    try:
+        name = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def error_message(error: ValidationError) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Path = str
@@ -22,6 +22,9 @@ PathLike = str | Sequence[str | int]
 class ConfigError:
     path: str  # dotted JSON path, e.g. "session.defaultDurationMinutes"; "" for the root
     message: str
+    # JSON Schema's "required": the property missing from the object at ``path`` (a form shows
+    # it at that property's own field, in the field's words: portal.configuration.form_fields).
+    missing: str | None = field(default=None, compare=False)
 
 
 def json_path(parts: Any) -> str:

@@ -26,7 +26,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from referencing.jsonschema import DRAFT202012
 
 from portal.configuration.limits import document_problems, path_part
-from portal.configuration.messages import error_message
+from portal.configuration.messages import error_message, missing_property
 from portal.configuration.paths import ConfigError, json_path
 from portal.configuration.rules import cross_field_errors, rule_problems
 from portal.configuration.schema_i18n import I18N_KEY, i18n_problems
@@ -335,7 +335,8 @@ def config_errors(schema: dict[str, Any], config: Any) -> list[ConfigError]:
     if problems := document_problems(config):
         return problems
     try:
-        errors = [ConfigError(json_path(e.absolute_path), error_message(e)) for e in _validator(key).iter_errors(config)]
+        errors = [ConfigError(json_path(e.absolute_path), error_message(e), missing_property(e))
+                  for e in _validator(key).iter_errors(config)]
     except (RecursionError, referencing.exceptions.Unresolvable):  # a reference chain the save check let through
         return [ConfigError("", NOT_CHECKABLE_MESSAGE)]
     errors += cross_field_errors(schema, config)

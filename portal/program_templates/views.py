@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.activity.queries import describe, timeline
 from portal.auth.models import PROGRAM_MANAGER
 from portal.configuration.form_build import build_form
-from portal.configuration.form_fields import errors_by_path, merge_errors
+from portal.configuration.form_fields import form_errors
 from portal.configuration.form_parse import parse_form
 from portal.configuration.masters import load_master
 from portal.configuration.upgrades import reconcile_defaults, schema_diff
@@ -227,7 +227,7 @@ def save_defaults(key: str, version: int):
     parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
     if parsed.action is not None:
         return _edit_page(template, defaults_form=form, defaults_values=parsed.display, block="defaults")
-    errors = merge_errors(parsed.errors, errors_by_path(config_errors(template.config_schema, parsed.value)))
+    errors = form_errors(parsed.errors, config_errors(template.config_schema, parsed.value))
     if errors:
         return _edit_page(template, defaults_form=form, defaults_values=parsed.display, defaults_errors=errors,
                           status_code=422, block="defaults")
@@ -250,7 +250,7 @@ def validate_defaults(key: str, version: int):
     """Live validation: every field's error slot, swapped out-of-band; nothing is saved."""
     template = get_version_or_404(key, version)
     parsed = parse_form(template.config_schema, request.form, enforce_locks=False, current=template.default_config)
-    errors = merge_errors(parsed.errors, errors_by_path(config_errors(template.config_schema, parsed.value)))
+    errors = form_errors(parsed.errors, config_errors(template.config_schema, parsed.value))
     node = build_form(template.config_schema, parsed.display, ui_schema=template.ui_schema, errors=errors,
                       enforce_locks=False)
     return render("program_templates/_live_errors.html", node=node)

@@ -64,8 +64,10 @@ def _snapshots(company: Company, campaign: Campaign | None) -> list[ReportSnapsh
 def _live(company: Company, campaign: Campaign | None, campaigns: list[Campaign]):
     period, error = _period(request.args)
     content = build_report(company, campaigns, period, min_cohort=current_app.config["PORTAL_MIN_COHORT"])
+    # A wrong period shows this quarter's figures, and the picker keeps what was asked, to fix it.
+    asked = {k: str(request.args.get(k) or "")[:40] for k in ("period", "start", "end")} if error else None
     return render("reports/live.html", company=company, campaign=campaign, content=content, period=period,
-                  period_error=error, choices=period_choices(utcnow().date()), snapshot_form=SnapshotForm(),
+                  period_error=error, asked=asked, choices=period_choices(utcnow().date()), snapshot_form=SnapshotForm(),
                   snapshots=_snapshots(company, campaign), figures=PEOPLE_FIGURES,
                   status_code=422 if error else 200)
 

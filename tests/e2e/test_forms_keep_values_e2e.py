@@ -264,3 +264,156 @@ def test_sign_in_keeps_the_email(no_js: Page, accounts):
     expect(page.locator("[data-error-summary]")).to_be_visible()
     expect(page.get_by_label("E-mail", exact=True)).to_have_value(accounts.pm.email)
     expect(page.get_by_label("Password", exact=True)).to_have_value("")  # never echoed
+
+
+# --- the forms added since (issue #13 audit): deliveries, attendance, valuation sets, webhooks,
+# tokens, reports, privacy ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def newer(live_server, world) -> dict[str, int]:
+    """An active beneficiary enrollment in the world's campaign, a draft valuation set, a
+    webhook endpoint, and a participant to (fail to) erase."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import Company
+    from portal.beneficiaries.operations import create_group
+    from portal.campaigns.operations import create_campaign, transition_campaign
+    from portal.configuration.masters import load_master
+    from portal.db import db, transaction
+    from portal.enrollments.models import Participant
+    from portal.enrollments.operations import enroll_participant
+    from portal.impact.operations import create_valuation_set
+    from portal.program_templates.operations import create_template, publish_template
+    from portal.programs.operations import launch_program, transition_program
+    from portal.webhooks.operations import create_endpoint
+
+    with live_server.app.app_context():
+        with transaction():
+            acme = db.session.scalars(sa.select(Company).where(Company.name == "Acme Corp")).one()
+            mentorship = load_master("mentorship")  # a program with sessions: the attendance sheet
+            template = create_template(None, key="keep-values-mentorship", name="Keep values mentorship",
+                                       category="mentorship", config_schema=mentorship["config_schema"],
+                                       default_config=mentorship["default_config"], ui_schema=mentorship["ui_schema"])
+            publish_template(None, template)
+            group = create_group(None, name="Keep values mentees", group_type="newcomers", country="NO",
+                                 languages=["en"], eligible_categories=["mentorship"])
+            program = launch_program(None, template=template, group=group, name="Keep values mentorship")
+            transition_program(None, program, "active")
+            campaign = create_campaign(None, program=program, company=acme,
+                                       name="Keep values deliveries", start_date=date(date.today().year, 1, 1),
+                                       max_enrollment=10)
+            transition_campaign(None, campaign, "active")
+            person = db.session.get(Participant, world["participant"])
+            enrollment = enroll_participant(None, campaign.id, person)
+            valuation = create_valuation_set(None, name="Keep values SROI", currency="NOK")
+            endpoint, _secret = create_endpoint(None, url="http://127.0.0.1:9/keep-values", description="Keep",
+                                                event_types=["program.delivery.recorded"])
+            db.session.flush()
+            ids = {"campaign": campaign.id, "enrollment": enrollment.id, "valuation": valuation.id,
+                   "endpoint": endpoint.id}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) > 0
+        db.session.remove()
+    return ids
+
+
+def kinds_on(page: Page) -> list[str]:
+    return [v for v in page.locator("select[name=kind] option").evaluate_all("os => os.map(o => o.value)") if v]
+
+
+def test_delivery_form_keeps_values(no_js: Page, sign_in, accounts, world, newer):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/campaigns/{newer['campaign']}/enrollments/{newer['enrollment']}")
+    form = form_with(page, "Record")
+    kind = [k for k in kinds_on(page)][-1]
+    future = date(date.today().year + 1, 1, 2).isoformat()  # a day to come: refused
+    values = {"kind": kind, "occurred_on": future, "occurred_time": "14:30", "quantity": "2.5",
+              "duration_minutes": "45", "note": "Kept\nnote"}
+    if form.locator("[name=attendance]").count():
+        values["attendance"] = "excused"
+    fail_and_compare(page, "Record", values, error=re.compile("future|Date"))
+
+
+def test_attendance_sheet_keeps_each_rows_choice(no_js: Page, sign_in, accounts, world, newer):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/campaigns/{newer['campaign']}/attendance")
+    form_with(page, "Show the sheet").get_by_role("button", name="Show the sheet").click()
+    sheet = form_with(page, "Save attendance")
+    rows = sorted({n for n in sheet.locator("input[type=radio]").evaluate_all("rs => rs.map(r => r.name)")})
+    assert rows, "the sheet lists the campaign's enrollments"
+    for name in rows:  # the last choice of every row ("excused"/"absent"…), not the default
+        sheet.locator(f"input[type=radio][name='{name}']").last.check()
+    fail_and_compare(page, "Save attendance", {"duration_minutes": "-5"}, error=re.compile("minutes|Duration"))
+
+
+def test_valuation_set_forms_keep_values(no_js: Page, sign_in, accounts, newer):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    page.goto("/valuation-sets/new")
+    fail_and_compare(page, "Create draft", {"name": "Kept SROI", "key": "kept-sroi", "currency": "EUR",
+                                            "discount_rate": "99", "description": "Kept\ndescription"},
+                     error=re.compile("Discount|20"))
+    page.goto(f"/valuation-sets/{newer['valuation']}/edit")
+    fail_and_compare(page, "Save", {"name": "Kept SROI", "currency": "EUR", "discount_rate": "99",
+                                    "description": "Kept description"}, error=re.compile("Discount|20"))
+    page.goto(f"/valuation-sets/{newer['valuation']}/entries/new")
+    outcomes = [v for v in page.locator("select[name=outcome] option").evaluate_all("os => os.map(o => o.value)")
+                if v]
+    fail_and_compare(page, "Add outcome", {"outcome": outcomes[-1], "proxy": "-1", "source_text": "Kept source",
+                                           "source_url": "https://example.org/kept", "deadweight": "10",
+                                           "displacement": "5", "attribution": "20", "drop_off": "15",
+                                           "duration_years": "3"}, error=re.compile("proxy|zero"))
+
+
+def test_webhook_endpoint_forms_keep_values(no_js: Page, sign_in, accounts, newer):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    endpoint = {"url": "ftp://kept.example.org/hook", "description": "Kept connector",
+                "event_types": ["program.delivery.recorded", "program.enrollment.created"]}
+    page.goto("/webhooks/new")
+    companies = [v for v in page.locator("select[name=company_id] option").evaluate_all("os => os.map(o => o.value)")
+                 if v]
+    fail_and_compare(page, "Add the endpoint", {**endpoint, "company_id": companies[0]}, error=re.compile("https|URL"))
+    page.goto(f"/webhooks/{newer['endpoint']}/edit")
+    fail_and_compare(page, "Save the endpoint", {**endpoint, "company_id": companies[0], "enabled": False},
+                     error=re.compile("https|URL"))
+
+
+def test_token_form_keeps_values(no_js: Page, sign_in, accounts):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    page.goto("/account/tokens/")
+    form = form_with(page, "Create token")
+    expiries = form.locator("select[name=expires_days] option").evaluate_all("os => os.map(o => o.value)")
+    scopes = form.locator("input[name=scopes]").evaluate_all("bs => bs.map(b => b.value)")
+    assert expiries and scopes, form.inner_html()[:2000]
+    fail_and_compare(page, "Create token", {"name": "   ", "scopes": scopes[:2], "expires_days": expiries[0]},
+                     error=re.compile("Name the token"))
+
+
+def test_report_period_form_keeps_what_was_asked(no_js: Page, sign_in, accounts, world):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/reports/campaigns/{world['campaign']}")
+    form = form_with(page, "Show")
+    fill(form, {"period": "custom", "start": "2026-05-01", "end": "2026-01-31"})
+    before = submitted(form)
+    with page.expect_response(lambda r: "/reports/campaigns/" in r.url and r.request.method == "GET") as answer:
+        form.get_by_role("button", name="Show", exact=True).click()
+    assert answer.value.status == 422
+    expect(page.get_by_text("The end date is before the start date.").first).to_be_visible()
+    assert submitted(form_with(page, "Show")) == before
+
+
+def test_privacy_forms_keep_values(no_js: Page, sign_in, accounts, world):
+    page = no_js
+    sign_in(page, accounts.pm.email)
+    page.goto(f"/privacy/participants/{world['participant']}/erase")
+    fail_and_compare(page, "Erase for good", {"confirmation": "not-the-reference"},
+                     error=re.compile("does not match"))
+    # a group's retention period (and every other field) survives a failed save
+    page.goto(f"/groups/{world['group']}/edit")
+    fail_and_compare(page, "Save group", {"name": "Kept newcomers", "age_min": "200", "age_max": "40",
+                                          "retention_months": "36", "country": "NO",
+                                          "eligible_categories": ["buddy"]},
+                     error="Ages are between 0 and 120.")
