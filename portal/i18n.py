@@ -30,7 +30,7 @@ from babel import Locale
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import Babel, Domain, _get_current_context, force_locale, get_locale, gettext, ngettext, pgettext
+from flask_babel import Babel, Domain, _get_current_context, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
@@ -38,6 +38,25 @@ __all__ = [
     "LANGUAGES", "LazyText", "_", "_l", "_lp", "_n", "force_locale", "pgettext", "gettext", "lazy_gettext", "lazy_ngettext", "ngettext",
     "current_language", "init_app", "money", "number", "percent", "show_date", "show_datetime",
 ]
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext`` (``%(name)s`` placeholders filled from ``variables``), through
+    the request's cached catalogue (:func:`_catalogue`)."""
+    text = _catalogue().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ``ngettext``: ``%(num)s`` is the count unless given."""
+    variables.setdefault("num", num)
+    return _catalogue().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """Flask-Babel's ``pgettext``: a string whose translation depends on ``context``."""
+    text = _catalogue().upgettext(context, string)
+    return text % variables if variables else text
+
 
 _ = gettext
 
@@ -170,6 +189,9 @@ babel = Babel()
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
+_UNTRANSLATED = NullTranslations()
+
+
 def _catalogue() -> NullTranslations:
     """The request's catalogue, straight from the per-request cache of
     :meth:`_PortalDomain.get_translations` when the locale is still the one it was made for
@@ -177,8 +199,8 @@ def _catalogue() -> NullTranslations:
     page hundreds of microseconds)."""
     try:
         namespace = g._get_current_object()
-    except RuntimeError:  # no application context
-        return babel.domain_instance.get_translations()
+    except RuntimeError:  # no application context: English, as Flask-Babel does there
+        return _UNTRANSLATED
     context = getattr(namespace, "_flask_babel", None)
     cached = getattr(context, "portal_translations", None)
     if cached is not None and cached[0] is getattr(context, "babel_locale", None):

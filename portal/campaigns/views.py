@@ -186,7 +186,7 @@ def detail_page(campaign: Campaign, status_code: int = 200):
                   board=campaign_dashboard(campaign, withhold_below=_withhold_below()), page=page, filters=filters,
                   label=participant_label, list_size=PREVIEW_SIZE, role_labels=ROLE_LABELS,
                   statuses=STATUSES, roles=ROLES, moves=allowed_moves(campaign.status), move_labels=MOVE_LABELS,
-                  action_form=DropForm(lock_version=campaign.lock_version), bulk_form=BulkForm(),
+                  bulk_form=BulkForm(),
                   config_preview=config_preview(campaign),
                   events=timeline("campaigns", campaign.id, current_user), describe=describe,
                   has_import="imports.upload" in current_app.view_functions,
