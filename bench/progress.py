@@ -281,7 +281,7 @@ def run(report: Report, repeat: int | None = None) -> None:
     through_gunicorn(report, url, scene)
 
 
-def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 6.0) -> None:
+def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 12.0) -> None:
     """Issue #15: through gunicorn (4 workers, 4 clients, random campaigns), the campaign page
     with its progress lists within 2× the enrollment list fragment of the same campaigns, in
     the same run, for both roles."""

@@ -107,18 +107,14 @@ def _x_labels(series: list[tuple[date, int]]) -> list[Tick]:
     return [Tick(round(i / last * 100, 2), _date_label(series[i][0]), anchors.get(i, "middle")) for i in indexes]
 
 
-def _corners(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The points where the line turns: a point on a straight run between its neighbours draws
-    nothing (a year of days, mostly flat or steady, is a few dozen corners, not 365 points)."""
-    if len(coords) < 3:
-        return coords
-    kept = [coords[0]]
-    for before, point, after in zip(coords, coords[1:], coords[2:], strict=False):
-        turn = (point[0] - before[0]) * (after[1] - point[1]) - (point[1] - before[1]) * (after[0] - point[0])
-        if abs(turn) > 1e-9:
-            kept.append(point)
-    kept.append(coords[-1])
-    return kept
+def _corners(values: list[int]) -> list[int]:
+    """Indexes of the days where the line turns (the day's change differs from the next's): a
+    day on a straight run between its neighbours draws nothing (a year of days, mostly flat or
+    steady, is a few dozen corners, not 365 points). Days are evenly spaced, so this is
+    judged on the counts themselves, exactly."""
+    last = len(values) - 1
+    return [0, *(i for i in range(1, last) if values[i] - values[i - 1] != values[i + 1] - values[i]), last] \
+        if last > 1 else list(range(last + 1))
 
 
 def line_chart(series: list[tuple[date, int]], *, title: str = "", plot_height: int = PLOT_HEIGHT) -> LineChart:
@@ -130,10 +126,9 @@ def line_chart(series: list[tuple[date, int]], *, title: str = "", plot_height: 
     def y_of(value: float) -> float:
         return round(plot_height - value / ticks[-1] * plot_height, 1)
 
-    points = series if len(series) > 1 else series * 2  # one day: a flat line across
-    step = LINE_BOX_WIDTH / (len(points) - 1)
-    coords = [(round(x, 1), round(y, 1)) for x, y in _corners(
-        [(i * step, plot_height - v / ticks[-1] * plot_height) for i, (_, v) in enumerate(points)])]
+    values = [v for _, v in series] if len(series) > 1 else [series[0][1]] * 2  # one day: a flat line across
+    step = LINE_BOX_WIDTH / (len(values) - 1)
+    coords = [(round(i * step, 1), y_of(values[i])) for i in _corners(values)]
     line = " ".join(f"{x},{y}" for x, y in coords)
     area = f"{coords[0][0]},{plot_height} {line} {coords[-1][0]},{plot_height}"
     y_labels = [Tick(y_of(t), _count_label(t), "end") for t in ticks]

@@ -197,6 +197,17 @@ def among(column: Any, values: Any) -> sa.ColumnElement[bool]:
     return column.in_(sa.select(each.c.value))
 
 
+def read(statement: Any, params: dict[str, Any] | None = None) -> sa.CursorResult:
+    """Run a read of columns (no ORM entities) on the session's connection, once the session's
+    pending changes are flushed as ``session.execute`` would: it skips the ORM's execution
+    layer, half the cost of a statement built once (37 µs instead of 72 here), which the
+    campaign page pays on each of its dozen reads."""
+    session = db.session
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params or {})
+
+
 def execute_rows(statement: Any, rows: list[dict[str, Any]], *, chunk: int = 1000) -> None:
     """Run an INSERT (or upsert) for many rows. On PostgreSQL as multi-row statements of
     ``chunk`` rows: an executemany there runs the statement once per row, and every run fires

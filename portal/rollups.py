@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from portal.beneficiaries.privacy import cohort_figure
 from portal.campaigns.models import Campaign
 from portal.charts import BarChart, Gauge, LineChart, bar_chart, capacity_gauge, cumulative_by_day, line_chart
-from portal.db import db
+from portal.db import db, read
 from portal.deliveries.milestones import milestone_label
 from portal.deliveries.progress import PREVIEW_SIZE, CampaignProgress, campaign_progress
 from portal.enrollments.models import Enrollment, EnrollmentTally
@@ -215,7 +215,7 @@ def campaign_tallies(campaign_id: int) -> tuple[dict[str, int], dict[str, int], 
     by_status: dict[str, int] = {}
     by_role: dict[str, int] = {}
     seats: dict[date, int] = {}
-    for role, status, day, n in db.session.execute(_tallies_statement(), {"campaign_id": campaign_id}).tuples():
+    for role, status, day, n in read(_tallies_statement(), {"campaign_id": campaign_id}).tuples():
         if not n:
             continue
         if day is not None:

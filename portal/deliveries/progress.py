@@ -36,7 +36,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.db import db
+from portal.db import db, read
 from portal.deliveries.milestones import SESSION_KIND, Milestone, milestone_label, milestone_list
 from portal.i18n import _, ngettext, number
 
@@ -346,8 +346,8 @@ def _active_rows(settings: ProgressSettings, enrollment_ids: list[int], today: d
     """Facts for the active enrollments ``enrollment_ids``: one grouped read of their
     counters (plus one of their level deliveries when levels are tracked)."""
     last = settings.last_milestone
-    rows = db.session.execute(_active_rows_statement(settings.tracks_levels, last is not None),
-                              {"ids": enrollment_ids, **({"last_key": last.key} if last else {})}).tuples().all()
+    rows = read(_active_rows_statement(settings.tracks_levels, last is not None),
+                {"ids": enrollment_ids, **({"last_key": last.key} if last else {})}).tuples().all()
     advances = _level_advances(enrollment_ids) if settings.tracks_levels else {}
     result = []
     for (enrollment_id, role, enrolled_at, last_on, meta, participant_id, company_id, name, sessions,
@@ -440,7 +440,7 @@ PROBE_UP_TO = 20_000
 def _campaign_recorded(campaign_id: int) -> set[tuple[str, str]]:
     """The (kind, milestone key or "") pairs anyone in the campaign has counted, from the
     campaign's impact rollups: a few rows in one read, not a scan of its enrollments."""
-    return {(kind, detail) for kind, detail in db.session.execute(_recorded_statement(), {"campaign_id": campaign_id})}
+    return {(kind, detail) for kind, detail in read(_recorded_statement(), {"campaign_id": campaign_id})}
 
 
 @cache
@@ -547,8 +547,8 @@ def ready_candidates(settings: ProgressSettings, today: date, active: sa.Select 
                                    level=level, probe=probe))
         params = {}
     found: dict[int, Any] = {}
-    for read in reads:
-        found.update(db.session.execute(read, params).tuples().all())
+    for statement in reads:
+        found.update(read(statement, params).tuples().all())
     # Oldest enrollment first (the lists' order), so the page loads only the rows it shows.
     return sorted(found, key=lambda i: (found[i] is None, found[i] or datetime.min.replace(tzinfo=UTC), i))[:COUNT_CAP]
 
@@ -569,14 +569,14 @@ def _bounded_count(ids: sa.Select) -> sa.ScalarSelect:
 
 def _attention_count(params: dict[str, Any]) -> int:
     """How many have lapsed or stayed silent, up to COUNT_CAP, in one statement."""
-    counted = db.session.execute(_attention_statements()[0], params).one()
+    counted = read(_attention_statements()[0], params).one()
     return min(sum(n or 0 for n in counted), COUNT_CAP)
 
 
 def _attention_ids(params: dict[str, Any], size: int) -> list[int]:
     """The ``size`` longest silences: the first ``size`` of each part, read in one statement,
     merged by the day each silence began (the last counted delivery, or the enrollment)."""
-    rows = db.session.execute(_attention_statements()[1], {**params, "size": size}).tuples()
+    rows = read(_attention_statements()[1], {**params, "size": size}).tuples()
     return [i for i, _ in sorted(((i, since if since is not None else _day(began)) for i, since, began in rows),
                                  key=lambda pair: (pair[1], pair[0]))[:size]]
 
@@ -625,7 +625,7 @@ def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) ->
                        key=lambda row: (-row.days, row.enrollment.id))
     funnel: list[tuple[Milestone, int]] = []
     if settings.milestones:
-        reached = dict(db.session.execute(_funnel_statement(), {"campaign_id": campaign.id}).tuples().all())
+        reached = dict(read(_funnel_statement(), {"campaign_id": campaign.id}).tuples().all())
         funnel = [(m, int(reached.get(m.key, 0))) for m in settings.milestones]
     return CampaignProgress(settings, ready, ready_count, attention, attention_count, funnel)
 

@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.configuration.merge import effective_with_provenance
-from portal.db import db
+from portal.db import db, read
 from portal.deliveries.kinds import kind_label
 from portal.disclosure import withheld_parts
 from portal.i18n import _l, number
@@ -276,7 +276,7 @@ def tally_buckets(campaign_ids: Sequence[int] | sa.Select, today: date, *, start
         statement, params["ids"] = _buckets_of_ids(*shape), list(campaign_ids)
     else:  # a query of ids
         statement = _buckets_select(*shape, ImpactTally.campaign_id.in_(campaign_ids))
-    rows = db.session.execute(statement, params).all()
+    rows = read(statement, params).all()
     found = []
     for row in rows:
         campaign_id, rest = (row[0], row[1:]) if group_by_campaign else (None, row)
@@ -316,7 +316,7 @@ def _quantity(value: Any) -> Decimal:
 def reach(campaign_ids: Sequence[int] | sa.Select, role: str = BENEFICIARY) -> dict[str, int]:
     """Enrollments of ``role`` with at least one counted delivery, per kind."""
     if isinstance(campaign_ids, list | tuple | set | frozenset):
-        rows = db.session.execute(_reach_of_ids(), {"role": role, "ids": list(campaign_ids)}).all()
+        rows = read(_reach_of_ids(), {"role": role, "ids": list(campaign_ids)}).all()
     else:  # a query of ids
         rows = db.session.execute(_reach_select(ImpactReach.campaign_id.in_(campaign_ids)), {"role": role}).all()
     return {kind: int(n) for kind, n in rows if n}
