@@ -111,3 +111,21 @@ def admin_screens(page: Page, world: ScreensWorld) -> list[str]:
     details.append(campaign)
     details += [f"{campaign}/edit", f"{campaign}/enroll"] + detail_links(page, campaign, f"{campaign}/enrollments/")
     return ADMIN_PATHS + details
+
+
+PHONE = {"width": 390, "height": 844}
+
+# The outermost elements that stick out of the viewport (and are not inside a box that
+# scrolls them), to say *what* made a page too wide.
+STICKING_OUT = """() => {
+  const vw = document.documentElement.clientWidth, out = [];
+  const scrolled = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible' && getComputedStyle(el).position !== 'absolute') return true; }
+    return false; };
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect(), parent = el.parentElement.getBoundingClientRect();
+    if (r.width && r.right > vw + 0.5 && parent.right <= vw + 0.5 && !scrolled(el))
+      out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} (right edge ${Math.round(r.right)} px)`);
+  }
+  return out.slice(0, 5);
+}"""

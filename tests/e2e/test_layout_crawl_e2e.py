@@ -18,9 +18,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.screens import ensure_screens_world
+from tests.e2e.screens import PHONE, ensure_screens_world
+from tests.e2e.screens import STICKING_OUT as OVERFLOW
 
-PHONE = {"width": 390, "height": 844}
 KEY = "layout-crawl-mentorship"
 CAMPAIGN = "Acme mentoring (layout crawl)"
 MAX_PAGES = 150  # per role; the portal has fewer screens than this
@@ -36,19 +36,6 @@ UNREACHED_BY_LINKS = {
     "/campaigns/<id>/deliveries/import/<token>/": "a dry run exists only after an upload: measured below",
     "/jobs/<id>": "a job exists only after a confirmed import or export: test_jobs_progress_e2e measures it",
 }
-
-OVERFLOW = """() => {
-  const vw = document.documentElement.clientWidth, out = [];
-  const scrolled = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      if (getComputedStyle(p).overflowX !== 'visible' && getComputedStyle(el).position !== 'absolute') return true; }
-    return false; };
-  for (const el of document.querySelectorAll('body *')) {
-    const r = el.getBoundingClientRect(), parent = el.parentElement.getBoundingClientRect();
-    if (r.width && r.right > vw + 0.5 && parent.right <= vw + 0.5 && !scrolled(el))
-      out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} (right edge ${Math.round(r.right)} px)`);
-  }
-  return out.slice(0, 5);
-}"""
 
 LINKS = """() => [...document.querySelectorAll('a[href]')]
   .filter(a => !a.hasAttribute('download') && a.origin === location.origin)

@@ -11,29 +11,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.screens import admin_screens, ensure_screens_world, pm_screens
+from tests.e2e.screens import PHONE, STICKING_OUT, admin_screens, ensure_screens_world, pm_screens
 
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 MIN_LABEL_PX = 12
 
 # The screens worth a picture at both widths (the rest are checked, not photographed).
 MAIN_SCREENS = re.compile(r"^/(home|catalog/|admin/|templates/a11y-buddy|(programs|campaigns|l2i)/\d+)$")
-
-# The outermost elements that stick out of the viewport (and are not inside a box that
-# scrolls them), to say *what* made a page too wide.
-STICKING_OUT = """() => {
-  const vw = document.documentElement.clientWidth, out = [];
-  const scrolled = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      if (getComputedStyle(p).overflowX !== 'visible' && getComputedStyle(el).position !== 'absolute') return true; }
-    return false; };
-  for (const el of document.querySelectorAll('body *')) {
-    const r = el.getBoundingClientRect(), parent = el.parentElement.getBoundingClientRect();
-    if (r.width && r.right > vw + 0.5 && parent.right <= vw + 0.5 && !scrolled(el))
-      out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} (right edge ${Math.round(r.right)} px)`);
-  }
-  return out.slice(0, 5);
-}"""
 
 CHART_GEOMETRY = """svg => {
   const box = svg.getBoundingClientRect();
