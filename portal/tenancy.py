@@ -7,6 +7,7 @@ exactly what a missing object gets: 404, never 403, so existence never leaks.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -63,18 +64,46 @@ _COMPANY_ADMIN_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {
 }
 
 
+ALL, COMPANY, NONE = "all", "company", "none"  # what a viewer sees: everything, a company's, nothing
+
+
+def viewer_scope(user: User) -> tuple[str, dict[str, Any]]:
+    """Which rows ``user`` sees (ALL, COMPANY or NONE) and, for COMPANY, the parameter a
+    :func:`bound_rule` binds (``viewer_company_id``)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NONE, {}
+    if user.is_program_manager:
+        return ALL, {}
+    if user.is_company_admin and user.company_id is not None:
+        return COMPANY, {"viewer_company_id": user.company_id}
+    return NONE, {}
+
+
+def _company_rule(model: type) -> Callable[[Any], sa.ColumnElement[bool]]:
+    try:
+        return _COMPANY_ADMIN_RULES[model]
+    except KeyError:
+        raise LookupError(f"no tenancy rule for {model.__name__}: add one to portal.tenancy") from None
+
+
 def visible(model: type, user: User) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting ``model`` to the rows ``user`` may see."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return _NOTHING
-    if user.is_program_manager:
-        return sa.true()
-    if user.is_company_admin and user.company_id is not None:
-        try:
-            return _COMPANY_ADMIN_RULES[model](user)
-        except KeyError:
-            raise LookupError(f"no tenancy rule for {model.__name__}: add one to portal.tenancy") from None
-    return _NOTHING
+    scope, _params = viewer_scope(user)
+    if scope == COMPANY:
+        return _company_rule(model)(user)
+    return sa.true() if scope == ALL else _NOTHING
+
+
+# A company admin as the rules read one (only its company), with the company bound when run.
+_BOUND_VIEWER = SimpleNamespace(company_id=sa.bindparam("viewer_company_id"))
+
+
+def bound_rule(model: type, scope: str) -> sa.ColumnElement[bool]:
+    """:func:`visible` for a :func:`viewer_scope`, the viewer's company bound as
+    ``viewer_company_id``: for a statement built once and run for any viewer of that scope."""
+    if scope == COMPANY:
+        return _company_rule(model)(_BOUND_VIEWER)
+    return sa.true() if scope == ALL else _NOTHING
 
 
 def select_visible(model: type[M], user: User) -> sa.Select[tuple[M]]:
