@@ -337,8 +337,10 @@ def test_attendance_sheet_keeps_each_rows_choice(no_js: Page, sign_in, accounts,
     page = no_js
     sign_in(page, accounts.pm.email)
     page.goto(f"/campaigns/{newer['campaign']}/attendance")
-    form_with(page, "Show the sheet").get_by_role("button", name="Show the sheet").click()
+    with page.expect_navigation():  # the sheet of the page it loads, not of the page it leaves
+        form_with(page, "Show the sheet").get_by_role("button", name="Show the sheet").click()
     sheet = form_with(page, "Save attendance")
+    expect(sheet.locator("input[type=radio]").first).to_be_attached()
     rows = sorted({n for n in sheet.locator("input[type=radio]").evaluate_all("rs => rs.map(r => r.name)")})
     assert rows, "the sheet lists the campaign's enrollments"
     for name in rows:  # the last choice of every row ("excused"/"absent"…), not the default
