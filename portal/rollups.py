@@ -180,20 +180,8 @@ class Dashboard:
 SEATS_CHART_TITLE = "Cumulative enrollments (active + completed beneficiaries, by day enrolled)"
 
 
-def _seats_by_day() -> sa.Select:
-    return (sa.select(EnrollmentTally.day, sa.func.sum(EnrollmentTally.enrollments))
-            .where(EnrollmentTally.campaign_id == sa.bindparam("campaign_id"), EnrollmentTally.role == "beneficiary",
-                   EnrollmentTally.status.in_(COUNTED_STATUSES))
-            .group_by(EnrollmentTally.day))
-
-
 def _as_day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def seats_taken_by_day(campaign_id: int) -> dict[date, int]:
-    """Seats held now (the gauge's ``enrolled_count``), counted on the day each was taken."""
-    return {_as_day(d): int(n) for d, n in db.session.execute(_seats_by_day(), {"campaign_id": campaign_id}) if n}
 
 
 @cache
@@ -204,14 +192,17 @@ def _tallies_statement() -> sa.CompoundSelect:
                                     sa.func.sum(EnrollmentTally.enrollments))
                           .where(EnrollmentTally.campaign_id == sa.bindparam("campaign_id"))
                           .group_by(EnrollmentTally.role, EnrollmentTally.status))
-    by_day = _seats_by_day().with_only_columns(sa.null(), sa.null(), EnrollmentTally.day,
-                                               sa.func.sum(EnrollmentTally.enrollments))
-    return sa.union_all(by_status_and_role, by_day)
+    seats_by_day = (sa.select(sa.null(), sa.null(), EnrollmentTally.day, sa.func.sum(EnrollmentTally.enrollments))
+                    .where(EnrollmentTally.campaign_id == sa.bindparam("campaign_id"),
+                           EnrollmentTally.role == "beneficiary", EnrollmentTally.status.in_(COUNTED_STATUSES))
+                    .group_by(EnrollmentTally.day))
+    return sa.union_all(by_status_and_role, seats_by_day)
 
 
 def campaign_tallies(campaign_id: int) -> tuple[dict[str, int], dict[str, int], dict[date, int]]:
     """The campaign's enrollments by status, its seats (active and completed) and volunteers
-    by role, and :func:`seats_taken_by_day`, in one read of its tallies."""
+    by role, and the seats held now (the gauge's ``enrolled_count``) counted on the day each
+    was taken, in one read of its tallies."""
     by_status: dict[str, int] = {}
     by_role: dict[str, int] = {}
     seats: dict[date, int] = {}

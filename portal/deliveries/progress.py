@@ -598,7 +598,6 @@ def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) ->
     its milestone funnel, in a few bounded reads whatever the campaign's size: SQL narrows to
     the enrollments a rule can hold for (counts stop at COUNT_CAP), the pure rules above
     judge the rows shown, which are read once for both lists."""
-
     settings = campaign_settings(campaign)
     ready_ids: list[int] = []
     ready_count = 0

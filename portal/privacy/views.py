@@ -28,7 +28,7 @@ from portal.privacy.consent import LEGAL_BASIS_LABELS, withdraw_consent
 from portal.privacy.erasure import erase_participant, erase_word
 from portal.privacy.forms import AccessForm, CloseRequestForm, EraseForm, RequestForm, WithdrawConsentForm
 from portal.privacy.models import DataSubjectRequest
-from portal.privacy.retention import add_months, due_for_retention
+from portal.privacy.retention import due_for_retention
 from portal.tenancy import get_visible_or_404
 from portal.web import (
     Confirmation,
@@ -189,13 +189,12 @@ def record_request(participant_id: int):
     try:
         with transaction():
             locked = _participant(participant_id, for_update=True)
-            requests.record_request(current_user, locked, kind=form.kind.data, received_on=form.received_on.data,
-                                    reference=form.reference.data)
+            recorded = requests.record_request(current_user, locked, kind=form.kind.data,
+                                               received_on=form.received_on.data, reference=form.reference.data)
     except DomainError as exc:
         apply_domain_error(form, exc)
         return _participant_page(_participant(participant_id), exc.status_code, form)
-    flash(_("Request recorded: answer it by %(day)s.", day=show_date(add_months(form.received_on.data, 1))),
-          "success")
+    flash(_("Request recorded: answer it by %(day)s.", day=show_date(recorded.due_on)), "success")
     return redirect_to(url_for(".participant", participant_id=participant_id))
 
 

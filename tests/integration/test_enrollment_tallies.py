@@ -23,7 +23,7 @@ from portal.enrollments.operations import (
     drop_enrollment,
     enroll_participant,
 )
-from portal.rollups import campaign_dashboard, seats_taken_by_day
+from portal.rollups import campaign_dashboard, campaign_tallies
 
 ACTIONS = ("enroll", "volunteer", "complete", "drop", "import", "backdate", "delete")
 
@@ -103,13 +103,13 @@ def test_the_campaign_page_shows_the_tallies_figures(app, make, tenants, pm_clie
         board = campaign_dashboard(db.session.get(Campaign, campaign.id))
         assert board.by_status == {"active": 2, "completed": 1, "waitlisted": 1}
         assert board.by_role == {"beneficiary": 2, "volunteer": 1}
-        assert seats_taken_by_day(campaign.id) == {datetime.now(UTC).date(): 2}
+        assert campaign_tallies(campaign.id)[2] == {datetime.now(UTC).date(): 2}
         # A seat taken long ago moves to its day on the chart, with no operation involved.
         with transaction():
             db.session.execute(sa.update(Enrollment).where(Enrollment.campaign_id == campaign.id,
                                                            Enrollment.status == "completed")
                                .values(enrolled_at=datetime(2026, 1, 5, 12, tzinfo=UTC)))
-        assert seats_taken_by_day(campaign.id) == {date(2026, 1, 5): 1, datetime.now(UTC).date(): 1}
+        assert campaign_tallies(campaign.id)[2] == {date(2026, 1, 5): 1, datetime.now(UTC).date(): 1}
     page = pm_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     for shown in ("<dt>Active</dt><dd>2</dd>", "<dt>Completed</dt><dd>1</dd>", "<dt>Waitlisted</dt><dd>1</dd>",
                   "<dt>Dropped</dt><dd>0</dd>", "<dt>Volunteers</dt><dd>1</dd>"):
