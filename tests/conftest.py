@@ -259,6 +259,9 @@ def app(request: pytest.FixtureRequest, shared_apps: dict[tuple, Flask], databas
         if fingerprint not in shared_apps:
             shared_apps[fingerprint] = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
         app = shared_apps[fingerprint]
+        # The process-wide limiter holds the switch and store of the last app created here (a
+        # module's own app may have turned it off): configure it for this one again (no new hooks).
+        limiter.init_app(app)
     config = dict(app.config)
     with app.app_context():
         connection = db.engine.connect()

@@ -111,11 +111,18 @@ def test_company_admin_sees_no_admin_screens(page: Page, sign_in, accounts, scre
     expect(page.get_by_text("Your role does not give access to this page.")).to_be_visible()
 
 
-def test_eleventh_failed_sign_in_within_a_minute_is_refused(page: Page, accounts) -> None:
+def test_eleventh_failed_sign_in_within_a_minute_is_refused(page: Page, accounts, live_server) -> None:
     """Only this test makes many failures; it clears the limiter before and after so the
-    others (which share the server and the 127.0.0.1 key) are not throttled."""
+    others (which share the server and the 127.0.0.1 key) are not throttled.
+
+    Flask-Limiter keeps its switch and store on the one process-wide ``limiter``, which the
+    last ``create_app`` of this test process configured: an integration test's app built with
+    ``RATELIMIT_ENABLED=False`` (or a Redis store) leaves it that way. Configuring it again for
+    the live server's app (which adds no second set of hooks) makes this test mean what it says
+    whatever ran before it in the same worker."""
     from portal.extensions import limiter
 
+    limiter.init_app(live_server.app)
     limiter.reset()
     try:
         page.goto("/sign-in")
