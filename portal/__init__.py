@@ -245,10 +245,12 @@ NAVIGATION = [
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask import request
+    from flask import request, url_for
     from flask_login import current_user
 
     from portal import reference
+
+    nav_urls: dict[tuple[str, str], str] = {}  # a link of the menu depends only on where the app is mounted
 
     @app.context_processor
     def navigation() -> dict[str, Any]:
@@ -260,7 +262,9 @@ def _register_template_helpers(app: Flask) -> None:
                     current = request.endpoint == endpoint or (
                         request.blueprint == section and endpoint.endswith(".index")
                     )
-                    items.append({"endpoint": endpoint, "label": str(label), "current": current})
+                    if (url := nav_urls.get((endpoint, request.script_root))) is None:
+                        url = nav_urls[(endpoint, request.script_root)] = url_for(endpoint)
+                    items.append({"endpoint": endpoint, "url": url, "label": str(label), "current": current})
         return {"nav_items": items}
 
     app.jinja_env.filters["country_name"] = reference.country_name

@@ -12,8 +12,10 @@ give translated titles and labels; axis dates and counts are formatted here ("30
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal
@@ -45,16 +47,43 @@ class LineChart:
     box_width: int = LINE_BOX_WIDTH
 
 
-def cumulative_by_day(counts: dict[date, int], start: date, end: date) -> list[tuple[date, int]]:
+class DailyTotals(Sequence):
+    """Running totals, one a day from ``start``: reads as a list of ``(day, total)`` pairs,
+    kept as the totals alone (a year of pairs and dates cost more to build than the chart)."""
+
+    __slots__ = ("start", "values")
+
+    def __init__(self, start: date, values: list[int]) -> None:
+        self.start, self.values = start, values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self.values)
+        return self.start + timedelta(days=index), self.values[index]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def cumulative_by_day(counts: dict[date, int], start: date, end: date) -> DailyTotals:
     """Running totals for every day from start to end (days without events carry the total;
     events before ``start`` are the total the series starts from)."""
-    total = sum(n for day, n in counts.items() if day < start)
-    series, day = [], start
-    while day <= end:
-        total += counts.get(day, 0)
-        series.append((day, total))
-        day += timedelta(days=1)
-    return series
+    days = max((end - start).days + 1, 0)
+    changes = [0] * days
+    before = 0
+    for day, n in counts.items():
+        if day < start:
+            before += n
+        elif day <= end:
+            changes[(day - start).days] += n
+    return DailyTotals(start, list(accumulate(changes, initial=before))[1:])
 
 
 def integer_ticks(peak: float, max_ticks: int = 6) -> list[int]:
@@ -95,7 +124,7 @@ def _date_label(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _x_labels(series: list[tuple[date, int]]) -> list[Tick]:
+def _x_labels(series: Sequence[tuple[date, int]]) -> list[Tick]:
     """Up to MAX_X_LABELS evenly spread dates; the first and last anchored inwards so that
     neither is cut at the chart's edge."""
     last = len(series) - 1
@@ -117,22 +146,24 @@ def _corners(values: list[int]) -> list[int]:
         if last > 1 else list(range(last + 1))
 
 
-def line_chart(series: list[tuple[date, int]], *, title: str = "", plot_height: int = PLOT_HEIGHT) -> LineChart:
+def line_chart(series: Sequence[tuple[date, int]], *, title: str = "", plot_height: int = PLOT_HEIGHT) -> LineChart:
     """The geometry of a line over ``series`` (one value a day) on an integer y axis."""
     if not series:
         return LineChart(plot_height, "", "", [], [], 0, True, title)
-    ticks = integer_ticks(max(v for _, v in series))
+    values = series.values if isinstance(series, DailyTotals) else [v for _, v in series]
+    ticks = integer_ticks(max(values))
 
     def y_of(value: float) -> float:
         return round(plot_height - value / ticks[-1] * plot_height, 1)
 
-    values = [v for _, v in series] if len(series) > 1 else [series[0][1]] * 2  # one day: a flat line across
+    if len(values) == 1:
+        values = values * 2  # one day: a flat line across
     step = LINE_BOX_WIDTH / (len(values) - 1)
     coords = [(round(i * step, 1), y_of(values[i])) for i in _corners(values)]
     line = " ".join(f"{x},{y}" for x, y in coords)
     area = f"{coords[0][0]},{plot_height} {line} {coords[-1][0]},{plot_height}"
     y_labels = [Tick(y_of(t), _count_label(t), "end") for t in ticks]
-    total = series[-1][1]
+    total = values[-1]
     return LineChart(plot_height, line, area, _x_labels(series), y_labels, total, total == 0, title)
 
 

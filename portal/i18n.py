@@ -128,7 +128,10 @@ def select_language() -> str:
 
 
 def current_language() -> str:
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """The request's language code ("en", "nb", "uk"): read off the request's locale object,
+    not written out again by Babel each time (a page asks a dozen times)."""
+    locale = _locale()
+    return locale.language if not (locale.territory or locale.script or locale.variant) else str(locale)
 
 
 def catalogue_key() -> str:

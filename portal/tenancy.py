@@ -6,7 +6,8 @@ exactly what a missing object gets: 404, never 403, so existence never leaks.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -111,15 +112,29 @@ def select_visible(model: type[M], user: User) -> sa.Select[tuple[M]]:
 
 
 def get_visible_or_404(model: type[M], object_id: Any, user: User, *, for_update: bool = False,
-                       options: Sequence[Any] = ()) -> M:
+                       options: tuple[Any, ...] = ()) -> M:
     """The object if it exists and ``user`` may see it; otherwise abort(404). ``options``:
-    loader options (what the page reads with it, in the same statement)."""
-    stmt = sa.select(model).where(model.id == object_id, visible(model, user))  # type: ignore[attr-defined]
+    loader options (what the page reads with it, in the same statement), a tuple kept by
+    the caller: the statement is built once for each model, kind of viewer and options."""
+    scope, params = viewer_scope(user)
+    if scope == NONE:
+        abort(404)
+    stmt = _lookup_statement(model, scope, tuple(options), for_update)
+    obj = db.session.scalars(stmt, {"object_id": object_id, **params}).first()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@lru_cache(maxsize=256)
+def _lookup_statement(model: type, scope: str, options: tuple[Any, ...], for_update: bool) -> sa.Select:
+    """One object of ``model`` by id (bound as ``object_id``) among those a viewer of
+    ``scope`` sees (:func:`bound_rule`): every detail page looks its object up, and building
+    the statement cost about what running it did (with a page's loader options, more)."""
+    stmt = sa.select(model).where(model.id == sa.bindparam("object_id"),  # type: ignore[attr-defined]
+                                  bound_rule(model, scope))
     if options:
         stmt = stmt.options(*options)
     if for_update:
         stmt = stmt.with_for_update()
-    obj = db.session.scalars(stmt).first()
-    if obj is None:
-        abort(404)
-    return obj
+    return stmt

@@ -8,24 +8,40 @@ from typing import Any
 
 from portal.configuration.paths import PathLike, same_json, split_path
 
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON document (objects, arrays, strings, numbers, booleans, null): a
+    few times faster than ``copy.deepcopy``, which every campaign page paid for three merges;
+    anything else is handed to ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_json(item) for item in value]
+    return value if kind in _IMMUTABLE else copy.deepcopy(value)
+
 
 def deep_merge(base: Any, override: Any) -> Any:
     """Objects merge key by key; arrays and scalars replace. Inputs are never mutated."""
     if isinstance(base, dict) and isinstance(override, dict):
-        merged = {k: copy.deepcopy(v) for k, v in base.items()}
+        merged = {k: deep_merge(v, override[k]) if k in override else copy_json(v) for k, v in base.items()}
         for key, value in override.items():
-            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+            if key not in base:
+                merged[key] = copy_json(value)
         return merged
-    return copy.deepcopy(override)
+    return copy_json(override)
 
 
 def effective_config(defaults: dict[str, Any], *overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """Template defaults ← program overrides ← campaign overrides."""
-    result = copy.deepcopy(defaults)
+    """Template defaults ← program overrides ← campaign overrides (a new document: each
+    merge copies what it keeps, so the defaults are not copied first)."""
+    result = defaults
     for layer in overrides:
         if layer:
             result = deep_merge(result, layer)
-    return result
+    return copy_json(result) if result is defaults else result
 
 
 def effective_with_provenance(
@@ -60,13 +76,13 @@ def sparse_overrides(inherited: dict[str, Any], desired: dict[str, Any]) -> dict
     result: dict[str, Any] = {}
     for key, value in (desired or {}).items():
         if key not in inherited:
-            result[key] = copy.deepcopy(value)
+            result[key] = copy_json(value)
         elif isinstance(value, dict) and isinstance(inherited[key], dict):
             below = sparse_overrides(inherited[key], value)
             if below:
                 result[key] = below
         elif not same_json(value, inherited[key]):
-            result[key] = copy.deepcopy(value)
+            result[key] = copy_json(value)
     return result
 
 
@@ -76,7 +92,7 @@ def remove_override(overrides: dict[str, Any], path: PathLike) -> dict[str, Any]
     A path that is not in ``overrides`` leaves it unchanged ("reset to inherited" of a field
     that is already inherited is a no-op).
     """
-    result = copy.deepcopy(overrides) if overrides else {}
+    result = copy_json(overrides) if overrides else {}
     parts = [str(p) for p in split_path(path)]
     if not parts:
         return {}

@@ -26,7 +26,7 @@ the progress counters kept with the deliveries, never recounting deliveries per 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as datetime_time
@@ -409,19 +409,23 @@ def _attention_parts() -> tuple[sa.Select, sa.Select]:
 
 @cache
 def _attention_statements() -> tuple[sa.Select, sa.CompoundSelect]:
-    """How many need attention (up to COUNT_CAP), and the first ``size`` of each part with
-    the day its silence began, built once: the campaign page runs them on every visit, and
+    """How many need attention (up to COUNT_CAP); and the same counts with the first
+    ``size`` of each part and the day its silence began, in one statement (a row of the two
+    counts, then a row per id). Built once: the campaign page runs it on every visit, and
     building a statement anew cost more than running it."""
     from portal.enrollments.models import Enrollment
 
     lapsed, silent = _attention_parts()
     last, started = Enrollment.last_counted_delivery_on, Enrollment.enrolled_at
     size = sa.bindparam("size")
+    no_id, no_day, no_start = (sa.cast(sa.null(), column.type) for column in (Enrollment.id, last, started))
+    counts = sa.select(_bounded_count(lapsed), _bounded_count(silent))
     parts = [part.limit(size).subquery() for part in (
-        lapsed.add_columns(last.label("since"), sa.cast(sa.null(), started.type).label("started")),
-        silent.add_columns(sa.cast(sa.null(), last.type).label("since"), started.label("started")))]
-    return (sa.select(_bounded_count(lapsed), _bounded_count(silent)),
-            sa.union_all(*(sa.select(part) for part in parts)))
+        lapsed.add_columns(last.label("since"), no_start.label("started")),
+        silent.add_columns(no_day.label("since"), started.label("started")))]
+    no_count = sa.cast(sa.null(), sa.Integer)
+    return counts, sa.union_all(counts.add_columns(no_id, no_day, no_start),
+                                *(sa.select(no_count, no_count, part) for part in parts))
 
 
 def _attention_params(settings: ProgressSettings, today: date, campaign_id: int) -> dict[str, Any] | None:
@@ -569,16 +573,24 @@ def _bounded_count(ids: sa.Select) -> sa.ScalarSelect:
 
 def _attention_count(params: dict[str, Any]) -> int:
     """How many have lapsed or stayed silent, up to COUNT_CAP, in one statement."""
-    counted = read(_attention_statements()[0], params).one()
+    return _capped(read(_attention_statements()[0], params).one())
+
+
+def _capped(counted: Sequence[int | None]) -> int:
     return min(sum(n or 0 for n in counted), COUNT_CAP)
 
 
-def _attention_ids(params: dict[str, Any], size: int) -> list[int]:
-    """The ``size`` longest silences: the first ``size`` of each part, read in one statement,
-    merged by the day each silence began (the last counted delivery, or the enrollment)."""
-    rows = read(_attention_statements()[1], {**params, "size": size}).tuples()
-    return [i for i, _ in sorted(((i, since if since is not None else _day(began)) for i, since, began in rows),
-                                 key=lambda pair: (pair[1], pair[0]))[:size]]
+def _attention_first(params: dict[str, Any], size: int) -> tuple[int, list[int]]:
+    """How many have lapsed or stayed silent (up to COUNT_CAP) and the ``size`` longest
+    silences, in one statement: the first ``size`` of each part merged by the day each
+    silence began (the last counted delivery, or the enrollment)."""
+    count, first = 0, []
+    for lapsed, silent, enrollment_id, since, began in read(_attention_statements()[1], {**params, "size": size}):
+        if enrollment_id is None:
+            count = _capped((lapsed, silent))
+        else:
+            first.append((enrollment_id, since if since is not None else _day(began)))
+    return count, [i for i, _ in sorted(first, key=lambda pair: (pair[1], pair[0]))[:size]]
 
 
 @cache
@@ -611,9 +623,7 @@ def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) ->
     attention_ids: list[int] = []
     attention_count = 0
     if (params := _attention_params(settings, today, campaign.id)) is not None:
-        attention_count = _attention_count(params)
-        if attention_count:
-            attention_ids = _attention_ids(params, list_size)
+        attention_count, attention_ids = _attention_first(params, list_size)
     rows = {row.enrollment.id: row for row in _active_rows(settings, list(dict.fromkeys(ready_ids + attention_ids)),
                                                            today)} if ready_ids or attention_ids else {}
     ready = [rows[i] for i in ready_ids if i in rows and rows[i].reasons]  # oldest enrollment first
