@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -154,3 +156,54 @@ def test_a_request_is_recorded_listed_open_and_answered_by_the_export(page: Page
     expect(page.get_by_role("region", name="Requests")).to_contain_text("Answered by the data export")
     page.goto("/privacy/")
     expect(page.get_by_role("region", name="Open requests")).not_to_contain_text("DPO-2026-31")
+
+
+@pytest.fixture
+def overdue_request(live_server, accounts, world) -> Iterator[int]:
+    """A participant whose access request, received 40 days ago, is open and overdue. The
+    program manager's language goes back to "follow the browser" afterwards: other browser
+    tests sign in with the same account and read English."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import User
+    from portal.db import db, transaction, utcnow
+    from portal.enrollments.operations import create_participant
+    from portal.privacy.requests import record_request
+
+    with live_server.app.app_context():
+        with transaction():
+            person = create_participant(None, display_name="Halyna Waits")
+            record_request(None, person, kind="access", received_on=utcnow().date() - timedelta(days=40))
+        person_id = person.id
+        db.session.remove()
+    yield person_id
+    with live_server.app.app_context():
+        db.session.execute(sa.update(User).where(User.email == accounts.pm.email).values(locale=None))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.parametrize(("language", "shown"), [
+    ("en", ["Awaiting an answer", "Overdue"]),
+    ("nb", ["Venter på svar", "Forfalt"]),
+    ("uk", ["Очікує на відповідь", "Прострочено"]),
+])
+def test_a_requests_status_badges_read_in_sentence_case(page: Page, sign_in, accounts, live_server, overdue_request,
+                                                         language, shown) -> None:
+    """What the reader sees (innerText, after CSS), not the markup: a badge's label starts
+    with a capital and no other word does, in every language."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import User
+    from portal.db import db
+
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, accounts.pm.email)  # in English; then the account chooses the language
+    with live_server.app.app_context():
+        db.session.execute(sa.update(User).where(User.email == accounts.pm.email)
+                           .values(locale=None if language == "en" else language))
+        db.session.commit()
+        db.session.remove()
+    page.goto(f"/privacy/participants/{overdue_request}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    assert page.locator("#requests-title + .table-wrap .badge").all_inner_texts() == shown

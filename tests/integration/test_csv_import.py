@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -373,8 +373,8 @@ def test_export_writes_the_import_columns_and_neutralises_formulas(app, pm_clien
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_export_through_job(response)
     assert list(rows[0]) == ["email", "external_ref", "display_name", "role", "year_of_birth", "languages", "country",
-                             "source_id", "status", "enrolled_at", "metadata.note", "metadata.referred_by",
-                             "metadata.starting_cefr"]
+                             "source_id", "status", "enrolled_at", "legal_basis", "consent_given_on",
+                             "consent_withdrawn_at", "metadata.note", "metadata.referred_by", "metadata.starting_cefr"]
     first = rows[0]
     assert first["display_name"] == "'=HYPERLINK(\"http://evil\",\"x\")"
     assert first["external_ref"] == "'@ref" and first["source_id"] == "'-1+1" and first["metadata.note"] == "'+cmd"
@@ -416,6 +416,114 @@ def test_company_admin_export_is_pseudonymised_except_own_employees(app, admin_a
     for secret in ("Olena", "olena@example.org", "1990", "kintell:8812", olena.ref):
         assert secret not in body
     assert (volunteer["display_name"], volunteer["email"]) == ("Ingrid Employee", "ingrid@acme.example")
+
+
+def _by_name(rows):
+    return {row["display_name"]: row for row in rows}
+
+
+def _withdraw(app, pm, enrollment_id):
+    """Withdraw the consent of an enrollment through the operation; the moment it stored."""
+    from portal.privacy.consent import withdraw_consent
+
+    with app.app_context():
+        with transaction():
+            withdraw_consent(pm, db.session.get(Enrollment, enrollment_id))
+        return db.session.get(Enrollment, enrollment_id).consent_withdrawn_at
+
+
+def test_export_carries_the_legal_basis_held_now(app, pm_client, make, tenants, camp):
+    from portal.privacy.erasure import ERASED_PARTICIPANT, erase_participant
+
+    consent = make.enrollment(camp, make.participant(display_name="Olena Consent", email="olena@example.org"),
+                              legal_basis="consent", consent_given_on=date(2026, 3, 4))
+    make.enrollment(camp, make.participant(display_name="Amir Interest", email="amir@example.org"),
+                    legal_basis="legitimate_interest")
+    make.enrollment(camp, make.participant(display_name="Lars Contract", email="lars@example.org"),
+                    legal_basis="contract")
+    gone = make.enrollment(camp, make.participant(display_name="Taras Withdrew", email="taras@example.org"),
+                           legal_basis="consent", consent_given_on=date(2026, 2, 1))
+    erased = make.participant(display_name="Iryna Erased", email="iryna@example.org", year_of_birth=1980)
+    make.enrollment(camp, erased, legal_basis="consent", consent_given_on=date(2026, 1, 9))
+    withdrawn_at = _withdraw(app, tenants["pm"], gone.id)
+    with app.app_context():
+        with transaction():
+            erase_participant(tenants["pm"], db.session.get(Participant, erased.id), confirmation="ERASE")
+    body = export_through_job(pm_client, camp.id).get_data(as_text=True)
+    rows = _by_name(read_export_through_job(export_through_job(pm_client, camp.id)))
+    held = {name: (r["legal_basis"], r["consent_given_on"], r["consent_withdrawn_at"]) for name, r in rows.items()}
+    assert held == {
+        "Olena Consent": ("consent", "2026-03-04", ""),
+        "Amir Interest": ("legitimate_interest", "", ""),
+        "Lars Contract": ("contract", "", ""),
+        "Taras Withdrew": ("consent", "2026-02-01", withdrawn_at.isoformat()),
+        # Erasure keeps the record that processing was lawful, and nothing that names her.
+        ERASED_PARTICIPANT: ("consent", "2026-01-09", ""),
+    }
+    assert datetime.fromisoformat(held["Taras Withdrew"][2]) == withdrawn_at
+    assert consent.id and rows["Olena Consent"]["email"] == "olena@example.org"
+    assert rows[ERASED_PARTICIPANT]["email"] == rows[ERASED_PARTICIPANT]["year_of_birth"] == ""
+    assert "Iryna" not in body and "iryna@example.org" not in body and "1980" not in body
+
+
+def test_an_exported_legal_basis_is_imported_with_the_row(app, pm_client, make, tenants, program, camp):
+    for name, basis, given in (("Olena Consent", "consent", date(2026, 3, 4)),
+                               ("Amir Interest", "legitimate_interest", None),
+                               ("Lars Contract", "contract", None)):
+        make.enrollment(camp, make.participant(display_name=name, email=f"{name.split()[0].lower()}@example.org"),
+                        legal_basis=basis, consent_given_on=given)
+    exported = export_through_job(pm_client, camp.id).get_data()
+    assert b"legal_basis,consent_given_on,consent_withdrawn_at" in exported
+    other = make.campaign(tenants["company_a"], program)
+    dry = upload(pm_client, other.id, exported)
+    assert [(o, r) for _, o, r in outcome_rows(dry)] == [("will enroll", "existing participant")] * 3
+    confirm(pm_client, dry)
+    with app.app_context():
+        stored = db.session.execute(
+            sa.select(Participant.display_name, Enrollment.legal_basis, Enrollment.consent_given_on)
+            .join(Participant, Participant.id == Enrollment.participant_id)
+            .where(Enrollment.campaign_id == other.id).order_by(Enrollment.id)).tuples().all()
+    assert stored == [("Olena Consent", "consent", date(2026, 3, 4)), ("Amir Interest", "legitimate_interest", None),
+                      ("Lars Contract", "contract", None)]
+
+
+def test_an_exported_withdrawn_consent_is_not_imported_as_consent(app, pm_client, make, tenants, program, camp):
+    gone = make.enrollment(camp, make.participant(display_name="Taras Withdrew", email="taras@example.org"),
+                           legal_basis="consent", consent_given_on=date(2026, 2, 1))
+    make.enrollment(camp, make.participant(display_name="Olena Consent", email="olena@example.org"),
+                    legal_basis="consent", consent_given_on=date(2026, 3, 4))
+    _withdraw(app, tenants["pm"], gone.id)
+    exported = export_through_job(pm_client, camp.id).get_data(as_text=True)
+    other = make.campaign(tenants["company_a"], program)
+    outcomes = outcome_rows(upload(pm_client, other.id, exported))
+    assert outcomes[0][:2] == (2, "error") and outcomes[0][2].startswith("consent_withdrawn_at: The person withdrew")
+    assert outcomes[1][:2] == (3, "will enroll")
+    # Under another legal basis (the importer's decision, made in the file) the row is accepted.
+    changed = exported.replace(",consent,2026-02-01,", ",legitimate_interest,,")
+    assert changed != exported
+    assert [o for _, o, _ in outcome_rows(upload(pm_client, other.id, changed))] == ["will enroll"] * 2
+
+
+def test_company_admin_export_shows_no_beneficiarys_legal_basis(app, admin_a_client, make, tenants, camp):
+    olena = make.participant(display_name="Olena Shevchenko", email="olena@example.org")
+    gone = make.enrollment(camp, olena, legal_basis="consent", consent_given_on=date(2026, 3, 4))
+    make.enrollment(camp, make.participant(display_name="Amir Haddad"), legal_basis="contract")
+    ingrid = make.participant(display_name="Ingrid Employee", email="ingrid@acme.example",
+                              company_id=tenants["company_a"].id)
+    make.enrollment(camp, ingrid, role="volunteer", legal_basis="consent", consent_given_on=date(2026, 5, 6))
+    withdrawn_at = _withdraw(app, tenants["pm"], gone.id)
+    body = export_through_job(admin_a_client, camp.id).get_data(as_text=True)
+    olena_row, amir_row, volunteer = read_export_through_job(export_through_job(admin_a_client, camp.id))
+    with app.app_context():
+        company = db.session.get(Company, tenants["company_a"].id)
+        assert olena_row["display_name"] == company_reference(company, olena.id)
+    for hidden in (olena_row, amir_row):  # as before: pseudonym, role, status and date, nothing else
+        assert [k for k, v in hidden.items() if v] == ["display_name", "role", "status", "enrolled_at"]
+    for secret in ("2026-03-04", withdrawn_at.isoformat(), "contract", "Olena", "Amir"):
+        assert secret not in body
+    # Her own employee, whom she may import, with the legal basis she would import.
+    assert (volunteer["display_name"], volunteer["legal_basis"], volunteer["consent_given_on"]) == (
+        "Ingrid Employee", "consent", "2026-05-06")
 
 
 # --- tenancy ----------------------------------------------------------------------

@@ -47,18 +47,23 @@ def sample_csv(viewer: User, campaign: Campaign) -> str:
 
 
 def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 5000) -> Iterator[str]:
-    """A campaign's enrollments in the import's columns plus status and enrolled_at, one
-    ``metadata.<key>`` column per key present, streamed in keyset chunks. Company admins
-    see their own employees in full; anyone else (beneficiaries above all) only as the
-    company's pseudonym in display_name with role, status and date — no e-mail, external
-    reference, year of birth, languages, country, source id or metadata. One query, read
-    ``chunk_size`` rows at a time (a server-side cursor on PostgreSQL)."""
+    """A campaign's enrollments in the import's columns plus status and enrolled_at, the
+    legal basis as held now (SPEC §2.12: ``legal_basis``, ``consent_given_on`` and, where the
+    person withdrew it, ``consent_withdrawn_at``), one ``metadata.<key>`` column per key
+    present, streamed in keyset chunks; the import reads the file back. Company admins see
+    their own employees in full; anyone else (beneficiaries above all) only as the company's
+    pseudonym in display_name with role, status and date — no e-mail, external reference,
+    year of birth, languages, country, source id, legal basis or metadata. An erased
+    person's row holds what erasure kept: no identity, the legal basis (the record that the
+    processing was lawful). One query, read ``chunk_size`` rows at a time (a server-side
+    cursor on PostgreSQL)."""
     company = db.session.get(Company, campaign.company_id)  # the campaign may be detached while streaming
     # Even the names of the metadata keys come only from rows the viewer may see in full.
     meta_keys = _meta_keys(campaign.id, None if viewer.is_program_manager else viewer.company_id)
     yield "\ufeff" + csv_line([*EXPORT_COLUMNS, *(META_PREFIX + k for k in meta_keys)])
     stmt = (sa.select(Enrollment.id, Enrollment.role, Enrollment.status, Enrollment.enrolled_at,
-                      Enrollment.source_id, Enrollment.meta, Participant.id.label("id_of_participant"),
+                      Enrollment.source_id, Enrollment.meta, Enrollment.legal_basis, Enrollment.consent_given_on,
+                      Enrollment.consent_withdrawn_at, Participant.id.label("id_of_participant"),
                       Participant.display_name, Participant.email, Participant.external_ref,
                       Participant.year_of_birth, sa.cast(Participant.languages, sa.Text).label("languages"),
                       Participant.country, Participant.company_id)
@@ -77,11 +82,14 @@ def export_csv(viewer: User, campaign: Campaign, chunk_size: int = 5000) -> Iter
                 meta = r.meta or {}
                 lines.append([
                     r.email, r.external_ref, r.display_name, r.role, r.year_of_birth, languages[r.languages],
-                    r.country, r.source_id, r.status, enrolled_at, *(_meta_cell(meta.get(k)) for k in meta_keys),
+                    r.country, r.source_id, r.status, enrolled_at, r.legal_basis,
+                    r.consent_given_on.isoformat() if r.consent_given_on else "",
+                    r.consent_withdrawn_at.isoformat() if r.consent_withdrawn_at else "",
+                    *(_meta_cell(meta.get(k)) for k in meta_keys),
                 ])
             else:
                 lines.append(["", "", company_reference(company, r.id_of_participant), r.role, "", "", "", "",
-                              r.status, enrolled_at, *hidden])
+                              r.status, enrolled_at, "", "", "", *hidden])
         yield csv_lines(lines)
 
 

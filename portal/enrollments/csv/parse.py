@@ -42,7 +42,7 @@ from portal.enrollments.participant_fields import (
 )
 from portal.errors import ValidationFailed
 from portal.i18n import _
-from portal.privacy.consent import clean_legal_basis
+from portal.privacy.consent import CONSENT, clean_legal_basis
 
 __all__ = ["ImportFileError", "ImportRow", "ParsedFile", "check_header", "parse_csv"]
 
@@ -51,12 +51,15 @@ IDENTITY_COLUMNS = ("email", "external_ref")
 COLUMNS = ("email", "external_ref", "display_name", "role", "year_of_birth", "languages", "country", "source_id")
 # Written by the export; accepted and ignored by the import, so an export can be re-imported.
 EXPORT_ONLY_COLUMNS = ("status", "enrolled_at")
-EXPORT_COLUMNS = (*COLUMNS, *EXPORT_ONLY_COLUMNS)
-# Optional, import only (SPEC §2.12): the enrollment's legal basis, and for consent the day it
-# was given; left out, the enrollment is processed under legitimate interest.
+# Optional (SPEC §2.12): the enrollment's legal basis, and for consent the day it was given;
+# left out, the enrollment is processed under legitimate interest. The export writes them.
 LEGAL_BASIS_COLUMNS = ("legal_basis", "consent_given_on")
-HEADER = ImportColumns((*COLUMNS, *LEGAL_BASIS_COLUMNS), ignored=(*EXPORT_ONLY_COLUMNS, *ERRORS_FILE_COLUMNS),
-                       meta_example=META_PREFIX + "starting_cefr")
+# Written by the export: when the person withdrew the consent. The import reads it only to
+# refuse a row that would enroll someone under the consent they withdrew.
+WITHDRAWN_COLUMN = "consent_withdrawn_at"
+EXPORT_COLUMNS = (*COLUMNS, *EXPORT_ONLY_COLUMNS, *LEGAL_BASIS_COLUMNS, WITHDRAWN_COLUMN)
+HEADER = ImportColumns((*COLUMNS, *LEGAL_BASIS_COLUMNS, WITHDRAWN_COLUMN),
+                       ignored=(*EXPORT_ONLY_COLUMNS, *ERRORS_FILE_COLUMNS), meta_example=META_PREFIX + "starting_cefr")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 DEFAULT_MAX_ROWS = 200_000
@@ -210,6 +213,10 @@ class RowParser(RowReader):
         basis, given_on = value.get("legal_basis"), value.get("consent_given_on")
         if basis or given_on:
             self.legal_basis(row, basis, given_on)
+        if value.get(WITHDRAWN_COLUMN) and row.legal_basis == CONSENT:  # an exported withdrawal, kept
+            problems.append(_("%(column)s: %(problem)s", column=WITHDRAWN_COLUMN, problem=_(
+                "The person withdrew this consent. Record their new consent in consent_given_on and empty this "
+                "cell, or choose another legal basis.")))
         for name, limit in MAX_LENGTHS.items():
             text = value.get(name)
             if text and len(text) > limit:
