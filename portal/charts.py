@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import accumulate
 
 from babel.dates import format_date
@@ -146,6 +147,14 @@ def _corners(values: list[int]) -> list[int]:
         if last > 1 else list(range(last + 1))
 
 
+@lru_cache(maxsize=16)
+def _x_positions(days: int) -> tuple[str, ...]:
+    """Each day's x in the line's box, as text, for a line of ``days`` days (a chart is a
+    month or a year of days: a few lengths, each written once)."""
+    step = LINE_BOX_WIDTH / (days - 1)
+    return tuple(f"{round(i * step, 1)}" for i in range(days))
+
+
 def line_chart(series: Sequence[tuple[date, int]], *, title: str = "", plot_height: int = PLOT_HEIGHT) -> LineChart:
     """The geometry of a line over ``series`` (one value a day) on an integer y axis."""
     if not series:
@@ -158,10 +167,11 @@ def line_chart(series: Sequence[tuple[date, int]], *, title: str = "", plot_heig
 
     if len(values) == 1:
         values = values * 2  # one day: a flat line across
-    step = LINE_BOX_WIDTH / (len(values) - 1)
-    coords = [(round(i * step, 1), y_of(values[i])) for i in _corners(values)]
-    line = " ".join(f"{x},{y}" for x, y in coords)
-    area = f"{coords[0][0]},{plot_height} {line} {coords[-1][0]},{plot_height}"
+    xs = _x_positions(len(values))
+    top = ticks[-1]
+    ys = {value: f"{round(plot_height - value / top * plot_height, 1)}" for value in set(values)}  # y_of, as text
+    line = " ".join([f"{xs[i]},{ys[values[i]]}" for i in _corners(values)])
+    area = f"{xs[0]},{plot_height} {line} {xs[-1]},{plot_height}"
     y_labels = [Tick(y_of(t), _count_label(t), "end") for t in ticks]
     total = values[-1]
     return LineChart(plot_height, line, area, _x_labels(series), y_labels, total, total == 0, title)

@@ -26,7 +26,7 @@ the progress counters kept with the deliveries, never recounting deliveries per 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as datetime_time
@@ -300,20 +300,23 @@ class CampaignProgress:
         return self.attention_count >= COUNT_CAP
 
 
-def _level_advances(enrollment_ids: Any) -> dict[int, list[Any]]:
+def _level_advances(enrollment_ids: list[int]) -> dict[int, list[Any]]:
     """The levels named by each enrollment's counted level deliveries, in date order (a rare
     kind: a few rows per enrollment, read through the enrollment's delivery index)."""
-    from portal.deliveries.models import PRESENT, Delivery
-
-    rows = db.session.execute(
-        sa.select(Delivery.enrollment_id, Delivery.meta)
-        .where(Delivery.enrollment_id.in_(enrollment_ids), Delivery.kind == LEVEL_KIND,
-               Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == PRESENT))
-        .order_by(Delivery.enrollment_id, Delivery.occurred_on, Delivery.id)).all()
     advances: dict[int, list[Any]] = {}
-    for enrollment_id, meta in rows:
+    for enrollment_id, meta in read(_level_advances_statement(), {"ids": enrollment_ids}):
         advances.setdefault(enrollment_id, []).append((meta or {}).get("level") if isinstance(meta, dict) else None)
     return advances
+
+
+@cache
+def _level_advances_statement() -> sa.Select:
+    from portal.deliveries.models import PRESENT, Delivery
+
+    return (sa.select(Delivery.enrollment_id, Delivery.meta)
+            .where(Delivery.enrollment_id.in_(sa.bindparam("ids", expanding=True)), Delivery.kind == LEVEL_KIND,
+                   Delivery.voided_at.is_(None), sa.or_(Delivery.attendance.is_(None), Delivery.attendance == PRESENT))
+            .order_by(Delivery.enrollment_id, Delivery.occurred_on, Delivery.id))
 
 
 @cache
@@ -342,13 +345,19 @@ def _active_rows_statement(tracks_levels: bool, has_last: bool) -> sa.Select:
             .order_by(Enrollment.enrolled_at, Enrollment.id))
 
 
-def _active_rows(settings: ProgressSettings, enrollment_ids: list[int], today: date) -> list[ProgressRow]:
+def _active_rows(settings: ProgressSettings, enrollment_ids: list[int], today: date,
+                 judged: Collection[int] | None = None) -> list[ProgressRow]:
     """Facts for the active enrollments ``enrollment_ids``: one grouped read of their
-    counters (plus one of their level deliveries when levels are tracked)."""
+    counters (plus one of their level deliveries when levels are tracked). ``judged``: the
+    ones whose completion rule is wanted (None: all); the others (listed only as needing
+    attention) get no reasons, and their levels are not read."""
     last = settings.last_milestone
-    rows = read(_active_rows_statement(settings.tracks_levels, last is not None),
+    judged = enrollment_ids if judged is None else [i for i in enrollment_ids if i in judged]
+    levels = settings.tracks_levels and bool(judged)
+    rows = read(_active_rows_statement(levels, last is not None),
                 {"ids": enrollment_ids, **({"last_key": last.key} if last else {})}).tuples().all()
-    advances = _level_advances(enrollment_ids) if settings.tracks_levels else {}
+    advances = _level_advances(judged) if levels else {}
+    judging = set(judged)
     result = []
     for (enrollment_id, role, enrolled_at, last_on, meta, participant_id, company_id, name, sessions,
          has_last) in rows:
@@ -357,9 +366,10 @@ def _active_rows(settings: ProgressSettings, enrollment_ids: list[int], today: d
             enrolled_on=enrolled_at.date() if enrolled_at else None,
             sessions=Decimal(str(sessions or 0)), last_delivery_on=last_on,
             reached=frozenset({last.key} if (last and has_last) else ()),
-            level=current_level(starting, advances.get(enrollment_id, ())) if settings.tracks_levels else None)
+            level=current_level(starting, advances.get(enrollment_id, ()))
+            if levels and enrollment_id in judging else None)
         listed = ListedEnrollment(enrollment_id, role, enrolled_at, ListedParticipant(participant_id, company_id, name))
-        result.append(ProgressRow(listed, facts, ready_reasons(settings, facts, today),
+        result.append(ProgressRow(listed, facts, ready_reasons(settings, facts, today) if enrollment_id in judging else [],
                                   attention_days(settings, facts, today)))
     return result
 
@@ -625,7 +635,8 @@ def campaign_progress(campaign: Any, today: date, list_size: int = LIST_SIZE) ->
     if (params := _attention_params(settings, today, campaign.id)) is not None:
         attention_count, attention_ids = _attention_first(params, list_size)
     rows = {row.enrollment.id: row for row in _active_rows(settings, list(dict.fromkeys(ready_ids + attention_ids)),
-                                                           today)} if ready_ids or attention_ids else {}
+                                                           today, judged=set(ready_ids))} \
+        if ready_ids or attention_ids else {}
     ready = [rows[i] for i in ready_ids if i in rows and rows[i].reasons]  # oldest enrollment first
     if judge_all:
         ready_count = len(ready)

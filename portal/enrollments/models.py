@@ -164,6 +164,9 @@ class EnrollmentTally(TimestampMixin, db.Model):
     into an update. tests/integration/test_enrollment_tallies.py recounts instead.)"""
 
     __tablename__ = "enrollment_tallies"
+    # The campaign page's read (counts by role and status, seats by day) from the index alone.
+    __table_args__ = (sa.Index("ix_enrollment_tallies_campaign_role_day", "campaign_id", "role", "day", "status",
+                               "enrollments"),)
 
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
