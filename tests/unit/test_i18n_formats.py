@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from portal.i18n import force_locale, init_app, money, number, parse_local_date, percent, show_date, show_datetime
 
@@ -106,3 +107,29 @@ def test_english_figures_are_written_exactly_as_babel_writes_them(value, places,
     pct_fast = _english_digits(Decimal(str(value)), 0, pct_places)
     assert f"{pct_fast}\u00a0%" == babel_numbers.format_percent(Decimal(str(value)) / 100, format=digits + "\u00a0%",
                                                                  locale=en)
+
+
+_SENTENCES = ["%(name)s left", "<strong>%(figure)s</strong> of %(num)s seats", "%(n)d days", "%(share).1f %%",
+              "100%% done", "%(name)s and %(name)s", "no placeholder", "%(name)r"]
+_VALUES = st.one_of(st.text(max_size=12), st.sampled_from(["<b>bold</b>", "A & B", "'q'", '"dq"']),
+                    st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32),
+                    st.decimals(allow_nan=False, allow_infinity=False, places=2), st.none(),
+                    st.builds(Markup, st.sampled_from(["<em>ok</em>", "a &amp; b"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.sampled_from(_SENTENCES), name=_VALUES, figure=_VALUES, num=_VALUES, n=_VALUES, share=_VALUES)
+def test_template_sentences_are_filled_exactly_as_markupsafe_fills_them(text, name, figure, num, n, share):
+    """Templates fill translated sentences without markupsafe's per-value wrapper (portal.i18n
+    ._filled): the same HTML, every value escaped, or the same error."""
+    from portal.i18n import _filled
+
+    variables = {"name": name, "figure": figure, "num": num, "n": n, "share": share}
+    try:
+        expected = Markup(text) % variables
+    except (TypeError, ValueError) as refused:
+        with pytest.raises(type(refused)):
+            _filled(text, variables)
+        return
+    assert _filled(text, variables) == expected
+    assert isinstance(_filled(text, variables), Markup)
