@@ -284,8 +284,8 @@ def run(report: Report, repeat: int | None = None) -> None:
 def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 12.0) -> None:
     """Issue #15: through gunicorn (4 workers, 4 clients, random campaigns), the campaign page
     with its progress lists within 2× the enrollment list fragment of the same campaigns, in
-    the same run, for both roles."""
-    from bench.fullstack import _sign_in, load
+    the same run (alternating windows), for both roles."""
+    from bench.fullstack import _sign_in, load_pair
     from bench.harness import gunicorn
     from tests.factories import TEST_PASSWORD
 
@@ -293,8 +293,7 @@ def through_gunicorn(report: Report, url: str, scene: dict, seconds: float = 12.
         paths = [f"/campaigns/{c}" for c in random.Random(16).sample(scene["campaigns"], 500)]
         for role, label in (("pm", "program manager"), ("admin", "company admin")):
             cookie = _sign_in(port, scene["users"][role].email, TEST_PASSWORD)
-            fragment = load(port, cookie, paths, 4, seconds, {"HX-Request": "true"})
-            page = load(port, cookie, paths, 4, seconds)
+            fragment, page = load_pair(port, cookie, paths, 4, seconds, ({"HX-Request": "true"}, None))
             report.add(f"progress: gunicorn enrollment list fragment, 4 clients p95 ({label})", fragment["p95"], None)
             report.add(f"progress: gunicorn campaign page with progress lists, 4 clients p95 ({label})", page["p95"],
                        None)
