@@ -156,6 +156,8 @@ def update_campaign_config(actor: User | None, campaign: Campaign, overrides: di
 
     if expected_version is not None and campaign.lock_version != expected_version:
         raise StaleEdit(_l("campaign “%(name)s”", name=campaign.name))
+    if campaign.status == "archived":
+        raise DomainError(_l("Archived campaigns cannot change."), "status")
     if problems := config_layer_problems(campaign.program, overrides):
         raise ConfigInvalid("config_overrides", problems)
     if overrides != (campaign.config_overrides or {}):

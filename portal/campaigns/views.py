@@ -304,10 +304,11 @@ def config(campaign_id: int):
     form = DropForm(lock_version=campaign.lock_version)
 
     def page(overrides=None, display=None, errors=None, status_code=200, block=None, focus=None):
+        archived = campaign.status == "archived"  # a record: shown, not changed
         node = context.form(campaign.config_overrides if overrides is None else overrides, values=display,
-                            errors=errors, focus=focus)
+                            errors=errors, focus=focus, readonly=archived)
         return render("campaigns/config.html", block=block, campaign=campaign, config_node=node, form=form,
-                      status_code=status_code)
+                      archived=archived, status_code=status_code)
 
     if request.method == "GET":
         return page()

@@ -178,3 +178,33 @@ def test_the_campaign_page_shows_the_configuration_as_saved_in_the_readers_langu
     norwegian = preview({"Accept-Language": "nb"})
     assert "set in campaign" not in norwegian and re.search(r">\s*75\s*<", norwegian)
     assert preview() == after  # rendered again from what was kept: the same
+
+
+def test_an_archived_campaigns_configuration_cannot_change(app, admin_a_client, make, tenants):
+    """An archived campaign is a record: its settings page shows them read-only with the
+    reason and no Save, and a save posted anyway is refused like its other fields (422, the
+    reason shown), nothing saved and nothing logged."""
+    from portal.activity.models import ActivityEvent
+
+    camp = make.campaign(tenants["company_a"], make.program(template=make.template("mentorship")))
+    url = f"/campaigns/{camp.id}/config"
+    editable = browser_form(admin_a_client.get(url).get_data(as_text=True))
+    with app.app_context():
+        stored = db.session.get(Campaign, camp.id)
+        stored.status = "archived"
+        db.session.commit()
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityEvent))
+        version = stored.lock_version
+    html = admin_a_client.get(url).get_data(as_text=True)
+    assert "Archived campaigns cannot change." in html and "Save configuration" not in html
+    assert "cfg-form--readonly" in html and 'name="cfg.session.defaultDurationMinutes"' not in html
+    for name in ("cfg.safety.minAge", "cfg.safety.requireCodeOfConduct"):
+        editable.poplist(name)
+    editable["cfg.session.defaultDurationMinutes"] = "75"
+    editable["lock_version"] = str(version)
+    response = admin_a_client.post(url, data=editable)
+    assert response.status_code == 422
+    assert "Archived campaigns cannot change." in response.get_data(as_text=True)
+    assert _campaign(app, camp.id).config_overrides == {}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ActivityEvent)) == events
