@@ -4,7 +4,8 @@ A POST must carry a key (400 without). The first request with a key runs its ope
 stores its answer in ``api_idempotency_keys`` *in the same transaction*, so the key exists
 exactly when the change does, on whichever instance. A retry with the same key and the same
 request (method, path, canonical JSON body) gets that answer again for 24 hours, marked
-``Idempotent-Replayed: true``; the same key with a different request is a 422. A refused
+``Idempotent-Replayed: true``; the same key with a different request is a 422 (and so is
+any request with a key whose answer concerned a person since erased). A refused
 request (a rule said no, a bad body) stores nothing: it changed nothing, so the client may
 retry it with the same key. Two racing requests with one key: one commits; the other's
 insert hits the unique key, rolls back everything it did, and replays the winner's answer.
@@ -89,6 +90,10 @@ def _stored(user_id: int, key: str) -> IdempotencyKey | None:
 
 
 def _replay(stored: IdempotencyKey, print_: str) -> Response:
+    """The stored answer, when the request is the one the key came with; else a 422. A key
+    whose person was erased (its fingerprint is ``ERASED_FINGERPRINT``, see
+    :func:`portal.privacy.erasure._scrub_stored_answers`) matches no request: any retry gets
+    the 422, which tells a connector to use a new key and shows nothing of anyone."""
     if stored.fingerprint != print_:
         raise ApiProblem(422, _("This %(header)s was used for a different request in the last 24 hours. "
                                 "Use a new key for a new change.", header=KEY_HEADER), slug="idempotency-key-reused",

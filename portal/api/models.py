@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import JSONDocument, UTCDateTime, db, utcnow
 
+# What erasure leaves in ``fingerprint`` instead of the hash of a body that held a person's
+# data (SPEC §2.12): not a SHA-256 hex digest, so no request ever matches it again.
+ERASED_FINGERPRINT = "erased"
+
 
 class IdempotencyKey(db.Model):
     """One key of one user: the request it came with (its fingerprint: method, path and

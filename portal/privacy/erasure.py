@@ -13,11 +13,13 @@ already reported — but nothing in them names the person any more:
 - their deliveries: note, void reason and free-text metadata cleared;
 - their matches: open ones end through the match operation's end path (the volunteer's
   slot is freed); every end reason cleared;
-- every activity event about them, and any other event, job, stored file or stored API
-  answer (kept a day for Idempotency-Key replays) whose data mentions one of their former
-  values, is scrubbed in place (events are kept, so counts and timelines stay; a replay
-  answers the scrubbed copy and creates nobody again); an uploaded or exported file that
-  contains them is deleted;
+- every activity event about them, and any other event, job or stored file whose data
+  mentions one of their former values, is scrubbed in place (events are kept, so counts and
+  timelines stay); an uploaded or exported file that contains them is deleted;
+- the API's stored answers (kept a day for Idempotency-Key replays) that concern them lose
+  every mention, and the hash of the request they answered is replaced by a value no request
+  hashes to: a replay of such a key is refused as a reused key, so it neither shows the
+  person nor enrolls them again (see :func:`_scrub_stored_answers`);
 - their data-subject requests (:mod:`.requests`): notes cleared, references scrubbed of any
   mention; every open one is closed as answered by erasure;
 - one ``participant.erased`` event that holds only counts.
@@ -33,7 +35,7 @@ import sqlalchemy as sa
 
 from portal.activity.models import ActivityEvent
 from portal.activity.operations import record_event
-from portal.api.models import IdempotencyKey
+from portal.api.models import ERASED_FINGERPRINT, IdempotencyKey
 from portal.db import db, utcnow
 from portal.deliveries.models import Delivery
 from portal.enrollments.models import Enrollment, Participant
@@ -232,7 +234,7 @@ def erase_participant(actor: User | None, participant: Participant, *, confirmat
     events = _scrub_events(participant.id, enrollment_ids, [d.id for d in deliveries], [m.id for m in matches],
                            needles)
     _scrub_jobs_and_files(needles)
-    _scrub_stored_answers(needles)
+    _scrub_stored_answers(needles, enrollment_ids, [m.id for m in matches])
     files = _delete_files_holding(needles)
     answered = close_open_requests(actor, participant, ERASED)  # erasure answers every open request of theirs
     result = ErasureResult(participant.id, len(enrollments), len(deliveries), matches_ended, events, files)
@@ -300,14 +302,43 @@ def _scrub_jobs_and_files(needles: list[str]) -> None:
     db.session.flush()
 
 
-def _scrub_stored_answers(needles: list[str]) -> None:
-    """The API's stored answers (a connector's enrollment answer names the person) lose any
-    text that mentions them; the row stays, so replaying the key still answers and creates
-    nobody again."""
+def _scrub_stored_answers(needles: list[str], enrollment_ids: list[int], match_ids: list[int]) -> None:
+    """The API's stored answers that concern the person, and the requests they answered.
+
+    A stored key concerns them when its answer mentions a former value (a connector's
+    enrollment answer names them) or when its path or ``Location`` names one of their
+    enrollments or matches (an answer may name them only by id, or by a name they had before
+    an edit). Its answer loses every mention (found by id: every personal key too). Its
+    ``fingerprint`` is a hash of the request body, which held their e-mail or name: anyone
+    with a guess could recompute it and confirm the guess. It becomes
+    :data:`~portal.api.models.ERASED_FINGERPRINT`, which no request hashes to, so from now on
+    every request with that key — the original retry included — gets the answer a reused key
+    gets (422 ``idempotency-key-reused``: "use a new key for a new change"). The row stays
+    until it expires, so the key can neither replay the person nor enroll them again
+    silently, and the answer is the same whatever body comes with the key (it cannot tell
+    the right guess from a wrong one)."""
+    tails = [f"/{collection}/{i}" for collection, ids in (("enrollments", enrollment_ids), ("matches", match_ids))
+             for i in ids]
+    by_id = [clause for tail in tails for clause in (
+        IdempotencyKey.path.like(f"%{tail}"), IdempotencyKey.path.like(f"%{tail}/%"),
+        _like_any(IdempotencyKey.response_headers, [tail]))]  # a Location; told apart exactly below
+
+    def names_them(stored: IdempotencyKey) -> bool:
+        location = str((stored.response_headers or {}).get("Location") or "")
+        return any(stored.path.endswith(t) or f"{t}/" in stored.path or location.endswith(t) for t in tails)
+
     for stored in db.session.scalars(sa.select(IdempotencyKey).where(sa.or_(
-            _like_any(IdempotencyKey.response_body, needles), _like_any(IdempotencyKey.response_headers, needles)))):
-        stored.response_body = scrub(stored.response_body, needles) if stored.response_body is not None else None
+            _like_any(IdempotencyKey.response_body, needles), _like_any(IdempotencyKey.response_headers, needles),
+            *by_id))):
+        own = names_them(stored)
+        answer = json.dumps([stored.response_body, stored.response_headers], ensure_ascii=False)
+        if not own and not mentions(answer, needles):
+            continue  # another enrollment's Location (/enrollments/12 for /enrollments/1)
+        if stored.response_body is not None:
+            stored.response_body = scrub(stored.response_body, needles,
+                                         personal_keys=PERSONAL_KEYS if own else frozenset())
         stored.response_headers = scrub(stored.response_headers or {}, needles)
+        stored.fingerprint = ERASED_FINGERPRINT
     db.session.flush()
 
 

@@ -1,8 +1,9 @@
 """Matches in a real browser (SPEC §2.8, §4 "Matches"): a program manager picks a
 beneficiary, reads the suggestions with their reasons, proposes one, confirms it and ends
 it (htmx asks first); the volunteer's load follows ("1 of 3", then "0 of 3"). Without
-JavaScript the same steps work through plain forms and the confirmation page. The company
-admin reads the pair with the beneficiary as a pseudonym."""
+JavaScript the same steps work through plain forms and the confirmation page, and a stale
+second Propose is refused on the page it came from with nothing saved. The company admin
+reads the pair with the beneficiary as a pseudonym."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import assert_no_serious_a11y_violations
 
-MENTEES = {"js": "Halyna Hrytsenko", "no_js": "Yaroslav Tkachenko"}
+MENTEES = {"js": "Halyna Hrytsenko", "no_js": "Yaroslav Tkachenko", "stale": "Oksana Melnyk"}
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +138,68 @@ def test_the_matches_page_fits_a_phone(new_context, sign_in, accounts, world, sc
     expect(phone.locator("#suggestions .suggestion").first).to_contain_text("Mona Mentor")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
     screenshot(phone, "matches-390")
+
+
+def _pairs_of(live_server, beneficiary_enrollment_id: int) -> list[str]:
+    """The statuses of the beneficiary's matches, as stored."""
+    import sqlalchemy as sa
+
+    from portal.db import db
+    from portal.matches.models import Match
+
+    with live_server.app.app_context():
+        try:
+            return list(db.session.scalars(sa.select(Match.status).where(
+                Match.beneficiary_enrollment_id == beneficiary_enrollment_id)))
+        finally:
+            db.session.remove()
+
+
+def test_without_javascript_a_proposal_lands_on_the_pairs_and_a_stale_second_one_is_refused(
+        browser, base_url, live_server, sign_in, accounts, world):
+    """Issue #13: the suggestions' Propose form without JavaScript. Two tabs show the same
+    suggestions; proposing from the first lands on the matches page with the pair proposed;
+    the second tab's Propose (a stale page, a double submit) is a 409 that re-renders the
+    page with the refusal in the messages above it and the beneficiary's suggestions still
+    open — and no second match."""
+    mentee = MENTEES["stale"]
+    matches_url = f"/campaigns/{world['campaign']}/matches"
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    try:
+        first = context.new_page()
+        sign_in(first, accounts.pm.email)
+        first.goto(matches_url)
+        first.get_by_label("Beneficiary", exact=True).select_option(label=mentee)
+        first.get_by_role("button", name="Show suggestions").click()  # a plain GET without JavaScript
+        expect(first.locator("#suggestions").get_by_role("heading")).to_have_text(f"Suggestions for {mentee}")
+        second = context.new_page()
+        second.goto(first.url)  # the same suggestions, e.g. a second tab left open
+        propose = f"Propose Mona Mentor for {mentee}"
+        assert _pairs_of(live_server, world[mentee]) == []
+
+        with first.expect_response(lambda r: r.request.method == "POST") as posted:
+            first.get_by_role("button", name=propose).click()
+        assert posted.value.status == 303
+        first.wait_for_load_state()
+        assert first.url.endswith(matches_url)
+        expect(first.locator(".flash--success")).to_have_text(
+            f"Proposed Mona Mentor as the partner of {mentee}. Confirm the match to start it.")
+        expect(pair_row(first, mentee)).to_contain_text("Mona Mentor")
+        expect(pair_row(first, mentee)).to_contain_text("proposed")
+        expect(pair_row(first, mentee).get_by_role("button", name="Confirm")).to_be_visible()
+        assert _pairs_of(live_server, world[mentee]) == ["proposed"]
+
+        with second.expect_response(lambda r: r.request.method == "POST") as refused:
+            second.get_by_role("button", name=propose).click()
+        assert refused.value.status == 409
+        second.wait_for_load_state()
+        flashes = second.locator("main > .flashes")
+        expect(flashes.locator(".flash--error")).to_have_text("These two already have a proposed or active match.")
+        expect(flashes.locator(".flash--success")).to_have_count(0)
+        expect(second.get_by_role("heading", level=1)).to_have_text("Matches")
+        # The refusal sits above the page it was made on: the same beneficiary's suggestions.
+        expect(second.locator("#suggestions").get_by_role("heading")).to_have_text(f"Suggestions for {mentee}")
+        expect(pair_row(second, mentee)).to_have_count(1)
+        assert _pairs_of(live_server, world[mentee]) == ["proposed"]  # nothing saved
+    finally:
+        context.close()

@@ -8,7 +8,9 @@ stored answers (Idempotency-Key replays) forget the person; a withdrawn consent 
 request on the privacy screen until erasure; both job runners run retention daily."""
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 
 import pytest
@@ -18,7 +20,7 @@ from portal.db import db, transaction, utcnow
 from portal.deliveries.models import Delivery
 from portal.deliveries.operations import record_delivery
 from portal.enrollments.models import Enrollment, Participant
-from portal.enrollments.operations import create_participant, enroll_participant
+from portal.enrollments.operations import create_participant, enroll_participant, update_participant
 from portal.jobs.models import StoredFile
 from portal.matches.models import Match
 from portal.privacy.consent import withdraw_consent
@@ -254,6 +256,21 @@ def test_every_figure_the_program_team_sees_stays_and_the_snapshot_is_untouched(
 
 
 # --- what an API write remembered ------------------------------------------------------------------
+def _fingerprint(method: str, path: str, body) -> str:
+    """The request's hash as :func:`portal.api.idempotency.fingerprint` computes it."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _stored_key(app, key: str):
+    from portal.api.models import IdempotencyKey
+
+    with app.app_context():
+        stored = db.session.scalars(sa.select(IdempotencyKey).where(IdempotencyKey.key == key)).one()
+        db.session.expunge(stored)
+        return stored
+
+
 def test_erasure_leaves_nothing_in_the_api_s_stored_answers(app, make, tenants):
     """A connector's enrollment answer is kept 24 hours for replays (Idempotency-Key): after
     erasure neither the table nor a replay may still hold the person."""
@@ -272,10 +289,68 @@ def test_erasure_leaves_nothing_in_the_api_s_stored_answers(app, make, tenants):
     leaks = [f"{t}.{c}" for t, c, text in _text_cells(app) for s in secrets if s.casefold() in text.casefold()]
     assert leaks == []
     people = _count(app, Participant)
-    replay = api.post(url, json=body, key="enroll-mariia")  # a retrying connector: answered, nobody re-created
-    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
-    assert replay.json["participant"]["id"] == participant_id and _count(app, Participant) == people
+    replay = api.post(url, json=body, key="enroll-mariia")  # a retrying connector: refused, nobody re-created
+    assert replay.status_code == 422 and replay.json["type"].endswith("idempotency-key-reused"), replay.json
+    assert "Idempotent-Replayed" not in replay.headers
+    assert _count(app, Participant) == people
     assert not any(s in replay.get_data(as_text=True) for s in secrets)
+
+
+def test_erasure_neutralises_the_hash_of_the_request_a_stored_answer_came_from(app, make, tenants):
+    """The stored key kept a hash of the request body, which held the person's name and e-mail:
+    with a guessed e-mail anyone could recompute it and confirm the guess. After erasure the
+    hash is no longer the body's, even for a person renamed since (their answer no longer names
+    them: it is found by the enrollment it created), and a replay of the key with the very
+    same body is the reused-key 422 — the same answer a wrong guess gets — not the person, not a
+    second enrollment."""
+    from tests.integration.test_privacy import _text_cells
+
+    campaign = make.campaign(tenants["company_a"], make.program(template=make.template("mentorship")))
+    api = Bearer(app, new_token(app, tenants["pm"], ("read", "enrollments:write")))
+    body = {"participant": {"display_name": "Petro Hashbody", "email": "petro.hashbody@example.org"},
+            "legal_basis": "contract"}
+    url = f"/api/v1/campaigns/{campaign.id}/enrollments"
+    created = api.post(url, json=body, key="enroll-petro")
+    assert created.status_code == 201, created.json
+    participant_id, enrollment_id = created.json["participant"]["id"], created.json["id"]
+    original = _fingerprint("POST", url, body)
+    assert _stored_key(app, "enroll-petro").fingerprint == original  # the oracle can fail
+    # Renamed and re-addressed since: the stored answer holds values the person no longer has.
+    with app.app_context(), transaction():
+        update_participant(tenants["pm"], db.session.get(Participant, participant_id), expected_version=None,
+                           display_name="Petro Renamed", email="petro.renamed@example.org")
+    # Someone else's key stays as it was.
+    other_body = {"participant": {"display_name": "Hanna Untouched", "email": "hanna.untouched@example.org"}}
+    assert api.post(url, json=other_body, key="enroll-hanna").status_code == 201
+
+    assert _erase(sign_in_client(app, tenants["pm"]), participant_id, "ERASE").status_code == 303
+    stored = _stored_key(app, "enroll-petro")
+    assert stored.fingerprint != original
+    assert stored.fingerprint not in {_fingerprint("POST", url, {**body, "legal_basis": basis})
+                                      for basis in ("consent", "legitimate_interest", "contract")}
+    secrets = ("Petro Hashbody", "petro.hashbody@example.org", "Petro Renamed", "petro.renamed@example.org")
+    leaks = [f"{t}.{c}" for t, c, text in _text_cells(app) for s in secrets if s.casefold() in text.casefold()]
+    assert leaks == []
+    assert _stored_key(app, "enroll-hanna").fingerprint == _fingerprint("POST", url, other_body)
+
+    people, enrollments = _count(app, Participant), _count(app, Enrollment)
+    replay = api.post(url, json=body, key="enroll-petro")
+    guess = api.post(url, json={**body, "participant": {**body["participant"], "email": "wrong@example.org"}},
+                     key="enroll-petro")
+    for answer in (replay, guess):
+        assert answer.status_code == 422 and answer.json["type"].endswith("idempotency-key-reused"), answer.json
+        assert "Idempotent-Replayed" not in answer.headers and "Location" not in answer.headers
+        assert not any(s.casefold() in answer.get_data(as_text=True).casefold() for s in secrets)
+    assert without_volatile(replay.get_data(as_text=True)) == without_volatile(guess.get_data(as_text=True))
+    assert (_count(app, Participant), _count(app, Enrollment)) == (people, enrollments)
+    assert _enrollments_of(app, participant_id) == [enrollment_id]
+    hanna = api.post(url, json=other_body, key="enroll-hanna")  # the other key still replays
+    assert hanna.status_code == 201 and hanna.headers["Idempotent-Replayed"] == "true"
+
+
+def _enrollments_of(app, participant_id: int) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(Enrollment.id).where(Enrollment.participant_id == participant_id)))
 
 
 # --- the privacy screen's open requests, and retention on the job runner -----------------------------
