@@ -265,6 +265,45 @@ def refused_action(message: str, page: Callable[[], Response], back: str) -> Res
     return page()
 
 
+class RenderedOnce:
+    """Pieces of HTML kept per key, for a piece that is the same for everyone who reads it in
+    the same words (no person, no link or token of theirs in it): rendered once per worker,
+    the key naming everything it depends on, its language (:func:`portal.i18n.catalogue_key`)
+    included. Past ``size`` keys it starts afresh."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.kept = size, {}
+
+    def get(self, key: tuple, render: Callable[[], Markup]) -> Markup:
+        if (html := self.kept.get(key)) is None:
+            html = render()
+            if len(self.kept) >= self.size:
+                self.kept.clear()
+            self.kept[key] = html
+        return html
+
+
+def badge(status: str) -> Markup:
+    """A status in words on its colour (``.badge--<status>``): a function rather than a macro,
+    as every list row shows one and a macro call cost several times more."""
+    return Markup('<span class="badge badge--%s">%s</span>') % (status, status_label(status))
+
+
+_SDG_LISTS = RenderedOnce(1024)
+
+
+def sdg_badges(goals: Iterable[int] | None, compact: bool = False, label: Any = None) -> Markup:
+    """The goals as templates/_sdg.html draws them, rendered once per goals, form and language:
+    a catalog page shows two dozen lists, and drawing each cost a tenth of the page."""
+    from flask import get_template_attribute
+
+    from portal.i18n import catalogue_key
+
+    goals = tuple(goals or ())
+    return _SDG_LISTS.get((goals, compact, None if label is None else str(label), catalogue_key()),
+                          lambda: get_template_attribute("_sdg.html", "sdg_badges")(goals, compact, label))
+
+
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals the templates share: {{ key|category_label }} and |category_description
     (what a program category means), {{ status|status_label }} (a state in words),
@@ -279,6 +318,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["plural_word"] = plural_word
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.globals["confirm_attrs"] = confirm_attrs
+    app.jinja_env.globals["sdg_badges"] = sdg_badges
+    app.jinja_env.globals["badge"] = badge
     app.jinja_env.globals["asks_confirmation"] = asks_confirmation
     app.jinja_env.globals["run_move_question"] = run_move_question
     app.jinja_env.globals["CONFIRM_FIELD"] = CONFIRM_FIELD

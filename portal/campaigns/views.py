@@ -46,6 +46,7 @@ from portal.rollups import campaign_dashboard
 from portal.tenancy import get_visible_or_404, select_visible
 from portal.web import (
     Confirmation,
+    RenderedOnce,
     apply_domain_error,
     confirmation_page,
     is_confirmed,
@@ -69,13 +70,18 @@ def campaign_layer(campaign_program: Program) -> LayerContext:
 
 
 # --- list -------------------------------------------------------------------------
+# What a list row shows, read with the campaigns: the company's and program's names only, and
+# none of the campaign's documents (a page of rows parsed 250 JSON values it never showed).
+LIST_LOADS = (sa.orm.joinedload(Campaign.company).load_only(Company.id, Company.name),
+              sa.orm.joinedload(Campaign.program).load_only(Program.id, Program.name),
+              sa.orm.defer(Campaign.description), sa.orm.defer(Campaign.config_overrides), sa.orm.defer(Campaign.tags))
+
+
 @bp.get("/")
 @login_required
 def index():
     status = request.args.get("status") if request.args.get("status") in RUN_STATUSES else None
-    stmt = select_visible(Campaign, current_user).options(
-        sa.orm.joinedload(Campaign.company), sa.orm.joinedload(Campaign.program)
-    )
+    stmt = select_visible(Campaign, current_user).options(*LIST_LOADS)
     if status:
         stmt = stmt.where(Campaign.status == status)
     page = keyset_page(stmt, Campaign, request.args.get("after"), current_app.config["PORTAL_PAGE_SIZE"])
@@ -203,8 +209,7 @@ def progress(campaign_id: int):
                   progress=campaign_progress(campaign, utcnow().date(), PROGRESS_LIST_SIZE), list_size=PROGRESS_LIST_SIZE)
 
 
-_PREVIEWS: dict[tuple, Markup] = {}
-_PREVIEWS_KEPT = 512
+_PREVIEWS = RenderedOnce(512)
 
 
 def config_preview(campaign: Campaign) -> Markup:
@@ -215,13 +220,8 @@ def config_preview(campaign: Campaign) -> Markup:
     program, template = campaign.program, campaign.program.template
     key = (template.id, template.updated_at, program.id, json.dumps(program.config_overrides or {}, sort_keys=True),
            json.dumps(campaign.config_overrides or {}, sort_keys=True), catalogue_key())
-    if (html := _PREVIEWS.get(key)) is None:
-        html = get_template_attribute("configuration/_config_form.html", "config_form")(
-            campaign_layer(program).form(campaign.config_overrides, readonly=True))
-        if len(_PREVIEWS) >= _PREVIEWS_KEPT:
-            _PREVIEWS.clear()
-        _PREVIEWS[key] = html
-    return html
+    return _PREVIEWS.get(key, lambda: get_template_attribute("configuration/_config_form.html", "config_form")(
+        campaign_layer(program).form(campaign.config_overrides, readonly=True)))
 
 
 def taking_part(seats: int, waiting: int) -> str:
