@@ -74,6 +74,8 @@ class Config:
     # for PORTAL_JOBS_STALL_SECONDS is run again (or failed when its attempts are used up).
     PORTAL_JOBS = os.environ.get("PORTAL_JOBS", "")
     PORTAL_JOBS_STALL_SECONDS = _int("PORTAL_JOBS_STALL_SECONDS", 60)
+    # Finished webhook deliveries (and their attempts) are deleted this many days after they ended.
+    PORTAL_WEBHOOK_KEEP_DAYS = _int("PORTAL_WEBHOOK_KEEP_DAYS", 30)
     # A worker thread inside the web process (make run: no worker to start, nothing to install).
     PORTAL_JOBS_EMBEDDED_WORKER = os.environ.get("PORTAL_JOBS_EMBEDDED_WORKER", "0") == "1"
     SQLITE_BUSY_TIMEOUT_MS = _int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000)

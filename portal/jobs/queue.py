@@ -22,7 +22,7 @@ from portal.i18n import current_language
 from portal.jobs.models import LANGUAGE_PARAM, QUEUED, RUNNING, STARTING, Job
 from portal.jobs.runner import backend_name, recover_stalled, run_job, task_spec
 from portal.privacy.retention import run_retention_job
-from portal.webhooks.delivery import sweep_due, sweep_in_worker
+from portal.webhooks.delivery import prune_finished, sweep_due, sweep_in_worker
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ def work_database(*, burst: bool = False, stop: threading.Event | None = None, p
         if daily_done != (today := utcnow().date()):
             run_daily_step(run_daily_progress, today)
             run_daily_step(run_retention_job, today)  # portal.privacy: erase whom their group's retention period lets go
+            run_daily_step(prune_finished, today)  # portal.webhooks: finished deliveries past their keeping time
             db.session.remove()
             daily_done = today
         sweep_in_worker()  # portal.webhooks: retries whose time has come (every few seconds)
@@ -193,6 +194,15 @@ def procrastinate_app(app: Flask):
         with app.app_context():
             try:
                 run_retention_job(datetime.fromtimestamp(timestamp, UTC).date())
+            finally:
+                db.session.remove()
+
+    @queue.periodic(cron="25 0 * * *", periodic_id="webhook_prune")
+    @queue.task(name="portal.webhook_prune", queueing_lock="webhook_prune", pass_context=False)
+    def webhook_prune(timestamp: int) -> None:
+        with app.app_context():
+            try:
+                prune_finished(datetime.fromtimestamp(timestamp, UTC).date())
             finally:
                 db.session.remove()
 

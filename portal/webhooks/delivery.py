@@ -23,7 +23,8 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as datetime_time
 from typing import Any
 
 import sqlalchemy as sa
@@ -303,3 +304,23 @@ def sweep_in_worker() -> None:
     """The database worker's loop calls this on every turn (it sweeps every few seconds)."""
     if current_app.config.get("PORTAL_WEBHOOKS_SWEEP", True):
         sweep_due(force=False)
+
+
+def prune_finished(today: date) -> int:
+    """Delete the deliveries that finished (delivered, or failed for good) more than
+    ``PORTAL_WEBHOOK_KEEP_DAYS`` days before ``today``, with their attempts: a payload is a
+    copy of an event, kept only as long as someone may need to look at why it went or did not
+    (the endpoint's log). Pending deliveries stay, however old. A daily step of both workers;
+    returns how many went."""
+    cutoff = datetime.combine(today - timedelta(days=current_app.config["PORTAL_WEBHOOK_KEEP_DAYS"]), datetime_time.min,
+                              tzinfo=UTC)
+    finished_at = sa.func.coalesce(WebhookDelivery.delivered_at, WebhookDelivery.last_attempt_at,
+                                   WebhookDelivery.created_at)
+    with transaction():
+        finished = sa.select(WebhookDelivery.id).where(WebhookDelivery.status.in_((DELIVERED, FAILED)),
+                                                       finished_at < cutoff)
+        db.session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(finished)))
+        pruned = db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(finished))).rowcount
+    if pruned:
+        log.info("pruned %s finished webhook deliveries", pruned)
+    return pruned

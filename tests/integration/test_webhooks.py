@@ -361,3 +361,35 @@ def test_on_a_real_queue_one_waiting_job_sends_every_first_attempt(app, enrollme
             assert db.session.get(Job, jobs[0]).result == {"delivered": 3}
         assert len(receiver.received) == 3
     assert {d.status for d in _deliveries(app)} == {"delivered"}
+
+
+# --- keeping time ------------------------------------------------------------------------------
+def test_finished_deliveries_are_deleted_with_their_attempts_after_their_keeping_time(app, enrollment):
+    """PORTAL_WEBHOOK_KEEP_DAYS after a delivery ended (delivered, or failed for good), the
+    daily step deletes it and its attempts; a pending one stays however old, and one that
+    ended within the keeping time stays."""
+    from portal.webhooks.delivery import prune_finished
+
+    _endpoint(app)
+    ids = [_deliveries(app, event_id=_record(app, enrollment))[0].id for _ in range(5)]
+    today = utcnow().date()
+    keep = app.config["PORTAL_WEBHOOK_KEEP_DAYS"]
+    long_ago = utcnow() - timedelta(days=keep + 2)
+    lately = utcnow() - timedelta(days=keep - 2)
+    with app.app_context(), transaction():
+        shapes = [("delivered", long_ago), ("failed", long_ago), ("pending", long_ago), ("delivered", lately),
+                  ("failed", lately)]
+        for delivery_id, (status, when) in zip(ids, shapes, strict=True):
+            row = db.session.get(WebhookDelivery, delivery_id)
+            row.status, row.created_at, row.last_attempt_at = status, when, when
+            row.delivered_at = when if status == "delivered" else None
+            db.session.add(WebhookAttempt(delivery_id=delivery_id, number=1, outcome="retrying", attempted_at=when,
+                                          duration_ms=5))
+    with app.app_context():
+        assert prune_finished(today) == 2
+        assert prune_finished(today) == 0  # nothing twice
+        left = set(db.session.scalars(sa.select(WebhookDelivery.id).where(WebhookDelivery.id.in_(ids))))
+        assert left == set(ids[2:])
+        attempts = set(db.session.scalars(sa.select(WebhookAttempt.delivery_id).where(
+            WebhookAttempt.delivery_id.in_(ids))))
+        assert attempts == set(ids[2:])
