@@ -321,10 +321,6 @@ _FORM_MESSAGES = _FormMessages()
 
 def init_app(app: Flask) -> None:
     directory = str(TRANSLATIONS)
-
-    @app.before_request
-    def _form_messages() -> None:
-        request.wtforms_translations = _FORM_MESSAGES  # where Flask-WTF looks first
     compile_catalogs()
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", directory)
     babel.init_app(app, locale_selector=select_language, default_locale=DEFAULT_LANGUAGE)
@@ -339,6 +335,10 @@ def init_app(app: Flask) -> None:
                        npgettext=_jinja_npgettext)
     env.filters.update(number=number, money=money, percent=percent, date=show_date, datetime=show_datetime)
     env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
+
+    @app.before_request
+    def _form_messages() -> None:
+        request.wtforms_translations = _FORM_MESSAGES  # where Flask-WTF looks first
 
 
 # --- formats -----------------------------------------------------------------------------------
