@@ -84,6 +84,12 @@ EDITABLE_FIELDS = ("name", "description", "start_date", "end_date", "target_enro
                    "internal_code", "tags")
 
 
+def _refuse_if_archived(campaign: Campaign) -> None:
+    """An archived campaign is a record: none of its fields or settings change."""
+    if campaign.status == "archived":
+        raise DomainError(_l("Archived campaigns cannot change."), "status")
+
+
 def update_campaign(actor: User | None, campaign: Campaign, *, expected_version: int | None,
                     **changes: Any) -> list:
     """Edit a campaign (stale edits refused). Capacity rules: lowering the cap below the
@@ -93,8 +99,7 @@ def update_campaign(actor: User | None, campaign: Campaign, *, expected_version:
 
     if expected_version is not None and campaign.lock_version != expected_version:
         raise StaleEdit(_l("campaign “%(name)s”", name=campaign.name))
-    if campaign.status == "archived":
-        raise DomainError(_l("Archived campaigns cannot change."), "status")
+    _refuse_if_archived(campaign)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -156,8 +161,7 @@ def update_campaign_config(actor: User | None, campaign: Campaign, overrides: di
 
     if expected_version is not None and campaign.lock_version != expected_version:
         raise StaleEdit(_l("campaign “%(name)s”", name=campaign.name))
-    if campaign.status == "archived":
-        raise DomainError(_l("Archived campaigns cannot change."), "status")
+    _refuse_if_archived(campaign)
     if problems := config_layer_problems(campaign.program, overrides):
         raise ConfigInvalid("config_overrides", problems)
     if overrides != (campaign.config_overrides or {}):

@@ -174,6 +174,14 @@ def procrastinate_app(app: Flask):
             finally:
                 db.session.remove()
 
+    def in_app(work: Callable[[], Any]) -> None:
+        """A periodic task's work in the app, its session ended whatever happens."""
+        with app.app_context():
+            try:
+                work()
+            finally:
+                db.session.remove()
+
     @queue.periodic(cron="* * * * *", periodic_id="retry_stalled")
     @queue.task(name="portal.retry_stalled", queueing_lock="retry_stalled", pass_context=True)
     async def retry_stalled(context, timestamp: int) -> None:
@@ -182,38 +190,22 @@ def procrastinate_app(app: Flask):
     @queue.periodic(cron="5 0 * * *", periodic_id="days_active_milestones")
     @queue.task(name="portal.days_active_milestones", queueing_lock="days_active_milestones", pass_context=False)
     def days_active_milestones(timestamp: int) -> None:
-        with app.app_context():
-            try:
-                run_daily_progress(datetime.fromtimestamp(timestamp, UTC).date())
-            finally:
-                db.session.remove()
+        in_app(lambda: run_daily_progress(datetime.fromtimestamp(timestamp, UTC).date()))
 
     @queue.periodic(cron="15 0 * * *", periodic_id="privacy_retention")
     @queue.task(name="portal.privacy_retention", queueing_lock="privacy_retention", pass_context=False)
     def privacy_retention(timestamp: int) -> None:
-        with app.app_context():
-            try:
-                run_retention_job(datetime.fromtimestamp(timestamp, UTC).date())
-            finally:
-                db.session.remove()
+        in_app(lambda: run_retention_job(datetime.fromtimestamp(timestamp, UTC).date()))
 
     @queue.periodic(cron="25 0 * * *", periodic_id="webhook_prune")
     @queue.task(name="portal.webhook_prune", queueing_lock="webhook_prune", pass_context=False)
     def webhook_prune(timestamp: int) -> None:
-        with app.app_context():
-            try:
-                prune_finished(datetime.fromtimestamp(timestamp, UTC).date())
-            finally:
-                db.session.remove()
+        in_app(lambda: prune_finished(datetime.fromtimestamp(timestamp, UTC).date()))
 
     @queue.periodic(cron="* * * * *", periodic_id="webhook_retries")
     @queue.task(name="portal.webhook_retries", queueing_lock="webhook_retries", pass_context=False)
     def webhook_retries(timestamp: int) -> None:  # portal.webhooks: retries whose time has come
-        with app.app_context():
-            try:
-                sweep_due()
-            finally:
-                db.session.remove()
+        in_app(sweep_due)
 
     app.extensions["procrastinate"] = queue
     return queue
