@@ -175,9 +175,14 @@ def enroll_check(campaign_id: int):
     form = _enroll_form()
     form.validate()
     chosen, outlook = _outlook_for(campaign, form)
-    # The Enroll buttons follow the outlook: they come along, swapped out of band.
+    # The Enroll buttons follow the outlook: when their state changes they come along, swapped out of band.
     return render("enrollments/_outlook.html", outlook=outlook, chosen=chosen, label=participant_label,
-                  campaign=campaign, out_of_band=True)
+                  campaign=campaign, out_of_band=True, shown_blocked=_shown_blocked(request.form.get("actions_blocked")))
+
+
+def _shown_blocked(posted: str | None) -> bool | None:
+    """Whether the page shows the Enroll buttons off ("y"), on ("n"), or unknown (None)."""
+    return {"y": True, "n": False}.get(posted or "")
 
 
 # --- one enrollment -------------------------------------------------------------------

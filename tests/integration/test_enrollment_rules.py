@@ -215,6 +215,33 @@ def test_the_check_answer_brings_the_enroll_buttons_disabled_while_it_says_canno
     assert "Cannot enroll" in outlook_box(typo) and "Year of birth: " in outlook_box(typo) and enroll_disabled(typo)
 
 
+def test_the_check_answer_swaps_the_enroll_buttons_only_when_their_state_changes(
+        pm_client, make, tenants, language_program):
+    """A check fires as a field loses focus, i.e. on the press of the mouse on Enroll: buttons
+    swapped between press and release lose that click. So the answer brings the buttons only
+    when the state the page shows (their hidden field) is not the outlook's; a check that does
+    not say (an older page) gets them always."""
+    camp = make.campaign(tenants["company_a"], language_program)
+    url = f"/campaigns/{camp.id}/enroll/check"
+    token = csrf_token(pm_client, f"/campaigns/{camp.id}/enroll")
+    person = {"csrf_token": token, "role": "beneficiary", "display_name": "Olena", "languages": "uk"}
+    page = pm_client.get(f"/campaigns/{camp.id}/enroll").get_data(as_text=True)
+    assert '<input type="hidden" name="actions_blocked" value="n" form="enroll-actions-state">' in page
+    still_fine = pm_client.post(url, data={**person, "year_of_birth": "1990", "actions_blocked": "n"})
+    assert "Will be enrolled" in outlook_box(still_fine.get_data(as_text=True))
+    assert 'id="enroll-actions"' not in still_fine.get_data(as_text=True)
+    now_refused = pm_client.post(url, data={**person, "year_of_birth": "2015", "actions_blocked": "n"})
+    html = now_refused.get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in html and enroll_disabled(html)
+    assert '<input type="hidden" name="actions_blocked" value="y" form="enroll-actions-state">' in html
+    still_refused = pm_client.post(url, data={**person, "year_of_birth": "2015", "actions_blocked": "y"})
+    assert 'id="enroll-actions"' not in still_refused.get_data(as_text=True)
+    fine_again = pm_client.post(url, data={**person, "year_of_birth": "1990", "actions_blocked": "y"})
+    html = fine_again.get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in html and not enroll_disabled(html)
+    assert '<input type="hidden" name="actions_blocked" value="n" form="enroll-actions-state">' in html
+
+
 def test_without_javascript_check_shows_the_outlook_in_the_page_and_saves_nothing(app, pm_client, make, tenants,
                                                                                  language_program):
     camp = make.campaign(tenants["company_a"], language_program)
